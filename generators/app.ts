@@ -1,0 +1,71 @@
+import path from 'node:path';
+import type { NodePlopAPI } from 'node-plop';
+import { QUESTIONS, defaultFor, parseValue, validateAnswer, type Answers, type Question, type WorkspaceFacts } from '../src/questions.ts';
+import { planNewApp, workspaceFacts } from '../src/generate.ts';
+import { findWorkspace } from '../src/workspace.ts';
+import { groupChanges } from '../src/output.ts';
+
+/**
+ * The `app` generator for plop users (`plop app`). It asks the same questions from the same
+ * schema as the CLI and hands the answers to the same staged plan, so `plop app` and
+ * `npm create ovu-app` write identical apps. Provisioning stays a CLI step
+ * (`create-ovu-app provision <app>`): plop has no place for it.
+ */
+
+/** Questions a plop run asks: the app itself, not run-time steps like --create-db. */
+const PLOP_QUESTIONS = QUESTIONS.filter((q) => q.saved);
+
+/** Plop answers are strings from inquirer 9 prompts; type them with the schema's own parser. */
+function typed(raw: Record<string, unknown>, facts: WorkspaceFacts): Answers {
+  const a: Partial<Answers> = { createDb: false, adminUrl: undefined, migrate: false };
+  for (const q of PLOP_QUESTIONS) {
+    if (q.skip?.(a)) continue;
+    const given = raw[q.key];
+    let value: unknown = given === undefined || given === '' ? defaultFor(q, a, facts) : given;
+    if (typeof value === 'string' && q.type !== 'string') {
+      const parsed = parseValue(q, value);
+      if (parsed.error) throw new Error(parsed.error);
+      value = parsed.value;
+    }
+    const problem = validateAnswer(q, value, a, facts);
+    if (problem) throw new Error(problem);
+    (a as Record<string, unknown>)[q.key] = value;
+  }
+  return a as Answers;
+}
+
+function toInquirer(q: Question, facts: WorkspaceFacts) {
+  const when = (a: Partial<Answers>) => !q.skip?.(a);
+  const validate = (v: unknown, a: Partial<Answers>) => {
+    const parsed: { value?: unknown; error?: string } = typeof v === 'string' && q.type !== 'string' ? parseValue(q, v) : { value: v };
+    return parsed.error ?? validateAnswer(q, parsed.value, a, facts) ?? true;
+  };
+  const base = { name: q.key, message: q.message ?? q.describe, when, validate };
+  switch (q.type) {
+    case 'choice':
+      return { ...base, type: 'list', choices: q.choices.map((c) => ({ name: c.label, value: c.value })), default: q.default() };
+    case 'boolean':
+      return { ...base, type: 'confirm', default: q.default({}) };
+    default:
+      return { ...base, type: 'input', default: (a: Partial<Answers>) => defaultFor(q, a, facts) };
+  }
+}
+
+export default function appGenerator(plop: NodePlopAPI): void {
+  const workspace = () => findWorkspace(undefined, plop.getDestBasePath() || process.cwd());
+
+  plop.setActionType('ovu-app', (raw, config) => {
+    const ws = workspace();
+    const answers = typed(raw, workspaceFacts(ws));
+    const app = planNewApp(answers, ws, { force: Boolean(config.force) });
+    app.plan.commit();
+    const { created, changed } = groupChanges(app.plan, ws.root);
+    return `${path.relative(ws.root, app.appDir)}/ (${created.length} files created; changed: ${changed.join(', ') || 'nothing'})`;
+  });
+
+  plop.setGenerator('app', {
+    description: 'a new OVU app (ADR-002: its own database and login, ULM through its API)',
+    prompts: PLOP_QUESTIONS.map((q) => toInquirer(q, workspaceFacts(workspace()))) as never,
+    actions: [{ type: 'ovu-app' }],
+  });
+}

@@ -1,0 +1,27 @@
+// Bundles the CLI into dist/ so the published package has no runtime dependencies.
+// Code splitting keeps the heavy parts (pg, prompts, execa) in chunks that load only when a run
+// needs them: --help reads one small file.
+import { build } from 'esbuild';
+import { readFileSync, rmSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
+
+await build({
+  entryPoints: ['src/cli.ts'],
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'linked',
+  chunkNames: 'chunks/[name]-[hash]',
+  define: { __OVU_VERSION__: JSON.stringify(pkg.version) },
+  // pg's optional native binding; the pure-JS client is what we use.
+  external: ['pg-native'],
+  // Bundled CommonJS packages call require() for node built-ins.
+  banner: { js: "import { createRequire as __ovuRequire } from 'node:module'; const require = __ovuRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+
+/** The file's own line ending, so an edit never mixes CRLF and LF. */
+export function eolOf(text: string | undefined): string {
+  return text && /\r\n/.test(text) ? '\r\n' : '\n';
+}
+
+/** 32 random bytes as base64url: 43 characters, safe inside a connection URL unescaped. */
+export function generatePassword(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
+
+/** The value of `key` in a dotenv file, unquoted; undefined when absent. */
+export function readEnvVar(source: string | undefined, key: string): string | undefined {
+  if (!source) return undefined;
+  let found: string | undefined;
+  for (const line of source.split(/\r?\n/)) {
+    const m = LINE.exec(line);
+    if (!m || m[1] !== key) continue;
+    let value = m[2]!;
+    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
+    else value = value.replace(/\s+#.*$/, '');
+    found = value; // dotenv semantics: the last assignment wins
+  }
+  return found;
+}
+
+/**
+ * Appends `key=value` (after an optional comment) unless the key is already set: an existing
+ * value, such as a password a running database already uses, is never replaced.
+ */
+export function ensureEnvVar(source: string | undefined, key: string, value: string, comment?: string): string {
+  if (readEnvVar(source, key) !== undefined) return source ?? '';
+  return appendLines(source, [...(comment ? [`# ${comment}`] : []), `${key}=${value}`]);
+}
+
+/** Appends `line` unless an identical line exists (used for .gitignore entries). */
+export function ensureLine(source: string | undefined, line: string, alternatives: string[] = []): string {
+  const lines = (source ?? '').split(/\r?\n/).map((l) => l.trim());
+  if ([line, ...alternatives].some((l) => lines.includes(l))) return source ?? '';
+  return appendLines(source, [line]);
+}
+
+function appendLines(source: string | undefined, lines: string[]): string {
+  const eol = eolOf(source);
+  let text = source ?? '';
+  if (text && !text.endsWith('\n')) text += eol;
+  // A blank line keeps our entry visually apart from whatever the user wrote last.
+  if (text && !/(\r?\n){2}$/.test(text) && lines[0]?.startsWith('#')) text += eol;
+  return text + lines.join(eol) + eol;
+}

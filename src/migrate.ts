@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from './errors.ts';
+import type { AppSpec } from './types.ts';
+
+export interface MigrateOptions {
+  backendDir: string;
+  /** The app's own connection URL (its login, not the admin's). */
+  databaseUrl: string;
+  /** Where the tool's output goes: the terminal normally, stderr under --json. */
+  stdout: 'inherit' | 'stderr';
+}
+
+function installHint(spec: AppSpec, backendDir: string): string {
+  const rel = path.relative(process.cwd(), backendDir) || '.';
+  return `cd ${rel} && python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'`;
+}
+
+/** The app's own alembic: its virtualenv first, then PATH. */
+function findAlembic(backendDir: string): string | undefined {
+  for (const venv of ['.venv', 'venv']) {
+    const bin = path.join(backendDir, venv, process.platform === 'win32' ? 'Scripts/alembic.exe' : 'bin/alembic');
+    if (fs.existsSync(bin)) return bin;
+  }
+  const dirs = (process.env.PATH ?? '').split(path.delimiter);
+  return dirs.map((d) => path.join(d, 'alembic')).find((p) => fs.existsSync(p));
+}
+
+/** Runs the app's first migration with its own tool, streaming its output; its exit code becomes ours. */
+export async function migrate(spec: AppSpec, opts: MigrateOptions): Promise<void> {
+  if (spec.settings.stack !== 'python') {
+    throw new UserError(`--migrate is not available for --stack ${spec.settings.stack} yet.`);
+  }
+  const alembic = findAlembic(opts.backendDir);
+  if (!alembic) {
+    throw new UserError(
+      `Alembic is not installed for ${spec.names.slug}: install the app first (${installHint(spec, opts.backendDir)}), then run \`create-ovu-app provision ${spec.names.slug} --migrate\`.`,
+    );
+  }
+  const { execa } = await import('execa');
+  const result = await execa(alembic, ['upgrade', 'head'], {
+    cwd: opts.backendDir,
+    env: { DATABASE_URL: opts.databaseUrl },
+    stdout: opts.stdout === 'stderr' ? ['inherit' as const, process.stderr] : 'inherit',
+    stderr: 'inherit',
+    stdin: 'ignore',
+    reject: false,
+  });
+  if (result.exitCode !== 0) {
+    throw new UserError(`alembic upgrade head failed with exit code ${result.exitCode} (its output is above).`, result.exitCode ?? 1);
+  }
+}

@@ -1,0 +1,52 @@
+/** The backend stacks the generator can write. */
+export type Stack = 'python' | 'typescript';
+
+/** crud: own database and migrations. readonly: ULM client only, no database. */
+export type Kind = 'crud' | 'readonly';
+
+/** Every name derived from the one the user typed; see names.ts for the rules. */
+export interface AppNames {
+  /** What the user typed, e.g. "Inventory Service". */
+  input: string;
+  /** Directory and compose slug, e.g. "inventory-service". */
+  slug: string;
+  /** snake_case identifier for PostgreSQL and env vars, e.g. "inventory_service". */
+  snake: string;
+  /** Human title, e.g. "Inventory Service". */
+  title: string;
+  /** Database name, `<snake>_db`. */
+  db: string;
+  /** Login role, `<snake>_user`. */
+  user: string;
+  /** Upper-case env prefix, e.g. "INVENTORY_SERVICE". */
+  envPrefix: string;
+  /** Env var holding the DB password, `<ENVPREFIX>_DB_PASSWORD`. */
+  passwordVar: string;
+  /** Compose service name, `<slug>-backend`. */
+  service: string;
+}
+
+export interface PoolSettings {
+  size: number;
+  maxOverflow: number;
+  timeout: number;
+}
+
+export interface AppSettings {
+  stack: Stack;
+  kind: Kind;
+  /** Host port the backend is published on (the container listens on 8000). */
+  port: number;
+  pool: PoolSettings;
+  /** ULM base URL as seen from the app container. */
+  ulmUrl: string;
+}
+
+/** Everything the generator needs to know about one app. */
+export interface AppSpec {
+  names: AppNames;
+  settings: AppSettings;
+}
+
+/** Port the backend listens on inside its container. */
+export const CONTAINER_PORT = 8000;

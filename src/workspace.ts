@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from './errors.ts';
+
+/** Compose file names in the order `docker compose` looks for them. */
+export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+
+export interface Workspace {
+  root: string;
+  /** The compose file to edit; it may not exist yet (then docker-compose.yml is created). */
+  composeFile: string;
+  initDbFile: string;
+  envFile: string;
+  envExampleFile: string;
+  gitignoreFile: string;
+}
+
+function composeIn(dir: string): string | undefined {
+  return COMPOSE_FILES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+}
+
+function at(root: string): Workspace {
+  return {
+    root,
+    composeFile: composeIn(root) ?? path.join(root, 'docker-compose.yml'),
+    initDbFile: path.join(root, 'init-db.sql'),
+    envFile: path.join(root, '.env'),
+    envExampleFile: path.join(root, '.env.example'),
+    gitignoreFile: path.join(root, '.gitignore'),
+  };
+}
+
+/** --workspace, else the nearest ancestor of cwd with a compose file, else cwd. */
+export function findWorkspace(flag: string | undefined, cwd: string): Workspace {
+  if (flag !== undefined) {
+    const root = path.resolve(cwd, flag);
+    if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
+      throw new UsageError(`--workspace ${flag}: no such directory; create it first or pass an existing platform root.`);
+    }
+    return at(root);
+  }
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (composeIn(dir)) return at(dir);
+    if (path.dirname(dir) === dir) return at(path.resolve(cwd));
+  }
+}
+
+/** Reads a workspace file, undefined when it does not exist. */
+export function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
