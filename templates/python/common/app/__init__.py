@@ -1,0 +1,3 @@
+"""{{app.title}} backend."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Clients for other OVU services (reached over HTTP, never through their databases)."""

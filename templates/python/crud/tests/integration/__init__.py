@@ -1,0 +1,1 @@
+"""Tests against the real PostgreSQL database (pytest -m integration)."""
