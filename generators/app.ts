@@ -17,7 +17,7 @@ const PLOP_QUESTIONS = QUESTIONS.filter((q) => q.saved);
 
 /** Plop answers are strings from inquirer 9 prompts; type them with the schema's own parser. */
 function typed(raw: Record<string, unknown>, facts: WorkspaceFacts): Answers {
-  const a: Partial<Answers> = { createDb: false, adminUrl: undefined, migrate: false };
+  const a: Partial<Answers> = { install: false, createDb: false, adminUrl: undefined, migrate: false };
   for (const q of PLOP_QUESTIONS) {
     if (q.skip?.(a)) continue;
     const given = raw[q.key];
@@ -45,7 +45,7 @@ function toInquirer(q: Question, facts: WorkspaceFacts) {
     case 'choice':
       return { ...base, type: 'list', choices: q.choices.map((c) => ({ name: c.label, value: c.value })), default: q.default() };
     case 'boolean':
-      return { ...base, type: 'confirm', default: q.default({}) };
+      return { ...base, type: 'confirm', default: q.default({}, facts) };
     default:
       return { ...base, type: 'input', default: (a: Partial<Answers>) => defaultFor(q, a, facts) };
   }

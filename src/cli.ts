@@ -6,6 +6,7 @@ import { collectAnswers, isPromptExit } from './answers.ts';
 import { ANSWERS_FILE, planNewApp, specFromAnswers, workspaceFacts, type NewApp } from './generate.ts';
 import { colours, groupChanges, pathTree, renderDryRun, type Colours } from './output.ts';
 import { readEnvVar } from './env-file.ts';
+import { installHint } from './install.ts';
 import { deriveNames } from './names.ts';
 import type { Answers } from './questions.ts';
 import type { AppSpec } from './types.ts';
@@ -77,18 +78,17 @@ async function provisionAndMigrate(
   return { ...report, migrated: opts.migrate };
 }
 
-function nextSteps(app: NewApp, provisioned: boolean, migrated: boolean): string[] {
+function nextSteps(app: NewApp, installed: boolean, provisioned: boolean, migrated: boolean): string[] {
   const { spec, workspace } = app;
   const rel = path.relative(process.cwd(), app.backendDir) || '.';
   const steps = [`cd ${rel}`];
-  if (spec.settings.stack === 'python') {
-    steps.push(`python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'`);
-  }
+  if (!installed) steps.push(installHint(spec.settings.stack));
+  const python = spec.settings.stack === 'python';
   if (spec.settings.kind === 'crud') {
-    if (!provisioned) steps.push(`npx create-ovu-app provision ${spec.names.slug} --migrate   # or start a fresh postgres volume: init-db.sql creates it`);
-    else if (!migrated) steps.push('.venv/bin/alembic upgrade head');
+    if (!provisioned) steps.push(`npx create-ovu-app provision ${spec.names.slug} --migrate   # creates ${spec.names.db} on your local PostgreSQL`);
+    else if (!migrated) steps.push(python ? '.venv/bin/alembic upgrade head' : 'npm run migrate');
   }
-  steps.push('.venv/bin/pytest');
+  steps.push(python ? '.venv/bin/pytest' : 'npm test');
   const composeRel = path.relative(app.backendDir, workspace.composeFile);
   steps.push(`docker compose -f ${composeRel} up --build ${spec.names.service}   # then open http://localhost:${spec.settings.port}/docs`);
   return steps;
@@ -97,7 +97,7 @@ function nextSteps(app: NewApp, provisioned: boolean, migrated: boolean): string
 async function runNew(args: ParsedArgs, io: Io): Promise<void> {
   const ws = findWorkspace(args.workspace, process.cwd());
   const interactive = !args.yes && !args.json && Boolean(process.stdin.isTTY) && !isCI();
-  const facts = workspaceFacts(ws);
+  const facts = workspaceFacts(ws, interactive);
   if (args.force && args.given.name !== undefined) facts.ownService = deriveNames(args.given.name).service;
   const answers = await collectAnswers({ given: args.given, facts, interactive });
   const spec = specFromAnswers(answers);
@@ -116,6 +116,18 @@ async function runNew(args: ParsedArgs, io: Io): Promise<void> {
     if (!(await confirmPlan())) throw new CancelledError();
   }
   app.plan.commit();
+
+  if (answers.install) {
+    const done = step(io, `Installing ${spec.names.slug}'s dependencies`);
+    try {
+      const { installApp } = await import('./install.ts');
+      await installApp(spec.settings.stack, app.backendDir, { toStderr: io.json });
+    } catch (err) {
+      done(false);
+      throw err;
+    }
+    done(true);
+  }
 
   let provision: unknown;
   if (answers.createDb) {
@@ -160,7 +172,7 @@ function result(app: NewApp, created: string[], changed: string[], dryRun: boole
     created,
     changed,
     notes: app.notes,
-    nextSteps: nextSteps(app, false, false),
+    nextSteps: nextSteps(app, !dryRun && app.answers.install, false, false),
   };
 }
 
@@ -186,7 +198,7 @@ function summary(app: NewApp, created: string[], changed: string[], c: Colours, 
   for (const n of app.notes) lines.push(`  ${c.dim('note:')} ${n}`);
   if (done) {
     lines.push('', c.bold('Next steps:'));
-    for (const s of nextSteps(app, provisioned, migrated)) lines.push(`  ${s}`);
+    for (const s of nextSteps(app, app.answers.install, provisioned, migrated)) lines.push(`  ${s}`);
   }
   return lines.join('\n');
 }
@@ -202,7 +214,7 @@ async function runProvision(args: ParsedArgs, io: Io): Promise<void> {
   }
   let answers: Answers;
   try {
-    answers = { ...(JSON.parse(saved) as { answers: Answers }).answers, createDb: true, adminUrl: undefined, migrate: false };
+    answers = { ...(JSON.parse(saved) as { answers: Answers }).answers, install: false, createDb: true, adminUrl: undefined, migrate: false };
   } catch {
     throw new UserError(`${answersPath} is not valid JSON: restore it from git, or regenerate the app with --force.`);
   }

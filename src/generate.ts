@@ -26,7 +26,7 @@ export interface NewApp {
 }
 
 /** What the questions need to know about the workspace before asking. */
-export function workspaceFacts(ws: Workspace, ownService?: string): WorkspaceFacts {
+export function workspaceFacts(ws: Workspace, interactive = false, ownService?: string): WorkspaceFacts {
   const source = readIfExists(ws.composeFile);
   const usedPorts = new Map<number, string>();
   if (source !== undefined) {
@@ -34,7 +34,7 @@ export function workspaceFacts(ws: Workspace, ownService?: string): WorkspaceFac
     const info = inspectCompose(source, path.basename(ws.composeFile));
     for (const [port, service] of info.portOwners) usedPorts.set(port, service);
   }
-  return { usedPorts, ownService };
+  return { usedPorts, ownService, interactive };
 }
 
 export function specFromAnswers(a: Answers): AppSpec {

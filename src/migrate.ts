@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from './errors.ts';
 import type { AppSpec } from './types.ts';
+import { installHint } from './install.ts';
 
 export interface MigrateOptions {
   backendDir: string;
@@ -11,9 +12,9 @@ export interface MigrateOptions {
   stdout: 'inherit' | 'stderr';
 }
 
-function installHint(spec: AppSpec, backendDir: string): string {
+function installAdvice(spec: AppSpec, backendDir: string): string {
   const rel = path.relative(process.cwd(), backendDir) || '.';
-  return `cd ${rel} && python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'`;
+  return `cd ${rel} && ${installHint(spec.settings.stack)}`;
 }
 
 /** The app's own alembic: its virtualenv first, then PATH. */
@@ -34,7 +35,7 @@ export async function migrate(spec: AppSpec, opts: MigrateOptions): Promise<void
   const alembic = findAlembic(opts.backendDir);
   if (!alembic) {
     throw new UserError(
-      `Alembic is not installed for ${spec.names.slug}: install the app first (${installHint(spec, opts.backendDir)}), then run \`create-ovu-app provision ${spec.names.slug} --migrate\`.`,
+      `Alembic is not installed for ${spec.names.slug}: install the app first (${installAdvice(spec, opts.backendDir)}), then run \`create-ovu-app provision ${spec.names.slug} --migrate\`.`,
     );
   }
   const { execa } = await import('execa');

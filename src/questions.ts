@@ -12,6 +12,7 @@ export interface Answers {
   dbMaxOverflow: number;
   dbPoolTimeout: number;
   ulmUrl: string;
+  install: boolean;
   createDb: boolean;
   adminUrl: string | undefined;
   migrate: boolean;
@@ -23,6 +24,8 @@ export interface WorkspaceFacts {
   usedPorts: Map<number, string>;
   /** Apps whose port may be reused (the app being replaced with --force). */
   ownService: string | undefined;
+  /** Prompts are possible: some defaults differ (e.g. install, which is slow, only when asked). */
+  interactive: boolean;
 }
 
 type Value = string | number | boolean | undefined;
@@ -52,7 +55,7 @@ export type Question =
   | (QuestionBase<'name' | 'ulmUrl' | 'adminUrl'> & { type: 'string'; default?: (a: Partial<Answers>, f: WorkspaceFacts) => string | undefined })
   | (QuestionBase<'stack' | 'kind'> & { type: 'choice'; choices: { value: string; label: string; hint: string }[]; default: () => string })
   | (QuestionBase<'port' | 'dbPoolSize' | 'dbMaxOverflow' | 'dbPoolTimeout'> & { type: 'int'; min: number; max: number; default: (a: Partial<Answers>, f: WorkspaceFacts) => number })
-  | (QuestionBase<'createDb' | 'migrate'> & { type: 'boolean'; default: (a: Partial<Answers>) => boolean });
+  | (QuestionBase<'install' | 'createDb' | 'migrate'> & { type: 'boolean'; default: (a: Partial<Answers>, f: WorkspaceFacts) => boolean });
 
 const isCrud = (a: Partial<Answers>): boolean => a.kind !== 'readonly';
 
@@ -199,6 +202,15 @@ export const QUESTIONS: Question[] = [
     saved: true,
     default: () => 'http://ulm-backend:8000',
     validate: (value) => httpUrl(value ?? ''),
+  },
+  {
+    key: 'install',
+    type: 'boolean',
+    flag: '--install',
+    describe: "install the app's dependencies (.venv + pip for Python, npm for TypeScript)",
+    message: "Install the app's dependencies now?",
+    saved: false,
+    default: (_a, f) => f.interactive,
   },
   {
     key: 'createDb',

@@ -34,8 +34,11 @@ function at(root: string): Workspace {
 export function findWorkspace(flag: string | undefined, cwd: string): Workspace {
   if (flag !== undefined) {
     const root = path.resolve(cwd, flag);
-    if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-      throw new UsageError(`--workspace ${flag}: no such directory; create it first or pass an existing platform root.`);
+    // A new workspace is fine (the plan creates it, like create-vite's target directory), but
+    // only one level deep: a mistyped path should not grow a tree of directories.
+    const parent = path.dirname(root);
+    if (fs.existsSync(root) ? !fs.statSync(root).isDirectory() : !fs.existsSync(parent)) {
+      throw new UsageError(`--workspace ${flag}: ${fs.existsSync(root) ? 'not a directory' : `${parent} does not exist`}; pass an existing platform root.`);
     }
     return at(root);
   }
