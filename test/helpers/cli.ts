@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = path.join(ROOT, 'bin', 'create-ovu-app.js');
+
+/** Runs the built CLI as a user would: a subprocess, no TTY, CI=true unless overridden. */
+export interface CliResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; node?: string; timeout?: number } = {},
+): Promise<CliResult> {
+  const r = await execa(opts.node ?? process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { CI: 'true', NO_COLOR: '1', ...opts.env },
+    extendEnv: true,
+    reject: false,
+    stdin: 'ignore',
+    timeout: opts.timeout ?? 60_000,
+  });
+  return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+export function tempDir(prefix = 'ovu-ws-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Every file under `dir` with its bytes (as base64) and mode: compare two to prove nothing changed. */
+export function snapshotDir(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string): void => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = path.join(rel, e.name);
+      if (e.isDirectory()) {
+        out[r + '/'] = 'dir';
+        walk(r);
+      } else {
+        const abs = path.join(dir, r);
+        out[r] = `${(fs.statSync(abs).mode & 0o777).toString(8)}:${fs.readFileSync(abs).toString('base64')}`;
+      }
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** The ADR's own docker-compose.yml, as a team would have it before running the generator. */
+export const ADR_COMPOSE = `version: '3.8'
+
+services:
+  postgres:
+    image: postgres:15
+    environment:
+      POSTGRES_USER: postgres
+      POSTGRES_PASSWORD: postgres
+    ports:
+      - "5432:5432"
+    volumes:
+      - postgres_data:/var/lib/postgresql/data
+      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql
+
+  ulm-backend:
+    build: ./ulm/backend
+    environment:
+      DATABASE_URL: postgresql://ulm_user:ulm_pass@postgres:5432/ulm_db
+    ports:
+      - "8000:8000"
+    depends_on:
+      - postgres
+
+volumes:
+  postgres_data:
+`;
+
+/** A workspace with the ADR's compose file (and nothing else), in a fresh temp dir. */
+export function adrWorkspace(): string {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'docker-compose.yml'), ADR_COMPOSE);
+  return dir;
+}

@@ -1,0 +1,130 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { vol } from 'memfs';
+import type * as NodeFs from 'node:fs';
+
+vi.mock('node:fs', async () => {
+  const memfs = await vi.importActual<typeof import('memfs')>('memfs');
+  return { default: memfs.fs, ...memfs.fs };
+});
+
+const realFs = await vi.importActual<typeof NodeFs>('node:fs');
+const { planNewApp } = await import('../../src/generate.ts');
+const { TEMPLATES_DIR } = await import('../../src/render.ts');
+const { findWorkspace } = await import('../../src/workspace.ts');
+const { validateCompose } = await import('../../src/compose.ts');
+const { readEnvVar } = await import('../../src/env-file.ts');
+const { UserError, UsageError } = await import('../../src/errors.ts');
+import type { Answers } from '../../src/questions.ts';
+import { ADR_COMPOSE } from '../helpers/cli.ts';
+
+/** The real templates, copied into the in-memory disk at the same path. */
+function templatesJson(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of realFs.readdirSync(TEMPLATES_DIR, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) out[`${e.parentPath}/${e.name}`] = realFs.readFileSync(`${e.parentPath}/${e.name}`, 'utf8');
+  }
+  return out;
+}
+const TEMPLATES = templatesJson();
+
+const answers = (over: Partial<Answers> = {}): Answers => ({
+  name: 'inventory',
+  stack: 'python',
+  kind: 'crud',
+  port: 8001,
+  dbPoolSize: 20,
+  dbMaxOverflow: 10,
+  dbPoolTimeout: 30,
+  ulmUrl: 'http://ulm-backend:8000',
+  install: false,
+  createDb: false,
+  adminUrl: undefined,
+  migrate: false,
+  ...over,
+});
+
+/** Everything outside the templates: the workspace as a user sees it. */
+const workspace = () => Object.fromEntries(Object.entries(vol.toJSON()).filter(([k]) => !k.startsWith(TEMPLATES_DIR)));
+
+beforeEach(() => {
+  vol.reset();
+  vol.fromJSON({ ...TEMPLATES, '/ws/docker-compose.yml': ADR_COMPOSE, '/ws/.env': '# mine\nULM_SERVICE_TOKEN=t\n' });
+});
+
+describe('planNewApp (in memory)', () => {
+  it('plans every file without touching the disk', () => {
+    const before = workspace();
+    const app = planNewApp(answers(), findWorkspace('/ws', '/'), { force: false });
+    expect(workspace()).toEqual(before);
+    const paths = app.plan.list().map((c) => c.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/ws/inventory/.ovu-app.json',
+        '/ws/inventory/backend/app/main.py',
+        '/ws/inventory/backend/alembic/versions/001_initial.py',
+        '/ws/inventory/backend/.gitignore',
+        '/ws/inventory/backend/.env',
+        '/ws/docker-compose.yml',
+        '/ws/init-db.sql',
+        '/ws/.env',
+        '/ws/.env.example',
+        '/ws/.gitignore',
+      ]),
+    );
+    // No template file name leaks through unrendered.
+    expect(paths.some((p) => /\/_[a-z]/.test(p))).toBe(false);
+  });
+
+  it('writes a valid compose file, the password only in .env files', () => {
+    const app = planNewApp(answers(), findWorkspace('/ws', '/'), { force: false });
+    app.plan.commit();
+    const files = workspace();
+    validateCompose(files['/ws/docker-compose.yml']!, 'docker-compose.yml');
+    const password = readEnvVar(files['/ws/.env'], 'INVENTORY_DB_PASSWORD')!;
+    expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(files['/ws/.env']).toMatch(/^# mine\nULM_SERVICE_TOKEN=t\n/);
+    for (const [file, content] of Object.entries(files)) {
+      if (file === '/ws/.env' || file === '/ws/inventory/backend/.env') continue;
+      expect(content, file).not.toContain(password);
+    }
+    expect(files['/ws/inventory/backend/.env']).toContain(`DATABASE_URL=postgresql://inventory_user:${password}@localhost:5432/inventory_db`);
+    expect(JSON.parse(files['/ws/inventory/.ovu-app.json']!).answers).not.toHaveProperty('adminUrl');
+  });
+
+  it('keeps an existing password on a rerun with --force', () => {
+    planNewApp(answers(), findWorkspace('/ws', '/'), { force: false }).plan.commit();
+    const env = workspace()['/ws/.env'];
+    planNewApp(answers({ dbPoolSize: 5 }), findWorkspace('/ws', '/'), { force: true }).plan.commit();
+    expect(workspace()['/ws/.env']).toBe(env);
+    expect(workspace()['/ws/docker-compose.yml']).toContain('DB_POOL_SIZE: "5"');
+  });
+
+  it('refuses a name in use, before planning anything', () => {
+    planNewApp(answers(), findWorkspace('/ws', '/'), { force: false }).plan.commit();
+    const before = workspace();
+    expect(() => planNewApp(answers({ name: 'Inventory' }), findWorkspace('/ws', '/'), { force: false })).toThrow(UsageError);
+    vol.rmSync('/ws/inventory', { recursive: true });
+    // The service and init-db block still claim the name.
+    expect(() => planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).toThrow(/already has a service "inventory-backend"/);
+    expect(workspace()).toEqual(Object.fromEntries(Object.entries(before).filter(([k]) => !k.startsWith('/ws/inventory/'))));
+  });
+
+  it('stops on a compose file that does not validate, naming file and line', () => {
+    vol.writeFileSync('/ws/docker-compose.yml', 'services:\n  api:\n    image: x\n    enviroment: {}\n');
+    const before = workspace();
+    expect(() => planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).toThrow(UserError);
+    expect(() => planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).toThrow(/docker-compose.yml:4: .*enviroment/);
+    expect(workspace()).toEqual(before);
+  });
+
+  it('gives readonly apps no database anywhere', () => {
+    const app = planNewApp(answers({ name: 'catalog', kind: 'readonly' }), findWorkspace('/ws', '/'), { force: false });
+    app.plan.commit();
+    const files = workspace();
+    expect(files['/ws/init-db.sql']).toBeUndefined();
+    expect(files['/ws/.env']).not.toContain('CATALOG_DB_PASSWORD');
+    expect(files['/ws/catalog/backend/.env']).not.toContain('DATABASE_URL');
+    expect(Object.keys(files).filter((f) => f.includes('alembic') || f.endsWith('database.py'))).toEqual([]);
+    expect(JSON.parse(files['/ws/catalog/.ovu-app.json']!).answers).toEqual({ name: 'catalog', stack: 'python', kind: 'readonly', port: 8001, ulmUrl: 'http://ulm-backend:8000' });
+  });
+});
