@@ -80,7 +80,7 @@ describe('planNewApp (in memory)', () => {
     app.plan.commit();
     const files = workspace();
     validateCompose(files['/ws/docker-compose.yml']!, 'docker-compose.yml');
-    const password = readEnvVar(files['/ws/.env'], 'INVENTORY_DB_PASSWORD')!;
+    const password = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
     expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(files['/ws/.env']).toMatch(/^# mine\nULM_SERVICE_TOKEN=t\n/);
     for (const [file, content] of Object.entries(files)) {
