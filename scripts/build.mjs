@@ -17,7 +17,8 @@ await build({
   target: 'node20',
   minify: true,
   legalComments: 'linked',
-  chunkNames: 'chunks/[name]-[hash]',
+  // Chunks sit beside cli.js: render.ts finds the templates at ../templates from either.
+  chunkNames: '[name]-[hash]',
   define: { __OVU_VERSION__: JSON.stringify(pkg.version) },
   // pg's optional native binding; the pure-JS client is what we use.
   external: ['pg-native'],
