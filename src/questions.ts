@@ -242,7 +242,8 @@ export const QUESTIONS: Question[] = [
     message: 'Run the first migration now?',
     saved: false,
     skip: (a) => !a.createDb,
-    default: () => true,
+    // Asked interactively with yes as the default; with flags it runs only when --migrate is given.
+    default: (_a, f) => f.interactive,
   },
 ];
 

@@ -56,8 +56,9 @@ async function provisionAndMigrate(
     done(false);
     throw err;
   }
-  done(true, report.changed.length ? report.changed.join(', ') : 'already in place, nothing changed');
+  done(true, report.changed.length ? `${report.changed.length} change(s)` : 'already in place, nothing changed');
   if (!io.json) {
+    for (const change of report.changed) io.err(`  ${io.c.green('+')} ${change}`);
     for (const v of report.verified) io.err(`  ${v.ok ? io.c.green('✔') : io.c.red('✖')} ${v.label}`);
     for (const l of report.lostPublicAccess) {
       io.err(io.c.yellow(`  ! ${l.role} could reach ${l.database} only through PUBLIC and no longer can: GRANT CONNECT ON DATABASE ${l.database} TO ${l.role} if it needs it.`));
