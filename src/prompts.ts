@@ -30,7 +30,14 @@ export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFact
         required: Boolean(q.required),
         validate: check,
         // Live feedback: the derived database, login and service names as the user types.
-        transformer: q.key === 'name' ? (v, { isFinal }) => (isFinal || !v ? v : `${v}  → ${describeName(v)}`) : (v) => v,
+        // A name that derives nothing (invalid so far) shows just what was typed, not a dangling arrow.
+        transformer:
+          q.key === 'name'
+            ? (v, { isFinal }) => {
+                const described = isFinal || !v ? '' : describeName(v);
+                return described ? `${v}  → ${described}` : v;
+              }
+            : (v) => v,
       });
       return text.trim();
     }

@@ -1,0 +1,113 @@
+/**
+ * The workspace a platform team really has (a commented compose file with anchors and CRLF line
+ * endings, a ULM service, an init-db.sql with its own ULM section and `\c` lines), two apps added
+ * by the CLI, and init-db.sql run twice by real psql on a fresh PostgreSQL 15 the way the postgres
+ * image runs it, with the passwords from .env.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from '../helpers/cli.ts';
+import { canConnect, runPsqlFile, startTestPostgres, urlFor, type TestPostgres } from '../helpers/postgres.ts';
+import { validateCompose } from '../../src/compose.ts';
+import { readEnvVar } from '../../src/env-file.ts';
+import { diffLines } from '../../src/diff.ts';
+
+const FIXTURE = fs.readFileSync(new URL('../fixtures/compose/commented.yml', import.meta.url), 'utf8');
+const COMPOSE = FIXTURE.replace(/\r?\n/g, '\r\n');
+const ULM_SECTION = [
+  '-- ULM (the platform team\'s own section, idempotent)',
+  "SELECT 'CREATE ROLE ulm_user LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ulm_user') \\gexec",
+  '\\getenv ulm_pw ULM_DB_PASSWORD',
+  "ALTER ROLE ulm_user PASSWORD :'ulm_pw';",
+  "SELECT 'CREATE DATABASE ulm_db' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'ulm_db') \\gexec",
+  'GRANT ALL PRIVILEGES ON DATABASE ulm_db TO ulm_user;',
+  '\\c ulm_db',
+  'GRANT ALL ON SCHEMA public TO ulm_user;',
+  '',
+].join('\r\n');
+
+let pg: TestPostgres;
+const ws = tempDir();
+const env: Record<string, string> = {};
+
+beforeAll(async () => {
+  // Its own server: this test owns ulm_db and hardens the whole server.
+  pg = await startTestPostgres();
+  fs.writeFileSync(path.join(ws, 'docker-compose.yml'), COMPOSE);
+  fs.writeFileSync(path.join(ws, 'init-db.sql'), ULM_SECTION);
+  fs.writeFileSync(path.join(ws, '.env'), '# platform secrets\nULM_DB_PASSWORD=ulm-pw-from-env\nULM_TOKEN=\n');
+  for (const app of ['alpha', 'beta']) {
+    const r = await runCli([app, '--yes', '--workspace', ws]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+  }
+  const dotenv = fs.readFileSync(path.join(ws, '.env'), 'utf8');
+  for (const key of ['ULM_DB_PASSWORD', 'ALPHA_DB_PASSWORD', 'BETA_DB_PASSWORD']) env[key] = readEnvVar(dotenv, key)!;
+}, 120_000);
+
+afterAll(async () => {
+  await pg?.stop();
+});
+
+describe('a real workspace with two apps', () => {
+  it('keeps the compose file valid, CRLF, and every original line in order', () => {
+    const after = fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8');
+    validateCompose(after, 'docker-compose.yml');
+    expect(after.replace(/\r\n/g, '')).not.toContain('\n');
+    const ops = diffLines(COMPOSE, after);
+    expect(ops.filter((o) => o.kind === '-')).toEqual([]);
+    const added = ops.filter((o) => o.kind === '+').map((o) => o.line);
+    expect(added).toContain('  alpha-backend:');
+    expect(added).toContain('  beta-backend:');
+    expect(added).toContain('      ALPHA_DB_PASSWORD: ${ALPHA_DB_PASSWORD}');
+    // The workspace's own token variable is reused.
+    expect(added).toContain('      ULM_SERVICE_TOKEN: ${ULM_TOKEN}');
+    // The ULM service took 8001: the apps get the next free ports.
+    expect(after).toMatch(/alpha-backend:[\s\S]*"8002:8000"/);
+    expect(after).toMatch(/beta-backend:[\s\S]*"8003:8000"/);
+  });
+
+  it('keeps the ULM section of init-db.sql byte for byte, and adds blocks before the platform block', () => {
+    const sql = fs.readFileSync(path.join(ws, 'init-db.sql'), 'utf8');
+    expect(sql.startsWith(ULM_SECTION)).toBe(true);
+    const order = ['-- >>> create-ovu-app: alpha', '-- >>> create-ovu-app: beta', '-- >>> create-ovu-app: platform'].map((m) => sql.indexOf(m));
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('never writes a password outside .env files', () => {
+    const files = fs.readdirSync(ws, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name !== '.env');
+    expect(files.length).toBeGreaterThan(40);
+    for (const e of files) {
+      const text = fs.readFileSync(path.join(e.parentPath, e.name), 'utf8');
+      for (const [key, value] of Object.entries(env)) expect(text, `${e.name} holds ${key}`).not.toContain(value);
+    }
+  });
+
+  it('runs init-db.sql twice with real psql, then isolates every app', async () => {
+    const file = path.join(ws, 'init-db.sql');
+    for (const run of [1, 2]) {
+      const r = await runPsqlFile(file, env, pg.adminUrl);
+      expect(r.stderr, `run ${run}`).not.toMatch(/ERROR/);
+      expect(r.exitCode, `run ${run}`).toBe(0);
+    }
+    const url = (user: string, password: string, db: string) => urlFor(pg.adminUrl, user, password, db);
+    for (const [app, other] of [['alpha', 'beta'], ['beta', 'alpha']] as const) {
+      const password = env[`${app.toUpperCase()}_DB_PASSWORD`]!;
+      expect(await canConnect(url(`${app}_user`, password, `${app}_db`))).toBe(true);
+      expect(await canConnect(url(`${app}_user`, 'wrong', `${app}_db`))).toBe('28P01');
+      for (const db of [`${other}_db`, 'ulm_db', 'postgres', 'template1']) {
+        expect(await canConnect(url(`${app}_user`, password, db)), `${app}_user → ${db}`).toBe('42501');
+      }
+    }
+    expect(await canConnect(url('ulm_user', env.ULM_DB_PASSWORD!, 'ulm_db'))).toBe(true);
+  });
+
+  it('stops init-db.sql with a clear error when a password is missing', async () => {
+    const { ALPHA_DB_PASSWORD: _, ...withoutAlpha } = env;
+    const r = await runPsqlFile(path.join(ws, 'init-db.sql'), withoutAlpha, pg.adminUrl);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/ALPHA_DB_PASSWORD is not set or is empty/);
+  });
+});
