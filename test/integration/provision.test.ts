@@ -109,25 +109,6 @@ describe('provision', () => {
     expect(again.verified.length).toBeGreaterThanOrEqual(rb.verified.length);
   });
 
-  it('picks up an app created by its init-db.sql block (same statements) without changing it', async () => {
-    const spec = freshSpec('fromfile');
-    const password = trickyPassword();
-    const dir = await mkdtemp(join(tmpdir(), 'ovu-prov-'));
-    try {
-      const file = join(dir, 'init-db.sql');
-      await writeFile(file, editInitDb(undefined, spec, { force: false }).text);
-      const run = await runPsqlFile(file, { [spec.names.passwordVar]: password }, adminUrl);
-      expect(run.stderr).toBe('');
-      expect(run.exitCode).toBe(0);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-    const report = await provision(spec, { adminUrl, password });
-    expect(report.created).toEqual({ role: false, database: false });
-    expect(report.changed).toEqual([]);
-    expectAllVerified(report);
-  });
-
   it('refuses a password that does not log in, and --reset-password sets it', async () => {
     const spec = freshSpec('pw');
     const old = trickyPassword();

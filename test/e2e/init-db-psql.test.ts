@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { editInitDb } from '../../src/init-db.ts';
+import { provision } from '../../src/provision.ts';
 import type { AppSpec } from '../../src/types.ts';
 import {
   canConnect,
@@ -256,4 +257,24 @@ describe('init-db.sql run by psql', () => {
       `database ${a.spec.names.db} already exists and is owned by postgres, not ${a.spec.names.user}`,
     );
   });
+
+  it('picks up an app created by its init-db.sql block (same statements) without changing it', async () => {
+    const spec = testAppSpec(freshDbName('fromfile'));
+    const password = trickyPassword();
+    const dir = await mkdtemp(join(tmpdir(), 'ovu-prov-'));
+    try {
+      const file = join(dir, 'init-db.sql');
+      await writeFile(file, editInitDb(undefined, spec, { force: false }).text);
+      const run = await runPsqlFile(file, { [spec.names.passwordVar]: password }, adminUrl);
+      expect(run.stderr).toBe('');
+      expect(run.exitCode).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const report = await provision(spec, { adminUrl, password });
+    expect(report.created).toEqual({ role: false, database: false });
+    expect(report.changed).toEqual([]);
+    expect(report.verified.filter((v) => !v.ok)).toEqual([]);
+  });
+
 });
