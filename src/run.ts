@@ -95,6 +95,7 @@ function nextSteps(app: NewApp, installed: boolean, provisioned: boolean, migrat
 }
 
 export async function runNew(args: ParsedArgs, io: Io): Promise<void> {
+  const started = Date.now();
   const ws = findWorkspace(args.workspace, process.cwd());
   const interactive = !args.yes && !args.json && Boolean(process.stdin.isTTY) && !isCI();
   const facts = workspaceFacts(ws, interactive);
@@ -149,7 +150,10 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<void> {
     }
   }
   if (args.json) io.out(JSON.stringify({ ...result(app, created, changed, false), provision: provision ?? null }, null, 2));
-  else io.out(summary(app, created, changed, io.c, true, Boolean(answers.createDb), Boolean(answers.createDb && answers.migrate)));
+  else {
+    io.out(summary(app, created, changed, io.c, true, Boolean(answers.createDb), Boolean(answers.createDb && answers.migrate)));
+    io.out(io.c.dim(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s.`));
+  }
 }
 
 function result(app: NewApp, created: string[], changed: string[], dryRun: boolean) {

@@ -87,6 +87,20 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(snapshotDir(ws)).toEqual(before);
   });
 
+  it.each([
+    ['does not validate', 'services:\n  api:\n    image: x\n    enviroment:\n      A: b\n', /docker-compose\.yml:4: services\.api has unknown property 'enviroment'/],
+    ['does not parse', 'services:\n  api: [\n', /docker-compose\.yml:\d+(:\d+)?: .*YAML/i],
+  ])('stops with exit 1 when the compose file %s, naming file and line, writing nothing', async (_what, compose, message) => {
+    const ws = tempDir();
+    fs.writeFileSync(path.join(ws, 'docker-compose.yml'), compose);
+    const before = snapshotDir(ws);
+    const r = await runCli(['inventory', '--yes', '--workspace', ws]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(snapshotDir(ws)).toEqual(before);
+  });
+
   it('refuses a name that already exists, and replaces it with --force', async () => {
     const ws = adrWorkspace();
     expect((await runCli(['inventory', '--yes', '--workspace', ws])).exitCode).toBe(0);

@@ -15,7 +15,6 @@ import type { AppSpec } from '../../src/types.ts';
 import {
   canConnect,
   freshDbName,
-  runPsqlFile,
   testAppSpec,
   trickyPassword,
   urlFor,
