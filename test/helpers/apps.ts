@@ -1,18 +1,8 @@
 import http from 'node:http';
-import net from 'node:net';
 import { execa, type ResultPromise } from 'execa';
+import { freePort } from './postgres.ts';
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface FakeUlm {
   url: string;

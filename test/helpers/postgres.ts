@@ -43,7 +43,7 @@ async function keepExitCode(): Promise<void> {
 }
 
 /** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
