@@ -112,7 +112,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<void> {
     return;
   }
   if (interactive) {
-    io.err(summary(app, created, changed, io.c, false));
+    io.err(summary(app, created, changed, io.c, { done: false, showPlan: true }));
     const { confirmPlan } = await import('./prompts.ts');
     if (!(await confirmPlan())) throw new CancelledError();
   }
@@ -151,7 +151,8 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<void> {
   }
   if (args.json) io.out(JSON.stringify({ ...result(app, created, changed, false), provision: provision ?? null }, null, 2));
   else {
-    io.out(summary(app, created, changed, io.c, true, Boolean(answers.createDb), Boolean(answers.createDb && answers.migrate)));
+    // An interactive user saw the plan before confirming: now just the outcome and what to do next.
+    io.out(summary(app, created, changed, io.c, { done: true, showPlan: !interactive, provisioned: Boolean(answers.createDb), migrated: Boolean(answers.createDb && answers.migrate) }));
     io.out(io.c.dim(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s.`));
   }
 }
@@ -180,29 +181,36 @@ function result(app: NewApp, created: string[], changed: string[], dryRun: boole
   };
 }
 
-function summary(app: NewApp, created: string[], changed: string[], c: Colours, done: boolean, provisioned = false, migrated = false): string {
+interface SummaryOptions {
+  done: boolean;
+  /** The tree of files and the names chosen; left out once the user has seen it at the prompt. */
+  showPlan: boolean;
+  provisioned?: boolean;
+  migrated?: boolean;
+}
+
+function summary(app: NewApp, created: string[], changed: string[], c: Colours, o: SummaryOptions): string {
   const { names, settings } = app.spec;
-  const lines: string[] = [];
-  lines.push(
-    done
+  const lines: string[] = [
+    o.done
       ? `${c.green('✔')} Created ${c.bold(names.slug)} (${settings.stack}, ${settings.kind}) in ${app.workspace.root}`
       : `${c.bold(names.slug)} (${settings.stack}, ${settings.kind}) will be written to ${app.workspace.root}:`,
-    '',
-  );
-  for (const l of pathTree(created)) lines.push(`  ${c.green(l)}`);
-  if (changed.length) lines.push(`  ${c.yellow('changed:')} ${changed.join(', ')}`);
-  lines.push('');
-  const crud = settings.kind === 'crud';
-  lines.push(`  service   ${names.service} on port ${settings.port}`);
-  if (crud) {
-    lines.push(`  database  ${names.db}, login ${names.user}, password in .env as ${names.passwordVar}`);
-  } else {
-    lines.push('  database  none (readonly: users come from ULM)');
+  ];
+  if (o.showPlan) {
+    lines.push('');
+    for (const l of pathTree(created)) lines.push(`  ${c.green(l)}`);
+    if (changed.length) lines.push(`  ${c.yellow('changed:')} ${changed.join(', ')}`);
+    lines.push('', `  service   ${names.service} on port ${settings.port}`);
+    lines.push(
+      settings.kind === 'crud'
+        ? `  database  ${names.db}, login ${names.user}, password in .env as ${names.passwordVar}`
+        : '  database  none (readonly: users come from ULM)',
+    );
+    for (const n of app.notes) lines.push(`  ${c.dim('note:')} ${n}`);
   }
-  for (const n of app.notes) lines.push(`  ${c.dim('note:')} ${n}`);
-  if (done) {
+  if (o.done) {
     lines.push('', c.bold('Next steps:'));
-    for (const s of nextSteps(app, app.answers.install, provisioned, migrated)) lines.push(`  ${s}`);
+    for (const s of nextSteps(app, app.answers.install, Boolean(o.provisioned), Boolean(o.migrated))) lines.push(`  ${s}`);
   }
   return lines.join('\n');
 }
