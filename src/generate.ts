@@ -88,6 +88,8 @@ function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): 
     );
   }
   lines.push('ULM_BASE_URL=http://localhost:8000', 'ULM_SERVICE_TOKEN=');
+  // Fastify reads its port from the environment; the default 8000 is where ULM runs locally.
+  if (settings.stack === 'typescript') lines.push(`PORT=${settings.port}`);
   return lines.join('\n') + '\n';
 }
 

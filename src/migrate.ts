@@ -27,19 +27,36 @@ function findAlembic(backendDir: string): string | undefined {
   return dirs.map((d) => path.join(d, 'alembic')).find((p) => fs.existsSync(p));
 }
 
+/** The command that applies the app's migrations, as shown to the user. */
+export function migrateCommand(stack: AppSpec['settings']['stack']): string {
+  // Prisma's own `migrate deploy` downloads its schema engine first; the app's offline script
+  // applies the same migration.sql files and records them in _prisma_migrations as Prisma does,
+  // so a later `prisma migrate deploy` sees them as applied.
+  return stack === 'python' ? 'alembic upgrade head' : 'node scripts/migrate.mjs';
+}
+
 /** Runs the app's first migration with its own tool, streaming its output; its exit code becomes ours. */
 export async function migrate(spec: AppSpec, opts: MigrateOptions): Promise<void> {
-  if (spec.settings.stack !== 'python') {
-    throw new UserError(`--migrate is not available for --stack ${spec.settings.stack} yet.`);
-  }
-  const alembic = findAlembic(opts.backendDir);
-  if (!alembic) {
-    throw new UserError(
-      `Alembic is not installed for ${spec.names.slug}: install the app first (${installAdvice(spec, opts.backendDir)}), then run \`create-ovu-app provision ${spec.names.slug} --migrate\`.`,
-    );
+  let tool: string;
+  let args: string[];
+  if (spec.settings.stack === 'python') {
+    const alembic = findAlembic(opts.backendDir);
+    if (!alembic) {
+      throw new UserError(
+        `Alembic is not installed for ${spec.names.slug}: install the app first (${installAdvice(spec, opts.backendDir)}), then run \`create-ovu-app provision ${spec.names.slug} --migrate\`.`,
+      );
+    }
+    [tool, args] = [alembic, ['upgrade', 'head']];
+  } else {
+    if (!fs.existsSync(path.join(opts.backendDir, 'node_modules', 'pg'))) {
+      throw new UserError(
+        `${spec.names.slug}'s dependencies are not installed: install the app first (${installAdvice(spec, opts.backendDir)}), then run \`create-ovu-app provision ${spec.names.slug} --migrate\`.`,
+      );
+    }
+    [tool, args] = [process.execPath, ['scripts/migrate.mjs']];
   }
   const { execa } = await import('execa');
-  const result = await execa(alembic, ['upgrade', 'head'], {
+  const result = await execa(tool, args, {
     cwd: opts.backendDir,
     env: { DATABASE_URL: opts.databaseUrl },
     stdout: opts.stdout === 'stderr' ? ['inherit' as const, process.stderr] : 'inherit',
@@ -48,6 +65,6 @@ export async function migrate(spec: AppSpec, opts: MigrateOptions): Promise<void
     reject: false,
   });
   if (result.exitCode !== 0) {
-    throw new UserError(`alembic upgrade head failed with exit code ${result.exitCode} (its output is above).`, result.exitCode ?? 1);
+    throw new UserError(`${migrateCommand(spec.settings.stack)} failed with exit code ${result.exitCode} (its output is above).`, result.exitCode ?? 1);
   }
 }

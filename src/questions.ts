@@ -112,10 +112,6 @@ export const QUESTIONS: Question[] = [
       { value: 'typescript', label: 'TypeScript (Fastify + Prisma)', hint: 'typescript' },
     ],
     default: () => 'python',
-    validate: (value) =>
-      value === 'typescript'
-        ? '--stack typescript is not available yet in this version: use --stack python.'
-        : undefined,
   },
   {
     key: 'kind',

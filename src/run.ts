@@ -65,9 +65,9 @@ async function provisionAndMigrate(
     }
   }
   if (opts.migrate) {
-    const mdone = step(io, 'Running the first migration (alembic upgrade head)');
+    const { migrate, migrateCommand } = await import('./migrate.ts');
+    const mdone = step(io, `Running the first migration (${migrateCommand(spec.settings.stack)})`);
     try {
-      const { migrate } = await import('./migrate.ts');
       await migrate(spec, { backendDir: opts.backendDir, databaseUrl: appUrl(spec, adminUrl, opts.password), stdout: io.json ? 'stderr' : 'inherit' });
     } catch (err) {
       mdone(false);
@@ -86,7 +86,7 @@ function nextSteps(app: NewApp, installed: boolean, provisioned: boolean, migrat
   const python = spec.settings.stack === 'python';
   if (spec.settings.kind === 'crud') {
     if (!provisioned) steps.push(`npx create-ovu-app provision ${spec.names.slug} --migrate   # creates ${spec.names.db} on your local PostgreSQL`);
-    else if (!migrated) steps.push(python ? '.venv/bin/alembic upgrade head' : 'npm run migrate');
+    else if (!migrated) steps.push(python ? '.venv/bin/alembic upgrade head' : 'npm run migrate   # or npm run migrate:offline where Prisma cannot download its engine');
   }
   steps.push(python ? '.venv/bin/pytest' : 'npm test');
   const composeRel = path.relative(app.backendDir, workspace.composeFile);

@@ -69,7 +69,6 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     [['inv', '--yes', '--port', 'x'], /--port must be a whole number/],
     [['inv', '--yes', '--port', '8000'], /already published by the compose service "ulm-backend"/],
     [['inv', '--yes', '--ulm-url', 'ftp://x'], /not an http\(s\) URL/],
-    [['inv', '--yes', '--stack', 'typescript'], /not available yet/],
     [['inv', '--yes', '--migrate'], /--migrate needs --create-db/],
     [['inv', '--yes', '--kind', 'readonly', '--create-db'], /readonly apps/],
     [['inv', '--bogus'], /Unknown option '--bogus'/],

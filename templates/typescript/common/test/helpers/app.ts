@@ -1,0 +1,31 @@
+/** The app under test: a fake ULM{{#if crud}} and an in-memory database{{/if}}, no network. */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { ULMClient } from '../../src/clients/ulm.js';
+import { readConfig } from '../../src/config.js';
+{{#if crud}}
+import { MemoryDatabase } from './memory-db.js';
+{{/if}}
+import { FAKE_ULM_URL, FakeULM } from './fake-ulm.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  fakeUlm: FakeULM;
+{{#if crud}}
+  db: MemoryDatabase;
+{{/if}}
+}
+
+export async function testApp(): Promise<TestApp> {
+  const fakeUlm = new FakeULM();
+  // The real client over the fake: retries run without waiting.
+  const ulm = new ULMClient({ baseUrl: FAKE_ULM_URL, fetch: fakeUlm.fetch, backoffBaseMs: 0 });
+{{#if crud}}
+  const db = new MemoryDatabase();
+  const app = await buildApp({ config: readConfig({}), ulm, db });
+  return { app, fakeUlm, db };
+{{else}}
+  const app = await buildApp({ config: readConfig({}), ulm });
+  return { app, fakeUlm };
+{{/if}}
+}

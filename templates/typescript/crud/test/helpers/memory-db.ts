@@ -1,0 +1,41 @@
+/**
+ * An in-memory stand-in for src/db.ts, for the unit tests (no PostgreSQL needed).
+ * PostgreSQL itself, through Prisma, is exercised in test/integration.
+ */
+import type { Database } from '../../src/db.js';
+import type { Item, ItemStore, NewItem } from '../../src/items.js';
+
+export class MemoryItemStore implements ItemStore {
+  readonly rows: Item[] = [];
+  private nextId = 1;
+
+  async create(data: NewItem): Promise<Item> {
+    const item: Item = { id: this.nextId++, name: data.name, ownerUserId: data.ownerUserId, createdAt: new Date() };
+    this.rows.push(item);
+    return { ...item };
+  }
+
+  async list({ limit, offset }: { limit: number; offset: number }): Promise<Item[]> {
+    return this.rows.slice(offset, offset + limit).map((item) => ({ ...item }));
+  }
+
+  async get(id: number): Promise<Item | null> {
+    const item = this.rows.find((row) => row.id === id);
+    return item ? { ...item } : null;
+  }
+}
+
+export class MemoryDatabase implements Database {
+  readonly items = new MemoryItemStore();
+  /** Set to false to make ping() fail, as if PostgreSQL were down. */
+  reachable = true;
+  closed = false;
+
+  async ping(): Promise<void> {
+    if (!this.reachable) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
