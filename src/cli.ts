@@ -10,6 +10,10 @@ import { VERSION } from './version.ts';
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // `create-ovu-app … | head` closes stdout early: that ends the output, it is not a crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   const wantsJson = argv.includes('--json');
   const io: Io = {
     out: (s) => process.stdout.write(s + '\n'),
@@ -34,7 +38,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = isPromptExit(err) ? new CancelledError() : err;
     if (e instanceof UserError) {
-      io.err(`${io.c.red('error:')} ${e.message}`);
+      // A cancellation is the user's choice, not an error.
+      io.err(e instanceof CancelledError ? e.message : `${io.c.red('error:')} ${e.message}`);
       if (wantsJson) io.out(JSON.stringify({ ok: false, error: e.message, exitCode: e.exitCode }));
       return e.exitCode;
     }

@@ -1,13 +1,13 @@
 /**
  * Validation of a parsed compose file against the Compose Specification's JSON Schema
- * (src/compose-spec.json, Apache-2.0, see compose-spec.LICENSE.md), with ajv compiled once per
- * process on first use. Turns ajv's errors into one problem a user can act on; compose.ts maps the
- * problem's path back to a line of the file.
+ * (src/compose-spec.json, Apache-2.0, see compose-spec.LICENSE.md), through the standalone ajv
+ * validator scripts/gen-compose-validator.mjs compiles from it. Turns ajv's errors into one
+ * problem a user can act on; compose.ts maps the problem's path back to a line of the file.
  */
 /*! compose-spec.json: the Compose Specification JSON Schema, Copyright The Compose Specification
  * Authors, Apache License 2.0, https://github.com/compose-spec/compose-spec (schema/compose-spec.json). */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import schema from './compose-spec.json' with { type: 'json' };
+import type { ErrorObject } from 'ajv';
+import validate from './generated/compose-validate.js';
 
 /** A path into the parsed compose object, e.g. ['services', 'api', 'ports', 0]. */
 export type ComposePath = (string | number)[];
@@ -21,21 +21,8 @@ export interface SchemaProblem {
   message: string;
 }
 
-let validator: ValidateFunction | undefined;
-
-function getValidator(): ValidateFunction {
-  if (!validator) {
-    // The schema's "$schema" URI is not one ajv knows; it is draft-07, which is ajv's default.
-    const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, validateFormats: false });
-    validator = ajv.compile(rest);
-  }
-  return validator;
-}
-
 /** Checks `data` (the compose file as JSON) against the schema; undefined when it is valid. */
 export function checkComposeSchema(data: unknown): SchemaProblem | undefined {
-  const validate = getValidator();
   if (validate(data)) return undefined;
   const errors = validate.errors ?? [];
   const best = pickError(errors);

@@ -68,7 +68,25 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * One run reads the same compose text several times (inspect, edit, verify the result, read the
+ * result's token variable); parsing and validating a workspace with hundreds of services is the
+ * slowest step, so the last few results are kept. Callers never mutate a Loaded (editCompose
+ * clones `js` and splices text), which is what makes sharing them safe.
+ */
+const parsed = new Map<string, Loaded>();
+
 function parseCompose(text: string, fileName: string): Loaded {
+  const key = `${fileName}\0${text}`;
+  const hit = parsed.get(key);
+  if (hit) return hit;
+  const loaded = parseComposeUncached(text, fileName);
+  if (parsed.size >= 4) parsed.delete(parsed.keys().next().value!);
+  parsed.set(key, loaded);
+  return loaded;
+}
+
+function parseComposeUncached(text: string, fileName: string): Loaded {
   const lc = new LineCounter();
   const doc = parseDocument(text, {
     keepSourceTokens: true,

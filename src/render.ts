@@ -63,10 +63,14 @@ export function renderBackend(spec: AppSpec): Map<string, string> {
   for (const layer of templateLayers(spec)) {
     for (const rel of walk(layer)) {
       const source = fs.readFileSync(path.join(layer, rel), 'utf8');
-      // strict: a misspelt variable is a bug in the template, not an empty string in the app.
-      const render = Handlebars.compile(source, { noEscape: true, strict: true });
       const dest = rel.split(path.sep).map(outputName).join('/');
-      out.set(dest, render(context));
+      // Most files have nothing to fill in; compiling them would only cost time.
+      if (!source.includes('{{')) {
+        out.set(dest, source);
+        continue;
+      }
+      // strict: a misspelt variable is a bug in the template, not an empty string in the app.
+      out.set(dest, Handlebars.compile(source, { noEscape: true, strict: true })(context));
     }
   }
   return out;

@@ -22,6 +22,7 @@ let sessions = 0;
 class Terminal {
   readonly socket = `ovu-e2e-${process.pid}-${++sessions}`;
   private alive = true;
+  private socketPath = '';
 
   constructor(args: string[], cwd: string) {
     // The pane runs the CLI directly (no interactive shell echoing a command line), prints its exit
@@ -31,7 +32,7 @@ class Terminal {
     this.tmux('-u', '-f', '/dev/null', 'new-session', '-d', '-s', 'ovu', '-x', '120', '-y', '40', '-c', cwd, '--',
       'env', '-u', 'CI', '-u', 'FORCE_COLOR', 'NO_COLOR=1', 'TERM=xterm-256color',
       'sh', '-c', script, 'sh', process.execPath, BIN, ...args);
-    this.tmux('set-option', '-t', 'ovu', 'history-limit', '5000');
+    this.socketPath = this.tmux('display-message', '-p', '-t', 'ovu', '#{socket_path}').trim();
   }
 
   private tmux(...args: string[]): string {
@@ -87,6 +88,8 @@ class Terminal {
     } catch {
       // already gone
     }
+    // tmux leaves its socket file behind.
+    if (this.socketPath) fs.rmSync(this.socketPath, { force: true });
   }
 }
 
