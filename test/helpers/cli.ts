@@ -18,7 +18,8 @@ export async function runCli(
   args: string[],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; node?: string; timeout?: number } = {},
 ): Promise<CliResult> {
-  const r = await execa(opts.node ?? process.execPath, [BIN, ...args], {
+  // OVU_TEST_NODE: run the CLI on another Node.js (.ci/run does 22 and 24).
+  const r = await execa(opts.node ?? process.env.OVU_TEST_NODE ?? process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { CI: 'true', NO_COLOR: '1', ...opts.env },
     extendEnv: true,
