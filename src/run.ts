@@ -90,7 +90,8 @@ function nextSteps(app: NewApp, installed: boolean, provisioned: boolean, migrat
   }
   steps.push(python ? '.venv/bin/pytest' : 'npm test');
   const composeRel = path.relative(app.backendDir, workspace.composeFile);
-  steps.push(`docker compose -f ${composeRel} up --build ${spec.names.service}   # then open http://localhost:${spec.settings.port}/docs`);
+  const docs = python ? '/docs' : '/openapi.json';
+  steps.push(`docker compose -f ${composeRel} up --build ${spec.names.service}   # then open http://localhost:${spec.settings.port}${docs}`);
   return steps;
 }
 
