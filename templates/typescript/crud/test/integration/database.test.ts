@@ -6,7 +6,8 @@
  *
  * They first bring the database to the latest migration (scripts/migrate.mjs, which records in
  * _prisma_migrations exactly as `prisma migrate deploy`), and delete the rows they create.
- * Without DATABASE_URL they are skipped.
+ * Without DATABASE_URL they fail and say so: `npm test` leaves them out, and a run that asked for
+ * them should not pass by skipping them.
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -27,11 +28,14 @@ function migrate(...args: string[]): string {
   return execFileSync(process.execPath, ['scripts/migrate.mjs', ...args], { cwd: BACKEND, encoding: 'utf8' });
 }
 
-describe.skipIf(!process.env.DATABASE_URL?.startsWith('postgres'))('PostgreSQL (DATABASE_URL)', () => {
+describe('PostgreSQL (DATABASE_URL)', () => {
   let db: PrismaDatabase;
   const created: number[] = [];
 
   beforeAll(() => {
+    if (!process.env.DATABASE_URL?.startsWith('postgres')) {
+      throw new Error("integration tests need DATABASE_URL (environment or .env) set to this app's PostgreSQL database");
+    }
     migrate(); // applies what is pending; fails the suite if it cannot
     db = createDatabase(readConfig().database);
   });
