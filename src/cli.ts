@@ -8,12 +8,14 @@ import { colours } from './output.ts';
 import type { Io } from './run.ts';
 import { VERSION } from './version.ts';
 
+/** `create-ovu-app … | head` closes stdout early: that ends the output, it is not a crash. */
+function ignoreEpipe(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  // `create-ovu-app … | head` closes stdout early: that ends the output, it is not a crash.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-  });
+  if (!process.stdout.listeners('error').includes(ignoreEpipe)) process.stdout.on('error', ignoreEpipe);
   const wantsJson = argv.includes('--json');
   const io: Io = {
     out: (s) => process.stdout.write(s + '\n'),

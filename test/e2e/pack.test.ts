@@ -62,24 +62,21 @@ describe('npm pack', () => {
     expect(fs.existsSync(path.join(unpacked, 'node_modules'))).toBe(false);
   });
 
-  it('ships bin, all of dist and every template (dotfile templates included), and no sources or tests', () => {
+  it('ships bin and all of dist (the templates precompiled inside it), and no sources or tests', () => {
     const files = filesUnder(unpacked);
     expect(files).toContain('bin/create-ovu-app.js');
     expect(files).toContain('dist/cli.js');
     expect(files).toContain('package.json');
     expect(files).toContain('README.md');
-    // Every built chunk (the lazy imports must all resolve) and every template file.
+    // Every built chunk: the lazy imports must all resolve.
     const dist = filesUnder(path.join(ROOT, 'dist')).map((f) => `dist/${f}`);
-    const templates = filesUnder(path.join(ROOT, 'templates')).map((f) => `templates/${f}`);
     expect(dist.length).toBeGreaterThan(3);
     expect(files.filter((f) => f.startsWith('dist/'))).toEqual(dist);
-    expect(files.filter((f) => f.startsWith('templates/'))).toEqual(templates);
-    for (const dot of ['templates/python/common/_gitignore', 'templates/python/common/_dockerignore', 'templates/python/common/_env.example']) {
-      expect(files).toContain(dot);
-    }
+    // templates/ is read only from the sources; the bundle carries every file of it.
+    expect(files.filter((f) => f.startsWith('templates/'))).toEqual([]);
     const stray = files.filter(
       (f) =>
-        /^(src|test|scripts|generators|node_modules|coverage|\.ci|\.cache|\.git)\//.test(f) ||
+        /^(src|test|scripts|generators|templates|node_modules|coverage|\.ci|\.cache|\.git)\//.test(f) ||
         /\.tgz$|(^|\/)\.env$/.test(f) ||
         // The package's own config (templates have their own tsconfig/vitest files, which belong there).
         /^[^/]*(tsconfig|vitest|plopfile|package-lock)/.test(f),
@@ -104,6 +101,25 @@ describe('npm pack', () => {
     expect(fs.existsSync(path.join(ws, 'inventory/backend/.gitignore'))).toBe(true);
     expect(fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8')).toMatch(/^ {2}inventory-backend:$/m);
     expect(fs.readdirSync(cwd)).toEqual([]);
+    // The precompiled templates render exactly what the template files do.
+    const fromSources = adrWorkspace();
+    const { main } = await import('../../src/cli.ts');
+    const previous = process.env.CI;
+    process.env.CI = 'true';
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      expect(await main(['inventory', '--yes', '--workspace', fromSources])).toBe(0);
+    } finally {
+      process.stdout.write = write;
+      process.env.CI = previous;
+    }
+    const backend = (root: string) => path.join(root, 'inventory/backend');
+    const rendered = (root: string) => filesUnder(backend(root)).filter((f) => f !== '.env');
+    expect(rendered(ws)).toEqual(rendered(fromSources));
+    for (const f of rendered(ws)) {
+      expect(fs.readFileSync(path.join(backend(ws), f), 'utf8'), f).toBe(fs.readFileSync(path.join(backend(fromSources), f), 'utf8'));
+    }
   }, 180_000);
 });
 

@@ -9,7 +9,7 @@ vi.mock('node:fs', async () => {
 
 const realFs = await vi.importActual<typeof NodeFs>('node:fs');
 const { planNewApp } = await import('../../src/generate.ts');
-const { TEMPLATES_DIR } = await import('../../src/render.ts');
+const { TEMPLATES_DIR } = await import('../../src/template-source.ts');
 const { findWorkspace } = await import('../../src/workspace.ts');
 const { validateCompose } = await import('../../src/compose.ts');
 const { readEnvVar } = await import('../../src/env-file.ts');
