@@ -13,6 +13,25 @@ function ignoreEpipe(err: NodeJS.ErrnoException): void {
   if (err.code !== 'EPIPE') throw err;
 }
 
+/**
+ * File system refusals are the machine's state, not a bug: say which path and why, in one line.
+ * The plan has already put back whatever it had written when one reaches here.
+ */
+function asUserError(err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+  };
+  if (e && typeof e.code === 'string' && why[e.code] && e.path) {
+    return new UserError(`cannot write ${e.path}: ${why[e.code]}; fix that, or pass another --workspace.`);
+  }
+  return err;
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   if (!process.stdout.listeners('error').includes(ignoreEpipe)) process.stdout.on('error', ignoreEpipe);
@@ -38,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     else await run.runNew(args, io);
     return 0;
   } catch (err) {
-    const e = isPromptExit(err) ? new CancelledError() : err;
+    const e = isPromptExit(err) ? new CancelledError() : asUserError(err);
     if (e instanceof UserError) {
       // A cancellation is the user's choice, not an error.
       io.err(e instanceof CancelledError ? e.message : `${io.c.red('error:')} ${e.message}`);

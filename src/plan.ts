@@ -96,16 +96,19 @@ export class Plan {
       for (const f of files) fs.rmSync(f.tmp, { force: true });
     };
 
+    let writing: string | undefined;
     try {
       // 1. Write everything to temporary names next to its destination (same filesystem, so the
       //    renames below are atomic).
       for (const [dir, opts] of this.newDirs) {
+        writing = dir;
         const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.${tag}`);
         fs.mkdirSync(path.dirname(dir), { recursive: true });
         fs.mkdirSync(tmp);
         staged.push({ dir, tmp, replace: opts.replace });
       }
       for (const change of this.changes.values()) {
+        writing = change.path;
         const inDir = this.insideNewDir(change.path);
         if (inDir) {
           const s = staged.find((x) => x.dir === inDir)!;
@@ -122,6 +125,8 @@ export class Plan {
       }
     } catch (err) {
       cleanupTemps();
+      // Name the file the user knows, not our temporary one.
+      if (writing && typeof (err as NodeJS.ErrnoException).path === 'string') (err as NodeJS.ErrnoException).path = writing;
       throw err;
     }
 
