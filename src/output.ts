@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { FileChange, Plan } from './plan.ts';
+import { byCodePoint, type FileChange, type Plan } from './plan.ts';
 import { unifiedDiff } from './diff.ts';
 
 /** ANSI colours only for a terminal, and never when NO_COLOR is set (no-color.org). */
@@ -50,7 +50,7 @@ export function pathTree(paths: string[], collapseDeeperThan = 2): string[] {
   const count = (n: Node): number => (n.size === 0 ? 1 : [...n.values()].reduce((s, c) => s + count(c), 0));
   const lines: string[] = [];
   const walk = (n: Node, prefix: string, depth: number): void => {
-    const entries = [...n.entries()].sort(([a, x], [b, y]) => Number(y.size > 0) - Number(x.size > 0) || a.localeCompare(b));
+    const entries = [...n.entries()].sort(([a, x], [b, y]) => Number(y.size > 0) - Number(x.size > 0) || byCodePoint(a, b));
     entries.forEach(([name, child], i) => {
       const last = i === entries.length - 1;
       const branch = depth === 0 ? '' : last ? '└─ ' : '├─ ';

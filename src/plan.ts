@@ -2,6 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+/**
+ * Plain code-point order: stable across machines and locales, and it does not start ICU's
+ * collator, which alone costs a few milliseconds of a run.
+ */
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** One file the plan will write. `before` is undefined for a new file. */
 export interface FileChange {
   path: string;
@@ -59,7 +67,7 @@ export class Plan {
   }
 
   list(): FileChange[] {
-    return [...this.changes.values()].sort((a, b) => a.path.localeCompare(b.path));
+    return [...this.changes.values()].sort((a, b) => byCodePoint(a.path, b.path));
   }
 
   dirs(): string[] {
