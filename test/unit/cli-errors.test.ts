@@ -1,24 +1,15 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { vol, fs as memfs } from 'memfs';
-import type * as NodeFs from 'node:fs';
 
 vi.mock('node:fs', async () => {
   const m = await vi.importActual<typeof import('memfs')>('memfs');
   return { default: m.fs, ...m.fs };
 });
 
-const realFs = await vi.importActual<typeof NodeFs>('node:fs');
-const { TEMPLATES_DIR } = await import('../../src/template-source.ts');
+const { realTemplates } = await import('../helpers/templates.ts');
 const { main } = await import('../../src/cli.ts');
 
-function templates(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of realFs.readdirSync(TEMPLATES_DIR, { recursive: true, withFileTypes: true })) {
-    if (e.isFile()) out[`${e.parentPath}/${e.name}`] = realFs.readFileSync(`${e.parentPath}/${e.name}`, 'utf8');
-  }
-  return out;
-}
-const TEMPLATES = templates();
+const TEMPLATES = await realTemplates();
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

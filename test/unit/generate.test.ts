@@ -1,15 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { vol } from 'memfs';
-import type * as NodeFs from 'node:fs';
 
 vi.mock('node:fs', async () => {
   const memfs = await vi.importActual<typeof import('memfs')>('memfs');
   return { default: memfs.fs, ...memfs.fs };
 });
 
-const realFs = await vi.importActual<typeof NodeFs>('node:fs');
 const { planNewApp } = await import('../../src/generate.ts');
 const { TEMPLATES_DIR } = await import('../../src/template-source.ts');
+const { realTemplates } = await import('../helpers/templates.ts');
 const { findWorkspace } = await import('../../src/workspace.ts');
 const { validateCompose } = await import('../../src/compose.ts');
 const { readEnvVar } = await import('../../src/env-file.ts');
@@ -17,15 +16,7 @@ const { UserError, UsageError } = await import('../../src/errors.ts');
 import type { Answers } from '../../src/questions.ts';
 import { ADR_COMPOSE } from '../helpers/cli.ts';
 
-/** The real templates, copied into the in-memory disk at the same path. */
-function templatesJson(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of realFs.readdirSync(TEMPLATES_DIR, { recursive: true, withFileTypes: true })) {
-    if (e.isFile()) out[`${e.parentPath}/${e.name}`] = realFs.readFileSync(`${e.parentPath}/${e.name}`, 'utf8');
-  }
-  return out;
-}
-const TEMPLATES = templatesJson();
+const TEMPLATES = await realTemplates();
 
 const answers = (over: Partial<Answers> = {}): Answers => ({
   name: 'inventory',
