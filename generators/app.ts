@@ -58,7 +58,7 @@ export default function appGenerator(plop: NodePlopAPI): void {
   plop.setActionType('ovu-app', async (raw, config) => {
     const ws = workspace();
     const answers = typed(raw, workspaceFacts(ws));
-    const app = planNewApp(answers, ws, { force: Boolean(config.force) });
+    const app = await planNewApp(answers, ws, { force: Boolean(config.force) });
     app.plan.commit();
     const { created, changed } = groupChanges(app.plan, ws.root);
     return `${path.relative(ws.root, app.appDir)}/ (${created.length} files created; changed: ${changed.join(', ') || 'nothing'})`;

@@ -10,45 +10,59 @@ import { writeValidator } from './gen-compose-validator.mjs';
 
 /**
  * src/template-source.ts reads and compiles templates/ at run time; the bundle gets this module
- * instead: the same layers, precompiled now, with the same options (Handlebars' small runtime
- * then renders them, and its compiler stays out of the package).
+ * instead: the same layers, precompiled now with the same options, one chunk per stack that a
+ * run imports only when it renders that stack. Handlebars' small runtime renders them; its
+ * compiler stays out of the package.
  */
+const templatesRoot = fileURLToPath(new URL('../templates/', import.meta.url));
+
+/** The options src/template-source.ts compiles with, so both behave alike. */
 const COMPILE_OPTIONS = JSON.parse(readFileSync(new URL('../src/template-options.json', import.meta.url), 'utf8'));
+
+function precompiledStack(stack) {
+  const layers = [];
+  for (const layer of readdirSync(path.join(templatesRoot, stack)).sort()) {
+    const dir = path.join(templatesRoot, stack, layer);
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+      .sort()
+      .map((rel) => {
+        const source = readFileSync(path.join(dir, rel), 'utf8');
+        const render = source.includes('{{')
+          ? `template(${Handlebars.precompile(source, COMPILE_OPTIONS)})`
+          : `() => ${JSON.stringify(source)}`;
+        return `{ path: ${JSON.stringify(rel)}, render: ${render} }`;
+      });
+    layers.push(`  ${JSON.stringify(`${stack}/${layer}`)}: [\n    ${files.join(',\n    ')}\n  ]`);
+  }
+  return [
+    "import Handlebars from 'handlebars/runtime';",
+    'const template = (spec) => Handlebars.template(spec);',
+    `export default {\n${layers.join(',\n')}\n};`,
+  ].join('\n');
+}
 
 const precompiledTemplates = {
   name: 'precompiled-templates',
   setup(b) {
-    b.onResolve({ filter: /\/template-source\.ts$/ }, () => ({ path: 'precompiled-templates', namespace: 'ovu' }));
-    b.onLoad({ filter: /.*/, namespace: 'ovu' }, async () => {
-      const root = fileURLToPath(new URL('../templates/', import.meta.url));
-      const layers = {};
-      for (const stack of readdirSync(root)) {
-        for (const layer of readdirSync(path.join(root, stack))) {
-          const dir = path.join(root, stack, layer);
-          const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-            .filter((e) => e.isFile())
-            .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
-            .sort();
-          layers[`${stack}/${layer}`] = files.map((rel) => {
-            const source = readFileSync(path.join(dir, rel), 'utf8');
-            const render = source.includes('{{')
-              ? `template(${Handlebars.precompile(source, COMPILE_OPTIONS)})`
-              : `() => ${JSON.stringify(source)}`;
-            return `{ path: ${JSON.stringify(rel)}, render: ${render} }`;
-          });
-        }
-      }
-      const body = Object.entries(layers)
-        .map(([layer, files]) => `  ${JSON.stringify(layer)}: [\n    ${files.join(',\n    ')}\n  ]`)
-        .join(',\n');
+    const resolveDir = fileURLToPath(new URL('../src/', import.meta.url));
+    b.onResolve({ filter: /\/template-source\.ts$/ }, () => ({ path: 'index', namespace: 'ovu-templates' }));
+    b.onResolve({ filter: /^ovu-templates:/ }, (args) => ({ path: args.path.slice('ovu-templates:'.length), namespace: 'ovu-templates' }));
+    b.onLoad({ filter: /.*/, namespace: 'ovu-templates' }, (args) => {
+      if (args.path !== 'index') return { contents: precompiledStack(args.path), loader: 'js', resolveDir };
+      const stacks = readdirSync(templatesRoot)
+        .map((stack) => `  ${JSON.stringify(stack)}: () => import(${JSON.stringify(`ovu-templates:${stack}`)}),`)
+        .join('\n');
       return {
-        resolveDir: fileURLToPath(new URL('../src/', import.meta.url)),
         loader: 'js',
+        resolveDir,
         contents: [
-          "import Handlebars from 'handlebars/runtime';",
-          'const template = (spec) => Handlebars.template(spec);',
-          `const LAYERS = {\n${body}\n};`,
-          'export function templateLayer(layer) { return LAYERS[layer] ?? []; }',
+          `const STACKS = {\n${stacks}\n};`,
+          'export async function templateLayer(layer) {',
+          "  const load = STACKS[layer.split('/')[0]];",
+          '  return load ? ((await load()).default[layer] ?? []) : [];',
+          '}',
         ].join('\n'),
       };
     });

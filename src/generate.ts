@@ -94,7 +94,7 @@ function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): 
 }
 
 /** Computes every write for a new app. Nothing touches the disk until `plan.commit()`. */
-export function planNewApp(answers: Answers, ws: Workspace, opts: { force: boolean; dbHost?: string }): NewApp {
+export async function planNewApp(answers: Answers, ws: Workspace, opts: { force: boolean; dbHost?: string }): Promise<NewApp> {
   const spec = specFromAnswers(answers);
   const { names } = spec;
   const crud = spec.settings.kind === 'crud';
@@ -106,7 +106,7 @@ export function planNewApp(answers: Answers, ws: Workspace, opts: { force: boole
   const backendDir = path.join(appDir, 'backend');
   plan.createDir(appDir, { replace: opts.force });
 
-  for (const [rel, content] of renderBackend(spec)) plan.write(path.join(backendDir, rel), content);
+  for (const [rel, content] of await renderBackend(spec)) plan.write(path.join(backendDir, rel), content);
   const answersFile = { generator: 'create-ovu-app', version: VERSION, answers: savedAnswers(answers) };
   plan.write(path.join(appDir, ANSWERS_FILE), JSON.stringify(answersFile, null, 2) + '\n');
 

@@ -40,11 +40,11 @@ export function templateLayers(spec: AppSpec): string[] {
 }
 
 /** Renders the app's backend: relative output path → content. */
-export function renderBackend(spec: AppSpec): Map<string, string> {
+export async function renderBackend(spec: AppSpec): Promise<Map<string, string>> {
   const context = templateContext(spec);
   const out = new Map<string, string>();
   for (const layer of templateLayers(spec)) {
-    for (const file of templateLayer(layer)) {
+    for (const file of await templateLayer(layer)) {
       out.set(file.path.split('/').map(outputName).join('/'), file.render(context));
     }
   }

@@ -104,7 +104,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<void> {
   const answers = await collectAnswers({ given: args.given, facts, interactive });
   const spec = specFromAnswers(answers);
   const adminUrl = answers.createDb ? (await import('./provision.ts')).resolveAdminUrl(answers.adminUrl, process.env) : undefined;
-  const app = planNewApp(answers, ws, { force: args.force, ...(adminUrl ? { dbHost: hostOf(adminUrl) } : {}) });
+  const app = await planNewApp(answers, ws, { force: args.force, ...(adminUrl ? { dbHost: hostOf(adminUrl) } : {}) });
   const { created, changed } = groupChanges(app.plan, ws.root);
 
   if (args.dryRun) {

@@ -8,7 +8,8 @@ import templateOptions from './template-options.json' with { type: 'json' };
  * Where templates come from when running from the sources (tests, plop): the templates/ folder,
  * compiled with Handlebars on first use. The published bundle replaces this module with one that
  * holds the same templates precompiled at build time (scripts/build.mjs), so a run neither walks
- * the folder nor compiles anything. Both expose this one function.
+ * the folder nor compiles anything, and loads only its own stack's. Both expose this one
+ * function.
  */
 
 /** A template file: its path inside the layer (`/`-separated), and how to render it. */
@@ -32,8 +33,11 @@ function walk(dir: string, rel = ''): string[] {
  */
 export const COMPILE_OPTIONS = templateOptions;
 
-/** The files of one layer, e.g. `python/common`, in a stable order. */
-export function templateLayer(layer: string): TemplateFile[] {
+/**
+ * The files of one layer, e.g. `python/common`, in a stable order. Async because the bundle
+ * loads each stack's precompiled templates only when a run renders that stack.
+ */
+export async function templateLayer(layer: string): Promise<TemplateFile[]> {
   const dir = path.join(TEMPLATES_DIR, layer);
   return walk(dir)
     .sort()

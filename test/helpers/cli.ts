@@ -30,8 +30,9 @@ export async function runCli(
   return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
+/** A fresh directory, inside the run's scratch folder when the global setup made one. */
 export function tempDir(prefix = 'ovu-ws-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(process.env.OVU_TEST_TMP ?? os.tmpdir(), prefix));
 }
 
 /** Every file under `dir` with its bytes (as base64) and mode: compare two to prove nothing changed. */

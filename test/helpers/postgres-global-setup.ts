@@ -3,6 +3,9 @@
  * run (or the server in OVU_TEST_ADMIN_URL), its admin URL handed to tests via `inject('adminUrl')`.
  */
 import type { TestProject } from 'vitest/node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startTestPostgres } from './postgres.ts';
 
 declare module 'vitest' {
@@ -12,9 +15,14 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // One folder for every workspace, virtualenv and node_modules the run makes (a generated
+  // TypeScript app alone installs ~400 MB), removed when the run ends. Workers inherit the env.
+  const scratch = mkdtempSync(join(tmpdir(), 'ovu-test-run-'));
+  process.env.OVU_TEST_TMP = scratch;
   const server = await startTestPostgres();
   project.provide('adminUrl', server.adminUrl);
   return async () => {
     await server.stop();
+    rmSync(scratch, { recursive: true, force: true });
   };
 }

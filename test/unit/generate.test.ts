@@ -43,9 +43,9 @@ beforeEach(() => {
 });
 
 describe('planNewApp (in memory)', () => {
-  it('plans every file without touching the disk', () => {
+  it('plans every file without touching the disk', async () => {
     const before = workspace();
-    const app = planNewApp(answers(), findWorkspace('/ws', '/'), { force: false });
+    const app = await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false });
     expect(workspace()).toEqual(before);
     const paths = app.plan.list().map((c) => c.path);
     expect(paths).toEqual(
@@ -66,8 +66,8 @@ describe('planNewApp (in memory)', () => {
     expect(paths.some((p) => /\/_[a-z]/.test(p))).toBe(false);
   });
 
-  it('writes a valid compose file, the password only in .env files', () => {
-    const app = planNewApp(answers(), findWorkspace('/ws', '/'), { force: false });
+  it('writes a valid compose file, the password only in .env files', async () => {
+    const app = await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false });
     app.plan.commit();
     const files = workspace();
     validateCompose(files['/ws/docker-compose.yml']!, 'docker-compose.yml');
@@ -82,34 +82,34 @@ describe('planNewApp (in memory)', () => {
     expect(JSON.parse(files['/ws/inventory/.ovu-app.json']!).answers).not.toHaveProperty('adminUrl');
   });
 
-  it('keeps an existing password on a rerun with --force', () => {
-    planNewApp(answers(), findWorkspace('/ws', '/'), { force: false }).plan.commit();
+  it('keeps an existing password on a rerun with --force', async () => {
+    (await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).plan.commit();
     const env = workspace()['/ws/.env'];
-    planNewApp(answers({ dbPoolSize: 5 }), findWorkspace('/ws', '/'), { force: true }).plan.commit();
+    (await planNewApp(answers({ dbPoolSize: 5 }), findWorkspace('/ws', '/'), { force: true })).plan.commit();
     expect(workspace()['/ws/.env']).toBe(env);
     expect(workspace()['/ws/docker-compose.yml']).toContain('DB_POOL_SIZE: "5"');
   });
 
-  it('refuses a name in use, before planning anything', () => {
-    planNewApp(answers(), findWorkspace('/ws', '/'), { force: false }).plan.commit();
+  it('refuses a name in use, before planning anything', async () => {
+    (await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).plan.commit();
     const before = workspace();
-    expect(() => planNewApp(answers({ name: 'Inventory' }), findWorkspace('/ws', '/'), { force: false })).toThrow(UsageError);
+    await expect(planNewApp(answers({ name: 'Inventory' }), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(UsageError);
     vol.rmSync('/ws/inventory', { recursive: true });
     // The service and init-db block still claim the name.
-    expect(() => planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).toThrow(/already has a service "inventory-backend"/);
+    await expect(planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(/already has a service "inventory-backend"/);
     expect(workspace()).toEqual(Object.fromEntries(Object.entries(before).filter(([k]) => !k.startsWith('/ws/inventory/'))));
   });
 
-  it('stops on a compose file that does not validate, naming file and line', () => {
+  it('stops on a compose file that does not validate, naming file and line', async () => {
     vol.writeFileSync('/ws/docker-compose.yml', 'services:\n  api:\n    image: x\n    enviroment: {}\n');
     const before = workspace();
-    expect(() => planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).toThrow(UserError);
-    expect(() => planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).toThrow(/docker-compose.yml:4: .*enviroment/);
+    await expect(planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(UserError);
+    await expect(planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(/docker-compose.yml:4: .*enviroment/);
     expect(workspace()).toEqual(before);
   });
 
-  it('gives readonly apps no database anywhere', () => {
-    const app = planNewApp(answers({ name: 'catalog', kind: 'readonly' }), findWorkspace('/ws', '/'), { force: false });
+  it('gives readonly apps no database anywhere', async () => {
+    const app = await planNewApp(answers({ name: 'catalog', kind: 'readonly' }), findWorkspace('/ws', '/'), { force: false });
     app.plan.commit();
     const files = workspace();
     expect(files['/ws/init-db.sql']).toBeUndefined();
