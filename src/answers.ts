@@ -1,4 +1,4 @@
-import { UsageError, CancelledError } from './errors.ts';
+import { UsageError } from './errors.ts';
 import { QUESTIONS, defaultFor, validateAnswer, type Answers, type Question, type WorkspaceFacts } from './questions.ts';
 import { deriveNames } from './names.ts';
 
@@ -58,9 +58,6 @@ export function isPromptExit(err: unknown): boolean {
   return err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError');
 }
 
-export function cancelled(): CancelledError {
-  return new CancelledError();
-}
 
 /** Shown live under the name prompt: what the name turns into. */
 export function describeName(input: string): string {

@@ -70,10 +70,6 @@ export class Plan {
     return [...this.changes.values()].sort((a, b) => byCodePoint(a.path, b.path));
   }
 
-  dirs(): string[] {
-    return [...this.newDirs.keys()];
-  }
-
   private insideNewDir(abs: string): string | undefined {
     for (const dir of this.newDirs.keys()) {
       if (abs === dir || abs.startsWith(dir + path.sep)) return dir;

@@ -243,10 +243,6 @@ export const QUESTIONS: Question[] = [
   },
 ];
 
-export function question<K extends keyof Answers>(key: K): Question {
-  return QUESTIONS.find((q) => q.key === key)!;
-}
-
 /** Parses a flag's text into the question's type, or says what to pass instead. */
 export function parseValue(q: Question, raw: string | boolean): { value?: Value; error?: string } {
   switch (q.type) {

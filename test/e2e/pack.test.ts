@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adrWorkspace, ROOT, snapshotDir, tempDir } from '../helpers/cli.ts';
+import { adrWorkspace, ROOT, runMainInProcess, snapshotDir, tempDir } from '../helpers/cli.ts';
 
 /** 250 kB as npm reports a tarball's size (1 kB = 1000 bytes). */
 const MAX_TARBALL_BYTES = 250_000;
@@ -103,17 +103,7 @@ describe('npm pack', () => {
     expect(fs.readdirSync(cwd)).toEqual([]);
     // The precompiled templates render exactly what the template files do.
     const fromSources = adrWorkspace();
-    const { main } = await import('../../src/cli.ts');
-    const previous = process.env.CI;
-    process.env.CI = 'true';
-    const write = process.stdout.write;
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      expect(await main(['inventory', '--yes', '--workspace', fromSources])).toBe(0);
-    } finally {
-      process.stdout.write = write;
-      process.env.CI = previous;
-    }
+    expect(await runMainInProcess(['inventory', '--yes', '--workspace', fromSources])).toBe(0);
     const backend = (root: string) => path.join(root, 'inventory/backend');
     const rendered = (root: string) => filesUnder(backend(root)).filter((f) => f !== '.env');
     expect(rendered(ws)).toEqual(rendered(fromSources));

@@ -30,6 +30,25 @@ export async function runCli(
   return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
+/**
+ * Runs the CLI's main() in this process, as CI would (no prompts), with its stdout muted:
+ * for tests that compare its output files with another way of producing them.
+ */
+export async function runMainInProcess(argv: string[]): Promise<number> {
+  const { main } = await import('../../src/cli.ts');
+  const previous = process.env.CI;
+  const write = process.stdout.write;
+  process.env.CI = 'true';
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return await main(argv);
+  } finally {
+    process.stdout.write = write;
+    if (previous === undefined) delete process.env.CI;
+    else process.env.CI = previous;
+  }
+}
+
 /** A fresh directory, inside the run's scratch folder when the global setup made one. */
 export function tempDir(prefix = 'ovu-ws-'): string {
   return fs.mkdtempSync(path.join(process.env.OVU_TEST_TMP ?? os.tmpdir(), prefix));

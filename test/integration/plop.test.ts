@@ -3,8 +3,7 @@ import path from 'node:path';
 import nodePlop from 'node-plop';
 import { describe, expect, it } from 'vitest';
 import plopfile from '../../plopfile.ts';
-import { adrWorkspace } from '../helpers/cli.ts';
-import { main } from '../../src/cli.ts';
+import { adrWorkspace, runMainInProcess } from '../helpers/cli.ts';
 
 function files(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -32,13 +31,7 @@ describe('plopfile.ts (node-plop)', () => {
     expect(result.changes[0]?.path).toMatch(/^inventory\/ \(\d+ files created; changed: docker-compose.yml\)$/);
 
     const viaCli = adrWorkspace();
-    const previous = process.env.CI;
-    process.env.CI = 'true';
-    try {
-      expect(await main(['inventory', '--yes', '--json', '--workspace', viaCli])).toBe(0);
-    } finally {
-      process.env.CI = previous;
-    }
+    expect(await runMainInProcess(['inventory', '--yes', '--json', '--workspace', viaCli])).toBe(0);
     // Identical but for the random password.
     const scrub = (f: Record<string, string>) =>
       Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v.replace(/[A-Za-z0-9_-]{43}/g, '<password>')]));
