@@ -34,20 +34,21 @@ function typed(raw: Record<string, unknown>, facts: WorkspaceFacts): Answers {
   return a as Answers;
 }
 
-function toInquirer(q: Question, facts: WorkspaceFacts) {
+/** Inquirer 9 awaits `validate` and `default` functions: the workspace is read when asked. */
+function toInquirer(q: Question, facts: () => Promise<WorkspaceFacts>) {
   const when = (a: Partial<Answers>) => !q.skip?.(a);
-  const validate = (v: unknown, a: Partial<Answers>) => {
+  const validate = async (v: unknown, a: Partial<Answers>) => {
     const parsed: { value?: unknown; error?: string } = typeof v === 'string' && q.type !== 'string' ? parseValue(q, v) : { value: v };
-    return parsed.error ?? validateAnswer(q, parsed.value, a, facts) ?? true;
+    return parsed.error ?? validateAnswer(q, parsed.value, a, await facts()) ?? true;
   };
   const base = { name: q.key, message: q.message ?? q.describe, when, validate };
   switch (q.type) {
     case 'choice':
       return { ...base, type: 'list', choices: q.choices.map((c) => ({ name: c.label, value: c.value })), default: q.default() };
     case 'boolean':
-      return { ...base, type: 'confirm', default: q.default({}, facts) };
+      return { ...base, type: 'confirm', default: async () => q.default({}, await facts()) };
     default:
-      return { ...base, type: 'input', default: (a: Partial<Answers>) => defaultFor(q, a, facts) };
+      return { ...base, type: 'input', default: async (a: Partial<Answers>) => defaultFor(q, a, await facts()) };
   }
 }
 
@@ -57,16 +58,18 @@ export default function appGenerator(plop: NodePlopAPI): void {
   // async, so node-plop reports a thrown error as the action's failure message.
   plop.setActionType('ovu-app', async (raw, config) => {
     const ws = workspace();
-    const answers = typed(raw, workspaceFacts(ws));
+    const answers = typed(raw, await workspaceFacts(ws));
     const app = await planNewApp(answers, ws, { force: Boolean(config.force) });
     app.plan.commit();
     const { created, changed } = groupChanges(app.plan, ws.root);
     return `${path.relative(ws.root, app.appDir)}/ (${created.length} files created; changed: ${changed.join(', ') || 'nothing'})`;
   });
 
+  let facts: Promise<WorkspaceFacts> | undefined;
+  const workspaceFactsOnce = () => (facts ??= workspaceFacts(workspace()));
   plop.setGenerator('app', {
     description: 'a new OVU app (ADR-002: its own database and login, ULM through its API)',
-    prompts: PLOP_QUESTIONS.map((q) => toInquirer(q, workspaceFacts(workspace()))) as never,
+    prompts: PLOP_QUESTIONS.map((q) => toInquirer(q, workspaceFactsOnce)) as never,
     actions: [{ type: 'ovu-app' }],
   });
 }

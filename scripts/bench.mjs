@@ -53,10 +53,12 @@ const say = (s) => (opt.json ? process.stderr : process.stdout).write(s + '\n');
 // Under `npm run`, npm_* variables (npm_config_local_prefix, npm_package_*, …) point npm at this
 // project: the children get an environment without them.
 const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'INIT_CWD'));
-const CLI_ENV = { ...BASE_ENV, CI: 'true', NO_COLOR: '1' };
+const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'ovu-bench-'));
+// The CLI's compose index cache starts empty and goes away with the bench: preparing the big
+// workspace fills it, as the runs that built a real workspace would have.
+const CLI_ENV = { ...BASE_ENV, CI: 'true', NO_COLOR: '1', OVU_CACHE_DIR: path.join(WORK, 'cli-cache') };
 const npxEnv = (cache) => ({ ...CLI_ENV, npm_config_cache: cache, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_yes: 'true' });
 
-const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'ovu-bench-'));
 let dirs = 0;
 /** A new empty directory under the bench's own temp dir. */
 const fresh = (label = 'd') => {

@@ -2,6 +2,7 @@
 // Code splitting keeps the heavy parts (pg, prompts, execa) in chunks that load only when a run
 // needs them: --help reads one small file.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +71,20 @@ const precompiledTemplates = {
 };
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+/** A hash of everything that shapes the CLI's output: caches written by another build never match. */
+function buildId() {
+  const hash = createHash('sha256');
+  for (const dir of ['src', 'templates']) {
+    const root = fileURLToPath(new URL(`../${dir}/`, import.meta.url));
+    const files = readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name))
+      .sort();
+    for (const f of files) hash.update(path.relative(root, f)).update('\0').update(readFileSync(f)).update('\0');
+  }
+  return hash.update(pkg.version).digest('hex').slice(0, 16);
+}
 rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
 writeValidator();
 
@@ -81,11 +96,11 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  minify: true,
+  minify: process.env.OVU_BUILD_NO_MINIFY !== '1',
   legalComments: 'linked',
   // Chunks sit beside cli.js: render.ts finds the templates at ../templates from either.
   chunkNames: '[name]-[hash]',
-  define: { __OVU_VERSION__: JSON.stringify(pkg.version) },
+  define: { __OVU_VERSION__: JSON.stringify(pkg.version), __OVU_BUILD_ID__: JSON.stringify(buildId()) },
   // pg's optional native binding (the pure-JS client is what we use), and the source-map library
   // Handlebars loads, inside a try, only to map errors in precompiled templates.
   external: ['pg-native', 'source-map'],

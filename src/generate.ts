@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Plan } from './plan.ts';
 import { deriveNames } from './names.ts';
 import { renderBackend } from './render.ts';
-import { editCompose, inspectCompose } from './compose.ts';
+import { editCompose, inspectCompose, rememberCompose } from './compose.ts';
 import { editInitDb, listInitDbApps } from './init-db.ts';
 import { ensureEnvVar, ensureLine, generatePassword, readEnvVar } from './env-file.ts';
 import { readIfExists, type Workspace } from './workspace.ts';
@@ -26,12 +26,12 @@ export interface NewApp {
 }
 
 /** What the questions need to know about the workspace before asking. */
-export function workspaceFacts(ws: Workspace, interactive = false, ownService?: string): WorkspaceFacts {
+export async function workspaceFacts(ws: Workspace, interactive = false, ownService?: string): Promise<WorkspaceFacts> {
   const source = readIfExists(ws.composeFile);
   const usedPorts = new Map<number, string>();
   if (source !== undefined) {
     // inspectCompose also validates: a broken compose file stops the run before any question.
-    const info = inspectCompose(source, path.basename(ws.composeFile));
+    const info = await inspectCompose(source, path.basename(ws.composeFile));
     for (const [port, service] of info.portOwners) usedPorts.set(port, service);
   }
   return { usedPorts, ownService, interactive };
@@ -54,7 +54,7 @@ export function specFromAnswers(a: Answers): AppSpec {
  * Refuses a name another app already has anywhere in the workspace, unless --force: the app
  * directory, its compose service or its init-db.sql block.
  */
-export function checkCollisions(ws: Workspace, spec: AppSpec, force: boolean): void {
+export async function checkCollisions(ws: Workspace, spec: AppSpec, force: boolean): Promise<void> {
   if (force) return;
   const { slug, service } = spec.names;
   const rel = path.relative(process.cwd(), path.join(ws.root, slug)) || '.';
@@ -62,7 +62,7 @@ export function checkCollisions(ws: Workspace, spec: AppSpec, force: boolean): v
     throw new UsageError(`${rel}/ already exists: choose another name, or pass --force to replace that app.`);
   }
   const compose = readIfExists(ws.composeFile);
-  if (compose !== undefined && inspectCompose(compose, path.basename(ws.composeFile)).services.includes(service)) {
+  if (compose !== undefined && (await inspectCompose(compose, path.basename(ws.composeFile))).services.includes(service)) {
     throw new UsageError(`${path.basename(ws.composeFile)} already has a service "${service}": choose another name, or pass --force to replace it.`);
   }
   const initDb = readIfExists(ws.initDbFile);
@@ -98,7 +98,7 @@ export async function planNewApp(answers: Answers, ws: Workspace, opts: { force:
   const spec = specFromAnswers(answers);
   const { names } = spec;
   const crud = spec.settings.kind === 'crud';
-  checkCollisions(ws, spec, opts.force);
+  await checkCollisions(ws, spec, opts.force);
 
   const plan = new Plan();
   const notes: string[] = [];
@@ -115,10 +115,11 @@ export async function planNewApp(answers: Answers, ws: Workspace, opts: { force:
   const password = crud ? (readEnvVar(envBefore, names.passwordVar) || generatePassword()) : undefined;
 
   const composeName = path.basename(ws.composeFile);
-  const compose = editCompose(plan.read(ws.composeFile), spec, { fileName: composeName, force: opts.force });
+  const compose = await editCompose(plan.read(ws.composeFile), spec, { fileName: composeName, force: opts.force });
   plan.write(ws.composeFile, compose.text);
+  plan.afterCommit(() => rememberCompose(compose));
   notes.push(...compose.notes);
-  const ulmTokenVar = inspectCompose(compose.text, composeName).ulmTokenVar ?? 'ULM_SERVICE_TOKEN';
+  const ulmTokenVar = compose.info.ulmTokenVar ?? 'ULM_SERVICE_TOKEN';
 
   let env = envBefore;
   let envExample = plan.read(ws.envExampleFile);

@@ -35,6 +35,8 @@ export class Plan {
   private readonly changes = new Map<string, FileChange>();
   /** Directories created whole by this plan (the app directory), replaced if `force`. */
   private readonly newDirs = new Map<string, { replace: boolean }>();
+  /** Best-effort work for after a successful commit (e.g. remembering the compose index). */
+  private readonly committed: (() => void)[] = [];
 
   /** Content as the plan will leave it: staged if the plan changes it, else what is on disk. */
   read(file: string): string | undefined {
@@ -89,6 +91,12 @@ export class Plan {
     } finally {
       process.off('SIGINT', hold);
     }
+    for (const fn of this.committed) fn();
+  }
+
+  /** Runs `fn` once the plan is on disk; a dry run never calls it. `fn` must not throw. */
+  afterCommit(fn: () => void): void {
+    this.committed.push(fn);
   }
 
   private commitUnguarded(): void {

@@ -99,7 +99,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<void> {
   const started = Date.now();
   const ws = findWorkspace(args.workspace, process.cwd());
   const interactive = !args.yes && !args.json && Boolean(process.stdin.isTTY) && !isCI();
-  const facts = workspaceFacts(ws, interactive);
+  const facts = await workspaceFacts(ws, interactive);
   if (args.force && args.given.name !== undefined) facts.ownService = deriveNames(args.given.name).service;
   const answers = await collectAnswers({ given: args.given, facts, interactive });
   const spec = specFromAnswers(answers);

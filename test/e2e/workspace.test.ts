@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.ts';
 import { canConnect, runPsqlFile, startTestPostgres, urlFor, type TestPostgres } from '../helpers/postgres.ts';
-import { validateCompose } from '../../src/compose.ts';
+import { validateCompose } from '../../src/compose-edit.ts';
 import { readEnvVar } from '../../src/env-file.ts';
 import { diffLines } from '../../src/diff.ts';
 

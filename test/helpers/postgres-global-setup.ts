@@ -19,6 +19,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // TypeScript app alone installs ~400 MB), removed when the run ends. Workers inherit the env.
   const scratch = mkdtempSync(join(tmpdir(), 'ovu-test-run-'));
   process.env.OVU_TEST_TMP = scratch;
+  // The CLIs the tests run keep their compose index cache there too, not in ~/.cache.
+  process.env.OVU_CACHE_DIR = join(scratch, 'ovu-cache');
   const server = await startTestPostgres();
   project.provide('adminUrl', server.adminUrl);
   return async () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { editCompose, inspectCompose, validateCompose } from '../../src/compose.ts';
+import { editCompose, inspectCompose, validateCompose } from '../../src/compose-edit.ts';
 import { UserError } from '../../src/errors.ts';
 import type { AppSpec, Kind } from '../../src/types.ts';
 

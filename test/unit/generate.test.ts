@@ -10,7 +10,7 @@ const { planNewApp } = await import('../../src/generate.ts');
 const { TEMPLATES_DIR } = await import('../../src/template-source.ts');
 const { realTemplates } = await import('../helpers/templates.ts');
 const { findWorkspace } = await import('../../src/workspace.ts');
-const { validateCompose } = await import('../../src/compose.ts');
+const { validateCompose } = await import('../../src/compose-edit.ts');
 const { readEnvVar } = await import('../../src/env-file.ts');
 const { UserError, UsageError } = await import('../../src/errors.ts');
 import type { Answers } from '../../src/questions.ts';
