@@ -962,6 +962,11 @@ export function createCompose(spec: AppSpec, fileName: string): ComposeEdit {
 // The index of a parsed file (see compose-index.ts)
 // ---------------------------------------------------------------------------------------------
 
+/** The index of a valid file (throws a UserError like validateCompose when it is not). */
+export function indexCompose(text: string, fileName: string): ComposeIndex | undefined {
+  return composeIndex(parseCompose(text, fileName));
+}
+
 /** The index compose-index.ts extends, or undefined when the file is not one it can extend. */
 function composeIndex(loaded: Loaded): ComposeIndex | undefined {
   const { doc, js, text } = loaded;
