@@ -113,8 +113,9 @@ export function editComposeFast(source: string, index: ComposeIndex, spec: AppSp
   if (name in services) return undefined;
 
   const notes: string[] = [];
-  const expected = structuredClone(index.js);
-  const expServices = expected['services'] as Obj;
+  // Copies only along the paths it changes: the rest is shared with index.js, never mutated.
+  const expServices: Obj = { ...services };
+  const expected: Obj = { ...index.js, services: expServices };
   const tokenVar = findTokenVar(services, name) ?? DEFAULT_TOKEN_VAR;
   if (tokenVar !== DEFAULT_TOKEN_VAR) {
     notes.push(`${name}: ULM_SERVICE_TOKEN reads \${${tokenVar}}, the variable the other services use`);
@@ -134,7 +135,7 @@ export function editComposeFast(source: string, index: ComposeIndex, spec: AppSp
       if (!isObj(env)) return undefined;
       const value = `\${${passVar}}`;
       envText = withEol(blockLines({ [passVar]: value }, pg.envCol, style).join('\n') + '\n', style);
-      (expServices[pgName] as Obj)['environment'] = { ...env, [passVar]: value };
+      expServices[pgName] = { ...pgJs, environment: { ...env, [passVar]: value } };
       notes.push(`${pgName}: added ${passVar} to environment`);
     }
   }

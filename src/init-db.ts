@@ -133,12 +133,29 @@ interface ParsedFile {
   eol: '\n' | '\r\n';
 }
 
-function parse(source: string): ParsedFile {
+/** Lines and their terminators ('\r\n', '\n', a lone '\r', or '' for a last line without one). */
+function splitLines(source: string): { lines: string[]; terminators: string[] } {
+  // The common case, without a lone CR: one split instead of a regex match per line (a workspace
+  // with hundreds of apps has an init-db.sql of tens of thousands of lines).
+  if (!/\r(?!\n)/.test(source)) {
+    const lines = source.split('\n');
+    const terminators = lines.map(() => '\n');
+    if (lines[lines.length - 1] === '') {
+      lines.pop();
+      terminators.pop();
+    } else terminators[terminators.length - 1] = '';
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.endsWith('\r') && terminators[i] === '\n') {
+        lines[i] = line.slice(0, -1);
+        terminators[i] = '\r\n';
+      }
+    }
+    return { lines, terminators };
+  }
   const lines: string[] = [];
   const terminators: string[] = [];
   const re = /([^\r\n]*)(\r\n|\n|\r)?/g;
-  let crlf = 0;
-  let lf = 0;
   for (;;) {
     const at = re.lastIndex;
     const m = re.exec(source);
@@ -146,15 +163,28 @@ function parse(source: string): ParsedFile {
     lines.push(m[1] ?? '');
     const terminator = m[2] ?? '';
     terminators.push(terminator);
-    if (terminator === '\r\n') crlf += 1;
-    else if (terminator === '\n') lf += 1;
     if (terminator === '') break;
   }
+  return { lines, terminators };
+}
 
+function parse(source: string): ParsedFile {
+  const { lines, terminators } = splitLines(source);
+  let crlf = 0;
+  let lf = 0;
+  for (const t of terminators) {
+    if (t === '\r\n') crlf += 1;
+    else if (t === '\n') lf += 1;
+  }
+  return { lines, terminators, blocks: findBlocks(lines), eol: crlf > lf ? '\r\n' : '\n' };
+}
+
+function findBlocks(lines: string[]): Block[] {
   const blocks: Block[] = [];
   let open: { slug: string; start: number } | undefined;
   const seen = new Map<string, number>();
   lines.forEach((raw, index) => {
+    if (!raw.startsWith('--')) return;
     const line = raw.trimEnd();
     const lineNo = index + 1;
     const isStart = line.startsWith(START.trimEnd());
@@ -196,10 +226,9 @@ function parse(source: string): ParsedFile {
       `init-db.sql line ${open.start + 1}: block '${open.slug}' has no end marker ("${endMarker(open.slug)}"); fix the markers by hand`,
     );
   }
-  return { lines, terminators, blocks, eol: crlf > lf ? '\r\n' : '\n' };
+  return blocks;
 }
 
-/** Slugs of the app blocks in `source`, in file order (the platform block is not an app). */
 export function listInitDbApps(source: string): string[] {
   return parse(source)
     .blocks.map((b) => b.slug)
@@ -291,7 +320,7 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
   }
 
   // The platform block must be the last block: if an app block follows it, move it after the last one.
-  const blocksNow = parse(out.map((l) => l.text + l.terminator).join('')).blocks;
+  const blocksNow = findBlocks(out.map((l) => l.text));
   const lastBlock = blocksNow[blocksNow.length - 1];
   const platformNow = blocksNow.find((b) => b.slug === PLATFORM_SLUG);
   if (platformNow && lastBlock && lastBlock.slug !== PLATFORM_SLUG) {
