@@ -5,7 +5,8 @@
  * miss, and a miss only costs the parse the index saves. Writing is best effort, atomic (a
  * temporary file renamed into place) and keeps the newest entries only.
  *
- * OVU_CACHE_DIR moves the cache; OVU_CACHE_DIR=off turns it off.
+ * OVU_CACHE_DIR moves the cache; OVU_CACHE_DIR=off turns it off. Unbundled sources (tests,
+ * plop, tsx) use it only when OVU_CACHE_DIR says where: their code changes without a build id.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -21,10 +22,16 @@ const BUILD = typeof __OVU_BUILD_ID__ === 'string' ? __OVU_BUILD_ID__ : 'source'
 const FORMAT = 'compose-index-1';
 const KEEP = 32;
 
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function cacheDir(env: NodeJS.ProcessEnv = process.env, build = BUILD): string | undefined {
   const override = env['OVU_CACHE_DIR'];
   if (override !== undefined) return override === '' || /^(off|0|false|no)$/i.test(override) ? undefined : path.resolve(override);
-  const home = os.homedir();
+  if (build === 'source') return undefined;
+  let home: string;
+  try {
+    home = os.homedir();
+  } catch {
+    return undefined; // no home directory: run without the cache
+  }
   if (process.platform === 'win32') return path.join(env['LOCALAPPDATA'] ?? path.join(home, 'AppData', 'Local'), 'create-ovu-app', 'Cache');
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'create-ovu-app');
   return path.join(env['XDG_CACHE_HOME'] || path.join(home, '.cache'), 'create-ovu-app');
@@ -40,8 +47,8 @@ export function loadIndex(text: string): ComposeIndex | undefined {
   if (dir === undefined) return undefined;
   const { file, key } = entryFile(dir, text);
   try {
-    const entry = JSON.parse(fs.readFileSync(file, 'utf8')) as { key?: string; index?: ComposeIndex };
-    return entry.key === key && entry.index ? entry.index : undefined;
+    const entry = JSON.parse(fs.readFileSync(file, 'utf8')) as { key?: unknown; index?: unknown };
+    return entry.key === key && isIndex(entry.index, text) ? entry.index : undefined;
   } catch {
     return undefined;
   }
@@ -60,6 +67,22 @@ export function saveIndex(text: string, index: ComposeIndex): void {
   } catch {
     fs.rmSync(tmp, { force: true });
   }
+}
+
+/** The shape of an index whose offsets are line starts of `text`: anything else is a miss. */
+function isIndex(x: unknown, text: string): x is ComposeIndex {
+  const o = x as ComposeIndex | null;
+  const lineStart = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) > 0 && (n as number) <= text.length && text[(n as number) - 1] === '\n';
+  const col = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
+  const style = o?.style;
+  return (
+    typeof o?.js === 'object' && o.js !== null && typeof o.js['services'] === 'object' && o.js['services'] !== null &&
+    typeof style === 'object' && style !== null && col(style.step) && col(style.seqOffset) &&
+    typeof style.singleQuote === 'boolean' && typeof style.flowPadding === 'boolean' && (style.eol === '\n' || style.eol === '\r\n') &&
+    typeof o.services === 'object' && o.services !== null && col(o.services.col) && typeof o.services.blank === 'boolean' && lineStart(o.services.at) &&
+    (o.postgres === null ||
+      (typeof o.postgres === 'object' && typeof o.postgres.name === 'string' && col(o.postgres.envCol) && lineStart(o.postgres.envAt) && o.postgres.envAt <= o.services.at))
+  );
 }
 
 /** Keeps the KEEP newest entries: a workspace needs one, the one its compose file has now. */

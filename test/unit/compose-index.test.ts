@@ -250,14 +250,35 @@ describe('the index cache', () => {
     expect(loadIndex(first.text)).toBeUndefined();
   });
 
+  it('treats an entry whose offsets or style do not fit the text as a miss', () => {
+    const first = createComposeFast(spec('orders', 8001), FILE);
+    const index = first.index!;
+    const variants: ComposeIndex[] = [
+      { ...index, services: { ...index.services, at: index.services.at - 1 } },
+      { ...index, services: { ...index.services, at: first.text.length + 10 } },
+      { ...index, postgres: { ...index.postgres!, envAt: index.postgres!.envAt + 3 } },
+      { ...index, style: { ...index.style, eol: 'x' } },
+      { ...index, js: { version: '3' } },
+    ];
+    for (const variant of variants) {
+      rememberCompose({ ...first, index: variant });
+      expect(loadIndex(first.text), JSON.stringify(variant).slice(0, 200)).toBeUndefined();
+    }
+    rememberCompose(first);
+    expect(loadIndex(first.text)).toEqual(index);
+  });
+
   it('keeps the newest entries only', () => {
     for (let i = 0; i < 40; i++) rememberCompose(createComposeFast(spec(`app${i}`, 8001 + i), FILE));
     expect(fs.readdirSync(path.join(dir, 'compose')).length).toBeLessThanOrEqual(32);
   });
 
   it('is off with OVU_CACHE_DIR=off, and under the user cache directory by default', () => {
-    expect(cacheDir({ OVU_CACHE_DIR: 'off' })).toBeUndefined();
-    expect(cacheDir({ OVU_CACHE_DIR: '' })).toBeUndefined();
-    expect(cacheDir({ XDG_CACHE_HOME: '/x/cache' })).toBe(process.platform === 'linux' ? '/x/cache/create-ovu-app' : cacheDir({}));
+    expect(cacheDir({ OVU_CACHE_DIR: 'off' }, 'b1')).toBeUndefined();
+    expect(cacheDir({ OVU_CACHE_DIR: '' }, 'b1')).toBeUndefined();
+    expect(cacheDir({ OVU_CACHE_DIR: '/x/mine' }, 'b1')).toBe(path.resolve('/x/mine'));
+    if (process.platform === 'linux') expect(cacheDir({ XDG_CACHE_HOME: '/x/cache' }, 'b1')).toBe('/x/cache/create-ovu-app');
+    // Unbundled sources change without a build id: they use a cache only when told where.
+    expect(cacheDir({ XDG_CACHE_HOME: '/x/cache' }, 'source')).toBeUndefined();
   });
 });
