@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ParsedArgs } from './args.ts';
 import { UserError, CancelledError, UsageError } from './errors.ts';
-import { findWorkspace, readIfExists, type Workspace } from './workspace.ts';
+import { findWorkspace, readIfExists } from './workspace.ts';
 import { collectAnswers } from './answers.ts';
 import { ANSWERS_FILE, planNewApp, specFromAnswers, workspaceFacts, type NewApp } from './generate.ts';
 import { groupChanges, pathTree, renderDryRun, type Colours } from './output.ts';

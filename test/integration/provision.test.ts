@@ -3,13 +3,10 @@
  * so every test uses fresh names.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
-import { editInitDb } from '../../src/init-db.ts';
 import { provision, redactUrl, resolveAdminUrl, type ProvisionReport } from '../../src/provision.ts';
 import type { AppSpec } from '../../src/types.ts';
 import {
