@@ -102,6 +102,9 @@ function pair({ name, subjectLabel, baselineLabel, target, runs = RUNS, warmups 
   process.stderr.write(`  ${name}: `);
   for (let i = 0; i < warmups + runs; i++) {
     const ctx = prepare();
+    // Flush what preparing wrote (a copy of a 199-app workspace is thousands of files), so its
+    // writeback does not land in the timed runs.
+    spawnSync('sync');
     try {
       const order = i % 2 ? ['b', 's'] : ['s', 'b'];
       for (const which of order) {

@@ -30,7 +30,6 @@ import {
 } from 'yaml';
 import { checkComposeSchema, formatPath, type ComposePath, type SchemaProblem } from './compose-schema.ts';
 import {
-  DEFAULT_STYLE,
   DEFAULT_TOKEN_VAR,
   FlowList,
   INITDB_DIR,
@@ -44,6 +43,7 @@ import {
   envHas,
   findPostgres,
   findTokenVar,
+  tokenVarOf,
   healthcheck,
   isObj,
   isYMap,
@@ -61,7 +61,7 @@ import {
   type Y,
   type YMap,
 } from './compose-model.ts';
-import type { ComposeEdit, ComposeIndex } from './compose-index.ts';
+import { createComposeFast, type ComposeEdit, type ComposeIndex } from './compose-index.ts';
 import { UserError } from './errors.ts';
 import type { AppSpec } from './types.ts';
 
@@ -818,7 +818,7 @@ export function editCompose(
 
   const text = editor.apply();
   const result = verify(text, expected, fileName);
-  return { text, created: false, notes, info: composeInfo(result.js), index: composeIndex(result) };
+  return { text, created: false, notes, ulmTokenVar: tokenVarOf(result.js), index: composeIndex(result) };
 
   function addTopVolume(): void {
     const vols = js['volumes'];
@@ -932,30 +932,11 @@ function verify(text: string, expected: Obj, fileName: string): Loaded {
   return result;
 }
 
-/** A new compose file; compose.ts writes it itself unless a value needs `yaml` to be written. */
+/** A new compose file, for values the built-in emitter does not write: verified like an edit. */
 export function createCompose(spec: AppSpec, fileName: string): ComposeEdit {
-  const style = DEFAULT_STYLE;
-  const crud = spec.settings.kind !== 'readonly';
-  const services: YMap = {};
-  if (crud) services['postgres'] = newPostgres(spec);
-  services[spec.names.service] = appService(spec, crud ? 'postgres' : undefined, DEFAULT_TOKEN_VAR);
-
-  const out: string[] = ['services:'];
-  Object.entries(services).forEach(([n, s], i) => {
-    if (i > 0) out.push('');
-    out.push(...blockLines({ [n]: s }, style.step, style));
-  });
-  const expected: Obj = { services: yToJS(services) };
-  if (crud) {
-    out.push('', ...blockLines({ volumes: { [PG_DATA_VOLUME]: null } }, 0, style));
-    expected['volumes'] = { [PG_DATA_VOLUME]: null };
-  }
-  const text = out.join('\n') + '\n';
-  const result = verify(text, expected, fileName);
-  const notes = crud
-    ? [`created ${fileName} (postgres:15 with init-db.sql)`, `added service ${spec.names.service}`]
-    : [`created ${fileName}`, `added service ${spec.names.service}`];
-  return { text, created: true, notes, info: composeInfo(result.js), index: composeIndex(result) };
+  const created = createComposeFast(spec, fileName, scalars);
+  const result = verify(created.text, created.index!.js, fileName);
+  return { ...created, ulmTokenVar: tokenVarOf(result.js), index: composeIndex(result) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,16 +18,17 @@ import {
   PG_DATA_VOLUME,
   appService,
   blockLines,
-  composeInfo,
   envHas,
   findPostgres,
   findTokenVar,
+  tokenVarOf,
   isObj,
   mountsInitDir,
   newPostgres,
+  simpleScalars,
   yToJS,
-  type ComposeInfo,
   type Obj,
+  type ScalarRenderer,
   type Style,
   type YMap,
 } from './compose-model.ts';
@@ -47,8 +48,8 @@ export interface ComposeEdit {
   text: string;
   created: boolean;
   notes: string[];
-  /** Services, ports and token variable of the edited file. */
-  info: ComposeInfo;
+  /** The variable the edited file's services read ULM_SERVICE_TOKEN from (`${ULM_TOKEN}`). */
+  ulmTokenVar: string | undefined;
   /** The edited file's index, when it is a file the next run can extend without parsing. */
   index: ComposeIndex | undefined;
 }
@@ -56,10 +57,11 @@ export interface ComposeEdit {
 const withEol = (text: string, style: Style): string => (style.eol === '\n' ? text : text.replace(/\n/g, style.eol));
 
 /**
- * A new compose file, written with the built-in emitter (it throws NotSimple for a value it does
- * not write, e.g. an unusual ULM URL; compose-edit.ts's createCompose then writes the file).
+ * A new compose file. With the built-in emitter (the default) it throws NotSimple for a value
+ * the emitter does not write, e.g. an unusual ULM URL; compose-edit.ts's createCompose then calls
+ * it with a renderer that can, and verifies the result.
  */
-export function createComposeFast(spec: AppSpec, fileName: string): ComposeEdit {
+export function createComposeFast(spec: AppSpec, fileName: string, r: ScalarRenderer = simpleScalars): ComposeEdit {
   const style = DEFAULT_STYLE;
   const crud = spec.settings.kind !== 'readonly';
   const name = spec.names.service;
@@ -70,16 +72,16 @@ export function createComposeFast(spec: AppSpec, fileName: string): ComposeEdit 
   const head = ['services:'];
   let envAt = -1;
   if (pg) {
-    const pgLines = blockLines({ postgres: pg }, col, style);
+    const pgLines = blockLines({ postgres: pg }, col, style, r);
     // The environment's pairs end where the next key of the postgres service starts.
     const envLine = pgLines.indexOf(`${' '.repeat(col + style.step)}environment:`);
     const envEnd = pgLines.findIndex((l, i) => i > envLine && l.length - l.trimStart().length <= col + style.step);
     envAt = [...head, ...pgLines.slice(0, envEnd)].join('\n').length + 1;
     head.push(...pgLines, '');
   }
-  head.push(...blockLines({ [name]: svc }, col, style));
+  head.push(...blockLines({ [name]: svc }, col, style, r));
   const at = head.join('\n').length + 1;
-  const tail = pg ? ['', ...blockLines({ volumes: { [PG_DATA_VOLUME]: null } }, 0, style)] : [];
+  const tail = pg ? ['', ...blockLines({ volumes: { [PG_DATA_VOLUME]: null } }, 0, style, r)] : [];
   const text = [...head, ...tail].join('\n') + '\n';
 
   const js: Obj = { services: pg ? { postgres: yToJS(pg), [name]: yToJS(svc) } : { [name]: yToJS(svc) } };
@@ -91,7 +93,7 @@ export function createComposeFast(spec: AppSpec, fileName: string): ComposeEdit 
     text,
     created: true,
     notes,
-    info: composeInfo(js),
+    ulmTokenVar: tokenVarOf(js),
     index: {
       js,
       style,
@@ -154,7 +156,7 @@ export function editComposeFast(source: string, index: ComposeIndex, spec: AppSp
     text,
     created: false,
     notes,
-    info: composeInfo(expected),
+    ulmTokenVar: tokenVarOf(expected),
     index: {
       js: expected,
       style,

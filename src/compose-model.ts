@@ -283,6 +283,11 @@ function tokenVarIn(value: unknown): string | undefined {
   return m?.[1];
 }
 
+/** The variable a file's services read ULM_SERVICE_TOKEN from, if any. */
+export function tokenVarOf(js: Obj): string | undefined {
+  return findTokenVar(isObj(js['services']) ? js['services'] : {}, undefined);
+}
+
 /** The variable other services' ULM_SERVICE_TOKEN reads (`${ULM_TOKEN}` → 'ULM_TOKEN'). */
 export function findTokenVar(services: Obj, exclude: string | undefined): string | undefined {
   for (const [name, svc] of Object.entries(services)) {

@@ -54,18 +54,18 @@ export function specFromAnswers(a: Answers): AppSpec {
  * Refuses a name another app already has anywhere in the workspace, unless --force: the app
  * directory, its compose service or its init-db.sql block.
  */
-export async function checkCollisions(ws: Workspace, spec: AppSpec, force: boolean): Promise<void> {
+export async function checkCollisions(ws: Workspace, spec: AppSpec, force: boolean, plan = new Plan()): Promise<void> {
   if (force) return;
   const { slug, service } = spec.names;
   const rel = path.relative(process.cwd(), path.join(ws.root, slug)) || '.';
   if (fs.existsSync(path.join(ws.root, slug))) {
     throw new UsageError(`${rel}/ already exists: choose another name, or pass --force to replace that app.`);
   }
-  const compose = readIfExists(ws.composeFile);
+  const compose = plan.read(ws.composeFile);
   if (compose !== undefined && (await inspectCompose(compose, path.basename(ws.composeFile))).services.includes(service)) {
     throw new UsageError(`${path.basename(ws.composeFile)} already has a service "${service}": choose another name, or pass --force to replace it.`);
   }
-  const initDb = readIfExists(ws.initDbFile);
+  const initDb = plan.read(ws.initDbFile);
   if (initDb !== undefined && listInitDbApps(initDb).includes(slug)) {
     throw new UsageError(`init-db.sql already has a block for "${slug}": choose another name, or pass --force to replace it.`);
   }
@@ -98,9 +98,9 @@ export async function planNewApp(answers: Answers, ws: Workspace, opts: { force:
   const spec = specFromAnswers(answers);
   const { names } = spec;
   const crud = spec.settings.kind === 'crud';
-  await checkCollisions(ws, spec, opts.force);
-
   const plan = new Plan();
+  await checkCollisions(ws, spec, opts.force, plan);
+
   const notes: string[] = [];
   const appDir = path.join(ws.root, names.slug);
   const backendDir = path.join(appDir, 'backend');
@@ -119,7 +119,7 @@ export async function planNewApp(answers: Answers, ws: Workspace, opts: { force:
   plan.write(ws.composeFile, compose.text);
   plan.afterCommit(() => rememberCompose(compose));
   notes.push(...compose.notes);
-  const ulmTokenVar = compose.info.ulmTokenVar ?? 'ULM_SERVICE_TOKEN';
+  const ulmTokenVar = compose.ulmTokenVar ?? 'ULM_SERVICE_TOKEN';
 
   let env = envBefore;
   let envExample = plan.read(ws.envExampleFile);

@@ -168,7 +168,17 @@ function splitLines(source: string): { lines: string[]; terminators: string[] } 
   return { lines, terminators };
 }
 
+/** The last file parsed: a run lists its blocks (name clashes), then edits it. */
+let lastParsed: { source: string; file: ParsedFile } | undefined;
+
+/** Parses `source`; the blocks are the caller's to change (the lines are shared, never changed). */
 function parse(source: string): ParsedFile {
+  if (lastParsed?.source !== source) lastParsed = { source, file: parseUncached(source) };
+  const { file } = lastParsed;
+  return { ...file, blocks: file.blocks.map((b) => ({ ...b })) };
+}
+
+function parseUncached(source: string): ParsedFile {
   const { lines, terminators } = splitLines(source);
   let crlf = 0;
   let lf = 0;
@@ -302,6 +312,18 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
       platformBlockAt.end = platformBlockAt.start + replacement.length - 1;
       notes.push('updated the init-db.sql platform block');
     }
+  }
+
+  // The usual case, a new app in a file whose platform block is current and last: insert the
+  // block's text before it, without rebuilding a file of thousands of lines.
+  if (!existing && platformBlockAt && notes.length === 0 && file.blocks.at(-1)?.slug === PLATFORM_SLUG) {
+    let offset = 0;
+    for (let i = 0; i < platformBlockAt.start; i++) offset += file.lines[i]!.length + file.terminators[i]!.length;
+    return {
+      text: source.slice(0, offset) + [...app, ''].map((l) => l + eol).join('') + source.slice(offset),
+      created: false,
+      notes: [`added an init-db.sql block for '${slug}' before the platform block`],
+    };
   }
 
   if (!existing) {

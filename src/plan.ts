@@ -33,23 +33,31 @@ export interface FileChange {
  */
 export class Plan {
   private readonly changes = new Map<string, FileChange>();
+  private readonly disk = new Map<string, string | undefined>();
   /** Directories created whole by this plan (the app directory), replaced if `force`. */
   private readonly newDirs = new Map<string, { replace: boolean }>();
   /** Best-effort work for after a successful commit (e.g. remembering the compose index). */
   private readonly committed: (() => void)[] = [];
 
-  /** Content as the plan will leave it: staged if the plan changes it, else what is on disk. */
+  /**
+   * Content as the plan will leave it: staged if the plan changes it, else what is on disk. A
+   * file is read from disk once: every edit of it starts from the same content, the one that
+   * becomes its `before` (a workspace with hundreds of apps has an init-db.sql of half a MB).
+   */
   read(file: string): string | undefined {
     const abs = path.resolve(file);
     const staged = this.changes.get(abs);
     if (staged) return staged.after;
     if (this.insideNewDir(abs)) return undefined;
+    if (this.disk.has(abs)) return this.disk.get(abs);
+    let content: string | undefined;
     try {
-      return fs.readFileSync(abs, 'utf8');
+      content = fs.readFileSync(abs, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    this.disk.set(abs, content);
+    return content;
   }
 
   /** Declares a directory the plan creates whole; `replace` allows an existing one (--force). */

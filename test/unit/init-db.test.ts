@@ -245,6 +245,15 @@ describe('editInitDb', () => {
     expect(edit.text).toBe(text);
   });
 
+  it('brings an outdated platform block up to date while adding an app', () => {
+    const one = editInitDb(undefined, inventory, { force: false }).text;
+    const old = one.replace(/(-- >>> create-ovu-app: platform\n)/, '$1-- an older version of this block\n');
+    const two = editInitDb(old, crm, { force: false });
+    expect(two.text).not.toContain('an older version');
+    expect(two.text.endsWith(`${initDbBlock(crm)}\n\n${platformBlock()}\n`)).toBe(true);
+    expect(two.notes).toEqual(['updated the init-db.sql platform block', "added an init-db.sql block for 'crm' before the platform block"]);
+  });
+
   it('moves the platform block after an app block that follows it', () => {
     const source = `${platformBlock()}\n\n${initDbBlock(inventory)}\n`;
     const edit = editInitDb(source, crm, { force: false });
