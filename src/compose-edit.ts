@@ -521,24 +521,22 @@ export const yamlScalars: ScalarRenderer = {
   },
 };
 
+/** `simple`, or `full` for what `simple` declines. */
+function orElse(simple: ScalarRenderer['block'], full: ScalarRenderer['block']): ScalarRenderer['block'] {
+  return (v, style) => {
+    try {
+      return simple(v, style);
+    } catch (e) {
+      if (e instanceof NotSimple) return full(v, style);
+      throw e;
+    }
+  };
+}
+
 /** The emitter where it can (so both paths write the same bytes), `yaml` where it cannot. */
 const scalars: ScalarRenderer = {
-  block(v, style) {
-    try {
-      return simpleScalars.block(v, style);
-    } catch (e) {
-      if (e instanceof NotSimple) return yamlScalars.block(v, style);
-      throw e;
-    }
-  },
-  flow(v, style) {
-    try {
-      return simpleScalars.flow(v, style);
-    } catch (e) {
-      if (e instanceof NotSimple) return yamlScalars.flow(v, style);
-      throw e;
-    }
-  },
+  block: orElse(simpleScalars.block, yamlScalars.block),
+  flow: orElse(simpleScalars.flow, yamlScalars.flow),
 };
 
 const blockLines = (map: YMap, col: number, style: Style): string[] => emitBlockLines(map, col, style, scalars);

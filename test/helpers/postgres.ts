@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
 import type { AppSpec } from '../../src/types.ts';
+import { appSpec } from './spec.ts';
 
 export interface TestPostgres {
   /** postgresql://user:password@host:port/postgres, a superuser. */
@@ -244,31 +245,7 @@ export function freshDbName(prefix: string): string {
 
 /** An AppSpec for a snake_case app name (names built by hand, as names.ts would). */
 export function testAppSpec(snake: string): AppSpec {
-  const slug = snake.replace(/_/g, '-');
-  const envPrefix = snake.toUpperCase();
-  return {
-    names: {
-      input: snake,
-      slug,
-      snake,
-      title: snake
-        .split('_')
-        .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-        .join(' '),
-      db: `${snake}_db`,
-      user: `${snake}_user`,
-      envPrefix,
-      passwordVar: `${envPrefix}_DB_PASSWORD`,
-      service: `${slug}-backend`,
-    },
-    settings: {
-      stack: 'python',
-      kind: 'crud',
-      port: 8001,
-      pool: { size: 20, maxOverflow: 10, timeout: 30 },
-      ulmUrl: 'http://ulm-backend:8000',
-    },
-  };
+  return appSpec(snake);
 }
 
 /** A random password that exercises quoting: quotes, backslash, dollar, percent, colon, space. */

@@ -15,27 +15,13 @@ import { DEFAULT_STYLE, NotSimple, Quoted, simpleScalars, type Style, type Y } f
 import { editCompose, inspectCompose, rememberCompose } from '../../src/compose.ts';
 import { cacheDir, loadIndex } from '../../src/compose-cache.ts';
 import type { AppSpec, Kind } from '../../src/types.ts';
+import { appSpec } from '../helpers/spec.ts';
 
 const FILE = 'docker-compose.yml';
 const fixture = (name: string): string => fs.readFileSync(new URL(`../fixtures/compose/${name}`, import.meta.url), 'utf8');
 
 function spec(slug: string, port: number, kind: Kind = 'crud', ulmUrl = 'http://ulm-backend:8000', pool = { size: 20, maxOverflow: 10, timeout: 30 }): AppSpec {
-  const snake = slug.replace(/-/g, '_');
-  const prefix = snake.toUpperCase();
-  return {
-    names: {
-      input: slug,
-      slug,
-      snake,
-      title: slug,
-      db: `${snake}_db`,
-      user: `${snake}_user`,
-      envPrefix: prefix,
-      passwordVar: `${prefix}_DB_PASSWORD`,
-      service: `${slug}-backend`,
-    },
-    settings: { stack: 'python', kind, port, pool, ulmUrl },
-  };
+  return appSpec(slug, { port, kind, ulmUrl, pool });
 }
 
 /** A small deterministic PRNG, so a failure names a seed that reproduces it. */

@@ -4,27 +4,13 @@ import { parse } from 'yaml';
 import { editCompose, inspectCompose, validateCompose } from '../../src/compose-edit.ts';
 import { UserError } from '../../src/errors.ts';
 import type { AppSpec, Kind } from '../../src/types.ts';
+import { appSpec } from '../helpers/spec.ts';
 
 const FILE = 'docker-compose.yml';
 const fixture = (name: string): string => fs.readFileSync(new URL(`../fixtures/compose/${name}`, import.meta.url), 'utf8');
 
 function spec(slug: string, port: number, kind: Kind = 'crud'): AppSpec {
-  const snake = slug.replace(/-/g, '_');
-  const prefix = snake.toUpperCase();
-  return {
-    names: {
-      input: slug,
-      slug,
-      snake,
-      title: slug,
-      db: `${snake}_db`,
-      user: `${snake}_user`,
-      envPrefix: prefix,
-      passwordVar: `${prefix}_DB_PASSWORD`,
-      service: `${slug}-backend`,
-    },
-    settings: { stack: 'python', kind, port, pool: { size: 20, maxOverflow: 10, timeout: 30 }, ulmUrl: 'http://ulm-backend:8000' },
-  };
+  return appSpec(slug, { port, kind, ulmUrl: 'http://ulm-backend:8000' });
 }
 
 const edit = (source: string | undefined, s: AppSpec = spec('inventory', 8010), force = false) =>
