@@ -10,6 +10,9 @@
 //   --admin-url   (or OVU_BENCH_ADMIN_URL) a PostgreSQL admin URL: adds the row "generate, install,
 //                 create the database, migrate, until /health answers". Provisioning hardens that
 //                 server as create-ovu-app always does (PUBLIC loses CONNECT on every database).
+//
+// The CLI runs with its own compose index cache (OVU_CACHE_DIR) in the bench's temp dir: empty
+// at the start, filled by preparing the 199-app workspace as real runs would have filled it.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -38,7 +41,8 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+  process.stdout.write(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
   process.exit(0);
 }
 const RUNS = Number(opt.runs);
