@@ -148,6 +148,7 @@ const SEEDS: Record<string, string> = {
     '      # more to come',
     '',
   ].join('\n'),
+  'byte order mark, document markers': '\uFEFF---\n' + createCompose(spec('first', 8001), FILE).text + '...\n',
   'trailing comments and blank lines': createCompose(spec('first', 8001), FILE).text.replace('\nvolumes:', '\n  # the next service goes here\n\n\n# volumes\nvolumes:') + '# end\n',
 };
 
