@@ -37,15 +37,6 @@ export async function inspectCompose(source: string, fileName: string): Promise<
   return (await full()).inspectCompose(source, fileName);
 }
 
-/**
- * Throws a UserError `<fileName>:<line>: <what is wrong>` when `text` is not YAML, does not match
- * the Compose Specification, or refers to services, volumes or networks it does not define.
- * Always parses: this is the check itself, not a step of adding an app.
- */
-export async function validateCompose(text: string, fileName: string): Promise<void> {
-  (await full()).validateCompose(text, fileName);
-}
-
 /** Adds the app (source undefined: no compose file yet, create one). Throws a UserError on bad input. */
 export async function editCompose(source: string | undefined, spec: AppSpec, opts: { fileName: string; force: boolean }): Promise<ComposeEdit> {
   try {

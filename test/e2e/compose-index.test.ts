@@ -49,7 +49,7 @@ describe('adding apps with and without the compose index', () => {
       }
     }
     const compose = fs.readFileSync(path.join(withIndex, 'docker-compose.yml'), 'utf8');
-    await validateCompose(compose, 'docker-compose.yml');
+    validateCompose(compose, 'docker-compose.yml');
     expect(compose).toContain('  search-backend:');
     // One entry per compose file the cached runs wrote, none in the run without a cache.
     expect(fs.readdirSync(path.join(cache, 'compose')).length).toBeGreaterThanOrEqual(STEPS.length - 1);
