@@ -62,6 +62,7 @@ import {
   type YMap,
 } from './compose-model.ts';
 import { createComposeFast, type ComposeEdit, type ComposeIndex } from './compose-index.ts';
+import { dominantEol } from './eol.ts';
 import { UserError } from './errors.ts';
 import type { AppSpec } from './types.ts';
 
@@ -396,11 +397,6 @@ function visitNodes(node: unknown, fn: (n: unknown, parent: unknown) => void, pa
   }
 }
 
-function detectEol(text: string): string {
-  const crlf = text.split('\r\n').length - 1;
-  const lf = text.split('\n').length - 1 - crlf;
-  return crlf > lf ? '\r\n' : '\n';
-}
 
 /** The position of the `-` of a block sequence item. */
 function dashOffset(lines: Lines, item: unknown): number | undefined {
@@ -453,7 +449,7 @@ function detectStyle(doc: Document.Parsed, lines: Lines): Style {
     seqOffset: mostCommon(seqOffsets, step),
     singleQuote: single > double,
     flowPadding: padded > tight,
-    eol: detectEol(lines.text),
+    eol: dominantEol(lines.text),
   };
 }
 

@@ -1,9 +1,5 @@
 import { randomBytes } from 'node:crypto';
-
-/** The file's own line ending, so an edit never mixes CRLF and LF. */
-export function eolOf(text: string | undefined): string {
-  return text && /\r\n/.test(text) ? '\r\n' : '\n';
-}
+import { dominantEol } from './eol.ts';
 
 /** 32 random bytes as base64url: 43 characters, safe inside a connection URL unescaped. */
 export function generatePassword(): string {
@@ -44,7 +40,7 @@ export function ensureLine(source: string | undefined, line: string, alternative
 }
 
 function appendLines(source: string | undefined, lines: string[]): string {
-  const eol = eolOf(source);
+  const eol = dominantEol(source);
   let text = source ?? '';
   if (text && !text.endsWith('\n')) text += eol;
   // A blank line keeps our entry visually apart from whatever the user wrote last.

@@ -7,6 +7,7 @@
  * stays the last block so it runs after the ULM section and after every app database exists.
  * Everything outside the markers is left byte-for-byte as it was, line endings included.
  */
+import { dominantEol } from './eol.ts';
 import { UserError } from './errors.ts';
 import { APP_STATEMENTS, PLATFORM_STATEMENTS, appValues, psqlPasswordVar, renderPsql } from './sql.ts';
 import type { AppSpec } from './types.ts';
@@ -180,13 +181,7 @@ function parse(source: string): ParsedFile {
 
 function parseUncached(source: string): ParsedFile {
   const { lines, terminators } = splitLines(source);
-  let crlf = 0;
-  let lf = 0;
-  for (const t of terminators) {
-    if (t === '\r\n') crlf += 1;
-    else if (t === '\n') lf += 1;
-  }
-  return { lines, terminators, blocks: findBlocks(lines), eol: crlf > lf ? '\r\n' : '\n' };
+  return { lines, terminators, blocks: findBlocks(lines), eol: dominantEol(source) };
 }
 
 function findBlocks(lines: string[]): Block[] {

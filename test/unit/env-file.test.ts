@@ -40,3 +40,17 @@ describe('env files', () => {
     expect(ensureLine(undefined, '.env')).toBe('.env\n');
   });
 });
+
+describe('line endings', () => {
+  it('follows the ending most lines use, LF on a tie or without a file', async () => {
+    const { dominantEol } = await import('../../src/eol.ts');
+    expect(dominantEol(undefined)).toBe('\n');
+    expect(dominantEol('no line ending')).toBe('\n');
+    expect(dominantEol('a\r\nb\r\nc\n')).toBe('\r\n');
+    expect(dominantEol('a\r\nb\nc\n')).toBe('\n');
+    expect(dominantEol('a\r\nb\n')).toBe('\n');
+    expect(dominantEol('a\rb\rc\r\n')).toBe('\r\n');
+    // A hand-edited .env with one CRLF line among LF lines gets LF lines, like compose and init-db.sql.
+    expect(ensureEnvVar('A=1\nB=2\r\nC=3\n', 'D', '4')).toBe('A=1\nB=2\r\nC=3\nD=4\n');
+  });
+});
