@@ -135,8 +135,8 @@ export function helpText(command: Command): string {
     '',
     'Exit codes: 0 done, 1 failure, 2 bad usage or invalid answer, 130 cancelled.',
     'Without a TTY (or with CI=true) it never prompts: pass the app name and any flags.',
-    'It keeps an index of the compose files it writes in ~/.cache/create-ovu-app;',
-    'OVU_CACHE_DIR=<dir> moves it, OVU_CACHE_DIR=off turns it off.',
+    'It keeps an index of the compose files it writes in your cache directory',
+    '(~/.cache/create-ovu-app on Linux); OVU_CACHE_DIR=<dir> moves it, OVU_CACHE_DIR=off turns it off.',
     '',
     'Examples:',
     ...(command === 'new'
