@@ -129,8 +129,8 @@ export function editComposeFast(source: string, index: ComposeIndex, spec: AppSp
   if (crud) {
     pgName = findPostgres(services, name);
     if (pg === null || pgName !== pg.name) return undefined;
-    const pgJs = services[pgName] as Obj;
-    if (!mountsInitDir(pgJs['volumes']) || pgJs['healthcheck'] === undefined) return undefined;
+    const pgJs = services[pgName];
+    if (!isObj(pgJs) || !mountsInitDir(pgJs['volumes']) || pgJs['healthcheck'] === undefined) return undefined;
     const passVar = spec.names.passwordVar;
     if (!envHas(pgJs['environment'], passVar)) {
       const env = pgJs['environment'];

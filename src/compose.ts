@@ -1,7 +1,7 @@
 /**
  * The workspace's compose file: what a run reads from it and how an app is added to it.
  *
- * Two paths give the same result. A file create-ovu-app wrote (or parsed) before is known by its
+ * Two paths give the same result. A file create-ovu-app wrote before is known by its
  * index (compose-index.ts, kept by compose-cache.ts): the app's lines go in at the indexed offsets
  * without parsing, which keeps the 200th app as quick as the 1st. Any other file, or an edit the
  * index does not cover, goes through compose-edit.ts, which parses, validates, splices and
