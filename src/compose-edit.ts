@@ -948,8 +948,11 @@ function composeIndex(loaded: Loaded): ComposeIndex | undefined {
   const root = doc.contents;
   if (!text.endsWith('\n') || !isMap(root) || root.flow) return undefined;
   let plain = true;
+  // Block scalars (| and >) keep or fold the blank lines after them, which moves where an insertion
+  // may go and what counts as a blank separator: a file with one is left to the full path.
   visitNodes(root, (n) => {
     if (isAlias(n) || (n as { anchor?: string } | null)?.anchor || (isPair(n) && isMergePair(n))) plain = false;
+    if (isScalar(n) && (n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED')) plain = false;
   });
   // The index goes through JSON: a value JSON cannot hold (.inf, .nan) keeps the file unindexed.
   if (!plain || !isDeepStrictEqual(JSON.parse(JSON.stringify(js)), js)) return undefined;

@@ -103,7 +103,7 @@ function simpleScalar(v: Y, style: Style, inFlow: boolean): string {
   } else if (typeof v === 'boolean') return String(v);
   else if (v === null) return 'null';
   else if (typeof v === 'number') {
-    if (Number.isSafeInteger(v)) return String(v);
+    if (Number.isSafeInteger(v) && !Object.is(v, -0)) return String(v);
   } else if (typeof v === 'string') {
     // Digits alone would read as a number: `yaml` quotes them in the file's preferred style.
     if (/^[0-9]+$/.test(v)) return quote(v, style);

@@ -62,7 +62,7 @@ describe('the built-in emitter', () => {
   const alphabet = 'abXY09_./:@${}=%+-#\'" \t,[]!&*?|>~é';
   const r = rng(7);
   const random = Array.from({ length: 3000 }, () => Array.from({ length: Math.floor(r() * 10) }, () => pick(r, [...alphabet])).join(''));
-  const values: Y[] = [...corpus, ...random, ...[...corpus, ...random].map((s) => new Quoted(s)), 0, 42, -7, 3.5, true, false, null];
+  const values: Y[] = [...corpus, ...random, ...[...corpus, ...random].map((s) => new Quoted(s)), 0, -0, 42, -7, 3.5, true, false, null];
 
   it('writes a scalar exactly as the yaml package does, or declines it', () => {
     let written = 0;
@@ -193,6 +193,13 @@ describe('adding apps through the index', () => {
     const anchors = 'x-common: &common\n  restart: always\nservices:\n  api:\n    <<: *common\n    image: nginx\n';
     expect(indexCompose(anchors, FILE)).toBeUndefined();
     expect(indexCompose('services:\n  api:\n    image: nginx\n  n:\n    image: x\n    command: [".inf"]\n    cpus: .inf\n', FILE)).toBeUndefined();
+    // Block scalars: `|+` keeps the blank lines after it, so an insertion there would change the
+    // value, and lines inside one can look like comments or separators (found by a fuzzing review).
+    const pgBase = createCompose(spec('first', 8001), FILE).text;
+    for (const scalar of ['|', '|+', '>', '>-']) {
+      const withScalar = pgBase.replace('\nvolumes:', `\n  web:\n    image: nginx\n    command: ${scalar}\n      echo hi\n\n      # not a comment\n\nvolumes:`);
+      expect(indexCompose(withScalar, FILE), scalar).toBeUndefined();
+    }
   });
 
   it('leaves a service that exists, and a missing postgres, to the full path', () => {
