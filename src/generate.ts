@@ -54,7 +54,7 @@ export function specFromAnswers(a: Answers): AppSpec {
  * Refuses a name another app already has anywhere in the workspace, unless --force: the app
  * directory, its compose service or its init-db.sql block.
  */
-export async function checkCollisions(ws: Workspace, spec: AppSpec, force: boolean, plan = new Plan()): Promise<void> {
+export async function checkCollisions(ws: Workspace, spec: AppSpec, force: boolean, plan: Plan): Promise<void> {
   if (force) return;
   const { slug, service } = spec.names;
   const rel = path.relative(process.cwd(), path.join(ws.root, slug)) || '.';

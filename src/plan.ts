@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { readIfExists } from './workspace.ts';
 
 /**
  * Plain code-point order: stable across machines and locales, and it does not start ICU's
@@ -49,15 +50,8 @@ export class Plan {
     const staged = this.changes.get(abs);
     if (staged) return staged.after;
     if (this.insideNewDir(abs)) return undefined;
-    if (this.disk.has(abs)) return this.disk.get(abs);
-    let content: string | undefined;
-    try {
-      content = fs.readFileSync(abs, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    this.disk.set(abs, content);
-    return content;
+    if (!this.disk.has(abs)) this.disk.set(abs, readIfExists(abs));
+    return this.disk.get(abs);
   }
 
   /** Declares a directory the plan creates whole; `replace` allows an existing one (--force). */
