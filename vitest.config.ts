@@ -15,8 +15,6 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
-          // Unit tests that use the compose index cache give it their own directory.
-          env: { OVU_CACHE_DIR: 'off' },
         },
       },
       {

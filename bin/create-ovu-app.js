@@ -3,7 +3,7 @@
 import module from 'node:module';
 
 // Node 22+ can keep the compiled bundle on disk between runs; Node 20 has no such cache.
-module.enableCompileCache?.();
+//
 
 const { main } = await import('../dist/cli.js');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { NodePlopAPI } from 'node-plop';
-import { QUESTIONS, defaultFor, parseValue, validateAnswer, type Answers, type Question, type WorkspaceFacts } from '../src/questions.ts';
-import { planNewApp, workspaceFacts } from '../src/generate.ts';
-import { findWorkspace } from '../src/workspace.ts';
-import { groupChanges } from '../src/output.ts';
+import { QUESTIONS, defaultFor, parseValue, validateAnswer, type Answers, type Question, type WorkspaceFacts } from '../src/app/questions.ts';
+import { planNewApp, workspaceFacts } from '../src/commands/new-plan.ts';
+import { findWorkspace } from '../src/workspace/workspace.ts';
+import { groupChanges } from '../src/cli/output.ts';
 
 /**
  * The `app` generator for plop users (`plop app`). It asks the same questions from the same

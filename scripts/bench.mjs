@@ -60,7 +60,7 @@ const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => 
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'ovu-bench-'));
 // The CLI's compose index cache starts empty and goes away with the bench: preparing the big
 // workspace fills it, as the runs that built a real workspace would have.
-const CLI_ENV = { ...BASE_ENV, CI: 'true', NO_COLOR: '1', OVU_CACHE_DIR: path.join(WORK, 'cli-cache') };
+const CLI_ENV = { ...BASE_ENV, CI: 'true', NO_COLOR: '1' };
 const npxEnv = (cache) => ({ ...CLI_ENV, npm_config_cache: cache, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_yes: 'true' });
 
 let dirs = 0;

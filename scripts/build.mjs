@@ -2,7 +2,6 @@
 // Code splitting keeps the heavy parts (pg, prompts, execa) in chunks that load only when a run
 // needs them: --help reads one small file.
 import { build } from 'esbuild';
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,15 +9,15 @@ import Handlebars from 'handlebars';
 import { writeValidator } from './gen-compose-validator.mjs';
 
 /**
- * src/template-source.ts reads and compiles templates/ at run time; the bundle gets this module
+ * src/stacks/template-source.ts reads and compiles templates/ at run time; the bundle gets this module
  * instead: the same layers, precompiled now with the same options, one chunk per stack that a
  * run imports only when it renders that stack. Handlebars' small runtime renders them; its
  * compiler stays out of the package.
  */
 const templatesRoot = fileURLToPath(new URL('../templates/', import.meta.url));
 
-/** The options src/template-source.ts compiles with, so both behave alike. */
-const COMPILE_OPTIONS = JSON.parse(readFileSync(new URL('../src/template-options.json', import.meta.url), 'utf8'));
+/** The options src/stacks/template-source.ts compiles with, so both behave alike. */
+const COMPILE_OPTIONS = JSON.parse(readFileSync(new URL('../src/stacks/template-options.json', import.meta.url), 'utf8'));
 
 function precompiledStack(stack) {
   const layers = [];
@@ -72,24 +71,11 @@ const precompiledTemplates = {
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-/** A hash of everything that shapes the CLI's output: caches written by another build never match. */
-function buildId() {
-  const hash = createHash('sha256');
-  for (const dir of ['src', 'templates']) {
-    const root = fileURLToPath(new URL(`../${dir}/`, import.meta.url));
-    const files = readdirSync(root, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .map((e) => path.join(e.parentPath, e.name))
-      .sort();
-    for (const f of files) hash.update(path.relative(root, f)).update('\0').update(readFileSync(f)).update('\0');
-  }
-  return hash.update(pkg.version).digest('hex').slice(0, 16);
-}
 rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
 writeValidator();
 
 await build({
-  entryPoints: ['src/cli.ts'],
+  entryPoints: [{ in: 'src/cli/main.ts', out: 'cli' }],
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -100,7 +86,7 @@ await build({
   legalComments: 'linked',
   // Chunks sit beside cli.js: render.ts finds the templates at ../templates from either.
   chunkNames: '[name]-[hash]',
-  define: { __OVU_VERSION__: JSON.stringify(pkg.version), __OVU_BUILD_ID__: JSON.stringify(buildId()) },
+  define: { __OVU_VERSION__: JSON.stringify(pkg.version) },
   // pg's optional native binding (the pure-JS client is what we use), and the source-map library
   // Handlebars loads, inside a try, only to map errors in precompiled templates.
   external: ['pg-native', 'source-map'],

@@ -8,9 +8,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { editInitDb } from '../../src/init-db.ts';
-import { provision } from '../../src/provision.ts';
-import type { AppSpec } from '../../src/types.ts';
+import { editInitDb } from '../../src/workspace/init-db.ts';
+import { provision } from '../../src/database/provision.ts';
+import type { AppSpec } from '../../src/app/spec.ts';
 import {
   canConnect,
   freshDbName,

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { adrWorkspace, runCli, type CliResult } from '../helpers/cli.ts';
 import { canConnect, urlFor, withClient } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/apps.ts';
-import { readEnvVar } from '../../src/env-file.ts';
+import { readEnvVar } from '../../src/workspace/env-file.ts';
 
 const adminUrl = inject('adminUrl');
 const adminPassword = decodeURIComponent(new URL(adminUrl).password);

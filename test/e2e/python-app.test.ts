@@ -8,7 +8,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adrWorkspace, runCli } from '../helpers/cli.ts';
 import { freePort, mustRun, pytestCounts, startFakeUlm, waitForHttp, type FakeUlm } from '../helpers/apps.ts';
-import { readEnvVar } from '../../src/env-file.ts';
+import { readEnvVar } from '../../src/workspace/env-file.ts';
 
 const adminUrl = inject('adminUrl');
 const ws = adrWorkspace();

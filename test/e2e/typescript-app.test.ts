@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adrWorkspace, runCli, tempDir } from '../helpers/cli.ts';
 import { freePort, mustRun, startFakeUlm, waitForHttp, type FakeUlm } from '../helpers/apps.ts';
 import { withClient } from '../helpers/postgres.ts';
-import { readEnvVar } from '../../src/env-file.ts';
+import { readEnvVar } from '../../src/workspace/env-file.ts';
 
 const adminUrl = inject('adminUrl');
 const ws = adrWorkspace();

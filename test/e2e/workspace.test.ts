@@ -9,9 +9,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.ts';
 import { canConnect, runPsqlFile, startTestPostgres, urlFor, type TestPostgres } from '../helpers/postgres.ts';
-import { validateCompose } from '../../src/compose-edit.ts';
-import { readEnvVar } from '../../src/env-file.ts';
-import { diffLines } from '../../src/diff.ts';
+import { validateCompose } from '../../src/workspace/compose/edit.ts';
+import { readEnvVar } from '../../src/workspace/env-file.ts';
+import { diffLines } from '../../src/cli/diff.ts';
 
 const FIXTURE = fs.readFileSync(new URL('../fixtures/compose/commented.yml', import.meta.url), 'utf8');
 const COMPOSE = FIXTURE.replace(/\r?\n/g, '\r\n');

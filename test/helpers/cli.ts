@@ -35,7 +35,7 @@ export async function runCli(
  * for tests that compare its output files with another way of producing them.
  */
 export async function runMainInProcess(argv: string[]): Promise<number> {
-  const { main } = await import('../../src/cli.ts');
+  const { main } = await import('../../src/cli/main.ts');
   const previous = process.env.CI;
   const write = process.stdout.write;
   process.env.CI = 'true';

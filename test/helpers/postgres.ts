@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
-import type { AppSpec } from '../../src/types.ts';
+import type { AppSpec } from '../../src/app/spec.ts';
 import { appSpec } from './spec.ts';
 
 export interface TestPostgres {

@@ -1,4 +1,4 @@
-import type { AppSettings, AppSpec } from '../../src/types.ts';
+import type { AppSettings, AppSpec } from '../../src/app/spec.ts';
 
 /**
  * An AppSpec as deriveNames would make it for `name` (`inventory`, `user-prefs` or `user_prefs`),

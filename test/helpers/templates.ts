@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import type * as NodeFs from 'node:fs';
-import { TEMPLATES_DIR } from '../../src/template-source.ts';
+import { TEMPLATES_DIR } from '../../src/stacks/template-source.ts';
 
 /**
  * The real templates as a memfs volume (path → content), read from the real disk even while a

@@ -1,0 +1,295 @@
+import type { Kind, Stack } from './spec.ts';
+import { deriveNames } from './names.ts';
+import { UserError } from '../errors.ts';
+
+/** Everything a user can answer. Saved answers are a subset (see `saved`). */
+export interface Answers {
+  name: string;
+  stack: Stack;
+  kind: Kind;
+  port: number;
+  dbPoolSize: number;
+  dbMaxOverflow: number;
+  dbPoolTimeout: number;
+  ulmUrl: string;
+  install: boolean;
+  createDb: boolean;
+  adminUrl: string | undefined;
+  migrate: boolean;
+}
+
+/** What defaults and validation may look at in the workspace. */
+export interface WorkspaceFacts {
+  /** Host ports published by compose services, with the service that publishes each. */
+  usedPorts: Map<number, string>;
+  /** Apps whose port may be reused (the app being replaced with --force). */
+  ownService: string | undefined;
+  /** Prompts are possible: some defaults differ (e.g. install, which is slow, only when asked). */
+  interactive: boolean;
+}
+
+type Value = string | number | boolean | undefined;
+
+interface QuestionBase<K extends keyof Answers> {
+  key: K;
+  /** Long flag, e.g. `--db-pool-size`; the positional argument has none. */
+  flag: string;
+  /** Placeholder shown in --help, e.g. `<n>`. */
+  valueName?: string;
+  describe: string;
+  /** Prompt text; absent: never asked (flag only). */
+  message?: string;
+  /** Asked only after the user chose to see advanced settings. */
+  advanced?: boolean;
+  /** Written to the app's answers file. Never true for anything that can hold a secret. */
+  saved: boolean;
+  /** Not meaningful given the other answers: not asked, not validated, not saved. */
+  skip?: (a: Partial<Answers>) => boolean;
+  /** Must be given when no prompt is possible. */
+  required?: boolean;
+  /** Validation beyond the type: returns a message saying what to do, or undefined. */
+  validate?: (value: Answers[K], a: Partial<Answers>, facts: WorkspaceFacts) => string | undefined;
+}
+
+export type Question =
+  | (QuestionBase<'name' | 'ulmUrl' | 'adminUrl'> & { type: 'string'; default?: (a: Partial<Answers>, f: WorkspaceFacts) => string | undefined })
+  | (QuestionBase<'stack' | 'kind'> & { type: 'choice'; choices: { value: string; label: string; hint: string }[]; default: () => string })
+  | (QuestionBase<'port' | 'dbPoolSize' | 'dbMaxOverflow' | 'dbPoolTimeout'> & { type: 'int'; min: number; max: number; default: (a: Partial<Answers>, f: WorkspaceFacts) => number })
+  | (QuestionBase<'install' | 'createDb' | 'migrate'> & { type: 'boolean'; default: (a: Partial<Answers>, f: WorkspaceFacts) => boolean });
+
+const isCrud = (a: Partial<Answers>): boolean => a.kind !== 'readonly';
+
+/** First port from 8001 that no compose service publishes. */
+export function firstFreePort(f: WorkspaceFacts): number {
+  let port = 8001;
+  while (f.usedPorts.has(port) && f.usedPorts.get(port) !== f.ownService) port++;
+  return port;
+}
+
+function httpUrl(value: string): string | undefined {
+  try {
+    const u = new URL(value);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return undefined;
+  } catch {
+    // fall through
+  }
+  return `"${value}" is not an http(s) URL: pass something like http://ulm-backend:8000.`;
+}
+
+/**
+ * The one list of questions. The prompts, the flags, --help, validation and the answers file are
+ * all generated from it, so they cannot disagree. Order is prompt order.
+ */
+export const QUESTIONS: Question[] = [
+  {
+    key: 'name',
+    type: 'string',
+    flag: '<app-name>',
+    describe: 'app name, e.g. inventory (becomes inventory_db, inventory_user, inventory-backend)',
+    message: 'App name',
+    required: true,
+    saved: true,
+    validate: (value) => {
+      try {
+        deriveNames(value ?? '');
+        return undefined;
+      } catch (err) {
+        if (err instanceof UserError) return err.message;
+        throw err;
+      }
+    },
+  },
+  {
+    key: 'stack',
+    type: 'choice',
+    flag: '--stack',
+    valueName: 'python|typescript',
+    describe: 'backend stack',
+    message: 'Backend stack',
+    saved: true,
+    choices: [
+      { value: 'python', label: 'Python (FastAPI + SQLAlchemy + Alembic)', hint: 'python' },
+      { value: 'typescript', label: 'TypeScript (Fastify + Prisma)', hint: 'typescript' },
+    ],
+    default: () => 'python',
+  },
+  {
+    key: 'kind',
+    type: 'choice',
+    flag: '--kind',
+    valueName: 'crud|readonly',
+    describe: 'crud: own database + migrations; readonly: ULM client only, no database',
+    message: 'Kind of app',
+    saved: true,
+    choices: [
+      { value: 'crud', label: 'crud: its own database, migrations and the ULM client', hint: 'crud' },
+      { value: 'readonly', label: 'readonly: reads users through ULM only, no database', hint: 'readonly' },
+    ],
+    default: () => 'crud',
+  },
+  {
+    key: 'port',
+    type: 'int',
+    flag: '--port',
+    valueName: '<n>',
+    describe: 'host port of the backend (default: first free from 8001 in the compose file)',
+    message: 'Host port for the backend',
+    saved: true,
+    min: 1,
+    max: 65535,
+    default: (_a, f) => firstFreePort(f),
+    validate: (value, _a, f) => {
+      const owner = f.usedPorts.get(value);
+      return owner !== undefined && owner !== f.ownService
+        ? `Port ${value} is already published by the compose service "${owner}": pass another --port.`
+        : undefined;
+    },
+  },
+  {
+    key: 'dbPoolSize',
+    type: 'int',
+    flag: '--db-pool-size',
+    valueName: '<n>',
+    describe: 'SQLAlchemy/pg pool size (ADR default 20)',
+    message: 'DB pool size',
+    advanced: true,
+    saved: true,
+    skip: (a) => !isCrud(a),
+    min: 1,
+    max: 1000,
+    default: () => 20,
+  },
+  {
+    key: 'dbMaxOverflow',
+    type: 'int',
+    flag: '--db-max-overflow',
+    valueName: '<n>',
+    describe: 'connections allowed above the pool size (ADR default 10)',
+    message: 'DB max overflow',
+    advanced: true,
+    saved: true,
+    skip: (a) => !isCrud(a),
+    min: 0,
+    max: 1000,
+    default: () => 10,
+  },
+  {
+    key: 'dbPoolTimeout',
+    type: 'int',
+    flag: '--db-pool-timeout',
+    valueName: '<s>',
+    describe: 'seconds to wait for a pooled connection (ADR default 30)',
+    message: 'DB pool timeout (seconds)',
+    advanced: true,
+    saved: true,
+    skip: (a) => !isCrud(a),
+    min: 1,
+    max: 3600,
+    default: () => 30,
+  },
+  {
+    key: 'ulmUrl',
+    type: 'string',
+    flag: '--ulm-url',
+    valueName: '<url>',
+    describe: 'ULM base URL as seen from the app container',
+    message: 'ULM base URL (from inside the container)',
+    advanced: true,
+    saved: true,
+    default: () => 'http://ulm-backend:8000',
+    validate: (value) => httpUrl(value ?? ''),
+  },
+  {
+    key: 'install',
+    type: 'boolean',
+    flag: '--install',
+    describe: "install the app's dependencies (.venv + pip for Python, npm for TypeScript)",
+    message: "Install the app's dependencies now?",
+    saved: false,
+    default: (_a, f) => f.interactive,
+  },
+  {
+    key: 'createDb',
+    type: 'boolean',
+    flag: '--create-db',
+    describe: 'create the database and login on a local PostgreSQL now',
+    message: 'Create the database and login on your local PostgreSQL now?',
+    saved: false,
+    skip: (a) => !isCrud(a),
+    default: () => false,
+  },
+  {
+    key: 'adminUrl',
+    type: 'string',
+    flag: '--admin-url',
+    valueName: '<url>',
+    describe: 'admin connection for --create-db (default: PG* env vars, else postgres:postgres@localhost:5432)',
+    // Never saved and never prompted: it may carry the admin password.
+    saved: false,
+    skip: (a) => !a.createDb,
+    validate: (value) =>
+      /^postgres(ql)?:\/\//.test(value ?? '') ? undefined : '--admin-url must be a postgresql:// URL, e.g. postgresql://postgres:postgres@localhost:5432/postgres.',
+  },
+  {
+    key: 'migrate',
+    type: 'boolean',
+    flag: '--migrate',
+    describe: 'run the first migration after --create-db',
+    message: 'Run the first migration now?',
+    saved: false,
+    skip: (a) => !a.createDb,
+    // Asked interactively with yes as the default; with flags it runs only when --migrate is given.
+    default: (_a, f) => f.interactive,
+  },
+];
+
+/** Parses a flag's text into the question's type, or says what to pass instead. */
+export function parseValue(q: Question, raw: string | boolean): { value?: Value; error?: string } {
+  switch (q.type) {
+    case 'boolean':
+      return { value: raw === true || raw === 'true' };
+    case 'int': {
+      const text = String(raw).trim();
+      const n = Number(text);
+      if (!/^\d+$/.test(text) || n < q.min || n > q.max) {
+        return { error: `${q.flag} must be a whole number from ${q.min} to ${q.max} (got "${String(raw)}").` };
+      }
+      return { value: n };
+    }
+    case 'choice': {
+      const value = String(raw).trim().toLowerCase();
+      if (!q.choices.some((c) => c.value === value)) {
+        return { error: `${q.flag} must be one of ${q.choices.map((c) => c.value).join(', ')} (got "${String(raw)}").` };
+      }
+      return { value };
+    }
+    case 'string':
+      return { value: String(raw) };
+  }
+}
+
+/** Checks one answer against its question. */
+export function validateAnswer(q: Question, value: unknown, a: Partial<Answers>, f: WorkspaceFacts): string | undefined {
+  if (q.type === 'int' && (typeof value !== 'number' || !Number.isInteger(value) || value < q.min || value > q.max)) {
+    return `${q.flag} must be a whole number from ${q.min} to ${q.max}.`;
+  }
+  if (q.type === 'choice' && !q.choices.some((c) => c.value === value)) {
+    return `${q.flag} must be one of ${q.choices.map((c) => c.value).join(', ')}.`;
+  }
+  const check = q.validate as ((v: unknown, a: Partial<Answers>, f: WorkspaceFacts) => string | undefined) | undefined;
+  return check?.(value, a, f);
+}
+
+/** Default for a question given the answers so far. */
+export function defaultFor(q: Question, a: Partial<Answers>, f: WorkspaceFacts): Value {
+  return q.default?.(a, f);
+}
+
+/** The answers file's content: only saved, applicable answers (never a secret). */
+export function savedAnswers(a: Answers): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const q of QUESTIONS) {
+    if (q.saved && !q.skip?.(a)) out[q.key] = a[q.key];
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+import { CONTAINER_PORT, type AppSpec } from '../app/spec.ts';
+import { VERSION } from '../version.ts';
+import { templateLayer } from './template-source.ts';
+
+/** What every template sees. Kept flat and boring: decisions are made here, not in templates. */
+export function templateContext(spec: AppSpec) {
+  const { names, settings } = spec;
+  return {
+    app: {
+      slug: names.slug,
+      snake: names.snake,
+      title: names.title,
+      db: names.db,
+      user: names.user,
+      envPrefix: names.envPrefix,
+      passwordVar: names.passwordVar,
+      service: names.service,
+    },
+    crud: settings.kind === 'crud',
+    readonly: settings.kind === 'readonly',
+    port: settings.port,
+    containerPort: CONTAINER_PORT,
+    pool: settings.pool,
+    ulmUrl: settings.ulmUrl,
+    generatorVersion: VERSION,
+  };
+}
+
+/** npm drops `.gitignore` from packages, so templates name dotfiles `_gitignore`; `__init__.py` stays. */
+export function outputName(templateName: string): string {
+  return /^_[^_]/.test(templateName) ? `.${templateName.slice(1)}` : templateName;
+}
+
+/**
+ * Template layers for a stack and kind: `common` for every app, then the kind's own layer, whose
+ * files win on the same path.
+ */
+export function templateLayers(spec: AppSpec): string[] {
+  return [`${spec.settings.stack}/common`, `${spec.settings.stack}/${spec.settings.kind}`];
+}
+
+/** Renders the app's backend: relative output path → content. */
+export async function renderBackend(spec: AppSpec): Promise<Map<string, string>> {
+  const context = templateContext(spec);
+  const out = new Map<string, string>();
+  for (const layer of templateLayers(spec)) {
+    for (const file of await templateLayer(layer)) {
+      out.set(file.path.split('/').map(outputName).join('/'), file.render(context));
+    }
+  }
+  return out;
+}

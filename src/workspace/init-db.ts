@@ -1,0 +1,355 @@
+/**
+ * init-db.sql, the script the postgres:15 image runs once (as the superuser, connected to `postgres`,
+ * `psql -v ON_ERROR_STOP=1 --no-psqlrc -f init-db.sql`) when its data volume is empty.
+ *
+ * create-ovu-app owns only the blocks between its markers: one per app
+ * (`-- >>> create-ovu-app: <slug>` … `-- <<< create-ovu-app: <slug>`) and one platform block, which
+ * stays the last block so it runs after the ULM section and after every app database exists.
+ * Everything outside the markers is left byte-for-byte as it was, line endings included.
+ */
+import { dominantEol } from './eol.ts';
+import { UserError } from '../errors.ts';
+import { APP_STATEMENTS, PLATFORM_STATEMENTS, appValues, psqlPasswordVar, renderPsql } from '../database/statements.ts';
+import type { AppSpec } from '../app/spec.ts';
+
+export interface InitDbEdit {
+  /** The new file content. */
+  text: string;
+  /** True when there was no file and this is a new one. */
+  created: boolean;
+  /** What changed, one line each, for the summary. */
+  notes: string[];
+}
+
+export const PLATFORM_SLUG = 'platform';
+const START = '-- >>> create-ovu-app: ';
+const END = '-- <<< create-ovu-app: ';
+const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+
+function startMarker(slug: string): string {
+  return `${START}${slug}`;
+}
+function endMarker(slug: string): string {
+  return `${END}${slug}`;
+}
+
+const HEADER = [
+  '-- init-db.sql: PostgreSQL initialisation for the OVU platform (ADR-002: one database per app, shared ULM).',
+  '--',
+  '-- The postgres:15 container runs this file once, as the superuser, when its data volume is empty:',
+  '--   psql -v ON_ERROR_STOP=1 --no-psqlrc -f /docker-entrypoint-initdb.d/init-db.sql',
+  '-- To apply it to a server that already has data, run `create-ovu-app provision` (or that psql',
+  '-- command by hand); every create-ovu-app block is safe to run again.',
+  '--',
+  '-- create-ovu-app manages the blocks between "-- >>> create-ovu-app: <name>" and',
+  '-- "-- <<< create-ovu-app: <name>" lines and rewrites only those; everything else in this file is',
+  '-- yours (put the ULM section and your own statements above the platform block).',
+  '-- Passwords are never written here: each block reads its app password from the environment of',
+  '-- the postgres service (\\getenv), e.g. INVENTORY_DB_PASSWORD from .env.',
+];
+
+/** The per-app block, markers included, lines joined with "\n" (no trailing newline). */
+export function initDbBlock(spec: AppSpec): string {
+  const { slug, title, user, db, passwordVar } = spec.names;
+  assertSlug(slug);
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(passwordVar)) {
+    throw new Error(`invalid password variable name ${JSON.stringify(passwordVar)}`);
+  }
+  const pw = psqlPasswordVar(spec);
+  const missing = `${pw}_missing`;
+  const values = appValues(spec, { psqlVar: pw });
+  const message = `init-db.sql: ${passwordVar} is not set or is empty; set it in .env and pass it to the postgres service's environment in docker-compose.yml (the ${title} block needs it to create role ${user})`;
+  return [
+    startMarker(slug),
+    `-- ${title}: database ${db}, owned by login role ${user} (ADR-002: one database per app).`,
+    '-- Written by create-ovu-app, which rewrites only what is between these markers (--force).',
+    '-- Safe to run again: every statement is guarded, so a second run changes nothing. An existing',
+    `-- role keeps its password; change it with \`create-ovu-app provision --reset-password\`.`,
+    `-- The password comes from ${passwordVar} in the postgres service's environment (.env); it is`,
+    '-- never written to this file. Unset or empty stops the script with an error.',
+    '-- No \\c here on purpose: everything below works on cluster-wide objects (roles, databases,',
+    '-- database privileges, the shared catalogs pg_roles/pg_database), so it runs the same from',
+    '-- whichever database an earlier \\c left this session in, and leaves the session there for',
+    '-- whatever follows. It needs a superuser session (or CREATEROLE + CREATEDB), as the image gives.',
+    `\\unset ${pw}`,
+    `\\getenv ${pw} ${passwordVar}`,
+    `\\if :{?${pw}}`,
+    '\\else',
+    `\\set ${pw} ''`,
+    '\\endif',
+    `SELECT :'${pw}' = '' AS ${missing} \\gset`,
+    `\\if :${missing}`,
+    `DO $ovu$BEGIN RAISE EXCEPTION ${quoteMessage(message)}; END$ovu$;`,
+    '\\else',
+    ...APP_STATEMENTS.map((statement) => renderPsql(statement, values)),
+    '\\endif',
+    `\\unset ${pw}`,
+    `\\unset ${missing}`,
+    endMarker(slug),
+  ].join('\n');
+}
+
+/** The platform block, markers included. */
+export function platformBlock(): string {
+  return [
+    startMarker(PLATFORM_SLUG),
+    '-- Platform hardening (ADR-002: no cross-database access). Keep this the LAST block in the file,',
+    '-- after the ULM section and every app block, so that every database exists when it runs.',
+    '-- PostgreSQL lets PUBLIC (every role) CONNECT to and create TEMPORARY tables in each new database;',
+    '-- this revokes that on every database that accepts connections, template1 included (template0',
+    '-- accepts none). Superusers, database owners and roles granted CONNECT explicitly (ulm_user via',
+    '-- GRANT ALL PRIVILEGES ON DATABASE ulm_db) keep their access. CREATE DATABASE still works:',
+    '-- database privileges are not copied from template1, so a new database starts open again until',
+    '-- its own block or `create-ovu-app provision` closes it.',
+    '-- No \\c needed: pg_database is a shared catalog, visible from any database.',
+    ...PLATFORM_STATEMENTS.map((statement) => renderPsql(statement, {})),
+    endMarker(PLATFORM_SLUG),
+  ].join('\n');
+}
+
+function quoteMessage(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+function assertSlug(slug: string): void {
+  if (!SLUG_PATTERN.test(slug)) throw new Error(`invalid app slug ${JSON.stringify(slug)}`);
+  if (slug === PLATFORM_SLUG) {
+    throw new UserError(`'${PLATFORM_SLUG}' is reserved in init-db.sql for the platform block; choose another app name`);
+  }
+}
+
+interface Block {
+  slug: string;
+  /** 0-based index of the start and end marker lines. */
+  start: number;
+  end: number;
+}
+
+interface ParsedFile {
+  /** Lines without their terminators. */
+  lines: string[];
+  /** Terminator of each line ('' for a last line without one). */
+  terminators: string[];
+  blocks: Block[];
+  eol: '\n' | '\r\n';
+}
+
+/** Lines and their terminators ('\r\n', '\n', a lone '\r', or '' for a last line without one). */
+function splitLines(source: string): { lines: string[]; terminators: string[] } {
+  // The common case, without a lone CR: one split instead of a regex match per line (a workspace
+  // with hundreds of apps has an init-db.sql of tens of thousands of lines).
+  if (!/\r(?!\n)/.test(source)) {
+    const lines = source.split('\n');
+    const terminators = lines.map(() => '\n');
+    if (lines[lines.length - 1] === '') {
+      lines.pop();
+      terminators.pop();
+    } else terminators[terminators.length - 1] = '';
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.endsWith('\r') && terminators[i] === '\n') {
+        lines[i] = line.slice(0, -1);
+        terminators[i] = '\r\n';
+      }
+    }
+    return { lines, terminators };
+  }
+  const lines: string[] = [];
+  const terminators: string[] = [];
+  const re = /([^\r\n]*)(\r\n|\n|\r)?/g;
+  for (;;) {
+    const at = re.lastIndex;
+    const m = re.exec(source);
+    if (m === null || (m[0] === '' && at >= source.length)) break;
+    lines.push(m[1] ?? '');
+    const terminator = m[2] ?? '';
+    terminators.push(terminator);
+    if (terminator === '') break;
+  }
+  return { lines, terminators };
+}
+
+/** The last file parsed: a run lists its blocks (name clashes), then edits it. */
+let lastParsed: { source: string; file: ParsedFile } | undefined;
+
+/** Parses `source`; the blocks are the caller's to change (the lines are shared, never changed). */
+function parse(source: string): ParsedFile {
+  if (lastParsed?.source !== source) lastParsed = { source, file: parseUncached(source) };
+  const { file } = lastParsed;
+  return { ...file, blocks: file.blocks.map((b) => ({ ...b })) };
+}
+
+function parseUncached(source: string): ParsedFile {
+  const { lines, terminators } = splitLines(source);
+  return { lines, terminators, blocks: findBlocks(lines), eol: dominantEol(source) };
+}
+
+function findBlocks(lines: string[]): Block[] {
+  const blocks: Block[] = [];
+  let open: { slug: string; start: number } | undefined;
+  const seen = new Map<string, number>();
+  lines.forEach((raw, index) => {
+    if (!raw.startsWith('--')) return;
+    const line = raw.trimEnd();
+    const lineNo = index + 1;
+    const isStart = line.startsWith(START.trimEnd());
+    const isEnd = line.startsWith(END.trimEnd());
+    if (!isStart && !isEnd) return;
+    const slug = line.slice((isStart ? START : END).length).trim();
+    if (!line.startsWith(isStart ? START : END) || !SLUG_PATTERN.test(slug)) {
+      throw new UserError(`init-db.sql line ${lineNo}: malformed create-ovu-app marker ${JSON.stringify(line)}`);
+    }
+    if (isStart) {
+      if (open) {
+        throw new UserError(
+          `init-db.sql line ${lineNo}: block '${slug}' starts inside block '${open.slug}' (opened on line ${open.start + 1}, no end marker); fix the markers by hand`,
+        );
+      }
+      const first = seen.get(slug);
+      if (first !== undefined) {
+        throw new UserError(
+          `init-db.sql line ${lineNo}: second block for '${slug}' (the first starts on line ${first + 1}); remove one of them`,
+        );
+      }
+      seen.set(slug, index);
+      open = { slug, start: index };
+      return;
+    }
+    if (!open) {
+      throw new UserError(`init-db.sql line ${lineNo}: end marker for '${slug}' without a start marker; fix the markers by hand`);
+    }
+    if (open.slug !== slug) {
+      throw new UserError(
+        `init-db.sql line ${lineNo}: end marker for '${slug}' but the open block is '${open.slug}' (line ${open.start + 1}); fix the markers by hand`,
+      );
+    }
+    blocks.push({ slug, start: open.start, end: index });
+    open = undefined;
+  });
+  if (open) {
+    throw new UserError(
+      `init-db.sql line ${open.start + 1}: block '${open.slug}' has no end marker ("${endMarker(open.slug)}"); fix the markers by hand`,
+    );
+  }
+  return blocks;
+}
+
+export function listInitDbApps(source: string): string[] {
+  return parse(source)
+    .blocks.map((b) => b.slug)
+    .filter((slug) => slug !== PLATFORM_SLUG);
+}
+
+/** A generated block as lines. */
+function blockLines(block: string): string[] {
+  return block.split('\n');
+}
+
+/**
+ * Add (or with force, replace) the app's block; add the platform block if the file has none.
+ * `source` undefined means there is no init-db.sql yet.
+ */
+export function editInitDb(source: string | undefined, spec: AppSpec, opts: { force: boolean }): InitDbEdit {
+  const slug = spec.names.slug;
+  assertSlug(slug);
+  const app = blockLines(initDbBlock(spec));
+  const platform = blockLines(platformBlock());
+
+  if (source === undefined) {
+    const text = [...HEADER, '', ...app, '', ...platform, ''].join('\n');
+    return {
+      text,
+      created: true,
+      notes: [`created init-db.sql with a block for '${slug}' and the platform block`],
+    };
+  }
+
+  const file = parse(source);
+  const { eol } = file;
+  const notes: string[] = [];
+  // Work on [line, terminator] pairs so untouched lines keep their exact bytes.
+  type Line = { text: string; terminator: string };
+  const out: Line[] = file.lines.map((text, i) => ({ text, terminator: file.terminators[i] ?? '' }));
+  const generated = (lines: string[]): Line[] => lines.map((text) => ({ text, terminator: eol }));
+
+  const existing = file.blocks.find((b) => b.slug === slug);
+  const platformBlockAt = file.blocks.find((b) => b.slug === PLATFORM_SLUG);
+
+  if (existing) {
+    if (!opts.force) {
+      throw new UserError(
+        `init-db.sql already has a block for '${slug}' (line ${existing.start + 1}); pass --force to replace it`,
+      );
+    }
+    const last = out[existing.end];
+    const replacement = generated(app);
+    // Keep the end marker's original terminator (it may be the file's last line without one).
+    const tail = replacement[replacement.length - 1];
+    if (tail && last) tail.terminator = last.terminator;
+    out.splice(existing.start, existing.end - existing.start + 1, ...replacement);
+    notes.push(`replaced the init-db.sql block for '${slug}'`);
+    const shift = replacement.length - (existing.end - existing.start + 1);
+    if (platformBlockAt && platformBlockAt.start > existing.start) {
+      platformBlockAt.start += shift;
+      platformBlockAt.end += shift;
+    }
+  }
+
+  if (platformBlockAt) {
+    // Refresh our own platform block in place if its text is out of date.
+    const current = out.slice(platformBlockAt.start, platformBlockAt.end + 1).map((l) => l.text.trimEnd());
+    if (current.join('\n') !== platform.join('\n')) {
+      const last = out[platformBlockAt.end];
+      const replacement = generated(platform);
+      const tail = replacement[replacement.length - 1];
+      if (tail && last) tail.terminator = last.terminator;
+      out.splice(platformBlockAt.start, platformBlockAt.end - platformBlockAt.start + 1, ...replacement);
+      platformBlockAt.end = platformBlockAt.start + replacement.length - 1;
+      notes.push('updated the init-db.sql platform block');
+    }
+  }
+
+  // The usual case, a new app in a file whose platform block is current and last: insert the
+  // block's text before it, without rebuilding a file of thousands of lines.
+  if (!existing && platformBlockAt && notes.length === 0 && file.blocks.at(-1)?.slug === PLATFORM_SLUG) {
+    let offset = 0;
+    for (let i = 0; i < platformBlockAt.start; i++) offset += file.lines[i]!.length + file.terminators[i]!.length;
+    return {
+      text: source.slice(0, offset) + [...app, ''].map((l) => l + eol).join('') + source.slice(offset),
+      created: false,
+      notes: [`added an init-db.sql block for '${slug}' before the platform block`],
+    };
+  }
+
+  if (!existing) {
+    if (platformBlockAt) {
+      out.splice(platformBlockAt.start, 0, ...generated([...app, '']));
+      platformBlockAt.start += app.length + 1;
+      platformBlockAt.end += app.length + 1;
+      notes.push(`added an init-db.sql block for '${slug}' before the platform block`);
+    } else {
+      const lastLine = out[out.length - 1];
+      if (lastLine && lastLine.terminator === '') lastLine.terminator = eol;
+      const spacer = lastLine && lastLine.text.trim() !== '' ? [''] : [];
+      out.push(...generated([...spacer, ...app, '', ...platform]));
+      notes.push(`added an init-db.sql block for '${slug}' and the platform block at the end`);
+    }
+  }
+
+  // The platform block must be the last block: if an app block follows it, move it after the last one.
+  const blocksNow = findBlocks(out.map((l) => l.text));
+  const lastBlock = blocksNow[blocksNow.length - 1];
+  const platformNow = blocksNow.find((b) => b.slug === PLATFORM_SLUG);
+  if (platformNow && lastBlock && lastBlock.slug !== PLATFORM_SLUG) {
+    const moved = out.splice(platformNow.start, platformNow.end - platformNow.start + 1);
+    const insertAt = lastBlock.end - moved.length + 1;
+    const movedLast = moved[moved.length - 1];
+    if (movedLast) movedLast.terminator = eol;
+    const before = out[insertAt - 1];
+    if (before && before.terminator === '') before.terminator = eol;
+    out.splice(insertAt, 0, ...generated(['']), ...moved);
+    notes.push(`moved the init-db.sql platform block after the '${lastBlock.slug}' block (it must run last)`);
+  }
+
+  return { text: out.map((l) => l.text + l.terminator).join(''), created: false, notes };
+}

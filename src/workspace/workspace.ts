@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.ts';
+
+/** Compose file names in the order `docker compose` looks for them. */
+export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+
+export interface Workspace {
+  root: string;
+  /** The compose file to edit; it may not exist yet (then docker-compose.yml is created). */
+  composeFile: string;
+  initDbFile: string;
+  envFile: string;
+  envExampleFile: string;
+  gitignoreFile: string;
+}
+
+function composeIn(dir: string): string | undefined {
+  return COMPOSE_FILES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+}
+
+function at(root: string): Workspace {
+  return {
+    root,
+    composeFile: composeIn(root) ?? path.join(root, 'docker-compose.yml'),
+    initDbFile: path.join(root, 'init-db.sql'),
+    envFile: path.join(root, '.env'),
+    envExampleFile: path.join(root, '.env.example'),
+    gitignoreFile: path.join(root, '.gitignore'),
+  };
+}
+
+/** --workspace, else the nearest ancestor of cwd with a compose file, else cwd. */
+export function findWorkspace(flag: string | undefined, cwd: string): Workspace {
+  if (flag !== undefined) {
+    const root = path.resolve(cwd, flag);
+    // A new workspace is fine (the plan creates it, like create-vite's target directory), but
+    // only one level deep: a mistyped path should not grow a tree of directories.
+    const parent = path.dirname(root);
+    if (fs.existsSync(root) ? !fs.statSync(root).isDirectory() : !fs.existsSync(parent)) {
+      throw new UsageError(`--workspace ${flag}: ${fs.existsSync(root) ? 'not a directory' : `${parent} does not exist`}; pass an existing platform root.`);
+    }
+    return at(root);
+  }
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (composeIn(dir)) return at(dir);
+    if (path.dirname(dir) === dir) return at(path.resolve(cwd));
+  }
+}
+
+/** Reads a workspace file, undefined when it does not exist. */
+export function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,121 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { vol } from 'memfs';
+
+vi.mock('node:fs', async () => {
+  const memfs = await vi.importActual<typeof import('memfs')>('memfs');
+  return { default: memfs.fs, ...memfs.fs };
+});
+
+const { planNewApp } = await import('../../../src/commands/new-plan.ts');
+const { TEMPLATES_DIR } = await import('../../../src/stacks/template-source.ts');
+const { realTemplates } = await import('../../helpers/templates.ts');
+const { findWorkspace } = await import('../../../src/workspace/workspace.ts');
+const { validateCompose } = await import('../../../src/workspace/compose/edit.ts');
+const { readEnvVar } = await import('../../../src/workspace/env-file.ts');
+const { UserError, UsageError } = await import('../../../src/errors.ts');
+import type { Answers } from '../../../src/app/questions.ts';
+import { ADR_COMPOSE } from '../../helpers/cli.ts';
+
+const TEMPLATES = await realTemplates();
+
+const answers = (over: Partial<Answers> = {}): Answers => ({
+  name: 'inventory',
+  stack: 'python',
+  kind: 'crud',
+  port: 8001,
+  dbPoolSize: 20,
+  dbMaxOverflow: 10,
+  dbPoolTimeout: 30,
+  ulmUrl: 'http://ulm-backend:8000',
+  install: false,
+  createDb: false,
+  adminUrl: undefined,
+  migrate: false,
+  ...over,
+});
+
+/** Everything outside the templates: the workspace as a user sees it. */
+const workspace = () => Object.fromEntries(Object.entries(vol.toJSON()).filter(([k]) => !k.startsWith(TEMPLATES_DIR)));
+
+beforeEach(() => {
+  vol.reset();
+  vol.fromJSON({ ...TEMPLATES, '/ws/docker-compose.yml': ADR_COMPOSE, '/ws/.env': '# mine\nULM_SERVICE_TOKEN=t\n' });
+});
+
+describe('planNewApp (in memory)', () => {
+  it('plans every file without touching the disk', async () => {
+    const before = workspace();
+    const app = await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false });
+    expect(workspace()).toEqual(before);
+    const paths = app.plan.list().map((c) => c.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/ws/inventory/.ovu-app.json',
+        '/ws/inventory/backend/app/main.py',
+        '/ws/inventory/backend/alembic/versions/001_initial.py',
+        '/ws/inventory/backend/.gitignore',
+        '/ws/inventory/backend/.env',
+        '/ws/docker-compose.yml',
+        '/ws/init-db.sql',
+        '/ws/.env',
+        '/ws/.env.example',
+        '/ws/.gitignore',
+      ]),
+    );
+    // No template file name leaks through unrendered.
+    expect(paths.some((p) => /\/_[a-z]/.test(p))).toBe(false);
+  });
+
+  it('writes a valid compose file, the password only in .env files', async () => {
+    const app = await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false });
+    app.plan.commit();
+    const files = workspace();
+    validateCompose(files['/ws/docker-compose.yml']!, 'docker-compose.yml');
+    const password = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
+    expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(files['/ws/.env']).toMatch(/^# mine\nULM_SERVICE_TOKEN=t\n/);
+    for (const [file, content] of Object.entries(files)) {
+      if (file === '/ws/.env' || file === '/ws/inventory/backend/.env') continue;
+      expect(content, file).not.toContain(password);
+    }
+    expect(files['/ws/inventory/backend/.env']).toContain(`DATABASE_URL=postgresql://inventory_user:${password}@localhost:5432/inventory_db`);
+    expect(JSON.parse(files['/ws/inventory/.ovu-app.json']!).answers).not.toHaveProperty('adminUrl');
+  });
+
+  it('keeps an existing password on a rerun with --force', async () => {
+    (await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).plan.commit();
+    const env = workspace()['/ws/.env'];
+    (await planNewApp(answers({ dbPoolSize: 5 }), findWorkspace('/ws', '/'), { force: true })).plan.commit();
+    expect(workspace()['/ws/.env']).toBe(env);
+    expect(workspace()['/ws/docker-compose.yml']).toContain('DB_POOL_SIZE: "5"');
+  });
+
+  it('refuses a name in use, before planning anything', async () => {
+    (await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).plan.commit();
+    const before = workspace();
+    await expect(planNewApp(answers({ name: 'Inventory' }), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(UsageError);
+    vol.rmSync('/ws/inventory', { recursive: true });
+    // The service and init-db block still claim the name.
+    await expect(planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(/already has a service "inventory-backend"/);
+    expect(workspace()).toEqual(Object.fromEntries(Object.entries(before).filter(([k]) => !k.startsWith('/ws/inventory/'))));
+  });
+
+  it('stops on a compose file that does not validate, naming file and line', async () => {
+    vol.writeFileSync('/ws/docker-compose.yml', 'services:\n  api:\n    image: x\n    enviroment: {}\n');
+    const before = workspace();
+    await expect(planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(UserError);
+    await expect(planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(/docker-compose.yml:4: .*enviroment/);
+    expect(workspace()).toEqual(before);
+  });
+
+  it('gives readonly apps no database anywhere', async () => {
+    const app = await planNewApp(answers({ name: 'catalog', kind: 'readonly' }), findWorkspace('/ws', '/'), { force: false });
+    app.plan.commit();
+    const files = workspace();
+    expect(files['/ws/init-db.sql']).toBeUndefined();
+    expect(files['/ws/.env']).not.toContain('CATALOG_DB_PASSWORD');
+    expect(files['/ws/catalog/backend/.env']).not.toContain('DATABASE_URL');
+    expect(Object.keys(files).filter((f) => f.includes('alembic') || f.endsWith('database.py'))).toEqual([]);
+    expect(JSON.parse(files['/ws/catalog/.ovu-app.json']!).answers).toEqual({ name: 'catalog', stack: 'python', kind: 'readonly', port: 8001, ulmUrl: 'http://ulm-backend:8000' });
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ensureEnvVar, ensureLine, generatePassword, readEnvVar } from '../../../src/workspace/env-file.ts';
+
+describe('env files', () => {
+  it('generates 43-character URL-safe passwords, never the same twice', () => {
+    const a = generatePassword();
+    expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(generatePassword()).not.toBe(a);
+    expect(encodeURIComponent(a)).toBe(a);
+  });
+
+  it('reads values the way dotenv does', () => {
+    const src = '# c\nA=1\nexport B="two words"\nC=\'x\'\nD=v # note\nA=last\n';
+    expect(readEnvVar(src, 'A')).toBe('last');
+    expect(readEnvVar(src, 'B')).toBe('two words');
+    expect(readEnvVar(src, 'C')).toBe('x');
+    expect(readEnvVar(src, 'D')).toBe('v');
+    expect(readEnvVar(src, 'E')).toBeUndefined();
+    expect(readEnvVar(undefined, 'A')).toBeUndefined();
+  });
+
+  it('appends a missing variable with its comment, keeping everything else', () => {
+    const src = '# mine\nULM_DB_PASSWORD=secret\n';
+    expect(ensureEnvVar(src, 'INV_DB_PASSWORD', 'pw', 'inventory')).toBe('# mine\nULM_DB_PASSWORD=secret\n\n# inventory\nINV_DB_PASSWORD=pw\n');
+  });
+
+  it('never replaces an existing value', () => {
+    const src = 'INV_DB_PASSWORD=old\n';
+    expect(ensureEnvVar(src, 'INV_DB_PASSWORD', 'new')).toBe(src);
+  });
+
+  it('keeps CRLF files CRLF and handles a missing final newline', () => {
+    expect(ensureEnvVar('A=1\r\nB=2', 'C', '3')).toBe('A=1\r\nB=2\r\nC=3\r\n');
+    expect(ensureEnvVar(undefined, 'C', '3', 'note')).toBe('# note\nC=3\n');
+  });
+
+  it('adds .env to .gitignore once', () => {
+    expect(ensureLine('node_modules\n', '.env', ['/.env'])).toBe('node_modules\n.env\n');
+    expect(ensureLine('/.env\n', '.env', ['/.env'])).toBe('/.env\n');
+    expect(ensureLine(undefined, '.env')).toBe('.env\n');
+  });
+});
+
+describe('line endings', () => {
+  it('follows the ending most lines use, LF on a tie or without a file', async () => {
+    const { dominantEol } = await import('../../../src/workspace/eol.ts');
+    expect(dominantEol(undefined)).toBe('\n');
+    expect(dominantEol('no line ending')).toBe('\n');
+    expect(dominantEol('a\r\nb\r\nc\n')).toBe('\r\n');
+    expect(dominantEol('a\r\nb\nc\n')).toBe('\n');
+    expect(dominantEol('a\r\nb\n')).toBe('\n');
+    expect(dominantEol('a\rb\rc\r\n')).toBe('\r\n');
+    // A hand-edited .env with one CRLF line among LF lines gets LF lines, like compose and init-db.sql.
+    expect(ensureEnvVar('A=1\nB=2\r\nC=3\n', 'D', '4')).toBe('A=1\nB=2\r\nC=3\nD=4\n');
+  });
+});

@@ -1,0 +1,308 @@
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../../src/errors.ts';
+import { editInitDb, initDbBlock, listInitDbApps, platformBlock } from '../../../src/workspace/init-db.ts';
+import {
+  APP_STATEMENTS,
+  PLATFORM_STATEMENTS,
+  appValues,
+  renderNode,
+  renderNodeProbe,
+  renderPsql,
+  type Escaper,
+} from '../../../src/database/statements.ts';
+import { testAppSpec } from '../../helpers/postgres.ts';
+
+const inventory = testAppSpec('inventory');
+const crm = testAppSpec('crm');
+
+/** The ADR-002 init script, verbatim (non-idempotent, with \c). */
+const ADR_SQL = `-- Create databases
+CREATE DATABASE ulm_db;
+CREATE DATABASE inventory_db;
+
+-- Create users
+CREATE USER ulm_user WITH PASSWORD 'ulm_pass';
+CREATE USER inventory_user WITH PASSWORD 'inventory_pass';
+
+-- Grant permissions
+GRANT ALL PRIVILEGES ON DATABASE ulm_db TO ulm_user;
+GRANT ALL PRIVILEGES ON DATABASE inventory_db TO inventory_user;
+
+-- Connect to each DB and grant schema permissions
+\\c ulm_db
+GRANT ALL ON SCHEMA public TO ulm_user;
+
+\\c inventory_db
+GRANT ALL ON SCHEMA public TO inventory_user;
+`;
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('initDbBlock', () => {
+  const block = initDbBlock(inventory);
+  const lines = block.split('\n');
+
+  it('is wrapped in the app markers', () => {
+    expect(lines[0]).toBe('-- >>> create-ovu-app: inventory');
+    expect(lines[lines.length - 1]).toBe('-- <<< create-ovu-app: inventory');
+    expect(block.match(/create-ovu-app: /g)).toHaveLength(2);
+  });
+
+  it('reads the password with \\getenv and stops on unset/empty with an error naming the variable', () => {
+    expect(block).toContain('\\getenv inventory_db_password INVENTORY_DB_PASSWORD');
+    expect(block).toContain('\\if :{?inventory_db_password}');
+    expect(block).toContain("SELECT :'inventory_db_password' = '' AS inventory_db_password_missing \\gset");
+    expect(block).toMatch(/DO \$ovu\$BEGIN RAISE EXCEPTION '[^\n]*INVENTORY_DB_PASSWORD is not set or is empty; set it in \.env/);
+    expect(block).not.toContain('\\quit');
+    // The statements only run in the \else branch.
+    const raise = lines.findIndex((l) => l.startsWith('DO $ovu$BEGIN RAISE'));
+    expect(lines[raise + 1]).toBe('\\else');
+    expect(lines.findIndex((l) => l.includes('CREATE ROLE'))).toBeGreaterThan(raise);
+  });
+
+  it('never contains a password, only the psql variable', () => {
+    expect(block).not.toMatch(/PASSWORD '/);
+    expect(block).toContain("PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE', 'inventory_user', :'inventory_db_password')");
+  });
+
+  it('creates role and database through format() with %I/%L, each guarded, then \\gexec', () => {
+    expect(block).toContain(
+      "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE', 'inventory_user', :'inventory_db_password') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'inventory_user') \\gexec",
+    );
+    expect(block).toContain(
+      "SELECT format('CREATE DATABASE %I OWNER %I', 'inventory_db', 'inventory_user') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'inventory_db') \\gexec",
+    );
+    expect(block).toContain("SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', 'inventory_db') WHERE EXISTS");
+    expect(block).toContain("SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', 'inventory_db', 'inventory_user') WHERE NOT");
+    const sqlLines = lines.filter((l) => l.startsWith('SELECT format('));
+    expect(sqlLines).toHaveLength(APP_STATEMENTS.length);
+    for (const l of sqlLines) expect(l).toMatch(/ WHERE .* \\gexec$/);
+  });
+
+  it('does not \\c (works from whichever database the session is in)', () => {
+    expect(lines.some((l) => /^\\c\b|^\\connect\b/.test(l))).toBe(false);
+  });
+
+  it('rejects names that are not plain identifiers', () => {
+    const bad = testAppSpec('inventory');
+    bad.names.user = 'inventory"; DROP ROLE postgres; --';
+    expect(() => initDbBlock(bad)).toThrow(/invalid role name/);
+    const reserved = testAppSpec('platform');
+    expect(() => initDbBlock(reserved)).toThrow(UserError);
+  });
+});
+
+describe('platformBlock', () => {
+  it('revokes PUBLIC CONNECT, TEMPORARY on every database that allows connections', () => {
+    const block = platformBlock();
+    expect(block.startsWith('-- >>> create-ovu-app: platform\n')).toBe(true);
+    expect(block.endsWith('\n-- <<< create-ovu-app: platform')).toBe(true);
+    expect(block).toContain(
+      "SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', d.datname) FROM pg_database d WHERE d.datallowconn AND (has_database_privilege('public', d.oid, 'CONNECT') OR has_database_privilege('public', d.oid, 'TEMPORARY'))",
+    );
+    expect(block).not.toContain('datistemplate');
+  });
+});
+
+describe('sql renderers', () => {
+  const esc: Escaper = {
+    escapeIdentifier: (s) => `"${s.replace(/"/g, '""')}"`,
+    escapeLiteral: (s) => `'${s.replace(/'/g, "''")}'`,
+  };
+  const createRole = APP_STATEMENTS.find((s) => s.id === 'create-role')!;
+
+  it('psql: %-signs and quotes in the template are escaped for format()', () => {
+    const out = renderPsql(
+      { id: 't', kind: 'ddl', label: '', sql: "COMMENT ON DATABASE {db:ident} IS '100%'", when: 'true' },
+      { db: 'x_db' },
+    );
+    expect(out).toBe("SELECT format('COMMENT ON DATABASE %I IS ''100%%''', 'x_db') WHERE true \\gexec");
+  });
+
+  it('psql: refuses plain values that are not identifiers', () => {
+    expect(() => renderPsql(createRole, { role: "a'b", password: { psqlVar: 'pw' } })).toThrow(/invalid/);
+  });
+
+  it('node: escapes with the client, never pastes raw values', () => {
+    const values = appValues(inventory, "it's \\ secret");
+    expect(renderNode(createRole, values, esc)).toBe(
+      `CREATE ROLE "inventory_user" LOGIN PASSWORD 'it''s \\ secret' NOSUPERUSER NOCREATEDB NOCREATEROLE`,
+    );
+    expect(renderNodeProbe(createRole, values, esc)).toBe(
+      `SELECT 1 AS needed WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'inventory_user')`,
+    );
+  });
+
+  it('node: set-based statements take identifiers from the probe row, escaped', () => {
+    const harden = PLATFORM_STATEMENTS[0]!;
+    expect(renderNodeProbe(harden, {}, esc)).toMatch(/^SELECT d\.datname AS "db" FROM pg_database d WHERE d\.datallowconn/);
+    expect(renderNode(harden, {}, esc, { db: 'Odd "Name"' })).toBe(
+      'REVOKE CONNECT, TEMPORARY ON DATABASE "Odd ""Name""" FROM PUBLIC',
+    );
+  });
+
+  it('node: a psql variable value is a programming error', () => {
+    expect(() => renderNode(createRole, appValues(inventory, { psqlVar: 'pw' }), esc)).toThrow(/psql variable/);
+  });
+});
+
+describe('editInitDb', () => {
+  it('creates a new file with a header, the app block and the platform block last', () => {
+    const edit = editInitDb(undefined, inventory, { force: false });
+    expect(edit.created).toBe(true);
+    expect(edit.text.startsWith('-- init-db.sql:')).toBe(true);
+    expect(edit.text).toContain('manages the blocks between');
+    expect(edit.text.endsWith('-- <<< create-ovu-app: platform\n')).toBe(true);
+    expect(edit.text.indexOf('-- >>> create-ovu-app: inventory')).toBeLessThan(
+      edit.text.indexOf('-- >>> create-ovu-app: platform'),
+    );
+    expect(listInitDbApps(edit.text)).toEqual(['inventory']);
+  });
+
+  it('inserts a new app block before the platform block', () => {
+    const one = editInitDb(undefined, inventory, { force: false }).text;
+    const two = editInitDb(one, crm, { force: false });
+    expect(two.created).toBe(false);
+    expect(listInitDbApps(two.text)).toEqual(['inventory', 'crm']);
+    const t = two.text;
+    expect(t.indexOf('-- <<< create-ovu-app: inventory')).toBeLessThan(t.indexOf('-- >>> create-ovu-app: crm'));
+    expect(t.indexOf('-- <<< create-ovu-app: crm')).toBeLessThan(t.indexOf('-- >>> create-ovu-app: platform'));
+    expect(t.match(/-- >>> create-ovu-app: platform/g)).toHaveLength(1);
+    // Everything before the insertion point is unchanged.
+    const cut = one.indexOf('-- >>> create-ovu-app: platform');
+    expect(t.startsWith(one.slice(0, cut))).toBe(true);
+    expect(t.endsWith(one.slice(cut))).toBe(true);
+    expect(two.notes.join(' ')).toMatch(/before the platform block/);
+  });
+
+  it('leaves ADR-style content byte-for-byte and appends blocks after it', () => {
+    const edit = editInitDb(ADR_SQL, crm, { force: false });
+    expect(edit.text.startsWith(ADR_SQL)).toBe(true);
+    const rest = edit.text.slice(ADR_SQL.length);
+    expect(rest).toBe(`\n${initDbBlock(crm)}\n\n${platformBlock()}\n`);
+    const again = editInitDb(edit.text, testAppSpec('reports'), { force: false });
+    expect(again.text.startsWith(ADR_SQL)).toBe(true);
+    expect(listInitDbApps(again.text)).toEqual(['crm', 'reports']);
+  });
+
+  it('adds a line break when the file does not end with one (a pure append)', () => {
+    const source = 'CREATE DATABASE ulm_db;';
+    const edit = editInitDb(source, crm, { force: false });
+    expect(edit.text.startsWith(`${source}\n\n-- >>> create-ovu-app: crm\n`)).toBe(true);
+  });
+
+  it('refuses an existing block without --force, names the slug and --force', () => {
+    const one = editInitDb(undefined, inventory, { force: false }).text;
+    const error = thrown(() => editInitDb(one, inventory, { force: false }));
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toMatch(/^init-db\.sql already has a block for 'inventory' \(line \d+\); pass --force/);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('with --force replaces only its own block, in place', () => {
+    const base = editInitDb(editInitDb(ADR_SQL, inventory, { force: false }).text, crm, { force: false }).text;
+    // Tamper with the inventory block and add content around it.
+    const tampered = base
+      .replace('-- Inventory: database', '-- hand edit inside the block\n-- Inventory: database')
+      .replace('-- >>> create-ovu-app: crm', '-- user line between blocks\n-- >>> create-ovu-app: crm');
+    const edit = editInitDb(tampered, inventory, { force: true });
+    expect(edit.text).not.toContain('hand edit inside the block');
+    expect(edit.text).toContain('-- user line between blocks\n-- >>> create-ovu-app: crm');
+    expect(edit.text).toBe(tampered.replace('-- hand edit inside the block\n', ''));
+    expect(listInitDbApps(edit.text)).toEqual(['inventory', 'crm']);
+    expect(edit.notes).toEqual(["replaced the init-db.sql block for 'inventory'"]);
+  });
+
+  it('never touches another app block', () => {
+    const base = editInitDb(undefined, inventory, { force: false }).text;
+    const tampered = base.replace('-- Inventory: database', '-- their own edit\n-- Inventory: database');
+    const edit = editInitDb(tampered, crm, { force: true });
+    expect(edit.text).toContain('-- their own edit\n-- Inventory: database');
+  });
+
+  it('keeps CRLF line endings, outside content byte-for-byte', () => {
+    const crlf = ADR_SQL.replace(/\n/g, '\r\n');
+    const edit = editInitDb(crlf, inventory, { force: false });
+    expect(edit.text.startsWith(crlf)).toBe(true);
+    expect(edit.text.replace(/\r\n/g, '')).not.toContain('\n');
+    const two = editInitDb(edit.text, crm, { force: false });
+    expect(two.text.replace(/\r\n/g, '')).not.toContain('\n');
+    expect(listInitDbApps(two.text)).toEqual(['inventory', 'crm']);
+    const forced = editInitDb(two.text, inventory, { force: true });
+    expect(forced.text).toBe(two.text);
+  });
+
+  it('is stable: regenerating an unchanged block with --force changes nothing', () => {
+    const text = editInitDb(editInitDb(undefined, inventory, { force: false }).text, crm, { force: false }).text;
+    const edit = editInitDb(text, crm, { force: true });
+    expect(edit.text).toBe(text);
+  });
+
+  it('brings an outdated platform block up to date while adding an app', () => {
+    const one = editInitDb(undefined, inventory, { force: false }).text;
+    const old = one.replace(/(-- >>> create-ovu-app: platform\n)/, '$1-- an older version of this block\n');
+    const two = editInitDb(old, crm, { force: false });
+    expect(two.text).not.toContain('an older version');
+    expect(two.text.endsWith(`${initDbBlock(crm)}\n\n${platformBlock()}\n`)).toBe(true);
+    expect(two.notes).toEqual(['updated the init-db.sql platform block', "added an init-db.sql block for 'crm' before the platform block"]);
+  });
+
+  it('moves the platform block after an app block that follows it', () => {
+    const source = `${platformBlock()}\n\n${initDbBlock(inventory)}\n`;
+    const edit = editInitDb(source, crm, { force: false });
+    const blocks = listInitDbApps(edit.text);
+    expect(blocks).toEqual(['crm', 'inventory']);
+    expect(edit.text.lastIndexOf('-- >>> create-ovu-app: platform')).toBeGreaterThan(
+      edit.text.indexOf('-- <<< create-ovu-app: inventory'),
+    );
+    expect(edit.text.match(/-- >>> create-ovu-app: platform/g)).toHaveLength(1);
+  });
+
+  describe('malformed markers', () => {
+    const good = editInitDb(undefined, inventory, { force: false }).text;
+    const lineOf = (text: string, needle: string): number => text.split('\n').findIndex((l) => l.startsWith(needle)) + 1;
+
+    it('start without end', () => {
+      const text = good.replace('-- <<< create-ovu-app: inventory\n', '');
+      const error = thrown(() => editInitDb(text, crm, { force: false }));
+      expect(error).toBeInstanceOf(UserError);
+      // The platform start marker appears while inventory is still open.
+      expect(error.message).toContain(`line ${lineOf(text, '-- >>> create-ovu-app: platform')}`);
+      expect(error.message).toContain("'inventory'");
+    });
+
+    it('start without end at the end of the file', () => {
+      const text = `${ADR_SQL}-- >>> create-ovu-app: crm\nSELECT 1;\n`;
+      const error = thrown(() => listInitDbApps(text));
+      expect(error.message).toMatch(/^init-db\.sql line 19: block 'crm' has no end marker/);
+    });
+
+    it('end without start', () => {
+      const text = `${ADR_SQL}-- <<< create-ovu-app: crm\n`;
+      expect(thrown(() => editInitDb(text, inventory, { force: false })).message).toMatch(
+        /^init-db\.sql line 19: end marker for 'crm' without a start marker/,
+      );
+    });
+
+    it('duplicated block', () => {
+      const text = `${good}${initDbBlock(inventory)}\n`;
+      const error = thrown(() => editInitDb(text, inventory, { force: true }));
+      expect(error).toBeInstanceOf(UserError);
+      expect(error.message).toMatch(/second block for 'inventory' \(the first starts on line \d+\)/);
+    });
+
+    it('mismatched end and malformed marker lines', () => {
+      const mismatched = good.replace('-- <<< create-ovu-app: inventory', '-- <<< create-ovu-app: crm');
+      expect(thrown(() => listInitDbApps(mismatched)).message).toMatch(/end marker for 'crm' but the open block is 'inventory'/);
+      const noName = `${good}-- >>> create-ovu-app:\n`;
+      expect(thrown(() => listInitDbApps(noName)).message).toMatch(/malformed create-ovu-app marker/);
+    });
+  });
+});
