@@ -1,8 +1,11 @@
 import path from 'node:path';
 import type { NodePlopAPI } from 'node-plop';
 import { QUESTIONS, defaultFor, parseValue, validateAnswer, type Answers, type Question, type WorkspaceFacts } from '../src/app/questions.ts';
-import { planNewApp, workspaceFacts } from '../src/commands/new-plan.ts';
+import { workspaceFacts } from '../src/commands/new-plan.ts';
+import { runNew } from '../src/commands/new.ts';
+import type { Io } from '../src/commands/io.ts';
 import { findWorkspace } from '../src/workspace/workspace.ts';
+import { readSnapshot } from '../src/workspace/snapshot.ts';
 import { groupChanges } from '../src/cli/output.ts';
 
 /**
@@ -58,15 +61,16 @@ export default function appGenerator(plop: NodePlopAPI): void {
   // async, so node-plop reports a thrown error as the action's failure message.
   plop.setActionType('ovu-app', async (raw, config) => {
     const ws = workspace();
-    const answers = typed(raw, await workspaceFacts(ws));
-    const app = await planNewApp(answers, ws, { force: Boolean(config.force) });
-    app.plan.commit();
+    // The CLI's own `new` command, with plop's answers in place of flags and prompts.
+    const io: Io = { interactive: false, json: false, answers: async (_given, facts) => typed(raw, facts), confirm: async () => true, step: () => () => {} };
+    const args = { command: 'new', given: {}, workspace: ws.root, yes: true, dryRun: false, force: Boolean(config.force), resetPassword: false, json: false, help: false, version: false } as const;
+    const { app } = await runNew(args, io);
     const { created, changed } = groupChanges(app.plan, ws.root);
     return `${path.relative(ws.root, app.appDir)}/ (${created.length} files created; changed: ${changed.join(', ') || 'nothing'})`;
   });
 
   let facts: Promise<WorkspaceFacts> | undefined;
-  const workspaceFactsOnce = () => (facts ??= workspaceFacts(workspace()));
+  const workspaceFactsOnce = () => (facts ??= Promise.resolve().then(() => workspaceFacts(readSnapshot(workspace()), false)));
   plop.setGenerator('app', {
     description: 'a new OVU app (ADR-002: its own database and login, ULM through its API)',
     prompts: PLOP_QUESTIONS.map((q) => toInquirer(q, workspaceFactsOnce)) as never,

@@ -1,5 +1,6 @@
 import type { Kind, Stack } from './spec.ts';
 import { deriveNames } from './names.ts';
+import { STACKS } from '../stacks/index.ts';
 import { UserError } from '../errors.ts';
 
 /** Everything a user can answer. Saved answers are a subset (see `saved`). */
@@ -53,7 +54,7 @@ interface QuestionBase<K extends keyof Answers> {
 
 export type Question =
   | (QuestionBase<'name' | 'ulmUrl' | 'adminUrl'> & { type: 'string'; default?: (a: Partial<Answers>, f: WorkspaceFacts) => string | undefined })
-  | (QuestionBase<'stack' | 'kind'> & { type: 'choice'; choices: { value: string; label: string; hint: string }[]; default: () => string })
+  | (QuestionBase<'stack' | 'kind'> & { type: 'choice'; choices: { value: string; label: string }[]; default: () => string })
   | (QuestionBase<'port' | 'dbPoolSize' | 'dbMaxOverflow' | 'dbPoolTimeout'> & { type: 'int'; min: number; max: number; default: (a: Partial<Answers>, f: WorkspaceFacts) => number })
   | (QuestionBase<'install' | 'createDb' | 'migrate'> & { type: 'boolean'; default: (a: Partial<Answers>, f: WorkspaceFacts) => boolean });
 
@@ -107,10 +108,7 @@ export const QUESTIONS: Question[] = [
     describe: 'backend stack',
     message: 'Backend stack',
     saved: true,
-    choices: [
-      { value: 'python', label: 'Python (FastAPI + SQLAlchemy + Alembic)', hint: 'python' },
-      { value: 'typescript', label: 'TypeScript (Fastify + Prisma)', hint: 'typescript' },
-    ],
+    choices: Object.values(STACKS).map((s) => ({ value: s.id, label: s.label })),
     default: () => 'python',
   },
   {
@@ -122,8 +120,8 @@ export const QUESTIONS: Question[] = [
     message: 'Kind of app',
     saved: true,
     choices: [
-      { value: 'crud', label: 'crud: its own database, migrations and the ULM client', hint: 'crud' },
-      { value: 'readonly', label: 'readonly: reads users through ULM only, no database', hint: 'readonly' },
+      { value: 'crud', label: 'crud: its own database, migrations and the ULM client' },
+      { value: 'readonly', label: 'readonly: reads users through ULM only, no database' },
     ],
     default: () => 'crud',
   },

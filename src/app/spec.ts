@@ -1,3 +1,6 @@
+import { deriveNames } from './names.ts';
+import type { Answers } from './questions.ts';
+
 /** The backend stacks the generator can write. */
 export type Stack = 'python' | 'typescript';
 
@@ -50,3 +53,17 @@ export interface AppSpec {
 
 /** Port the backend listens on inside its container. */
 export const CONTAINER_PORT = 8000;
+
+/** The spec a set of answers describes. */
+export function specFromAnswers(a: Answers): AppSpec {
+  return {
+    names: deriveNames(a.name),
+    settings: {
+      stack: a.stack,
+      kind: a.kind,
+      port: a.port,
+      pool: { size: a.dbPoolSize, maxOverflow: a.dbMaxOverflow, timeout: a.dbPoolTimeout },
+      ulmUrl: a.ulmUrl,
+    },
+  };
+}

@@ -1,12 +1,15 @@
-// The entry point. It loads only what --help and --version need; everything else (templates,
-// YAML, JSON Schema, prompts, pg) is imported when a run needs it, so `--help` costs little more
-// than starting node.
-import { parseCliArgs, helpText } from './args.ts';
+// The entry point, and the only code that prints. It loads only what --help and --version need;
+// everything else (templates, YAML, JSON Schema, prompts, pg) is imported when a run needs it, so
+// `--help` costs little more than starting node.
+import { parseCliArgs, helpText, type ParsedArgs } from './args.ts';
 import { UserError, CancelledError } from '../errors.ts';
 import { isPromptExit } from './collect-answers.ts';
-import { colours } from './output.ts';
-import type { Io } from '../commands/new.ts';
+import { colours, renderDryRun, type Colours } from './output.ts';
+import * as report from './report.ts';
+import type { Io } from '../commands/io.ts';
 import { VERSION } from '../version.ts';
+
+export const isCI = (): boolean => ['1', 'true'].includes(String(process.env.CI ?? '').toLowerCase());
 
 /** `create-ovu-app … | head` closes stdout early: that ends the output, it is not a crash. */
 function ignoreEpipe(err: NodeJS.ErrnoException): void {
@@ -32,41 +35,78 @@ function asUserError(err: unknown): unknown {
   return err;
 }
 
+const out = (s: string): void => void process.stdout.write(s + '\n');
+const err = (s: string): void => void process.stderr.write(s + '\n');
+
+function makeIo(args: ParsedArgs, c: Colours): Io {
+  const interactive = !args.yes && !args.json && Boolean(process.stdin.isTTY) && !isCI();
+  return {
+    interactive,
+    json: args.json,
+    async answers(given, facts) {
+      const { collectAnswers } = await import('./collect-answers.ts');
+      return collectAnswers({ given, facts, interactive });
+    },
+    async confirm(app) {
+      err(report.planSummary(app, c).join('\n'));
+      const { confirmPlan } = await import('./prompts.ts');
+      return confirmPlan();
+    },
+    step(label) {
+      const started = Date.now();
+      if (!args.json) err(c.dim(`… ${label}`));
+      return (ok, outcome) => {
+        if (args.json) return;
+        const secs = ((Date.now() - started) / 1000).toFixed(1);
+        const detail = outcome?.detail ? `: ${outcome.detail}` : '';
+        err(`${ok ? c.green('✔') : c.red('✖')} ${label}${detail} ${c.dim(`(${secs}s)`)}`);
+        for (const l of outcome?.lines ?? []) err(report.reportLine(l, c));
+      };
+    },
+  };
+}
+
+async function run(args: ParsedArgs, c: Colours): Promise<void> {
+  const io = makeIo(args, c);
+  if (args.command === 'provision') {
+    const { runProvision } = await import('../commands/provision.ts');
+    const r = await runProvision(args, io);
+    if (args.json) out(JSON.stringify(report.provisionJson(r), null, 2));
+    else out(`${c.green('✔')} ${r.spec.names.db} is ready for ${r.spec.names.user}.`);
+    return;
+  }
+  const started = Date.now();
+  const { runNew } = await import('../commands/new.ts');
+  const r = await runNew(args, io);
+  if (args.json) out(JSON.stringify(report.newJson(r), null, 2));
+  else if (r.dryRun) out(renderDryRun(r.app.plan, r.app.snapshot.workspace.root, c));
+  else {
+    out(report.newSummary(r, c, !io.interactive));
+    out(c.dim(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s.`));
+  }
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   if (!process.stdout.listeners('error').includes(ignoreEpipe)) process.stdout.on('error', ignoreEpipe);
   const wantsJson = argv.includes('--json');
-  const io: Io = {
-    out: (s) => process.stdout.write(s + '\n'),
-    err: (s) => process.stderr.write(s + '\n'),
-    c: colours(process.stderr),
-    json: wantsJson,
-  };
+  const c = colours(process.stderr);
   try {
     const args = parseCliArgs(argv);
-    if (args.help) {
-      io.out(helpText(args.command));
-      return 0;
-    }
-    if (args.version) {
-      io.out(VERSION);
-      return 0;
-    }
-    const run = await import('../commands/new.ts');
-    if (args.command === 'provision') await run.runProvision(args, io);
-    else await run.runNew(args, io);
+    if (args.help) out(helpText(args.command));
+    else if (args.version) out(VERSION);
+    else await run(args, c);
     return 0;
-  } catch (err) {
-    const e = isPromptExit(err) ? new CancelledError() : asUserError(err);
+  } catch (caught) {
+    const e = isPromptExit(caught) ? new CancelledError() : asUserError(caught);
     if (e instanceof UserError) {
       // A cancellation is the user's choice, not an error.
-      io.err(e instanceof CancelledError ? e.message : `${io.c.red('error:')} ${e.message}`);
-      if (wantsJson) io.out(JSON.stringify({ ok: false, error: e.message, exitCode: e.exitCode }));
+      err(e instanceof CancelledError ? e.message : `${c.red('error:')} ${e.message}`);
+      if (wantsJson) out(JSON.stringify({ ok: false, error: e.message, exitCode: e.exitCode }));
       return e.exitCode;
     }
-    io.err(`${io.c.red('create-ovu-app crashed')} (this is a bug, please report it with the trace below):`);
-    io.err((e as Error)?.stack ?? String(e));
+    err(`${c.red('create-ovu-app crashed')} (this is a bug, please report it with the trace below):`);
+    err((e as Error)?.stack ?? String(e));
     return 1;
   }
 }
-

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { readIfExists } from '../workspace/workspace.ts';
 
 /**
  * Plain code-point order: stable across machines and locales, and it does not start ICU's
@@ -34,24 +33,19 @@ export interface FileChange {
  */
 export class Plan {
   private readonly changes = new Map<string, FileChange>();
-  private readonly disk = new Map<string, string | undefined>();
   /** Directories created whole by this plan (the app directory), replaced if `force`. */
   private readonly newDirs = new Map<string, { replace: boolean }>();
-  /** Best-effort work for after a successful commit (e.g. remembering the compose index). */
-  private readonly committed: (() => void)[] = [];
 
-  /**
-   * Content as the plan will leave it: staged if the plan changes it, else what is on disk. A
-   * file is read from disk once: every edit of it starts from the same content, the one that
-   * becomes its `before` (a workspace with hundreds of apps has an init-db.sql of half a MB).
-   */
+  /** `source` gives a file's text before the plan (the run's workspace snapshot reads each file once). */
+  constructor(private readonly source: (file: string) => string | undefined) {}
+
+  /** Content as the plan will leave it: staged if the plan changes it, else what the source has. */
   read(file: string): string | undefined {
     const abs = path.resolve(file);
     const staged = this.changes.get(abs);
     if (staged) return staged.after;
     if (this.insideNewDir(abs)) return undefined;
-    if (!this.disk.has(abs)) this.disk.set(abs, readIfExists(abs));
-    return this.disk.get(abs);
+    return this.source(abs);
   }
 
   /** Declares a directory the plan creates whole; `replace` allows an existing one (--force). */
@@ -93,12 +87,6 @@ export class Plan {
     } finally {
       process.off('SIGINT', hold);
     }
-    for (const fn of this.committed) fn();
-  }
-
-  /** Runs `fn` once the plan is on disk; a dry run never calls it. `fn` must not throw. */
-  afterCommit(fn: () => void): void {
-    this.committed.push(fn);
   }
 
   private commitUnguarded(): void {

@@ -1,6 +1,7 @@
 import { CONTAINER_PORT, type AppSpec } from '../app/spec.ts';
 import { VERSION } from '../version.ts';
 import { templateLayer } from './template-source.ts';
+import { STACKS } from './index.ts';
 
 /** What every template sees. Kept flat and boring: decisions are made here, not in templates. */
 export function templateContext(spec: AppSpec) {
@@ -31,19 +32,11 @@ export function outputName(templateName: string): string {
   return /^_[^_]/.test(templateName) ? `.${templateName.slice(1)}` : templateName;
 }
 
-/**
- * Template layers for a stack and kind: `common` for every app, then the kind's own layer, whose
- * files win on the same path.
- */
-export function templateLayers(spec: AppSpec): string[] {
-  return [`${spec.settings.stack}/common`, `${spec.settings.stack}/${spec.settings.kind}`];
-}
-
 /** Renders the app's backend: relative output path → content. */
 export async function renderBackend(spec: AppSpec): Promise<Map<string, string>> {
   const context = templateContext(spec);
   const out = new Map<string, string>();
-  for (const layer of templateLayers(spec)) {
+  for (const layer of STACKS[spec.settings.stack].layers(spec.settings.kind)) {
     for (const file of await templateLayer(layer)) {
       out.set(file.path.split('/').map(outputName).join('/'), file.render(context));
     }

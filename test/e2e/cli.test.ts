@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { composeConfig } from '../helpers/compose.ts';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { adrWorkspace, runCli, snapshotDir, tempDir } from '../helpers/cli.ts';
@@ -116,7 +117,8 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(fs.existsSync(path.join(ws, 'inventory/backend/stray.txt'))).toBe(false);
     // Its own service and block were replaced, not duplicated; the password was kept.
     const compose = fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8');
-    expect(compose.match(/^ {2}inventory-backend:/gm)).toHaveLength(1);
+    expect(compose.match(/^ {2}- inventory\/compose\.yaml$/gm)).toHaveLength(1);
+    expect(Object.keys((await composeConfig(ws)).services).filter((s) => s === 'inventory-backend')).toHaveLength(1);
     const initDb = fs.readFileSync(path.join(ws, 'init-db.sql'), 'utf8');
     expect(initDb.match(/-- >>> create-ovu-app: inventory$/gm)).toHaveLength(1);
     expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).toBe(envBefore);
@@ -130,7 +132,8 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(r.stdout).toContain('+ create inventory/backend/app/main.py');
     expect(r.stdout).toContain('~ update docker-compose.yml');
     expect(r.stdout).toContain('+ create init-db.sql');
-    expect(r.stdout).toMatch(/^\+  inventory-backend:$/m);
+    expect(r.stdout).toContain('+ create inventory/compose.yaml');
+    expect(r.stdout).toMatch(/^\+ {2}- inventory\/compose\.yaml$/m);
     expect(r.stdout).not.toMatch(/INVENTORY_DB_PASSWORD=\S{20,}/);
     expect(snapshotDir(ws)).toEqual(before);
   });
@@ -161,9 +164,9 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect((await runCli(['one', '--yes'], { cwd: path.join(ws, 'docs/deep') })).exitCode).toBe(0);
     expect((await runCli(['two', '--yes'], { cwd: path.join(ws, 'docs/deep') })).exitCode).toBe(0);
     expect(fs.existsSync(path.join(ws, 'one/backend'))).toBe(true);
-    const compose = fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8');
-    expect(compose).toContain('"8001:8000"');
-    expect(compose).toContain('"8002:8000"');
+    const { services } = await composeConfig(ws);
+    expect(services['one-backend'].ports).toMatchObject([{ published: '8001', target: 8000 }]);
+    expect(services['two-backend'].ports).toMatchObject([{ published: '8002', target: 8000 }]);
   });
 });
 

@@ -128,7 +128,7 @@ describe('create-ovu-app --create-db and provision', () => {
 
   it('says how to install the app when --migrate finds no Alembic', async () => {
     const r = await runCli(['provision', shop, '--migrate', '--admin-url', adminUrl, '--workspace', ws], { env: { PATH: path.dirname(process.execPath) } });
-    expectOneLineError(r, 1, /Alembic is not installed for shop.*python3 -m venv \.venv.*provision shop\w+ --migrate/);
+    expectOneLineError(r, 1, /dependencies are not installed.*python3 -m venv \.venv.*provision shop\w+ --migrate/);
   });
 
   it('refuses a readonly app and an unknown app', async () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.ts';
 import { canConnect, runPsqlFile, startTestPostgres, urlFor, type TestPostgres } from '../helpers/postgres.ts';
-import { validateCompose } from '../../src/workspace/compose/edit.ts';
+import { composeConfig } from '../helpers/compose.ts';
 import { readEnvVar } from '../../src/workspace/env-file.ts';
 import { diffLines } from '../../src/cli/diff.ts';
 
@@ -51,21 +51,30 @@ afterAll(async () => {
 });
 
 describe('a real workspace with two apps', () => {
-  it('keeps the compose file valid, CRLF, and every original line in order', () => {
+  it('keeps the compose file CRLF with every original line in order, and Compose reads what the tool says', async () => {
     const after = fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8');
-    validateCompose(after, 'docker-compose.yml');
     expect(after.replace(/\r\n/g, '')).not.toContain('\n');
     const ops = diffLines(COMPOSE, after);
     expect(ops.filter((o) => o.kind === '-')).toEqual([]);
     const added = ops.filter((o) => o.kind === '+').map((o) => o.line);
-    expect(added).toContain('  alpha-backend:');
-    expect(added).toContain('  beta-backend:');
+    expect(added).toContain('  - alpha/compose.yaml');
+    expect(added).toContain('  - beta/compose.yaml');
     expect(added).toContain('      ALPHA_DB_PASSWORD: ${ALPHA_DB_PASSWORD}');
-    // The workspace's own token variable is reused.
-    expect(added).toContain('      ULM_SERVICE_TOKEN: ${ULM_TOKEN}');
-    // The ULM service took 8001: the apps get the next free ports.
-    expect(after).toMatch(/alpha-backend:[\s\S]*"8002:8000"/);
-    expect(after).toMatch(/beta-backend:[\s\S]*"8003:8000"/);
+    expect(fs.readFileSync(path.join(ws, 'alpha', 'compose.yaml'), 'utf8')).toContain('\r\n');
+
+    const project = await composeConfig(ws);
+    for (const [app, port] of [['alpha', '8002'], ['beta', '8003']] as const) {
+      const svc = project.services[`${app}-backend`];
+      expect(svc.build.context).toBe(path.join(ws, app, 'backend'));
+      expect(svc.environment.DATABASE_URL).toBe(`postgresql://${app}_user:${env[`${app.toUpperCase()}_DB_PASSWORD`]}@postgres:5432/${app}_db`);
+      // The workspace's own token variable is reused.
+      expect(svc.environment).toHaveProperty('ULM_SERVICE_TOKEN', '');
+      expect(svc.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
+      // The ULM service took 8001: the apps get the next free ports.
+      expect(svc.ports).toMatchObject([{ published: port, target: 8000 }]);
+      expect(project.services.postgres.environment[`${app.toUpperCase()}_DB_PASSWORD`]).toBe(env[`${app.toUpperCase()}_DB_PASSWORD`]);
+    }
+    expect(project.services.postgres.volumes).toContainEqual(expect.objectContaining({ target: '/docker-entrypoint-initdb.d/init-db.sql', source: path.join(ws, 'init-db.sql') }));
   });
 
   it('keeps the ULM section of init-db.sql byte for byte, and adds blocks before the platform block', () => {

@@ -1,3 +1,4 @@
-export { editCompose, inspectCompose } from './edit.ts';
-export type { ComposeEdit } from './fast-index.ts';
-export type { ComposeInfo } from './model.ts';
+/** The compose project: read once per run (project.ts), an app added to it (edit.ts). */
+export { readComposeProject, type ComposeProject, type KnownApp } from './project.ts';
+export { addAppToCompose, type ComposeEdit } from './edit.ts';
+export { APP_COMPOSE_FILE } from './model.ts';

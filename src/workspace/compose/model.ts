@@ -1,14 +1,10 @@
 /**
- * What create-ovu-app puts into a compose file, and how it writes YAML, without the `yaml`
- * package: the services an app adds, the facts a run reads from a parsed file (services, ports,
- * the ULM token variable, the postgres service), and a small emitter for block lines.
- *
- * The emitter writes the scalars our fragments use (names, URLs, `${VAR}` references, numbers,
- * forced-quoted ports) exactly as the `yaml` package would; for anything else it throws
- * NotSimple and the caller uses compose-edit.ts, which renders such scalars through `yaml`. Both
- * paths go through blockLines, so a fragment is byte-identical whichever one writes it.
+ * What create-ovu-app puts into compose files (an app's service, a postgres service) and the
+ * facts a run reads from a parsed one (services, published ports, the ULM token variable, the
+ * postgres service).
  */
 import { CONTAINER_PORT, type AppSpec } from '../../app/spec.ts';
+import { FlowList, Quoted, type YMap } from './render.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -20,152 +16,8 @@ export const INITDB_DIR = '/docker-entrypoint-initdb.d';
 export const INITDB_MOUNT = `./init-db.sql:${INITDB_DIR}/init-db.sql`;
 export const DEFAULT_TOKEN_VAR = 'ULM_SERVICE_TOKEN';
 export const PG_DATA_VOLUME = 'postgres_data';
-
-/** How a file writes its YAML, so added lines look like the lines around them. */
-export interface Style {
-  /** Indentation added per nesting level of block mappings. */
-  step: number;
-  /** Columns between a key and the `-` of a block sequence under it (0 = not indented). */
-  seqOffset: number;
-  singleQuote: boolean;
-  flowPadding: boolean;
-  eol: string;
-}
-
-export const DEFAULT_STYLE: Style = { step: 2, seqOffset: 2, singleQuote: false, flowPadding: false, eol: '\n' };
-
-// ---------------------------------------------------------------------------------------------
-// Values to write
-// ---------------------------------------------------------------------------------------------
-
-/** A string always written quoted, in the file's quote style (ports: "8001:8000"). */
-export class Quoted {
-  constructor(readonly value: string) {}
-}
-
-/** A list written in flow style on one line: `[a, b]`. */
-export class FlowList {
-  constructor(readonly items: Y[]) {}
-}
-
-export type Y = string | number | boolean | null | Quoted | FlowList | Y[] | YMap;
-
-export interface YMap {
-  [key: string]: Y;
-}
-
-export function isYMap(v: Y | undefined): v is YMap {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Quoted) && !(v instanceof FlowList);
-}
-
-export function yToJS(v: Y): unknown {
-  if (v instanceof Quoted) return v.value;
-  if (v instanceof FlowList) return v.items.map(yToJS);
-  if (Array.isArray(v)) return v.map(yToJS);
-  if (isYMap(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, yToJS(x)]));
-  return v;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Emitting
-// ---------------------------------------------------------------------------------------------
-
-/** A scalar the built-in emitter does not write; compose-edit.ts writes it through `yaml`. */
-export class NotSimple extends Error {
-  constructor(value: unknown) {
-    super(`not a simple scalar: ${JSON.stringify(value)}`);
-  }
-}
-
-/** Renders one scalar on one line, as a block value or inside a flow collection. */
-export interface ScalarRenderer {
-  block(v: Y, style: Style): string;
-  flow(v: Y, style: Style): string;
-}
-
-/** Printable ASCII that needs no escape in either quote style. */
-const QUOTABLE = /^[\x20-\x21\x23-\x26\x28-\x5b\x5d-\x7e]*$/;
-/** Plain in block context: starts like a word, a path or a `${VAR}`; no spaces, quotes, `#`, `,`, `[`, `]`. */
-const PLAIN_BLOCK = /^(?:[A-Za-z/$]|\.\/)[A-Za-z0-9_./:@${}=%+-]*$/;
-const PLAIN_FLOW = /^[A-Za-z][A-Za-z0-9_./-]*$/;
-/** Words the YAML 1.2 core schema reads as booleans or null, in any letter case. */
-const KEYWORD = /^(?:true|false|null)$/i;
-/** Durations like 5s, 10m: plain in `yaml`'s output. */
-const DURATION = /^[0-9]+(?:ms|s|m|h)$/;
-
-function quote(s: string, style: Style): string {
-  return style.singleQuote ? `'${s}'` : `"${s}"`;
-}
-
-function simpleScalar(v: Y, style: Style, inFlow: boolean): string {
-  if (v instanceof Quoted) {
-    if (QUOTABLE.test(v.value)) return quote(v.value, style);
-  } else if (typeof v === 'boolean') return String(v);
-  else if (v === null) return 'null';
-  else if (typeof v === 'number') {
-    if (Number.isSafeInteger(v) && !Object.is(v, -0)) return String(v);
-  } else if (typeof v === 'string') {
-    // Digits alone would read as a number: `yaml` quotes them in the file's preferred style.
-    if (/^[0-9]+$/.test(v)) return quote(v, style);
-    if (DURATION.test(v)) return v;
-    if ((inFlow ? PLAIN_FLOW : PLAIN_BLOCK).test(v) && !KEYWORD.test(v) && !v.endsWith(':')) return v;
-  }
-  throw new NotSimple(v instanceof Quoted ? v.value : v);
-}
-
-/** The built-in renderer: simple scalars only, NotSimple for the rest. */
-export const simpleScalars: ScalarRenderer = {
-  block: (v, style) => simpleScalar(v, style, false),
-  flow(v, style) {
-    if (v instanceof FlowList || Array.isArray(v)) {
-      const items = v instanceof FlowList ? v.items : v;
-      if (items.length === 0) return '[]';
-      const pad = style.flowPadding ? ' ' : '';
-      return `[${pad}${items.map((i) => simpleScalars.flow(i, style)).join(', ')}${pad}]`;
-    }
-    if (isYMap(v)) throw new NotSimple(v);
-    return simpleScalar(v, style, true);
-  },
-};
-
-export function renderKey(key: string): string {
-  const plain = /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key) && !/^(true|false|null|yes|no|on|off|y|n)$/i.test(key);
-  return plain ? key : JSON.stringify(key);
-}
-
-export function renderFlowPair(key: string, v: Y, style: Style, r: ScalarRenderer = simpleScalars): string {
-  return `${renderKey(key)}: ${r.flow(v, style)}`;
-}
-
-/** Block lines (no end of line) for the pairs of `map`, keys at column `col`. */
-export function blockLines(map: YMap, col: number, style: Style, r: ScalarRenderer = simpleScalars): string[] {
-  const pad = ' '.repeat(col);
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(map)) {
-    const key = `${pad}${renderKey(k)}:`;
-    if (Array.isArray(v)) {
-      if (v.length === 0) out.push(`${key} []`);
-      else {
-        out.push(key);
-        out.push(...seqLines(v, col + style.seqOffset, style, r));
-      }
-    } else if (isYMap(v)) {
-      if (Object.keys(v).length === 0) out.push(`${key} {}`);
-      else out.push(key, ...blockLines(v, col + style.step, style, r));
-    } else if (v === null) out.push(key);
-    else if (v instanceof FlowList) out.push(`${key} ${r.flow(v, style)}`);
-    else out.push(`${key} ${r.block(v, style)}`);
-  }
-  return out;
-}
-
-/** Block sequence lines with the `-` at column `col` (scalar items only). */
-export function seqLines(items: Y[], col: number, style: Style, r: ScalarRenderer = simpleScalars): string[] {
-  return items.map((item) => {
-    if (Array.isArray(item) || isYMap(item) || item instanceof FlowList) return `${' '.repeat(col)}- ${r.flow(item, style)}`;
-    return `${' '.repeat(col)}- ${r.block(item, style)}`;
-  });
-}
+/** Each app's own compose file, in its directory; the workspace's compose file includes it. */
+export const APP_COMPOSE_FILE = 'compose.yaml';
 
 // ---------------------------------------------------------------------------------------------
 // What an app adds
@@ -183,7 +35,8 @@ export function appService(spec: AppSpec, pgName: string | undefined, tokenVar: 
   env['ULM_BASE_URL'] = settings.ulmUrl;
   env['ULM_SERVICE_TOKEN'] = `\${${tokenVar}}`;
   const svc: YMap = {
-    build: `./${names.slug}/backend`,
+    // Relative to the app's own compose file, which sits in the app's directory.
+    build: './backend',
     environment: env,
     ports: [new Quoted(`${settings.port}:${CONTAINER_PORT}`)],
   };

@@ -6,17 +6,26 @@ vi.mock('node:fs', async () => {
   return { default: memfs.fs, ...memfs.fs };
 });
 
-const { planNewApp } = await import('../../../src/commands/new-plan.ts');
+const { planNewApp, checkCollisions } = await import('../../../src/commands/new-plan.ts');
+const { readSnapshot } = await import('../../../src/workspace/snapshot.ts');
+const { specFromAnswers } = await import('../../../src/app/spec.ts');
 const { TEMPLATES_DIR } = await import('../../../src/stacks/template-source.ts');
 const { realTemplates } = await import('../../helpers/templates.ts');
 const { findWorkspace } = await import('../../../src/workspace/workspace.ts');
-const { validateCompose } = await import('../../../src/workspace/compose/edit.ts');
+const { parseCompose } = await import('../../../src/workspace/compose/parse.ts');
 const { readEnvVar } = await import('../../../src/workspace/env-file.ts');
 const { UserError, UsageError } = await import('../../../src/errors.ts');
 import type { Answers } from '../../../src/app/questions.ts';
 import { ADR_COMPOSE } from '../../helpers/cli.ts';
 
 const TEMPLATES = await realTemplates();
+
+/** What `new` does up to the commit: snapshot, collisions, plan. */
+async function planApp(a: Answers, opts: { force: boolean }) {
+  const snapshot = readSnapshot(findWorkspace('/ws', '/'));
+  checkCollisions(snapshot, specFromAnswers(a), opts.force);
+  return planNewApp(snapshot, a, { ...opts, dbHost: 'localhost:5432' });
+}
 
 const answers = (over: Partial<Answers> = {}): Answers => ({
   name: 'inventory',
@@ -45,7 +54,7 @@ beforeEach(() => {
 describe('planNewApp (in memory)', () => {
   it('plans every file without touching the disk', async () => {
     const before = workspace();
-    const app = await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false });
+    const app = await planApp(answers(), { force: false });
     expect(workspace()).toEqual(before);
     const paths = app.plan.list().map((c) => c.path);
     expect(paths).toEqual(
@@ -67,10 +76,12 @@ describe('planNewApp (in memory)', () => {
   });
 
   it('writes a valid compose file, the password only in .env files', async () => {
-    const app = await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false });
+    const app = await planApp(answers(), { force: false });
     app.plan.commit();
     const files = workspace();
-    validateCompose(files['/ws/docker-compose.yml']!, 'docker-compose.yml');
+    parseCompose(files['/ws/docker-compose.yml']!, 'docker-compose.yml', new Set(['inventory-backend']));
+    parseCompose(files['/ws/inventory/compose.yaml']!, 'inventory/compose.yaml', new Set(['postgres']));
+    expect(files['/ws/docker-compose.yml']).toMatch(/\ninclude:\n  - inventory\/compose.yaml\n$/);
     const password = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
     expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(files['/ws/.env']).toMatch(/^# mine\nULM_SERVICE_TOKEN=t\n/);
@@ -83,33 +94,36 @@ describe('planNewApp (in memory)', () => {
   });
 
   it('keeps an existing password on a rerun with --force', async () => {
-    (await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).plan.commit();
+    (await planApp(answers(), { force: false })).plan.commit();
     const env = workspace()['/ws/.env'];
-    (await planNewApp(answers({ dbPoolSize: 5 }), findWorkspace('/ws', '/'), { force: true })).plan.commit();
+    (await planApp(answers({ dbPoolSize: 5 }), { force: true })).plan.commit();
     expect(workspace()['/ws/.env']).toBe(env);
-    expect(workspace()['/ws/docker-compose.yml']).toContain('DB_POOL_SIZE: "5"');
+    expect(workspace()['/ws/inventory/compose.yaml']).toContain('DB_POOL_SIZE: "5"');
   });
 
   it('refuses a name in use, before planning anything', async () => {
-    (await planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).plan.commit();
+    (await planApp(answers(), { force: false })).plan.commit();
     const before = workspace();
-    await expect(planNewApp(answers({ name: 'Inventory' }), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(UsageError);
+    await expect(planApp(answers({ name: 'Inventory' }), { force: false })).rejects.toThrow(UsageError);
     vol.rmSync('/ws/inventory', { recursive: true });
-    // The service and init-db block still claim the name.
-    await expect(planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(/already has a service "inventory-backend"/);
+    // The compose file still includes the app's service file, and init-db.sql still has its block.
+    await expect(planApp(answers(), { force: false })).rejects.toThrow(/include: names inventory\/compose.yaml, which does not exist/);
+    vol.writeFileSync('/ws/docker-compose.yml', before['/ws/docker-compose.yml']!.replace('\ninclude:\n  - inventory/compose.yaml\n', '\n'));
+    await expect(planApp(answers(), { force: false })).rejects.toThrow(/init-db.sql already has a block for "inventory"/);
+    vol.writeFileSync('/ws/docker-compose.yml', before['/ws/docker-compose.yml']!);
     expect(workspace()).toEqual(Object.fromEntries(Object.entries(before).filter(([k]) => !k.startsWith('/ws/inventory/'))));
   });
 
   it('stops on a compose file that does not validate, naming file and line', async () => {
     vol.writeFileSync('/ws/docker-compose.yml', 'services:\n  api:\n    image: x\n    enviroment: {}\n');
     const before = workspace();
-    await expect(planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(UserError);
-    await expect(planNewApp(answers(), findWorkspace('/ws', '/'), { force: false })).rejects.toThrow(/docker-compose.yml:4: .*enviroment/);
+    await expect(planApp(answers(), { force: false })).rejects.toThrow(UserError);
+    await expect(planApp(answers(), { force: false })).rejects.toThrow(/docker-compose.yml:4: .*enviroment/);
     expect(workspace()).toEqual(before);
   });
 
   it('gives readonly apps no database anywhere', async () => {
-    const app = await planNewApp(answers({ name: 'catalog', kind: 'readonly' }), findWorkspace('/ws', '/'), { force: false });
+    const app = await planApp(answers({ name: 'catalog', kind: 'readonly' }), { force: false });
     app.plan.commit();
     const files = workspace();
     expect(files['/ws/init-db.sql']).toBeUndefined();

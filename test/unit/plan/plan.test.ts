@@ -7,6 +7,7 @@ vi.mock('node:fs', async () => {
 });
 
 const { Plan } = await import('../../../src/plan/plan.ts');
+const { readIfExists } = await import('../../../src/workspace/workspace.ts');
 
 /** Every file under / with its content: the whole "disk". */
 const snapshot = () => vol.toJSON();
@@ -19,7 +20,7 @@ beforeEach(() => {
 
 describe('Plan', () => {
   it('reads staged content before disk content', () => {
-    const plan = new Plan();
+    const plan = new Plan(readIfExists);
     expect(plan.read('/ws/.env')).toBe('A=1\n');
     plan.write('/ws/.env', 'A=1\nB=2\n');
     expect(plan.read('/ws/.env')).toBe('A=1\nB=2\n');
@@ -27,13 +28,13 @@ describe('Plan', () => {
   });
 
   it('drops a write that changes nothing', () => {
-    const plan = new Plan();
+    const plan = new Plan(readIfExists);
     plan.write('/ws/.env', 'A=1\n');
     expect(plan.list()).toEqual([]);
   });
 
   it('records before and after for edits, and undefined before for new files', () => {
-    const plan = new Plan();
+    const plan = new Plan(readIfExists);
     plan.write('/ws/.env', 'A=2\n');
     plan.write('/ws/init-db.sql', 'x');
     expect(plan.list().map((c) => [c.path, c.before, c.after])).toEqual([
@@ -44,7 +45,7 @@ describe('Plan', () => {
 
   it('writes nothing before commit, everything after', () => {
     const before = snapshot();
-    const plan = new Plan();
+    const plan = new Plan(readIfExists);
     plan.createDir('/ws/app', { replace: false });
     plan.write('/ws/app/backend/main.py', 'print(1)\n');
     plan.write('/ws/docker-compose.yml', 'services: {a: {}}\n');
@@ -58,7 +59,7 @@ describe('Plan', () => {
   });
 
   it('keeps an edited file\'s mode and gives a new one the mode asked for', () => {
-    const plan = new Plan();
+    const plan = new Plan(readIfExists);
     plan.write('/ws/.env', 'A=1\nB=2\n', { mode: 0o644 });
     plan.write('/ws/app.env', 'S=1\n', { mode: 0o600 });
     plan.commit();
@@ -68,7 +69,7 @@ describe('Plan', () => {
 
   it('replaces an existing app directory only when asked', () => {
     vol.fromJSON({ '/ws/app/old.txt': 'old' });
-    const plan = new Plan();
+    const plan = new Plan(readIfExists);
     plan.createDir('/ws/app', { replace: true });
     plan.write('/ws/app/new.txt', 'new');
     expect(plan.read('/ws/app/old.txt')).toBeUndefined();
@@ -79,7 +80,7 @@ describe('Plan', () => {
   });
 
   it('refuses to overwrite an app directory that appeared meanwhile, leaving the disk as it was', () => {
-    const plan = new Plan();
+    const plan = new Plan(readIfExists);
     plan.createDir('/ws/app', { replace: false });
     plan.write('/ws/app/new.txt', 'new');
     plan.write('/ws/.env', 'A=2\n');
@@ -90,7 +91,7 @@ describe('Plan', () => {
   });
 
   it('rolls back every file when a late rename fails', () => {
-    const plan = new Plan();
+    const plan = new Plan(readIfExists);
     plan.createDir('/ws/app', { replace: false });
     plan.write('/ws/app/a.txt', 'a');
     plan.write('/ws/.env', 'A=2\n');
@@ -112,7 +113,7 @@ describe('Plan', () => {
   });
 
   it('cleans up its temporary files when writing fails', () => {
-    const plan = new Plan();
+    const plan = new Plan(readIfExists);
     plan.createDir('/ws/app', { replace: false });
     plan.write('/ws/app/a.txt', 'a');
     plan.write('/ws/.env', 'A=2\n');

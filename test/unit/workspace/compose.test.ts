@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { editCompose, inspectCompose, validateCompose } from '../../../src/workspace/compose/edit.ts';
+import { addAppToCompose, readComposeProject, type KnownApp } from '../../../src/workspace/compose/index.ts';
+import { parseCompose } from '../../../src/workspace/compose/parse.ts';
+import { composeInfo } from '../../../src/workspace/compose/model.ts';
 import { UserError } from '../../../src/errors.ts';
 import type { AppSpec, Kind } from '../../../src/app/spec.ts';
 import { appSpec } from '../../helpers/spec.ts';
@@ -13,8 +15,19 @@ function spec(slug: string, port: number, kind: Kind = 'crud'): AppSpec {
   return appSpec(slug, { port, kind, ulmUrl: 'http://ulm-backend:8000' });
 }
 
-const edit = (source: string | undefined, s: AppSpec = spec('inventory', 8010), force = false) =>
-  editCompose(source, s, { fileName: FILE, force });
+const validateCompose = (text: string, file: string): void => void parseCompose(text, file);
+const inspectCompose = (text: string, file: string) => composeInfo(parseCompose(text, file).js);
+
+/**
+ * Adds `s` to the workspace file `source` (undefined: none yet). `apps` are the apps already in
+ * the workspace, as their answers files tell; `files` the team's own included files.
+ */
+function edit(source: string | undefined, s: AppSpec = spec('inventory', 8010), apps: KnownApp[] = [], files: Record<string, string> = {}) {
+  const project = readComposeProject('/ws', FILE, source, apps, (f) => files[f.replace('/ws/', '')]);
+  const r = addAppToCompose(project, s);
+  return { text: r.text, app: r.appFile.text, notes: r.notes, project };
+}
+const known = (s: AppSpec): KnownApp => ({ dir: s.names.slug, service: s.names.service, port: s.settings.port });
 
 const load = (text: string): Record<string, any> => parse(text, { merge: true }) as Record<string, any>;
 
@@ -60,18 +73,13 @@ function insertAfter(source: string, after: string, text: string): string {
   return source.slice(0, at) + text + source.slice(at);
 }
 
-/** The service block (key line through its last line) of `name` in a 2-space block file. */
-function serviceBlock(text: string, name: string): string {
-  const start = text.indexOf(`\n  ${name}:\n`);
-  if (start < 0) throw new Error(`no service ${name}`);
-  const rest = text.slice(start + 1);
-  const end = rest.slice(1).search(/\n(?: {0,2}[^ \n]|\n)/);
-  return end < 0 ? rest : rest.slice(0, end + 2);
-}
+const INCLUDE = '\ninclude:\n  - inventory/compose.yaml\n';
 
-const INVENTORY_SERVICE = `
+const INVENTORY_FILE = `# inventory's service, written by create-ovu-app. The workspace's compose file includes this file;
+# paths here are relative to this directory.
+services:
   inventory-backend:
-    build: ./inventory/backend
+    build: ./backend
     environment:
       DATABASE_URL: postgresql://inventory_user:\${INVENTORY_DB_PASSWORD}@postgres:5432/inventory_db
       DB_POOL_SIZE: "20"
@@ -208,105 +216,114 @@ describe('inspectCompose', () => {
   });
 });
 
-describe('editCompose on the ADR file', () => {
+describe('readComposeProject', () => {
+  it('knows the services and ports of included files: apps from their answers, the team\'s files by parsing them', () => {
+    const main = fixture('adr.yml') + '\ninclude:\n  - inventory/compose.yaml\n  - path: ./ops/compose.yaml\n';
+    const ops = 'services:\n  grafana:\n    image: grafana/grafana\n    ports: ["3000:3000"]\n';
+    const project = readComposeProject('/ws', FILE, main, [known(spec('inventory', 8010))], (f) => (f === '/ws/ops/compose.yaml' ? ops : undefined));
+    expect([...project.services]).toEqual([
+      ['postgres', FILE],
+      ['app1-backend', FILE],
+      ['app2-backend', FILE],
+      ['inventory-backend', 'inventory/compose.yaml'],
+      ['grafana', 'ops/compose.yaml'],
+    ]);
+    expect([...project.portOwners]).toEqual([
+      [5432, 'postgres'],
+      [8010, 'inventory-backend'],
+      [3000, 'grafana'],
+    ]);
+    expect(project.postgres).toEqual({ name: 'postgres', file: FILE });
+  });
+
+  it('refuses an include that does not exist and checks references across files', () => {
+    expect(catchError(() => readComposeProject('/ws', FILE, 'include:\n  - nope/compose.yaml\n', [], () => undefined)).message).toBe(
+      'docker-compose.yml: include: names nope/compose.yaml, which does not exist; create it or remove the entry',
+    );
+    const main = 'include:\n  - ops/compose.yaml\nservices:\n  api:\n    image: x\n    depends_on: [grafana, redis]\n';
+    const ops = 'services:\n  grafana:\n    image: grafana/grafana\n';
+    expect(catchError(() => readComposeProject('/ws', FILE, main, [], () => ops)).message).toBe(
+      "docker-compose.yml:6: services.api.depends_on[1] refers to service 'redis', which is not defined in this file or the files it includes (services: grafana, api)",
+    );
+  });
+});
+
+describe('adding an app to the ADR file', () => {
   const source = fixture('adr.yml');
   const result = edit(source);
 
-  it('inserts exactly the password variable, the healthcheck and the new service', () => {
+  it('inserts exactly the password variable, the healthcheck and the include; the service goes to its own file', () => {
     let expected = insertAfter(source, '      POSTGRES_PASSWORD: postgres', '      INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}\n');
     expected = insertAfter(expected, '      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql', HEALTHCHECK);
-    expected = insertAfter(expected, '      DATABASE_URL: postgresql://app2_user:app2_pass@postgres:5432/app2_db\n    depends_on:\n      - postgres', INVENTORY_SERVICE);
-    expect(result.text).toBe(expected);
+    expect(result.text).toBe(expected + INCLUDE);
     expect(result.text.startsWith("# docker-compose.yml\nversion: '3.8'\n")).toBe(true);
-    expect(result.created).toBe(false);
+    expect(result.app).toBe(INVENTORY_FILE);
     expect(result.notes).toEqual([
       'postgres: added INVENTORY_DB_PASSWORD to environment',
       'postgres: added healthcheck (pg_isready -U postgres)',
-      'added service inventory-backend',
+      'docker-compose.yml: included inventory/compose.yaml',
+      'added service inventory-backend (in inventory/compose.yaml)',
     ]);
   });
 
   it('yields the original object plus the additions, valid against the schema', () => {
-    validateCompose(result.text, FILE);
+    parseCompose(result.text, FILE, new Set(['inventory-backend']));
+    parseCompose(result.app, 'inventory/compose.yaml', new Set(['postgres']));
     const before = load(source);
-    const after = load(result.text);
     before['services'].postgres.environment.INVENTORY_DB_PASSWORD = '${INVENTORY_DB_PASSWORD}';
     before['services'].postgres.healthcheck = { test: ['CMD-SHELL', 'pg_isready -U postgres'], interval: '5s', timeout: '5s', retries: 10 };
-    before['services']['inventory-backend'] = {
-      build: './inventory/backend',
-      environment: {
-        DATABASE_URL: 'postgresql://inventory_user:${INVENTORY_DB_PASSWORD}@postgres:5432/inventory_db',
-        DB_POOL_SIZE: '20',
-        DB_MAX_OVERFLOW: '10',
-        DB_POOL_TIMEOUT: '30',
-        ULM_BASE_URL: 'http://ulm-backend:8000',
-        ULM_SERVICE_TOKEN: '${ULM_SERVICE_TOKEN}',
+    before['include'] = ['inventory/compose.yaml'];
+    expect(load(result.text)).toEqual(before);
+    expect(load(result.app)).toEqual({
+      services: {
+        'inventory-backend': {
+          build: './backend',
+          environment: {
+            DATABASE_URL: 'postgresql://inventory_user:${INVENTORY_DB_PASSWORD}@postgres:5432/inventory_db',
+            DB_POOL_SIZE: '20',
+            DB_MAX_OVERFLOW: '10',
+            DB_POOL_TIMEOUT: '30',
+            ULM_BASE_URL: 'http://ulm-backend:8000',
+            ULM_SERVICE_TOKEN: '${ULM_SERVICE_TOKEN}',
+          },
+          ports: ['8010:8000'],
+          depends_on: { postgres: { condition: 'service_healthy' } },
+        },
       },
-      ports: ['8010:8000'],
-      depends_on: { postgres: { condition: 'service_healthy' } },
-    };
-    expect(after).toEqual(before);
+    });
   });
 
-  it('is idempotent: the same spec again (with --force) gives identical text', () => {
-    expect(edit(result.text, spec('inventory', 8010), true).text).toBe(result.text);
+  it('is idempotent: the same app again (--force) changes nothing in the workspace file', () => {
+    const again = edit(result.text, spec('inventory', 8010), [known(spec('inventory', 8010))]);
+    expect(again.text).toBe(result.text);
+    expect(again.app).toBe(result.app);
   });
 
-  it('refuses an existing service without --force', () => {
-    const err = catchError(() => edit(result.text));
-    expect(err).toBeInstanceOf(UserError);
-    expect(err.message).toBe("docker-compose.yml already has a service 'inventory-backend'; pass --force to replace it or choose another name");
+  it('adds a second app with two lines in the workspace file', () => {
+    const second = edit(result.text, spec('crm', 8011), [known(spec('inventory', 8010))]);
+    expect(insertedLines(result.text, second.text)).toEqual(['      CRM_DB_PASSWORD: ${CRM_DB_PASSWORD}\n', '  - crm/compose.yaml\n']);
+    expect(second.app).toContain('      DATABASE_URL: postgresql://crm_user:${CRM_DB_PASSWORD}@postgres:5432/crm_db\n');
   });
 
-  it('adds a second app without touching the first one', () => {
-    const second = edit(result.text, spec('crm', 8011));
-    const added = insertedLines(result.text, second.text);
-    expect(added).toContain('      CRM_DB_PASSWORD: ${CRM_DB_PASSWORD}\n');
-    expect(added).toContain('  crm-backend:\n');
-    expect(added).toContain('      DATABASE_URL: postgresql://crm_user:${CRM_DB_PASSWORD}@postgres:5432/crm_db\n');
-    expect(added.some((l) => l.includes('healthcheck'))).toBe(false); // already there
-    expect(serviceBlock(second.text, 'inventory-backend')).toBe(serviceBlock(result.text, 'inventory-backend'));
-    expect(serviceBlock(result.text, 'inventory-backend')).toBe(INVENTORY_SERVICE.slice(1));
-  });
-
-  it('--force replaces only its own service, in place', () => {
-    const replaced = edit(source, spec('app1', 8020), true);
-    const before = splitLines(source);
-    const after = splitLines(replaced.text);
-    const app1Start = before.indexOf('  app1-backend:\n');
-    const app1End = before.indexOf('  app2-backend:\n') - 1; // blank line before app2
-    // Everything before app1 (plus the postgres additions) and everything after it is unchanged.
-    expect(insertedLines(source.slice(0, source.indexOf('  app1-backend:')), replaced.text.slice(0, replaced.text.indexOf('  app1-backend:')))).toEqual([
-      '      APP1_DB_PASSWORD: ${APP1_DB_PASSWORD}\n',
-      ...HEALTHCHECK.split(/(?<=\n)/),
-    ]);
-    expect(replaced.text.endsWith(before.slice(app1End).join(''))).toBe(true);
-    expect(serviceBlock(replaced.text, 'app2-backend')).toBe(serviceBlock(source, 'app2-backend'));
-    expect(serviceBlock(replaced.text, 'app1-backend')).toBe(
-      INVENTORY_SERVICE.slice(1).replace(/inventory/g, 'app1').replace(/INVENTORY/g, 'APP1').replace('8010', '8020'),
-    );
-    expect(after.length).toBeGreaterThan(before.length);
-    expect(before.slice(app1Start, app1End).length).toBe(6);
-    expect(replaced.notes).toContain('replaced service app1-backend');
-  });
-
-  it('readonly apps get no DATABASE_URL, no DB settings and no postgres dependency', () => {
+  it('readonly apps get no DATABASE_URL, no DB settings, no postgres dependency and leave postgres alone', () => {
     const ro = edit(source, spec('reports', 8030, 'readonly'));
-    expect(ro.text).toBe(
-      insertAfter(source, '      DATABASE_URL: postgresql://app2_user:app2_pass@postgres:5432/app2_db\n    depends_on:\n      - postgres', '\n  reports-backend:\n    build: ./reports/backend\n    environment:\n      ULM_BASE_URL: http://ulm-backend:8000\n      ULM_SERVICE_TOKEN: ${ULM_SERVICE_TOKEN}\n    ports:\n      - "8030:8000"\n'),
-    );
-    const svc = load(ro.text)['services']['reports-backend'];
-    expect(svc.environment.DATABASE_URL).toBeUndefined();
-    expect(Object.keys(svc.environment).some((k) => k.startsWith('DB_'))).toBe(false);
-    expect(svc.depends_on).toBeUndefined();
-    expect(ro.notes).toEqual(['added service reports-backend']);
+    expect(ro.text).toBe(`${source}\ninclude:\n  - reports/compose.yaml\n`);
+    const svc = load(ro.app)['services']['reports-backend'];
+    expect(svc).toEqual({ build: './backend', environment: { ULM_BASE_URL: 'http://ulm-backend:8000', ULM_SERVICE_TOKEN: '${ULM_SERVICE_TOKEN}' }, ports: ['8030:8000'] });
+    expect(ro.notes).toEqual(['docker-compose.yml: included reports/compose.yaml', 'added service reports-backend (in reports/compose.yaml)']);
+  });
+
+  it('appends to an include list the file already has, in its style', () => {
+    const withInclude = source.replace("version: '3.8'\n", "version: '3.8'\ninclude: [ops/compose.yaml]\n");
+    const out = edit(withInclude, spec('inventory', 8010), [], { 'ops/compose.yaml': 'services:\n  grafana:\n    image: grafana/grafana\n' });
+    expect(out.text).toContain('include: [ops/compose.yaml, inventory/compose.yaml]\n');
+    expect(out.text.replace(', inventory/compose.yaml]', ']')).toBe(insertAfter(insertAfter(withInclude, '      POSTGRES_PASSWORD: postgres', '      INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}\n'), '      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql', HEALTHCHECK));
   });
 });
 
-describe('editCompose keeps comments, anchors, quoting and layout', () => {
+describe('adding an app keeps comments, anchors, quoting and layout', () => {
   const source = fixture('commented.yml');
   const result = edit(source);
-  const tokenService = INVENTORY_SERVICE.replace('${ULM_SERVICE_TOKEN}', '${ULM_TOKEN}');
 
   it('inserts only the additions, each where it belongs', () => {
     let expected = insertAfter(source, '      ULM_DB_PASSWORD: ${ULM_DB_PASSWORD}', '      INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}\n');
@@ -316,13 +333,12 @@ describe('editCompose keeps comments, anchors, quoting and layout', () => {
       '      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql\n',
     );
     expected = insertAfter(expected, '      # more mounts below', HEALTHCHECK);
-    expected = insertAfter(expected, '    # end of ulm-backend', tokenService);
-    expect(result.text).toBe(expected);
+    expect(insertedLines(expected, result.text)).toEqual(['\n', 'include:\n', '  - inventory/compose.yaml\n']);
   });
 
   it('reuses the token variable the other services use and keeps anchors working', () => {
     const after = load(result.text);
-    expect(after['services']['inventory-backend'].environment.ULM_SERVICE_TOKEN).toBe('${ULM_TOKEN}');
+    expect(load(result.app)['services']['inventory-backend'].environment.ULM_SERVICE_TOKEN).toBe('${ULM_TOKEN}');
     expect(after['services']['ulm-backend'].restart).toBe('unless-stopped'); // <<: *common still merges
     expect(after['services']['ulm-backend'].healthcheck.interval).toBe('10s'); // <<: *hc still merges
     expect(result.text).toContain('x-common: &common   # shared by every service\n');
@@ -331,15 +347,16 @@ describe('editCompose keeps comments, anchors, quoting and layout', () => {
       'postgres: added INVENTORY_DB_PASSWORD to environment',
       'postgres: mounted ./init-db.sql in /docker-entrypoint-initdb.d',
       'postgres: added healthcheck (pg_isready -U postgres)',
-      'added service inventory-backend',
+      'docker-compose.yml: included inventory/compose.yaml',
+      'added service inventory-backend (in inventory/compose.yaml)',
     ]);
   });
 
   it('is idempotent', () => {
-    expect(edit(result.text, spec('inventory', 8010), true).text).toBe(result.text);
+    expect(edit(result.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(result.text);
   });
 
-  it('keeps CRLF line endings everywhere, with the same edits', () => {
+  it('keeps CRLF line endings everywhere, with the same edits, and writes the app file with them', () => {
     const crlf = fixture('commented-crlf.yml');
     expect(crlf).toContain('\r\n');
     expect(/(?<!\r)\n/.test(crlf)).toBe(false);
@@ -347,37 +364,23 @@ describe('editCompose keeps comments, anchors, quoting and layout', () => {
     expect(/(?<!\r)\n/.test(out.text)).toBe(false);
     expect(out.text.replace(/\r\n/g, '\n')).toBe(result.text);
     expect(insertedLines(crlf, out.text).every((l) => l.endsWith('\r\n'))).toBe(true);
-    expect(edit(out.text, spec('inventory', 8010), true).text).toBe(out.text);
+    expect(out.app.replace(/\r\n/g, '\n')).toBe(result.app);
+    expect(/(?<!\r)\n/.test(out.app)).toBe(false);
+    expect(edit(out.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(out.text);
   });
 });
 
-describe('editCompose follows the file’s indentation', () => {
-  it('4-space indentation, existing healthcheck left alone', () => {
+describe('adding an app follows the file’s indentation', () => {
+  it('4-space indentation, existing healthcheck left alone; the app file is indented alike', () => {
     const source = fixture('four-space.yml');
     const out = edit(source);
     expect(insertedLines(source, out.text).join('')).toBe(
-      [
-        '            INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}',
-        '            - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql',
-        '    inventory-backend:',
-        '        build: ./inventory/backend',
-        '        environment:',
-        '            DATABASE_URL: postgresql://inventory_user:${INVENTORY_DB_PASSWORD}@postgres:5432/inventory_db',
-        '            DB_POOL_SIZE: "20"',
-        '            DB_MAX_OVERFLOW: "10"',
-        '            DB_POOL_TIMEOUT: "30"',
-        '            ULM_BASE_URL: http://ulm-backend:8000',
-        '            ULM_SERVICE_TOKEN: ${ULM_SERVICE_TOKEN}',
-        '        ports:',
-        '            - "8010:8000"',
-        '        depends_on:',
-        '            postgres:',
-        '                condition: service_healthy',
-        '',
-      ].join('\n'),
+      ['            INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}', '            - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql', 'include:', '    - inventory/compose.yaml', ''].join('\n'),
     );
+    expect(out.app).toContain('\n    inventory-backend:\n        build: ./backend\n        environment:\n            DATABASE_URL: ');
+    expect(out.app).toContain('\n        ports:\n            - "8010:8000"\n');
     expect(out.notes).not.toContain('postgres: added healthcheck (pg_isready -U postgres)');
-    expect(edit(out.text, spec('inventory', 8010), true).text).toBe(out.text);
+    expect(edit(out.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(out.text);
   });
 
   it('sequences not indented under their key stay that way', () => {
@@ -385,12 +388,11 @@ describe('editCompose follows the file’s indentation', () => {
     const out = edit(source);
     const added = insertedLines(source, out.text);
     expect(added).toContain('    - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql\n');
-    expect(added).toContain('    ports:\n');
-    expect(added).toContain('    - "8010:8000"\n');
+    expect(added).toContain('- inventory/compose.yaml\n');
+    expect(out.app).toContain('    ports:\n    - "8010:8000"\n');
     expect(added[0]).toBe('      INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}\n');
     expect(out.text.indexOf('    - ./init-db.sql')).toBeLessThan(out.text.indexOf('    healthcheck:'));
     expect(out.text.indexOf('    healthcheck:')).toBeLessThan(out.text.indexOf('  web:'));
-    expect(edit(out.text, spec('inventory', 8010), true).text).toBe(out.text);
   });
 
   it('list-style postgres environment; an existing initdb directory mount is enough', () => {
@@ -400,28 +402,24 @@ describe('editCompose follows the file’s indentation', () => {
     expect(added[0]).toBe('      - INVENTORY_DB_PASSWORD=${INVENTORY_DB_PASSWORD}\n');
     expect(added.some((l) => l.includes('init-db.sql'))).toBe(false);
     expect(added).toContain('      test: ["CMD-SHELL", "pg_isready -U admin"]\n');
-    expect(added).toContain('      ULM_SERVICE_TOKEN: ${ULM_TOKEN}\n');
+    expect(out.app).toContain('      ULM_SERVICE_TOKEN: ${ULM_TOKEN}\n');
     expect(load(out.text)['services'].postgres.environment).toEqual([
       'POSTGRES_USER=admin',
       'POSTGRES_PASSWORD=admin',
       'INVENTORY_DB_PASSWORD=${INVENTORY_DB_PASSWORD}',
     ]);
-    expect(edit(out.text, spec('inventory', 8010), true).text).toBe(out.text);
   });
 
   it('no trailing newline stays without one; a postgres image under another name is used', () => {
     const source = fixture('no-trailing-newline.yml');
     expect(source.endsWith('\n')).toBe(false);
     const out = edit(source);
-    expect(out.text.endsWith('        condition: service_healthy')).toBe(true);
+    expect(out.text.endsWith('include:\n  - inventory/compose.yaml')).toBe(true);
     insertedLines(source, out.text);
-    expect(out.text.startsWith(source.slice(0, source.indexOf('      POSTGRES_PASSWORD: secret\n') + 31))).toBe(true);
-    const svc = load(out.text)['services']['inventory-backend'];
+    const svc = load(out.app)['services']['inventory-backend'];
     expect(svc.environment.DATABASE_URL).toBe('postgresql://inventory_user:${INVENTORY_DB_PASSWORD}@db:5432/inventory_db');
     expect(svc.depends_on).toEqual({ db: { condition: 'service_healthy' } });
     expect(load(out.text)['services'].postgres).toBeUndefined();
-    expect(out.text).toContain('  web:\n    image: nginx:1.27\n    ports:\n      - "8080:80"\n  inventory-backend:\n');
-    expect(edit(out.text, spec('inventory', 8010), true).text).toBe(out.text);
   });
 
   it('splices into flow collections without reformatting them', () => {
@@ -433,30 +431,27 @@ describe('editCompose follows the file’s indentation', () => {
     expect(lines[5]).toBe('    volumes: [pgdata:/var/lib/postgresql/data, ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql]');
     expect(lines[6]).toBe('    healthcheck:');
     expect(lines[7]).toBe('      test: ["CMD-SHELL", "pg_isready -U admin"]');
-    expect(out.text).toContain('  app1-backend: {build: ./app1/backend, depends_on: [postgres]}\n  inventory-backend:\n');
-    expect(out.text.endsWith('volumes: {pgdata: {}}\n')).toBe(true);
     // Removing the insertions gives back the original bytes.
     const stripped = out.text
       .replace(', INVENTORY_DB_PASSWORD: "${INVENTORY_DB_PASSWORD}"', '')
       .replace(', ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql', '')
       .replace(/ {4}healthcheck:\n(?: {6}.*\n){4}/, '')
-      .replace(INVENTORY_SERVICE.slice(1), '');
+      .replace('include:\n  - inventory/compose.yaml\n', ''); // no blank lines between top-level keys here
     expect(stripped).toBe(source);
-    expect(edit(out.text, spec('inventory', 8010), true).text).toBe(out.text);
   });
 
-  it('joins several additions to an empty flow mapping with commas', () => {
+  it('joins an addition to an empty flow mapping', () => {
     const out = edit('services: {}\n');
-    expect(out.text).toMatch(/^services: \{postgres: \{image: postgres:15, .*\}, inventory-backend: \{build: \.\/inventory\/backend, .*\}\}\n\nvolumes:\n {2}postgres_data:\n$/);
-    expect(Object.keys(load(out.text)['services'])).toEqual(['postgres', 'inventory-backend']);
-    expect(edit(out.text, spec('inventory', 8010), true).text).toBe(out.text);
+    expect(out.text).toMatch(/^services: \{postgres: \{image: postgres:15, .*\}\}\n\nvolumes:\n {2}postgres_data:\n\ninclude:\n {2}- inventory\/compose.yaml\n$/);
+    expect(Object.keys(load(out.text)['services'])).toEqual(['postgres']);
+    expect(edit(out.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(out.text);
   });
 
   it('uses single quotes when the file does', () => {
     const source = "services:\n  postgres:\n    image: 'postgres:15'\n    ports: ['5432:5432']\n    healthcheck: {test: ['CMD', 'true']}\n";
     const out = edit(source);
-    expect(out.text).toContain("      DB_POOL_SIZE: '20'\n");
-    expect(out.text).toContain("      - '8010:8000'\n");
+    expect(out.app).toContain("      DB_POOL_SIZE: '20'\n");
+    expect(out.app).toContain("      - '8010:8000'\n");
     expect(out.text.startsWith(source)).toBe(true);
   });
 
@@ -472,18 +467,17 @@ describe('editCompose follows the file’s indentation', () => {
     });
     expect(after['services'].postgres.volumes).toContain('./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql');
     expect(after['volumes']).toEqual({ postgres_data: null });
-    expect(Object.keys(after['services'])).toEqual(['ulm-backend', 'postgres', 'inventory-backend']);
+    expect(Object.keys(after['services'])).toEqual(['ulm-backend', 'postgres']);
     expect(out.text.startsWith(source)).toBe(true);
-    expect(out.text.endsWith('\n\nvolumes:\n  postgres_data:\n')).toBe(true);
+    expect(out.text.endsWith('\n\nvolumes:\n  postgres_data:\n' + INCLUDE)).toBe(true);
     expect(out.notes).toContain('added volume postgres_data');
-    expect(edit(out.text, spec('inventory', 8010), true).text).toBe(out.text);
+    expect(edit(out.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(out.text);
   });
 });
 
-describe('editCompose without a compose file', () => {
-  it('creates a minimal file: postgres:15 with init-db.sql plus the app', () => {
+describe('adding an app without a compose file', () => {
+  it('creates a minimal file: postgres:15 with init-db.sql, and the include', () => {
     const out = edit(undefined);
-    expect(out.created).toBe(true);
     expect(out.notes[0]).toBe('created docker-compose.yml (postgres:15 with init-db.sql)');
     expect(out.text).not.toMatch(/^version:/m);
     expect(out.text).toBe(
@@ -499,23 +493,29 @@ describe('editCompose without a compose file', () => {
     volumes:
       - postgres_data:/var/lib/postgresql/data
       - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql
-${HEALTHCHECK}${INVENTORY_SERVICE}
+${HEALTHCHECK}
 volumes:
   postgres_data:
-`,
+${INCLUDE}`,
     );
-    validateCompose(out.text, FILE);
-    expect(edit(out.text, spec('inventory', 8010), true).text).toBe(out.text);
+    expect(out.app).toBe(INVENTORY_FILE);
+    expect(edit(out.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(out.text);
   });
 
   it('a readonly app alone needs no postgres', () => {
     const out = edit(undefined, spec('reports', 8030, 'readonly'));
-    expect(Object.keys(load(out.text)['services'])).toEqual(['reports-backend']);
-    expect(out.text).not.toContain('postgres');
+    expect(out.text).toBe('include:\n  - reports/compose.yaml\n');
+    expect(out.app).not.toContain('postgres');
+  });
+
+  it('writes any ULM URL quoted as YAML needs it', () => {
+    const odd = appSpec('inventory', { port: 8010, ulmUrl: 'http://ulm:8000/a#b: c' });
+    const out = edit(undefined, odd);
+    expect(load(out.app)['services']['inventory-backend'].environment.ULM_BASE_URL).toBe('http://ulm:8000/a#b: c');
   });
 });
 
-describe('editCompose refuses what it cannot do safely', () => {
+describe('adding an app refuses what it cannot do safely', () => {
   it('validates the input first', () => {
     expect(catchError(() => edit(fixture('invalid-typo.yml'))).message).toMatch(/^docker-compose\.yml:6: /);
     expect(catchError(() => edit(fixture('unparsable.yml'))).message).toMatch(/^docker-compose\.yml:5:3: /);
@@ -534,16 +534,22 @@ describe('editCompose refuses what it cannot do safely', () => {
     expect(catchError(() => edit(src)).message).toMatch(/^docker-compose\.yml:\d+: the postgres service gets its environment from a YAML alias or merge key/);
   });
 
+  it('says what to do when the database service is in an included file', () => {
+    const main = 'include:\n  - db/compose.yaml\n';
+    const db = 'services:\n  postgres:\n    image: postgres:16\n';
+    expect(catchError(() => edit(main, spec('inventory', 8010), [], { 'db/compose.yaml': db })).message).toBe(
+      "the database service 'postgres' is defined in db/compose.yaml: add 'INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}' to its environment by hand, or move it into docker-compose.yml",
+    );
+  });
+
   it('leaves postgres alone when everything is already there', () => {
     const src = fixture('adr.yml').replace(
       '      POSTGRES_PASSWORD: postgres\n',
       '      POSTGRES_PASSWORD: postgres\n      INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}\n',
     ).replace('      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql\n', `      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql\n${HEALTHCHECK}`);
     const out = edit(src);
-    expect(out.text).toBe(
-      insertAfter(src, '      DATABASE_URL: postgresql://app2_user:app2_pass@postgres:5432/app2_db\n    depends_on:\n      - postgres', INVENTORY_SERVICE),
-    );
-    expect(out.notes).toEqual(['added service inventory-backend']);
+    expect(out.text).toBe(src + INCLUDE);
+    expect(out.notes).toEqual(['docker-compose.yml: included inventory/compose.yaml', 'added service inventory-backend (in inventory/compose.yaml)']);
   });
 });
 

@@ -1,0 +1,72 @@
+/** What the CLI prints about a command's result: the summary, next steps, --json. */
+import path from 'node:path';
+import type { NewApp } from '../commands/new-plan.ts';
+import type { NewResult } from '../commands/new.ts';
+import type { ProvisionResult } from '../commands/provision.ts';
+import type { ReportLine } from '../commands/tasks.ts';
+import { groupChanges, pathTree, type Colours } from './output.ts';
+
+export function reportLine(l: ReportLine, c: Colours): string {
+  const mark = { added: c.green('+'), ok: c.green('✔'), failed: c.red('✖'), warning: c.yellow('!') }[l.mark];
+  return `  ${mark} ${l.mark === 'warning' ? c.yellow(l.text) : l.text}`;
+}
+
+/** The plan in words: the files, the names chosen, what the workspace edits said. */
+export function planSummary(app: NewApp, c: Colours): string[] {
+  const { names, settings } = app.spec;
+  const { created, changed } = groupChanges(app.plan, app.snapshot.workspace.root);
+  const lines = [`${c.bold(names.slug)} (${settings.stack}, ${settings.kind}) will be written to ${app.snapshot.workspace.root}:`, ''];
+  for (const l of pathTree(created)) lines.push(`  ${c.green(l)}`);
+  if (changed.length) lines.push(`  ${c.yellow('changed:')} ${changed.join(', ')}`);
+  lines.push('', `  service   ${names.service} on port ${settings.port}`);
+  lines.push(
+    settings.kind === 'crud'
+      ? `  database  ${names.db}, login ${names.user}, password in .env as ${names.passwordVar}`
+      : '  database  none (readonly: users come from ULM)',
+  );
+  for (const n of app.notes) lines.push(`  ${c.dim('note:')} ${n}`);
+  return lines;
+}
+
+/** After a run: what was made and what to do next. An interactive user saw the plan already. */
+export function newSummary(r: NewResult, c: Colours, showPlan: boolean): string {
+  const { names, settings } = r.app.spec;
+  const lines = [`${c.green('✔')} Created ${c.bold(names.slug)} (${settings.stack}, ${settings.kind}) in ${r.app.snapshot.workspace.root}`];
+  if (showPlan) lines.push(...planSummary(r.app, c).slice(1));
+  lines.push('', c.bold('Next steps:'), ...r.nextSteps.map((s) => `  ${s}`));
+  return lines.join('\n');
+}
+
+export function newJson(r: NewResult): object {
+  const { app } = r;
+  const { names, settings } = app.spec;
+  const root = app.snapshot.workspace.root;
+  const { created, changed } = groupChanges(app.plan, root);
+  const crud = settings.kind === 'crud';
+  return {
+    ok: true,
+    dryRun: r.dryRun,
+    workspace: root,
+    app: {
+      name: names.slug,
+      directory: path.relative(root, app.appDir),
+      stack: settings.stack,
+      kind: settings.kind,
+      service: names.service,
+      port: settings.port,
+      database: crud ? names.db : null,
+      user: crud ? names.user : null,
+      passwordVariable: crud ? names.passwordVar : null,
+    },
+    created,
+    changed,
+    notes: app.notes,
+    nextSteps: r.nextSteps,
+    provision: r.outcomes.find((o) => o.id === 'provision')?.outcome.json ?? null,
+  };
+}
+
+export function provisionJson(r: ProvisionResult): object {
+  const { names } = r.spec;
+  return { ok: true, app: names.slug, database: names.db, user: names.user, provision: r.outcome.json };
+}

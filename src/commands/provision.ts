@@ -1,0 +1,54 @@
+/** `create-ovu-app provision <app>`: the app's database and login on a server, now. */
+import path from 'node:path';
+import { UsageError, UserError } from '../errors.ts';
+import { ANSWERS_FILE, parseAnswersFile } from '../app/answers-file.ts';
+import { deriveNames } from '../app/names.ts';
+import { specFromAnswers, type AppSpec } from '../app/spec.ts';
+import type { ParsedArgs } from '../cli/args.ts';
+import { readEnvVar } from '../workspace/env-file.ts';
+import { findWorkspace, readIfExists } from '../workspace/workspace.ts';
+import { provisionTask, type TaskOutcome } from './tasks.ts';
+import type { Io } from './io.ts';
+
+export interface ProvisionResult {
+  spec: AppSpec;
+  outcome: TaskOutcome;
+}
+
+export async function runProvision(args: ParsedArgs, io: Io): Promise<ProvisionResult> {
+  if (!args.given.name) throw new UsageError('Missing the app name: run `npx create-ovu-app provision <app-name>`.');
+  const ws = findWorkspace(args.workspace, process.cwd());
+  const names = deriveNames(args.given.name);
+  const answersPath = path.join(ws.root, names.slug, ANSWERS_FILE);
+  const saved = readIfExists(answersPath);
+  if (saved === undefined) {
+    throw new UserError(`No app "${names.slug}" in ${ws.root} (${path.relative(ws.root, answersPath)} is missing): generate it first, or pass --workspace.`);
+  }
+  const { answers } = parseAnswersFile(saved, answersPath);
+  // The names come from the app's directory: an answers file naming another app is not followed.
+  if (deriveNames(answers.name).slug !== names.slug) {
+    throw new UserError(`${answersPath} names the app "${answers.name}", not "${names.slug}": restore it from git.`);
+  }
+  const spec = specFromAnswers(answers);
+  if (spec.settings.kind !== 'crud') throw new UsageError(`${names.slug} is a readonly app: it has no database to provision.`);
+  const password = readEnvVar(readIfExists(ws.envFile), names.passwordVar);
+  if (!password) {
+    throw new UserError(`${names.passwordVar} is not set in ${ws.envFile}: add it (32+ random URL-safe characters) and run provision again.`);
+  }
+  const task = provisionTask(spec, {
+    adminUrl: args.given.adminUrl,
+    password,
+    resetPassword: args.resetPassword,
+    migrate: Boolean(args.given.migrate),
+    backendDir: path.join(ws.root, names.slug, 'backend'),
+  });
+  const end = io.step(task.label);
+  try {
+    const outcome = await task.run(io.json ? 'stderr' : 'inherit');
+    end(true, outcome);
+    return { spec, outcome };
+  } catch (err) {
+    end(false);
+    throw err;
+  }
+}

@@ -1,0 +1,35 @@
+import type { Kind, Stack } from '../app/spec.ts';
+
+/** How a command runs: a program and its arguments, in the app's backend directory. */
+export type Command = [program: string, ...args: string[]];
+
+/**
+ * Everything that differs between backend stacks, in one place. A third stack is one more
+ * module like python.ts beside this file, one more row in stacks/index.ts, and its templates
+ * under templates/<id>/{common,crud,readonly}.
+ */
+export interface StackDef {
+  id: Stack;
+  /** For the stack question. */
+  label: string;
+  /** Template layers, later ones winning on the same path. */
+  layers(kind: Kind): string[];
+  /** What installs the app's dependencies; `skip` tells a step that is already done. */
+  install: { command: Command; skip?: (backendDir: string) => boolean }[];
+  /** Whether the app's dependencies are installed (so that it can be migrated and tested). */
+  installed(backendDir: string): boolean;
+  /** The command that applies the app's migrations with DATABASE_URL set, as shown and as run. */
+  migrate: { shown: string; command: (backendDir: string) => Command };
+  /** Next-step commands, as a person types them in the backend directory. */
+  migrateHint: string;
+  testHint: string;
+  /** Where the running app describes its API. */
+  docsPath: string;
+  /** Lines of the app's own backend/.env that only this stack needs. */
+  localEnv(port: number): string[];
+}
+
+/** A command as a person would type it in a POSIX shell. */
+export function shellWords(command: readonly string[]): string {
+  return command.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

@@ -1,0 +1,123 @@
+/**
+ * Reading a compose file: YAML with source positions, checked against the Compose Specification
+ * and for references the schema cannot see, every problem a one-line `<file>:<line>: …` error.
+ */
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Pair, type YAMLMap } from 'yaml';
+import { UserError } from '../../errors.ts';
+import { checkComposeSchema, type ComposePath } from './schema.ts';
+import { checkReferences } from './references.ts';
+import type { Obj } from './model.ts';
+import { visitNodes } from './text.ts';
+
+export interface Loaded {
+  text: string;
+  fileName: string;
+  doc: Document.Parsed;
+  lc: LineCounter;
+  js: Obj;
+}
+
+/**
+ * Parses and validates `text`. `external` names the services other files of the project define
+ * (included files), which this one may refer to; undefined when they are not known.
+ */
+export function parseCompose(text: string, fileName: string, external?: ReadonlySet<string>): Loaded {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, {
+    keepSourceTokens: true,
+    merge: true,
+    lineCounter: lc,
+    prettyErrors: true,
+    uniqueKeys: true,
+  });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    const msg = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?\s*$/, '');
+    throw new UserError(`${fileName}:${pos?.line ?? 1}:${pos?.col ?? 1}: not valid YAML: ${msg}`);
+  }
+  let js: unknown;
+  try {
+    js = doc.toJS();
+  } catch (e) {
+    // toJS fails on an alias whose anchor is not defined (before it).
+    let line = 1;
+    visitNodes(doc.contents, (n) => {
+      if (line === 1 && isAlias(n) && !n.resolve(doc) && n.range) line = lc.linePos(n.range[0]).line;
+    });
+    throw new UserError(`${fileName}:${line}: not valid YAML: ${(e as Error).message}`);
+  }
+  if (js === null || js === undefined) {
+    throw new UserError(`${fileName}:1: the file has no content; add a services: section or delete the file`);
+  }
+  const loaded = { text, fileName, doc, lc, js: js as Obj };
+  const problem = checkComposeSchema(js) ?? checkReferences(loaded.js, external);
+  if (problem) throw new UserError(`${fileName}:${lineOf(loaded, problem.path, problem.key)}: ${problem.message}`);
+  return loaded;
+}
+
+export function deref(doc: Document.Parsed, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(doc) : node;
+}
+
+export function keyText(key: unknown): string | undefined {
+  if (isScalar(key)) return typeof key.value === 'symbol' ? '<<' : String(key.value);
+  return undefined;
+}
+
+export function isMergePair(p: Pair): boolean {
+  return isScalar(p.key) && typeof p.key.value === 'symbol';
+}
+
+/** The pair written in `map` itself for `key` (not one brought in by a merge key). */
+export function ownPair(map: YAMLMap, key: string): Pair | undefined {
+  return map.items.find((p) => !isMergePair(p) && keyText(p.key) === key);
+}
+
+/** The pair for `key`, looking through `<<` merge keys like the loader does. */
+export function findPair(doc: Document.Parsed, map: YAMLMap, key: string, depth = 0): Pair | undefined {
+  const own = ownPair(map, key);
+  if (own || depth > 20) return own;
+  for (const p of map.items) {
+    if (!isMergePair(p)) continue;
+    const src = deref(doc, p.value);
+    const sources = isSeq(src) ? src.items.map((i) => deref(doc, i)) : [src];
+    for (const s of sources) {
+      if (isMap(s)) {
+        const found = findPair(doc, s, key, depth + 1);
+        if (found) return found;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Line (1-based) of the node at `path` (or of `key` under it), or of its nearest ancestor. */
+export function lineOf(loaded: Loaded, path: ComposePath, key?: string): number {
+  const { doc, lc } = loaded;
+  const segments = key === undefined ? path : [...path, key];
+  let node: unknown = doc.contents;
+  let best: unknown = doc.contents;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    node = deref(doc, node);
+    if (isMap(node)) {
+      const pair = findPair(doc, node, String(seg));
+      if (!pair) break;
+      const last = i === segments.length - 1;
+      best = last && key !== undefined ? pair.key : (hasRange(pair.value) ? pair.value : pair.key);
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)];
+      if (item === undefined) break;
+      best = item;
+      node = item;
+    } else break;
+  }
+  const range = (best as { range?: [number, number, number] } | null)?.range;
+  return range ? lc.linePos(range[0]).line : 1;
+}
+
+function hasRange(n: unknown): boolean {
+  return !!(n && (n as { range?: unknown }).range && !(isScalar(n) && n.source === '' && n.value === null));
+}

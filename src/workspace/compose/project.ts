@@ -1,0 +1,100 @@
+/**
+ * The workspace's compose project as a run needs it: the workspace's compose file, parsed once,
+ * and what the files it includes define. Each app create-ovu-app writes has its service in its own
+ * `<app>/compose.yaml`, which the workspace file includes; those files are not parsed here: what
+ * they define is in the app's answers file, which the workspace snapshot has already read. Other
+ * included files (the team's own) are parsed like the workspace file.
+ */
+import path from 'node:path';
+import { UserError } from '../../errors.ts';
+import { checkReferences } from './references.ts';
+import { lineOf, parseCompose, type Loaded } from './parse.ts';
+import { composeInfo, findPostgres, isObj, type Obj } from './model.ts';
+
+/** An app the workspace snapshot knows from its answers file. */
+export interface KnownApp {
+  /** Its directory, relative to the workspace root (`/`-separated). */
+  dir: string;
+  service: string;
+  port: number;
+}
+
+export interface ComposeProject {
+  /** The workspace's compose file; undefined `loaded` means it does not exist yet. */
+  fileName: string;
+  loaded: Loaded | undefined;
+  /** `include:` entries as written (paths only), relative to the workspace root. */
+  includes: string[];
+  /** Every service of the project and the file (relative to the root) that defines it. */
+  services: Map<string, string>;
+  /** Each published host port and the (first) service publishing it. */
+  portOwners: Map<number, string>;
+  ulmTokenVar: string | undefined;
+  /** The service apps connect to, and the file that defines it. */
+  postgres: { name: string; file: string } | undefined;
+}
+
+/** Paths an `include:` entry names: a string, or `path:` (a string or a list). */
+function includePaths(entry: unknown): string[] {
+  if (typeof entry === 'string') return [entry];
+  if (isObj(entry)) {
+    const p = entry['path'];
+    if (typeof p === 'string') return [p];
+    if (Array.isArray(p)) return p.filter((x): x is string => typeof x === 'string');
+  }
+  return [];
+}
+
+const normal = (p: string): string => path.posix.normalize(p.split(path.sep).join('/')).replace(/^\.\//, '');
+
+/**
+ * Reads the project. `read` gives a file's text (undefined when missing), relative paths resolve
+ * against `root`. Throws a UserError `<file>:<line>: …` for any invalid file.
+ */
+export function readComposeProject(
+  root: string,
+  fileName: string,
+  text: string | undefined,
+  apps: KnownApp[],
+  read: (file: string) => string | undefined,
+): ComposeProject {
+  const project: ComposeProject = { fileName, loaded: undefined, includes: [], services: new Map(), portOwners: new Map(), ulmTokenVar: undefined, postgres: undefined };
+  if (text === undefined) return project;
+  const loaded = parseCompose(text, fileName);
+  project.loaded = loaded;
+  const add = (js: Obj, file: string): void => {
+    const info = composeInfo(js);
+    for (const s of info.services) if (!project.services.has(s)) project.services.set(s, file);
+    for (const [port, s] of info.portOwners) if (!project.portOwners.has(port)) project.portOwners.set(port, s);
+    project.ulmTokenVar ??= info.ulmTokenVar;
+    const pg = findPostgres(isObj(js['services']) ? js['services'] : {}, '');
+    if (pg !== undefined && project.postgres === undefined) project.postgres = { name: pg, file };
+  };
+  add(loaded.js, fileName);
+
+  const byFile = new Map(apps.map((a) => [`${a.dir}/compose.yaml`, a]));
+  const entries = Array.isArray(loaded.js['include']) ? loaded.js['include'] : [];
+  for (const entry of entries) {
+    for (const p of includePaths(entry)) {
+      const rel = normal(p);
+      project.includes.push(rel);
+      const app = byFile.get(rel);
+      if (app) {
+        if (!project.services.has(app.service)) project.services.set(app.service, rel);
+        if (!project.portOwners.has(app.port)) project.portOwners.set(app.port, app.service);
+        continue;
+      }
+      const included = read(path.resolve(root, rel));
+      if (included === undefined) throw new UserError(`${fileName}: include: names ${p}, which does not exist; create it or remove the entry`);
+      add(parseCompose(included, rel).js, rel);
+    }
+  }
+  // Now that every file's services are known, the references between files can be checked.
+  if (entries.length > 0) {
+    const own = new Set(Object.keys(isObj(loaded.js['services']) ? loaded.js['services'] : {}));
+    const external = new Set([...project.services.keys()].filter((s) => !own.has(s)));
+    const problem = checkReferences(loaded.js, external);
+    if (problem) throw new UserError(`${fileName}:${lineOf(loaded, problem.path, problem.key)}: ${problem.message}`);
+  }
+  return project;
+}

