@@ -2,7 +2,11 @@ import { CONTAINER_PORT, type AppSpec } from '../app/spec.ts';
 import { VERSION } from '../version.ts';
 import { templateLayer } from './template-source.ts';
 
-/** What every template sees. Kept flat and boring: decisions are made here, not in templates. */
+/**
+ * What every template sees: values only. Kept flat and boring: decisions are made here, not in
+ * templates, which interpolate these and never branch (what differs per kind is a file of the
+ * kind's own layer; test/unit/stacks/templates.test.ts holds them to it).
+ */
 export function templateContext(spec: AppSpec) {
   const { names, settings } = spec;
   return {
@@ -16,8 +20,6 @@ export function templateContext(spec: AppSpec) {
       passwordVar: names.passwordVar,
       service: names.service,
     },
-    crud: settings.kind === 'crud',
-    readonly: settings.kind === 'readonly',
     port: settings.port,
     containerPort: CONTAINER_PORT,
     pool: settings.pool,
@@ -32,8 +34,8 @@ export function outputName(templateName: string): string {
 }
 
 /**
- * Template layers for a stack and kind: `common` for every app, then the kind's own layer, whose
- * files win on the same path.
+ * Template layers for a stack and kind: `common` for every app, then the kind's own layer (`crud`
+ * or `readonly`), whose files win on the same path.
  */
 export function templateLayers(spec: AppSpec): string[] {
   return [`${spec.settings.stack}/common`, `${spec.settings.stack}/${spec.settings.kind}`];
