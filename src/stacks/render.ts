@@ -3,7 +3,11 @@ import { VERSION } from '../version.ts';
 import { templateLayer } from './template-source.ts';
 import { STACKS } from './index.ts';
 
-/** What every template sees. Kept flat and boring: decisions are made here, not in templates. */
+/**
+ * What every template sees: values only. Kept flat and boring: decisions are made here, not in
+ * templates, which interpolate these and never branch (what differs per kind is a file of the
+ * kind's own layer; test/unit/stacks/templates.test.ts holds them to it).
+ */
 export function templateContext(spec: AppSpec) {
   const { names, settings } = spec;
   return {
@@ -17,8 +21,6 @@ export function templateContext(spec: AppSpec) {
       passwordVar: names.passwordVar,
       service: names.service,
     },
-    crud: settings.kind === 'crud',
-    readonly: settings.kind === 'readonly',
     port: settings.port,
     containerPort: CONTAINER_PORT,
     pool: settings.pool,

@@ -1,0 +1,70 @@
+/**
+ * {{app.title}}: the Fastify application.
+ *
+ * `buildApp()` wires everything from the settings; tests pass their own ULM client
+ * and database instead. src/server.ts starts it.
+ */
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { ULMClient, type UserDirectory } from './clients/ulm.js';
+import { APP_TITLE, APP_VERSION, readConfig, type Config } from './config.js';
+import { createDatabase, type Database } from './db.js';
+import { registerErrorHandlers } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { itemRoutes } from './routes/items.js';
+import { userRoutes } from './routes/users.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** ULM's user API (src/clients/ulm.ts). */
+    ulm: UserDirectory;
+    /** This app's own database (src/db.ts). */
+    db: Database;
+  }
+}
+
+export interface BuildOptions {
+  /** Defaults to the environment (readConfig()). */
+  config?: Config;
+  /** Fastify's logger option; off unless given. */
+  logger?: FastifyServerOptions['logger'];
+  /** Replaces the real ULM client (tests). */
+  ulm?: UserDirectory;
+  /** Replaces the real database (tests). A database passed in is not closed by the app. */
+  db?: Database;
+}
+
+export async function buildApp(options: BuildOptions = {}): Promise<FastifyInstance> {
+  const config = options.config ?? readConfig();
+  const app = Fastify({ logger: options.logger ?? false });
+
+  const ulm =
+    options.ulm ??
+    new ULMClient({
+      baseUrl: config.ulm.baseUrl,
+      token: config.ulm.token,
+      timeoutMs: config.ulm.timeout * 1000,
+      logger: { warn: (message) => app.log.warn(message) },
+    });
+  app.decorate('ulm', ulm);
+
+  // The pool connects on first use; the app closes it when it closes (server shutdown).
+  const db = options.db ?? createDatabase(config.database, { log: (message) => app.log.error(message) });
+  app.decorate('db', db);
+  if (!options.db) app.addHook('onClose', async () => db.close());
+
+  // OpenAPI document, served at /openapi.json; must be registered before the routes.
+  await app.register(swagger, {
+    openapi: {
+      info: { title: APP_TITLE, version: APP_VERSION, description: '{{app.title}} backend (OVU platform)' },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerErrorHandlers(app);
+  await app.register(healthRoutes);
+  await app.register(userRoutes);
+  await app.register(itemRoutes);
+
+  return app;
+}

@@ -1,0 +1,94 @@
+/**
+ * Settings, read from the environment and from backend/.env.
+ *
+ * Environment variables win over .env; .env wins over the defaults below.
+ */
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const APP_SLUG = '{{app.slug}}';
+export const APP_TITLE = '{{app.title}}';
+export const APP_VERSION = '0.1.0';
+
+/** backend/.env, from src/ (tsx, tests) and from dist/ (the build) alike. */
+export const ENV_FILE = fileURLToPath(new URL('../.env', import.meta.url));
+
+export interface ULMConfig {
+  /** ULM, the users service: reached over HTTP only, never through ulm_db. */
+  baseUrl: string;
+  /** Seconds per ULM request (each attempt). */
+  timeout: number;
+  /** Sent as `Authorization: Bearer <token>` when set. */
+  token?: string;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  debug: boolean;
+  ulm: ULMConfig;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string, fallback: string): string {
+  const value = env[name]?.trim();
+  return value ? value : fallback;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function seconds(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`${name} must be a number of seconds > 0, got "${raw}"`);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+/** Builds the settings from `env` alone (no file access), so tests can pass their own. */
+export function readConfig(env: Env = process.env): Config {
+  return {
+    host: text(env, 'HOST', '0.0.0.0'),
+    port: integer(env, 'PORT', {{containerPort}}, 0),
+    debug: boolean(env, 'DEBUG', false),
+    ulm: {
+      baseUrl: text(env, 'ULM_BASE_URL', '{{ulmUrl}}'),
+      timeout: seconds(env, 'ULM_TIMEOUT', 5),
+      token: env.ULM_SERVICE_TOKEN?.trim() || undefined,
+    },
+  };
+}
+
+/** Copies backend/.env into process.env, without replacing variables that are already set. */
+export function loadEnvFile(file: string = ENV_FILE): void {
+  if (fs.existsSync(file)) process.loadEnvFile(file);
+}
+
+/** The settings the server runs with: environment, then backend/.env, then defaults. */
+export function loadConfig(): Config {
+  loadEnvFile();
+  return readConfig(process.env);
+}

@@ -1,0 +1,61 @@
+/** App-wide behaviour: OpenAPI document, error shapes, settings. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, readConfig } from '../src/config.js';
+import { testApp, type TestApp } from './helpers/app.js';
+
+describe('the app', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await testApp();
+  });
+  afterEach(async () => {
+    await t.app.close();
+  });
+
+  it('serves its OpenAPI document at /openapi.json', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+
+    expect(response.statusCode).toBe(200);
+    const doc = response.json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.info.title).toBe('{{app.title}}');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/health', '/users/{userId}', '/users']),
+    );
+    expect(doc.paths['/openapi.json']).toBeUndefined();
+  });
+
+  it('answers unknown routes with 404 {"detail": "Not Found"}', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/nope' });
+
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ detail: 'Not Found' });
+  });
+});
+
+describe('settings', () => {
+  it('has defaults', () => {
+    const config = readConfig({});
+
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.port).toBe({{containerPort}});
+    expect(config.ulm).toEqual({ baseUrl: '{{ulmUrl}}', timeout: 5, token: undefined });
+  });
+
+  it('reads the environment', () => {
+    const config = readConfig({
+      PORT: '9000',
+      ULM_BASE_URL: 'http://ulm:8000',
+      ULM_TIMEOUT: '2.5',
+      ULM_SERVICE_TOKEN: 'tok',
+    });
+
+    expect(config.port).toBe(9000);
+    expect(config.ulm).toEqual({ baseUrl: 'http://ulm:8000', timeout: 2.5, token: 'tok' });
+  });
+
+  it('refuses invalid numbers', () => {
+    expect(() => readConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => readConfig({ ULM_TIMEOUT: '0' })).toThrow(/ULM_TIMEOUT/);
+  });
+});

@@ -1,0 +1,19 @@
+/** The app under test: a fake ULM, no network. */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { ULMClient } from '../../src/clients/ulm.js';
+import { readConfig } from '../../src/config.js';
+import { FAKE_ULM_URL, FakeULM } from './fake-ulm.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  fakeUlm: FakeULM;
+}
+
+export async function testApp(): Promise<TestApp> {
+  const fakeUlm = new FakeULM();
+  // The real client over the fake: retries run without waiting.
+  const ulm = new ULMClient({ baseUrl: FAKE_ULM_URL, fetch: fakeUlm.fetch, backoffBaseMs: 0 });
+  const app = await buildApp({ config: readConfig({}), ulm });
+  return { app, fakeUlm };
+}

@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { describe, expect, it } from 'vitest';
+import { STACKS as STACK_TABLE } from '../../../src/stacks/index.ts';
+import { TEMPLATES_DIR } from '../../../src/stacks/template-source.ts';
+import { INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, templateFiles } from '../../helpers/template-files.ts';
+
+/**
+ * The rules templates/ keeps, so that each template reads as the file it renders to: a template
+ * only interpolates values (`{{app.slug}}`) that src/stacks/render.ts computes; it never branches.
+ * What differs per kind is a file of that kind's layer (templates/<stack>/crud or readonly), not an
+ * `{{#if}}`/`{{else}}` inside a common one. (That each file is valid code in its language is
+ * checked in test/integration/stacks/template-syntax.test.ts, which runs Python.)
+ */
+
+/** Lines of `source` holding an `{{else}}` (also `{{else if …}}`, `{{^}}`, with `~`). */
+function elseTags(source: string): number[] {
+  return [...source.matchAll(/\{\{~?\s*(?:else(?:\s[^}]*)?|\^)\s*~?\}\}/g)].map((m) => source.slice(0, m.index).split('\n').length);
+}
+
+/** A statement of the template is a plain interpolation: `{{name}}` or `{{a.b}}`, nothing else. */
+function isInterpolation(node: hbs.AST.Statement): boolean {
+  if (node.type !== 'MustacheStatement') return false;
+  const m = node as hbs.AST.MustacheStatement;
+  return (
+    m.path.type === 'PathExpression' &&
+    /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/.test((m.path as hbs.AST.PathExpression).original) &&
+    m.params.length === 0 &&
+    !m.hash &&
+    m.escaped &&
+    !m.strip.open &&
+    !m.strip.close
+  );
+}
+
+/** Everything in `source` that is neither text nor a plain interpolation, as `line N: <tag>`. */
+function nonInterpolations(source: string): string[] {
+  const lines = source.split('\n');
+  return Handlebars.parse(source)
+    .body.filter((node) => node.type !== 'ContentStatement' && !isInterpolation(node))
+    .map(({ loc }) => {
+      const line = lines[loc.start.line - 1] ?? '';
+      const tag = line.slice(loc.start.column, loc.start.line === loc.end.line ? loc.end.column : undefined);
+      return `line ${loc.start.line}: ${tag.length > 60 ? `${tag.slice(0, 60)}…` : tag}`;
+    });
+}
+
+const FILES = templateFiles();
+
+describe('the rules themselves', () => {
+  it('find every {{else}}', () => {
+    expect(elseTags('{{#if crud}}a{{else}}b{{/if}}')).toEqual([1]);
+    expect(elseTags('{{#if crud}}\na\n{{^}}\nb\n{{/if}}')).toEqual([3]);
+    expect(elseTags('{{#if a}}\n{{~else if b~}}\n{{/if}}')).toEqual([2]);
+    expect(elseTags('x = "{{app.slug}}"  # {{elsewhere}}\n')).toEqual([]);
+  });
+
+  it('let only plain interpolations through', () => {
+    expect(nonInterpolations('name = "{{app.slug}}"\nport = {{port}}\n')).toEqual([]);
+    expect(nonInterpolations('a\n{{#if crud}}\nb\n{{/if}}\n')).toEqual(['line 2: {{#if crud}}']);
+    expect(nonInterpolations('{{^readonly}}b{{/readonly}}')).toHaveLength(1);
+    expect(nonInterpolations('{{> header}}')).toHaveLength(1);
+    expect(nonInterpolations('{{!-- note --}}')).toHaveLength(1);
+    expect(nonInterpolations('{{{app.slug}}} {{~port}} {{lookup app "slug"}} {{@root.port}}')).toHaveLength(4);
+  });
+});
+
+describe('template layers', () => {
+  it('are common, crud and readonly for each stack, none of them empty', () => {
+    expect(fs.readdirSync(TEMPLATES_DIR).sort()).toEqual([...STACKS]);
+    for (const stack of STACKS) {
+      expect(fs.readdirSync(path.join(TEMPLATES_DIR, stack)).sort(), stack).toEqual(['common', ...KINDS]);
+      for (const layer of ['common', ...KINDS]) {
+        expect(FILES.filter((f) => f.stack === stack && f.layer === layer).length, `${stack}/${layer}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('are what a stack and kind render: common, then the kind', () => {
+    for (const stack of STACKS) {
+      for (const kind of KINDS) {
+        expect(STACK_TABLE[stack].layers(kind)).toEqual([`${stack}/common`, `${stack}/${kind}`]);
+      }
+    }
+  });
+
+  it('hold a file either in common or in the kind layers, never both', () => {
+    // A common file that a kind layer replaces would be read as shared while one kind never sees it.
+    const common = new Set(FILES.filter((f) => f.layer === 'common').map((f) => `${f.stack}/${f.rel}`));
+    const shadowing = FILES.filter((f) => f.layer !== 'common' && common.has(`${f.stack}/${f.rel}`)).map((f) => f.name);
+    expect(shadowing).toEqual([]);
+  });
+});
+
+describe('every template', () => {
+  it('has no {{else}}: a file that differs per kind is one file per kind layer', () => {
+    const found = FILES.flatMap((f) => elseTags(f.source).map((line) => `${f.name}:${line}`));
+    expect(found).toEqual([]);
+  });
+
+  it('only interpolates values: no {{#if}} or other blocks, partials, comments or helpers', () => {
+    const found = FILES.flatMap((f) => nonInterpolations(f.source).map((what) => `${f.name} ${what}`));
+    expect(found, 'decide in templateContext (src/stacks/render.ts), or give each kind its own file').toEqual([]);
+  });
+
+  it('interpolates only strings and numbers that the context of each kind rendering it has', () => {
+    const found = FILES.flatMap((f) =>
+      [...f.source.matchAll(INTERPOLATION)].flatMap(([tag, name = '']) =>
+        kindsOf(f.layer)
+          .filter((kind) => {
+            const value = name.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], sampleContext(f.stack, kind));
+            return typeof value !== 'string' && typeof value !== 'number';
+          })
+          .map((kind) => `${f.name} ${tag} (${kind})`),
+      ),
+    );
+    expect(found).toEqual([]);
+  });
+});
