@@ -46,7 +46,8 @@ async function provisionAndMigrate(
   spec: AppSpec,
   opts: { adminUrlFlag: string | undefined; password: string; resetPassword: boolean; migrate: boolean; backendDir: string },
 ) {
-  const { provision, resolveAdminUrl, redactUrl } = await import('../database/provision.ts');
+  const { provision } = await import('../database/provision.ts');
+  const { resolveAdminUrl, redactUrl } = await import('../database/admin-url.ts');
   const adminUrl = resolveAdminUrl(opts.adminUrlFlag, process.env);
   const done = step(io, `Creating ${spec.names.db} and ${spec.names.user} on ${redactUrl(adminUrl)}`);
   let report;
@@ -103,7 +104,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<void> {
   if (args.force && args.given.name !== undefined) facts.ownService = deriveNames(args.given.name).service;
   const answers = await collectAnswers({ given: args.given, facts, interactive });
   const spec = specFromAnswers(answers);
-  const adminUrl = answers.createDb ? (await import('../database/provision.ts')).resolveAdminUrl(answers.adminUrl, process.env) : undefined;
+  const adminUrl = answers.createDb ? (await import('../database/admin-url.ts')).resolveAdminUrl(answers.adminUrl, process.env) : undefined;
   const app = await planNewApp(answers, ws, { force: args.force, ...(adminUrl ? { dbHost: hostOf(adminUrl) } : {}) });
   const { created, changed } = groupChanges(app.plan, ws.root);
 

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { describe, expect, inject, it } from 'vitest';
 import { UserError } from '../../../src/errors.ts';
-import { provision, redactUrl, resolveAdminUrl, type ProvisionReport } from '../../../src/database/provision.ts';
+import { provision, type ProvisionReport } from '../../../src/database/provision.ts';
+import { redactUrl, resolveAdminUrl } from '../../../src/database/admin-url.ts';
 import type { AppSpec } from '../../../src/app/spec.ts';
 import {
   canConnect,
