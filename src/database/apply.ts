@@ -1,7 +1,8 @@
 /** Run the statements of statements.ts through node-postgres: each guard as a query, then the statement per row. */
 import type { Client } from 'pg';
 import { UserError } from '../errors.ts';
-import { type SqlStatement, type SqlValues, renderLabel, renderNode, renderNodeProbe } from './statements.ts';
+import { renderLabel, renderNode, renderNodeProbe } from './render.ts';
+import type { SqlStatement, SqlValues } from './statements.ts';
 
 async function probeRows(client: Client, statement: SqlStatement, values: SqlValues): Promise<Record<string, unknown>[]> {
   const result = await client.query(renderNodeProbe(statement, values, client));

@@ -12,7 +12,8 @@ import { parseAdminUrl, redactUrl, resolveAdminUrl } from './admin-url.ts';
 import { apply, statement } from './apply.ts';
 import { adminTarget, appUserConfig, connect, connectError, passwordLogsIn } from './connection.ts';
 import { errorMessage, messageWithCode, oneLine } from './error-text.ts';
-import { APP_STATEMENTS, LOST_PUBLIC_ACCESS_QUERY, PLATFORM_STATEMENTS, appValues, renderNodeQuery } from './statements.ts';
+import { renderNodeQuery } from './render.ts';
+import { APP_STATEMENTS, LOST_PUBLIC_ACCESS_QUERY, PLATFORM_STATEMENTS, appValues } from './statements.ts';
 import { type Check, verify } from './verify.ts';
 import type { AppSpec } from '../app/spec.ts';
 

@@ -9,7 +9,8 @@
  */
 import { dominantEol } from './eol.ts';
 import { UserError } from '../errors.ts';
-import { APP_STATEMENTS, PLATFORM_STATEMENTS, appValues, psqlPasswordVar, renderPsql } from '../database/statements.ts';
+import { renderPsql } from '../database/render.ts';
+import { APP_STATEMENTS, PLATFORM_STATEMENTS, appValues, psqlPasswordVar } from '../database/statements.ts';
 import type { AppSpec } from '../app/spec.ts';
 
 export interface InitDbEdit {

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.ts';
 import { editInitDb, initDbBlock, listInitDbApps, platformBlock } from '../../../src/workspace/init-db.ts';
-import {
-  APP_STATEMENTS,
-  PLATFORM_STATEMENTS,
-  appValues,
-  renderNode,
-  renderNodeProbe,
-  renderPsql,
-  type Escaper,
-} from '../../../src/database/statements.ts';
+import { APP_STATEMENTS, PLATFORM_STATEMENTS, appValues } from '../../../src/database/statements.ts';
+import { renderNode, renderNodeProbe, renderPsql, type Escaper } from '../../../src/database/render.ts';
 import { testAppSpec } from '../../helpers/postgres.ts';
 
 const inventory = testAppSpec('inventory');
