@@ -33,9 +33,14 @@ function valueOf(values: SqlValues, name: string): SqlValue {
   return value;
 }
 
-/** A standard SQL string literal; only used for values already checked against IDENTIFIER_PATTERN. */
-function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
+/**
+ * Text as a standard SQL string literal: quotes doubled, backslashes kept as they are
+ * (standard_conforming_strings, on by default since PostgreSQL 9.1). For text we write ourselves
+ * (identifiers we generated, our templates, our messages); user values go through psql variables
+ * or the client's escapeLiteral.
+ */
+export function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
 }
 
 /**
@@ -70,15 +75,10 @@ export function renderPsql(statement: SqlStatement, values: SqlValues): string {
     args.push(column !== undefined ? psqlFragment(column, values) : psqlValue(valueOf(values, name), 'literal'));
     return kind === 'ident' ? '%I' : '%L';
   });
-  const parts = [`SELECT format(${[quoteSqlText(formatString), ...args].join(', ')})`];
+  const parts = [`SELECT format(${[quoteLiteral(formatString), ...args].join(', ')})`];
   if (statement.from !== undefined) parts.push(`FROM ${psqlFragment(statement.from, values)}`);
   parts.push(`WHERE ${psqlFragment(statement.when, values)}`);
   return `${parts.join(' ')} \\gexec`;
-}
-
-/** SQL text (our own templates) as a string literal for format(). */
-function quoteSqlText(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }
 
 function nodeValue(value: SqlValue, kind: PlaceholderKind, esc: Escaper): string {
