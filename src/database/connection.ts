@@ -13,7 +13,7 @@ export type Pg = typeof import('pg').default;
 /** Connection settings for the app user on the admin's server, for one database. */
 export type AppConfig = (database: string, password: string) => ClientConfig;
 
-export interface Target {
+interface Target {
   host: string;
   port: number;
   user: string;
