@@ -84,6 +84,9 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
     throw connectError(error, target, timeoutMs, secrets);
   }
 
+  /** Run one of APP_STATEMENTS for this app. */
+  const applyApp = (id: string): Promise<string[]> => apply(admin, statement(APP_STATEMENTS, id), values);
+
   let temporaryMembership = false;
   try {
     step('check admin privileges');
@@ -114,7 +117,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
 
     // Refuse a database that belongs to someone else before changing anything.
     step(`check owner of ${db}`);
-    await apply(admin, statement(APP_STATEMENTS, 'database-owner'), values);
+    await applyApp('database-owner');
 
     if (existing.role_exists) {
       step(`check the password of ${role}`);
@@ -144,7 +147,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
 
     try {
       step(`create role ${role}`);
-      const roleChanges = await apply(admin, statement(APP_STATEMENTS, 'create-role'), values);
+      const roleChanges = await applyApp('create-role');
       report.created.role = roleChanges.length > 0;
       report.changed.push(...roleChanges);
 
@@ -161,13 +164,13 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
       }
 
       step(`create database ${db}`);
-      const dbChanges = await apply(admin, statement(APP_STATEMENTS, 'create-database'), values);
+      const dbChanges = await applyApp('create-database');
       report.created.database = dbChanges.length > 0;
       report.changed.push(...dbChanges);
 
       step(`restrict ${db} to ${role}`);
-      report.changed.push(...(await apply(admin, statement(APP_STATEMENTS, 'revoke-public'), values)));
-      report.changed.push(...(await apply(admin, statement(APP_STATEMENTS, 'grant-connect'), values)));
+      report.changed.push(...(await applyApp('revoke-public')));
+      report.changed.push(...(await applyApp('grant-connect')));
 
       if (temporaryMembership) {
         await revokeMembership(admin, role);
