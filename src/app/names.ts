@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.ts';
+import { MAX_IDENTIFIER_BYTES } from '../database/identifiers.ts';
 import type { AppNames } from './spec.ts';
 
 /**
@@ -20,8 +21,6 @@ const PG_RESERVED = new Set(
 
 /** Names the platform itself owns: an app called `ulm` would get ULM's own database and login. */
 const PLATFORM_NAMES = new Set(['ulm', 'postgres', 'template0', 'template1', 'public']);
-
-const MAX_IDENTIFIER_BYTES = 63;
 
 /** Splits what the user typed into lower-case ASCII words: "InventoryService 2" → [inventory, service, 2]. */
 function words(input: string): string[] {

@@ -34,7 +34,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   const spec = specFromAnswers(answers);
   checkCollisions(snapshot, spec, args.force);
   // A bad admin URL stops the run before anything is written.
-  const adminUrl = answers.createDb ? (await import('../database/provision.ts')).resolveAdminUrl(answers.adminUrl, process.env) : undefined;
+  const adminUrl = answers.createDb ? (await import('../database/admin-url.ts')).resolveAdminUrl(answers.adminUrl, process.env) : undefined;
   const app = await planNewApp(snapshot, answers, { force: args.force, dbHost: adminUrl ? hostOf(adminUrl) : 'localhost:5432', adminUrl: answers.adminUrl });
 
   const done: Progress = { installed: false, provisioned: false, migrated: false };

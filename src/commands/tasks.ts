@@ -63,7 +63,8 @@ export function provisionTask(spec: AppSpec, opts: ProvisionTaskOptions): Task {
     id: 'provision',
     label: `Creating ${spec.names.db} and ${spec.names.user}${opts.migrate ? `, then ${stack.migrate.shown}` : ''}`,
     async run(output) {
-      const { provision, resolveAdminUrl, redactUrl } = await import('../database/provision.ts');
+      const { provision } = await import('../database/provision.ts');
+      const { resolveAdminUrl, redactUrl } = await import('../database/admin-url.ts');
       const adminUrl = resolveAdminUrl(opts.adminUrl, process.env);
       const report = await provision(spec, { adminUrl, env: process.env, password: opts.password, resetPassword: opts.resetPassword });
       const lines: ReportLine[] = [

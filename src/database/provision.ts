@@ -1,25 +1,20 @@
 /**
  * Create an app's role and database on a running PostgreSQL (the same statements as its init-db.sql
- * block, from sql.ts), harden the server, and verify the result from the app user's side.
+ * block, from statements.ts), harden the server, verify the result from the app user's side
+ * (verify.ts), and drop what this run created if a step fails.
  *
  * `pg` is loaded with a dynamic import inside provision() so that `--help` and every command that
  * never talks to PostgreSQL do not load it.
  */
-import { randomBytes } from 'node:crypto';
-import type { Client, ClientConfig } from 'pg';
+import type { Client } from 'pg';
 import { UserError } from '../errors.ts';
-import {
-  APP_STATEMENTS,
-  LOST_PUBLIC_ACCESS_QUERY,
-  PLATFORM_STATEMENTS,
-  type SqlStatement,
-  type SqlValues,
-  appValues,
-  renderLabel,
-  renderNode,
-  renderNodeProbe,
-  renderNodeQuery,
-} from './statements.ts';
+import { parseAdminUrl, redactUrl, resolveAdminUrl } from './admin-url.ts';
+import { apply, statement } from './apply.ts';
+import { adminTarget, appUserConfig, connect, connectError, passwordLogsIn } from './connection.ts';
+import { errorMessage, messageWithCode, oneLine } from './error-text.ts';
+import { renderNodeQuery } from './render.ts';
+import { APP_STATEMENTS, LOST_PUBLIC_ACCESS_QUERY, PLATFORM_STATEMENTS, appValues } from './statements.ts';
+import { type Check, verify } from './verify.ts';
 import type { AppSpec } from '../app/spec.ts';
 
 export interface ProvisionOptions {
@@ -43,145 +38,16 @@ export interface ProvisionReport {
   /** Every change this run made, one line each; empty when everything was already in place. */
   changed: string[];
   /** The checks run after the changes, from the app user's side. */
-  verified: { label: string; ok: boolean }[];
+  verified: Check[];
   /** Login roles that could reach a database only through PUBLIC, which this run revoked. */
   lostPublicAccess: { role: string; database: string }[];
 }
 
-export const DEFAULT_ADMIN_URL = 'postgresql://postgres:postgres@localhost:5432/postgres';
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
-/** --admin-url, else the libpq PG* variables (missing parts from the default), else the default URL. */
-export function resolveAdminUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (flag !== undefined && flag !== '') {
-    parseAdminUrl(flag);
-    return flag;
-  }
-  const keys = ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'] as const;
-  if (!keys.some((k) => env[k])) return DEFAULT_ADMIN_URL;
-  const host = env.PGHOST || 'localhost';
-  const port = env.PGPORT || '5432';
-  const user = env.PGUSER || 'postgres';
-  const password = env.PGPASSWORD ?? (env.PGUSER ? '' : 'postgres');
-  const database = env.PGDATABASE || 'postgres';
-  const hostPart = host.startsWith('/') ? encodeURIComponent(host) : host.includes(':') ? `[${host}]` : host;
-  const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
-  return `postgresql://${auth}@${hostPart}:${port}/${encodeURIComponent(database)}`;
-}
-
-function parseAdminUrl(url: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UserError(`--admin-url is not a URL (${redactUrl(url)}); use postgresql://user:password@host:5432/postgres`);
-  }
-  if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
-    throw new UserError(`--admin-url must start with postgresql:// (got ${parsed.protocol}//…)`);
-  }
-  return parsed;
-}
-
-/** The URL with its password (userinfo and ?password=) replaced by ***. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
-    return u.toString().replace(/password=%2A%2A%2A/g, 'password=***');
-  } catch {
-    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/(password=)[^&\s]*/gi, '$1***');
-  }
-}
-
-type Pg = typeof import('pg').default;
-
-interface Target {
-  host: string;
-  port: number;
-  user: string;
-  /** "host:port" for messages. */
-  where: string;
-}
-
-/** One line, no secrets. */
-function oneLine(message: string, secrets: string[]): string {
-  let text = message;
-  for (const secret of secrets) {
-    if (secret.length >= 3) text = text.split(secret).join('***');
-  }
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function isTimeout(error: unknown): boolean {
-  const code = errorCode(error);
-  return code === 'ETIMEDOUT' || /timeout|timed out/i.test(errorMessage(error));
-}
-
-function connectError(error: unknown, target: Target, timeoutMs: number, secrets: string[]): UserError {
-  const code = errorCode(error);
-  const hint = 'start it with `docker compose up -d postgres` or pass --admin-url';
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOENT') {
-    return new UserError(`cannot reach PostgreSQL at ${target.where} (${code}); ${hint}`);
-  }
-  if (code === '28P01') {
-    return new UserError(`authentication failed for user ${target.user} at ${target.where}; check --admin-url or PGPASSWORD`);
-  }
-  if (isTimeout(error)) {
-    return new UserError(`timed out after ${Math.round(timeoutMs / 1000)}s connecting to PostgreSQL at ${target.where}; is it running and reachable? ${hint}`);
-  }
-  if (code === '3D000') {
-    return new UserError(`the admin database in --admin-url does not exist at ${target.where}: ${oneLine(errorMessage(error), secrets)}`);
-  }
-  return new UserError(
-    `cannot connect to PostgreSQL at ${target.where} as ${target.user}: ${oneLine(errorMessage(error), secrets)}${code ? ` (${code})` : ''}`,
-  );
-}
-
-async function connect(pg: Pg, config: ClientConfig): Promise<Client> {
-  const client = new pg.Client(config);
-  // A connection that dies later must not crash the process; the next query reports it.
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => {});
-    throw error;
-  }
-  return client;
-}
-
-async function probeRows(client: Client, statement: SqlStatement, values: SqlValues): Promise<Record<string, unknown>[]> {
-  const result = await client.query(renderNodeProbe(statement, values, client));
-  return result.rows as Record<string, unknown>[];
-}
-
-/** Run a statement where its guard says so; returns the report labels of what it changed. */
-async function apply(client: Client, statement: SqlStatement, values: SqlValues): Promise<string[]> {
-  const changed: string[] = [];
-  for (const row of await probeRows(client, statement, values)) {
-    if (statement.kind === 'assert') {
-      throw new UserError(String(row.message ?? renderLabel(statement, values, row)));
-    }
-    await client.query(renderNode(statement, values, client, row));
-    changed.push(renderLabel(statement, values, row));
-  }
-  return changed;
-}
-
-function statement(list: readonly SqlStatement[], id: string): SqlStatement {
-  const found = list.find((s) => s.id === id);
-  if (!found) throw new Error(`no SQL statement ${id}`);
-  return found;
+/** Undo the admin's membership in the app role that a CREATEROLE (non-superuser) admin needs on PG15. */
+function revokeMembership(admin: Client, role: string): Promise<unknown> {
+  return admin.query(`REVOKE ${admin.escapeIdentifier(role)} FROM CURRENT_USER`);
 }
 
 export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<ProvisionReport> {
@@ -197,23 +63,11 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
 
   const adminPassword = decodeURIComponent(parsed.password) || env.PGPASSWORD || '';
   const secrets = [adminPassword, opts.password];
-  const probe = new pg.Client({ connectionString: adminUrl });
-  const target: Target = {
-    host: probe.host,
-    port: probe.port,
-    user: probe.user ?? 'postgres',
-    where: `${probe.host}:${probe.port}`,
-  };
-  /** Connection settings for the app user on the same server (TLS settings from the admin URL). */
-  const appConfig = (database: string, password: string): ClientConfig => {
-    const u = new URL(adminUrl);
-    u.username = encodeURIComponent(role);
-    u.password = encodeURIComponent(password);
-    u.pathname = `/${encodeURIComponent(database)}`;
-    u.searchParams.delete('password');
-    u.searchParams.delete('user');
-    return { connectionString: u.toString(), connectionTimeoutMillis: timeoutMs };
-  };
+  const target = adminTarget(pg, adminUrl);
+  const appConfig = appUserConfig(adminUrl, role, timeoutMs);
+  /** An unexpected error as a one-line UserError without secrets. */
+  const failure = (error: unknown, undo = ''): UserError =>
+    new UserError(oneLine(`provisioning ${db} failed at ${target.where}: ${messageWithCode(error)}${undo}`, secrets));
 
   const report: ProvisionReport = {
     created: { role: false, database: false },
@@ -229,6 +83,9 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
   } catch (error) {
     throw connectError(error, target, timeoutMs, secrets);
   }
+
+  /** Run one of APP_STATEMENTS for this app. */
+  const applyApp = (id: string): Promise<string[]> => apply(admin, statement(APP_STATEMENTS, id), values);
 
   let temporaryMembership = false;
   try {
@@ -260,7 +117,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
 
     // Refuse a database that belongs to someone else before changing anything.
     step(`check owner of ${db}`);
-    await apply(admin, statement(APP_STATEMENTS, 'database-owner'), values);
+    await applyApp('database-owner');
 
     if (existing.role_exists) {
       step(`check the password of ${role}`);
@@ -290,7 +147,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
 
     try {
       step(`create role ${role}`);
-      const roleChanges = await apply(admin, statement(APP_STATEMENTS, 'create-role'), values);
+      const roleChanges = await applyApp('create-role');
       report.created.role = roleChanges.length > 0;
       report.changed.push(...roleChanges);
 
@@ -307,16 +164,16 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
       }
 
       step(`create database ${db}`);
-      const dbChanges = await apply(admin, statement(APP_STATEMENTS, 'create-database'), values);
+      const dbChanges = await applyApp('create-database');
       report.created.database = dbChanges.length > 0;
       report.changed.push(...dbChanges);
 
       step(`restrict ${db} to ${role}`);
-      report.changed.push(...(await apply(admin, statement(APP_STATEMENTS, 'revoke-public'), values)));
-      report.changed.push(...(await apply(admin, statement(APP_STATEMENTS, 'grant-connect'), values)));
+      report.changed.push(...(await applyApp('revoke-public')));
+      report.changed.push(...(await applyApp('grant-connect')));
 
       if (temporaryMembership) {
-        await admin.query(`REVOKE ${admin.escapeIdentifier(role)} FROM CURRENT_USER`);
+        await revokeMembership(admin, role);
         temporaryMembership = false;
       }
 
@@ -335,38 +192,17 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
       if (error instanceof UserError) {
         throw new UserError(oneLine(`${error.message}${undo}`, secrets), error.exitCode);
       }
-      const code = errorCode(error);
-      throw new UserError(
-        oneLine(`provisioning ${db} failed at ${target.where}: ${errorMessage(error)}${code ? ` (${code})` : ''}${undo}`, secrets),
-      );
+      throw failure(error, undo);
     }
     return report;
   } catch (error) {
     if (error instanceof UserError) throw error;
-    const code = errorCode(error);
-    throw new UserError(
-      oneLine(`provisioning ${db} failed at ${target.where}: ${errorMessage(error)}${code ? ` (${code})` : ''}`, secrets),
-    );
+    throw failure(error);
   } finally {
     if (temporaryMembership) {
-      await admin.query(`REVOKE ${admin.escapeIdentifier(role)} FROM CURRENT_USER`).catch(() => {});
+      await revokeMembership(admin, role).catch(() => {});
     }
     await admin.end().catch(() => {});
-  }
-}
-
-/** true if the password logs in (also when the database then refuses or is missing), else the error code/message. */
-async function passwordLogsIn(pg: Pg, config: ClientConfig): Promise<true | string> {
-  try {
-    const client = await connect(pg, config);
-    await client.end().catch(() => {});
-    return true;
-  } catch (error) {
-    const code = errorCode(error);
-    // Authentication happens before the CONNECT privilege and database checks.
-    if (code === '42501' || code === '3D000') return true;
-    if (code === '28P01') return code;
-    return `${errorMessage(error)}${code ? ` (${code})` : ''}`;
   }
 }
 
@@ -375,7 +211,7 @@ async function rollback(admin: Client, report: ProvisionReport, role: string, db
   const undone: string[] = [];
   const failed: string[] = [];
   if (membership) {
-    await admin.query(`REVOKE ${admin.escapeIdentifier(role)} FROM CURRENT_USER`).catch(() => {});
+    await revokeMembership(admin, role).catch(() => {});
   }
   if (report.created.database) {
     try {
@@ -397,77 +233,4 @@ async function rollback(admin: Client, report: ProvisionReport, role: string, db
   if (undone.length > 0) note += ` (dropped what this run created: ${undone.join(', ')})`;
   if (failed.length > 0) note += ` (could not drop ${failed.join(', ')}: drop them by hand)`;
   return note;
-}
-
-/** Check the result from the app user's side. */
-async function verify(
-  pg: Pg,
-  admin: Client,
-  spec: AppSpec,
-  password: string,
-  appConfig: (database: string, password: string) => ClientConfig,
-): Promise<{ label: string; ok: boolean }[]> {
-  const { user: role, db } = spec.names;
-  const results: { label: string; ok: boolean }[] = [];
-
-  // 1. Logs in to its own database and can create (and drop) a table.
-  const table = `ovu_provision_check_${randomBytes(4).toString('hex')}`;
-  let ownOk = false;
-  try {
-    const client = await connect(pg, appConfig(db, password));
-    try {
-      await client.query(`CREATE TABLE ${client.escapeIdentifier(table)} (id integer)`);
-      await client.query(`DROP TABLE ${client.escapeIdentifier(table)}`);
-      ownOk = true;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  } catch {
-    ownOk = false;
-  }
-  results.push({ label: `${role} logs in to ${db} and can create a table`, ok: ownOk });
-
-  // 2. Refused CONNECT to every other database that accepts connections.
-  const others = (
-    await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datallowconn AND datname <> ${admin.escapeLiteral(db)} ORDER BY datname`,
-    )
-  ).rows.map((r) => r.datname);
-  const refused = await mapLimit(others, 4, async (other) => {
-    try {
-      const client = await connect(pg, appConfig(other, password));
-      await client.end().catch(() => {});
-      return false;
-    } catch (error) {
-      return errorCode(error) === '42501';
-    }
-  });
-  others.forEach((other, i) => {
-    results.push({ label: `${role} is refused CONNECT to ${other}`, ok: refused[i] === true });
-  });
-
-  // 3. No dangerous attributes.
-  const attrs = (
-    await admin.query<{ rolsuper: boolean; rolcreatedb: boolean; rolcreaterole: boolean }>(
-      `SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = ${admin.escapeLiteral(role)}`,
-    )
-  ).rows[0];
-  results.push({ label: `${role} is not a superuser`, ok: attrs?.rolsuper === false });
-  results.push({ label: `${role} cannot create databases`, ok: attrs?.rolcreatedb === false });
-  results.push({ label: `${role} cannot create roles`, ok: attrs?.rolcreaterole === false });
-  return results;
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await fn(items[index] as T);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }

@@ -9,7 +9,8 @@
  */
 import { dominantEol } from './eol.ts';
 import { UserError } from '../errors.ts';
-import { APP_STATEMENTS, PLATFORM_STATEMENTS, appValues, psqlPasswordVar, renderPsql } from '../database/statements.ts';
+import { quoteLiteral, renderPsql } from '../database/render.ts';
+import { APP_STATEMENTS, PLATFORM_STATEMENTS, appValues, psqlPasswordVar } from '../database/statements.ts';
 import type { AppSpec } from '../app/spec.ts';
 
 export interface InitDbEdit {
@@ -79,7 +80,7 @@ export function initDbBlock(spec: AppSpec): string {
     '\\endif',
     `SELECT :'${pw}' = '' AS ${missing} \\gset`,
     `\\if :${missing}`,
-    `DO $ovu$BEGIN RAISE EXCEPTION ${quoteMessage(message)}; END$ovu$;`,
+    `DO $ovu$BEGIN RAISE EXCEPTION ${quoteLiteral(message)}; END$ovu$;`,
     '\\else',
     ...APP_STATEMENTS.map((statement) => renderPsql(statement, values)),
     '\\endif',
@@ -105,10 +106,6 @@ export function platformBlock(): string {
     ...PLATFORM_STATEMENTS.map((statement) => renderPsql(statement, {})),
     endMarker(PLATFORM_SLUG),
   ].join('\n');
-}
-
-function quoteMessage(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }
 
 function assertSlug(slug: string): void {

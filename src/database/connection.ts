@@ -1,0 +1,100 @@
+/**
+ * Connecting with node-postgres: the admin's target, the app user's settings on the same server,
+ * and connect failures as one-line UserErrors without secrets.
+ *
+ * Types only from `pg` here: the module itself is loaded by provision() with a dynamic import.
+ */
+import type { Client, ClientConfig } from 'pg';
+import { UserError } from '../errors.ts';
+import { errorCode, errorMessage, messageWithCode, oneLine } from './error-text.ts';
+
+export type Pg = typeof import('pg').default;
+
+/** Connection settings for the app user on the admin's server, for one database. */
+export type AppConfig = (database: string, password: string) => ClientConfig;
+
+interface Target {
+  host: string;
+  port: number;
+  user: string;
+  /** "host:port" for messages. */
+  where: string;
+}
+
+/** Where `adminUrl` connects, as node-postgres reads it (PG* variables fill what it leaves out). */
+export function adminTarget(pg: Pg, adminUrl: string): Target {
+  const probe = new pg.Client({ connectionString: adminUrl });
+  return {
+    host: probe.host,
+    port: probe.port,
+    user: probe.user ?? 'postgres',
+    where: `${probe.host}:${probe.port}`,
+  };
+}
+
+/** Settings for `role` on the server `adminUrl` names (TLS settings from the admin URL). */
+export function appUserConfig(adminUrl: string, role: string, timeoutMs: number): AppConfig {
+  return (database, password) => {
+    const u = new URL(adminUrl);
+    u.username = encodeURIComponent(role);
+    u.password = encodeURIComponent(password);
+    u.pathname = `/${encodeURIComponent(database)}`;
+    u.searchParams.delete('password');
+    u.searchParams.delete('user');
+    return { connectionString: u.toString(), connectionTimeoutMillis: timeoutMs };
+  };
+}
+
+function isTimeout(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'ETIMEDOUT' || /timeout|timed out/i.test(errorMessage(error));
+}
+
+/** A failed admin connection as a one-line UserError with a hint. */
+export function connectError(error: unknown, target: Target, timeoutMs: number, secrets: string[]): UserError {
+  const code = errorCode(error);
+  const hint = 'start it with `docker compose up -d postgres` or pass --admin-url';
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOENT') {
+    return new UserError(`cannot reach PostgreSQL at ${target.where} (${code}); ${hint}`);
+  }
+  if (code === '28P01') {
+    return new UserError(`authentication failed for user ${target.user} at ${target.where}; check --admin-url or PGPASSWORD`);
+  }
+  if (isTimeout(error)) {
+    return new UserError(`timed out after ${Math.round(timeoutMs / 1000)}s connecting to PostgreSQL at ${target.where}; is it running and reachable? ${hint}`);
+  }
+  if (code === '3D000') {
+    return new UserError(`the admin database in --admin-url does not exist at ${target.where}: ${oneLine(errorMessage(error), secrets)}`);
+  }
+  return new UserError(
+    `cannot connect to PostgreSQL at ${target.where} as ${target.user}: ${oneLine(errorMessage(error), secrets)}${code ? ` (${code})` : ''}`,
+  );
+}
+
+export async function connect(pg: Pg, config: ClientConfig): Promise<Client> {
+  const client = new pg.Client(config);
+  // A connection that dies later must not crash the process; the next query reports it.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
+  return client;
+}
+
+/** true if the password logs in (also when the database then refuses or is missing), else the error code/message. */
+export async function passwordLogsIn(pg: Pg, config: ClientConfig): Promise<true | string> {
+  try {
+    const client = await connect(pg, config);
+    await client.end().catch(() => {});
+    return true;
+  } catch (error) {
+    const code = errorCode(error);
+    // Authentication happens before the CONNECT privilege and database checks.
+    if (code === '42501' || code === '3D000') return true;
+    if (code === '28P01') return code;
+    return messageWithCode(error);
+  }
+}
