@@ -11,8 +11,7 @@
 //                 create the database, migrate, until /health answers". Provisioning hardens that
 //                 server as create-ovu-app always does (PUBLIC loses CONNECT on every database).
 //
-// The CLI runs with its own compose index cache (OVU_CACHE_DIR) in the bench's temp dir: empty
-// at the start, filled by preparing the 199-app workspace as real runs would have filled it.
+// Nothing is cached between runs: the CLI keeps no state outside the workspace it edits.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -58,8 +57,6 @@ const say = (s) => (opt.json ? process.stderr : process.stdout).write(s + '\n');
 // project: the children get an environment without them.
 const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'INIT_CWD'));
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'ovu-bench-'));
-// The CLI's compose index cache starts empty and goes away with the bench: preparing the big
-// workspace fills it, as the runs that built a real workspace would have.
 const CLI_ENV = { ...BASE_ENV, CI: 'true', NO_COLOR: '1' };
 const npxEnv = (cache) => ({ ...CLI_ENV, npm_config_cache: cache, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_yes: 'true' });
 
@@ -169,13 +166,51 @@ function createViteEntry() {
   return { entry: path.join(dir, 'index.js'), version };
 }
 
+/** A platform workspace as teams write them: comments, an anchor, aliases (merge keys), ULM. */
+const ADR_LIKE_COMPOSE = `# The OVU platform (ADR-002): one PostgreSQL, ULM, and the apps.
+x-restart: &restart
+  restart: unless-stopped
+
+services:
+  postgres:
+    <<: *restart
+    image: postgres:15
+    environment:
+      POSTGRES_USER: postgres
+      POSTGRES_PASSWORD: postgres
+    ports:
+      - "5432:5432"
+    volumes:
+      - postgres_data:/var/lib/postgresql/data   # data files
+
+  ulm-backend:
+    <<: *restart
+    build: ./ulm/backend
+    environment:
+      DATABASE_URL: postgresql://ulm_user:\${ULM_DB_PASSWORD}@postgres:5432/ulm_db
+    ports:
+      - "8000:8000"
+    depends_on:
+      - postgres
+
+volumes:
+  postgres_data:
+`;
+
+/** A new workspace directory holding only the ADR-like compose file. */
+function adrWorkspace(label) {
+  const ws = fresh(label);
+  fs.writeFileSync(path.join(ws, 'docker-compose.yml'), ADR_LIKE_COMPOSE);
+  return ws;
+}
+
 /**
  * A workspace holding `n` apps made by the real CLI code: dist/cli.js's main() called in a loop in
  * one node process (a process per app would cost about 0.5 s each for startup and the compose
  * schema's compile, with the same result).
  */
 function workspaceWithApps(n) {
-  const ws = fresh('ws-with-apps');
+  const ws = adrWorkspace('ws-with-apps');
   const code = `
     const { main } = await import(${JSON.stringify(pathToFileURL(CLI_JS).href)});
     process.stdout.write = () => true;
@@ -250,19 +285,20 @@ function scaleRow() {
   if (apps !== n) throw new Error(`the prepared workspace has ${apps} apps, not ${n}`);
   const r = pair({
     name: `add app #${NTH_APP}`,
-    subjectLabel: `create-ovu-app inventory --yes (workspace with ${n} apps)`,
-    baselineLabel: 'the same into an empty workspace (app #1)',
-    target: 1.3,
+    subjectLabel: `create-ovu-app inventory --yes (ADR-like workspace with ${n} apps)`,
+    baselineLabel: 'the same into the ADR-like workspace with no app (app #1)',
+    target: 1.5,
     prepare: () => {
       const big = fresh('ws-big');
       fs.cpSync(template, big, { recursive: true });
-      return { big, empty: fresh('ws') };
+      return { big, empty: adrWorkspace('ws') };
     },
     subject: ({ big }) => cli(['inventory', '--yes', '--workspace', big]),
     baseline: ({ empty }) => cli(['inventory', '--yes', '--workspace', empty]),
     cleanup: ({ big, empty }) => {
       const compose = fs.readFileSync(path.join(big, 'docker-compose.yml'), 'utf8');
-      if (!/^ {2}inventory-backend:$/m.test(compose)) throw new Error('app #200 is not in the compose file');
+      if (!/^ {2}- inventory\/compose\.yaml$/m.test(compose)) throw new Error(`app #${NTH_APP} is not in the compose file`);
+      if (!fs.existsSync(path.join(empty, 'inventory', 'compose.yaml'))) throw new Error('app #1 has no compose file');
       rm(big);
       rm(empty);
     },

@@ -62,7 +62,9 @@ export function newJson(r: NewResult): object {
     changed,
     notes: app.notes,
     nextSteps: r.nextSteps,
-    provision: r.outcomes.find((o) => o.id === 'provision')?.outcome.json ?? null,
+    provision: r.outcomes.some((o) => o.id === 'provision')
+      ? { ...(r.outcomes.find((o) => o.id === 'provision')!.outcome.json as object), migrated: r.done.migrated }
+      : null,
   };
 }
 

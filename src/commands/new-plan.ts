@@ -16,7 +16,7 @@ import { editInitDb } from '../workspace/init-db.ts';
 import { ensureEnvVar, ensureLine, generatePassword, readEnvVar } from '../workspace/env-file.ts';
 import type { WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { UsageError } from '../errors.ts';
-import { installTask, provisionTask, type Task } from './tasks.ts';
+import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
 
 export interface NewApp {
   plan: Plan;
@@ -84,7 +84,7 @@ export interface PlanOptions {
   force: boolean;
   /** Where the app's database server is, for backend/.env (host:port). */
   dbHost: string;
-  /** The admin URL for the provision task (when answers.createDb). */
+  /** The resolved admin URL, for the provision and migrate tasks (when answers.createDb). */
   adminUrl?: string;
 }
 
@@ -130,8 +130,9 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
 
   const tasks: Task[] = [];
   if (answers.install) tasks.push(installTask(spec, backendDir));
-  if (answers.createDb && crud) {
-    tasks.push(provisionTask(spec, { adminUrl: opts.adminUrl, password: password!, resetPassword: false, migrate: answers.migrate, backendDir }));
+  if (answers.createDb && crud && opts.adminUrl) {
+    tasks.push(provisionTask(spec, { adminUrl: opts.adminUrl, password: password!, resetPassword: false }));
+    if (answers.migrate) tasks.push(migrateTask(spec, { adminUrl: opts.adminUrl, password: password!, backendDir }));
   }
   return { plan, spec, answers, snapshot, appDir, backendDir, notes, tasks };
 }

@@ -7,7 +7,7 @@ import { findWorkspace } from '../workspace/workspace.ts';
 import { readSnapshot } from '../workspace/snapshot.ts';
 import { checkCollisions, planNewApp, workspaceFacts, type NewApp } from './new-plan.ts';
 import { nextSteps, type Progress } from './next-steps.ts';
-import { hostOf, type TaskOutcome } from './tasks.ts';
+import { hostOf, runTasks, type TaskOutcome } from './tasks.ts';
 import type { Io } from './io.ts';
 
 export interface NewResult {
@@ -35,7 +35,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   checkCollisions(snapshot, spec, args.force);
   // A bad admin URL stops the run before anything is written.
   const adminUrl = answers.createDb ? (await import('../database/admin-url.ts')).resolveAdminUrl(answers.adminUrl, process.env) : undefined;
-  const app = await planNewApp(snapshot, answers, { force: args.force, dbHost: adminUrl ? hostOf(adminUrl) : 'localhost:5432', adminUrl: answers.adminUrl });
+  const app = await planNewApp(snapshot, answers, { force: args.force, dbHost: adminUrl ? hostOf(adminUrl) : 'localhost:5432', ...(adminUrl ? { adminUrl } : {}) });
 
   const done: Progress = { installed: false, provisioned: false, migrated: false };
   const result = (dryRun: boolean, outcomes: NewResult['outcomes']): NewResult => ({
@@ -49,24 +49,13 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   if (io.interactive && !(await io.confirm(app))) throw new CancelledError();
   app.plan.commit();
 
-  const outcomes: NewResult['outcomes'] = [];
-  for (const task of app.tasks) {
-    const end = io.step(task.label);
-    let outcome: TaskOutcome;
-    try {
-      outcome = await task.run(io.json ? 'stderr' : 'inherit');
-    } catch (err) {
-      end(false);
-      if (err instanceof UserError && task.id === 'provision') {
-        const retry = `npx create-ovu-app provision ${spec.names.slug}${answers.migrate ? ' --migrate' : ''}${args.workspace ? ` --workspace ${args.workspace}` : ''}`;
-        throw new UserError(`${err.message} The app's files were written; once fixed, run: ${retry}`, err.exitCode);
-      }
-      throw err;
-    }
-    end(true, outcome);
-    outcomes.push({ id: task.id, outcome });
-    if (task.id === 'install') done.installed = true;
-    if (task.id === 'provision') Object.assign(done, { provisioned: true, migrated: answers.migrate });
-  }
+  const outcomes = await runTasks(app.tasks, io, (task, err) => {
+    if (!(err instanceof UserError) || task.id === 'install') return err; // install says how to retry itself
+    const retry = `npx create-ovu-app provision ${spec.names.slug}${answers.migrate ? ' --migrate' : ''}${args.workspace ? ` --workspace ${args.workspace}` : ''}`;
+    return new UserError(`${err.message} The app's files were written; once fixed, run: ${retry}`, err.exitCode);
+  });
+  done.installed = outcomes.some((o) => o.id === 'install');
+  done.provisioned = outcomes.some((o) => o.id === 'provision');
+  done.migrated = outcomes.some((o) => o.id === 'migrate');
   return result(false, outcomes);
 }

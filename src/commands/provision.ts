@@ -7,7 +7,8 @@ import { specFromAnswers, type AppSpec } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { readEnvVar } from '../workspace/env-file.ts';
 import { findWorkspace, readIfExists } from '../workspace/workspace.ts';
-import { provisionTask, type TaskOutcome } from './tasks.ts';
+import { migrateTask, provisionTask, runTasks, type Task, type TaskOutcome } from './tasks.ts';
+import { resolveAdminUrl } from '../database/admin-url.ts';
 import type { Io } from './io.ts';
 
 export interface ProvisionResult {
@@ -35,20 +36,10 @@ export async function runProvision(args: ParsedArgs, io: Io): Promise<ProvisionR
   if (!password) {
     throw new UserError(`${names.passwordVar} is not set in ${ws.envFile}: add it (32+ random URL-safe characters) and run provision again.`);
   }
-  const task = provisionTask(spec, {
-    adminUrl: args.given.adminUrl,
-    password,
-    resetPassword: args.resetPassword,
-    migrate: Boolean(args.given.migrate),
-    backendDir: path.join(ws.root, names.slug, 'backend'),
-  });
-  const end = io.step(task.label);
-  try {
-    const outcome = await task.run(io.json ? 'stderr' : 'inherit');
-    end(true, outcome);
-    return { spec, outcome };
-  } catch (err) {
-    end(false);
-    throw err;
-  }
+  const adminUrl = resolveAdminUrl(args.given.adminUrl, process.env);
+  const tasks: Task[] = [provisionTask(spec, { adminUrl, password, resetPassword: args.resetPassword })];
+  if (args.given.migrate) tasks.push(migrateTask(spec, { adminUrl, password, backendDir: path.join(ws.root, names.slug, 'backend') }));
+  const outcomes = await runTasks(tasks, io);
+  const provisioned = outcomes[0]!.outcome;
+  return { spec, outcome: { ...provisioned, json: { ...(provisioned.json as object), migrated: Boolean(args.given.migrate) } } };
 }

@@ -4,8 +4,10 @@
  * order and reports each; none of them prints.
  */
 import type { AppSpec } from '../app/spec.ts';
+import { redactUrl } from '../database/admin-url.ts';
 import { STACKS } from '../stacks/index.ts';
 import { installApp, migrateApp } from '../stacks/tools.ts';
+import type { Io } from './io.ts';
 
 export interface ReportLine {
   mark: 'added' | 'ok' | 'failed' | 'warning';
@@ -21,7 +23,7 @@ export interface TaskOutcome {
 }
 
 export interface Task {
-  id: 'install' | 'provision';
+  id: 'install' | 'provision' | 'migrate';
   label: string;
   /** `output`: where the tools' own output goes (stderr under --json). */
   run(output: 'inherit' | 'stderr'): Promise<TaskOutcome>;
@@ -39,36 +41,26 @@ export function installTask(spec: AppSpec, backendDir: string): Task {
 }
 
 export interface ProvisionTaskOptions {
-  adminUrl: string | undefined;
+  /** The admin connection, already resolved (resolveAdminUrl). */
+  adminUrl: string;
   password: string;
   resetPassword: boolean;
-  migrate: boolean;
-  backendDir: string;
 }
 
-function hostOf(adminUrl: string): string {
+export function hostOf(adminUrl: string): string {
   const u = new URL(adminUrl);
   return `${u.hostname || 'localhost'}:${u.port || '5432'}`;
 }
 
-/** The app's own URL on the server the admin URL names: its login, its database. */
-function appUrl(spec: AppSpec, adminUrl: string, password: string): string {
-  return `postgresql://${spec.names.user}:${encodeURIComponent(password)}@${hostOf(adminUrl)}/${spec.names.db}`;
-}
-
-/** Creates the database and login (and runs the first migration when asked): one step, one report. */
+/** Creates the database and login, hardens the server, verifies: one step, one report. */
 export function provisionTask(spec: AppSpec, opts: ProvisionTaskOptions): Task {
-  const stack = STACKS[spec.settings.stack];
   return {
     id: 'provision',
-    label: `Creating ${spec.names.db} and ${spec.names.user}${opts.migrate ? `, then ${stack.migrate.shown}` : ''}`,
-    async run(output) {
+    label: `Creating ${spec.names.db} and ${spec.names.user} on ${redactUrl(opts.adminUrl)}`,
+    async run() {
       const { provision } = await import('../database/provision.ts');
-      const { resolveAdminUrl, redactUrl } = await import('../database/admin-url.ts');
-      const adminUrl = resolveAdminUrl(opts.adminUrl, process.env);
-      const report = await provision(spec, { adminUrl, env: process.env, password: opts.password, resetPassword: opts.resetPassword });
+      const report = await provision(spec, { adminUrl: opts.adminUrl, env: process.env, password: opts.password, resetPassword: opts.resetPassword });
       const lines: ReportLine[] = [
-        { mark: 'ok', text: `server ${redactUrl(adminUrl)}` },
         ...report.changed.map((text): ReportLine => ({ mark: 'added', text })),
         ...report.verified.map((v): ReportLine => ({ mark: v.ok ? 'ok' : 'failed', text: v.label })),
         ...report.lostPublicAccess.map(
@@ -78,17 +70,41 @@ export function provisionTask(spec: AppSpec, opts: ProvisionTaskOptions): Task {
           }),
         ),
       ];
-      if (opts.migrate) {
-        await migrateApp(stack, spec.names.slug, opts.backendDir, appUrl(spec, adminUrl, opts.password), { output });
-        lines.push({ mark: 'ok', text: `migrated (${stack.migrate.shown})` });
-      }
-      return {
-        detail: report.changed.length ? `${report.changed.length} change(s)` : 'already in place, nothing changed',
-        lines,
-        json: { ...report, migrated: opts.migrate },
-      };
+      return { detail: report.changed.length ? `${report.changed.length} change(s)` : 'already in place, nothing changed', lines, json: report };
     },
   };
 }
 
-export { hostOf };
+/** Runs the app's first migration with its own tool, as its own login, on the server the admin URL names. */
+export function migrateTask(spec: AppSpec, opts: { adminUrl: string; password: string; backendDir: string }): Task {
+  const stack = STACKS[spec.settings.stack];
+  const url = `postgresql://${spec.names.user}:${encodeURIComponent(opts.password)}@${hostOf(opts.adminUrl)}/${spec.names.db}`;
+  return {
+    id: 'migrate',
+    label: `Running the first migration (${stack.migrate.shown})`,
+    async run(output) {
+      await migrateApp(stack, spec.names.slug, opts.backendDir, url, { output });
+      return {};
+    },
+  };
+}
+
+/**
+ * Runs the tasks in order, each as one reported step; stops at the first failure, after `failed`
+ * has had a chance to add what to do next to a user's error.
+ */
+export async function runTasks(tasks: Task[], io: Io, failed: (task: Task, err: unknown) => unknown = (_t, e) => e): Promise<{ id: Task['id']; outcome: TaskOutcome }[]> {
+  const outcomes: { id: Task['id']; outcome: TaskOutcome }[] = [];
+  for (const task of tasks) {
+    const end = io.step(task.label);
+    try {
+      const outcome = await task.run(io.json ? 'stderr' : 'inherit');
+      end(true, outcome);
+      outcomes.push({ id: task.id, outcome });
+    } catch (err) {
+      end(false);
+      throw failed(task, err);
+    }
+  }
+  return outcomes;
+}

@@ -124,6 +124,18 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).toBe(envBefore);
   });
 
+  it('writes nothing outside the workspace: HOME and XDG_CACHE_HOME stay empty', async () => {
+    const ws = adrWorkspace();
+    const home = tempDir('ovu-home-');
+    const cache = tempDir('ovu-cache-');
+    for (const app of ['one', 'two']) {
+      const r = await runCli([app, '--yes', '--workspace', ws], { env: { HOME: home, XDG_CACHE_HOME: cache } });
+      expect(r.exitCode, r.stderr).toBe(0);
+    }
+    expect(fs.readdirSync(home)).toEqual([]);
+    expect(fs.readdirSync(cache)).toEqual([]);
+  });
+
   it('--dry-run shows the plan with diffs and writes nothing', async () => {
     const ws = adrWorkspace();
     const before = snapshotDir(ws);
