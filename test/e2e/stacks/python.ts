@@ -1,0 +1,73 @@
+/**
+ * The Python stack (FastAPI, SQLAlchemy + asyncpg, Alembic) for the stack contract: installed from
+ * PyPI into backend/.venv, run with its own tools.
+ */
+import path from 'node:path';
+import { execa } from 'execa';
+import { expect } from 'vitest';
+import { mustRun, pytestCounts } from '../../helpers/apps.ts';
+import { appEnv, type Counts, type Stack } from '../../helpers/stack.ts';
+
+const python = (backend: string, code: string, env: NodeJS.ProcessEnv = {}) =>
+  mustRun('.venv/bin/python', ['-c', code], { cwd: backend, env: appEnv(env) });
+
+const lastLine = (out: string) => out.trim().split('\n').pop()!;
+
+async function pytest(backend: string, args: string[]): Promise<Counts> {
+  const c = pytestCounts(await mustRun('.venv/bin/pytest', ['-q', '-p', 'no:cacheprovider', ...args], { cwd: backend, env: appEnv() }));
+  return { passed: c.passed ?? 0, failed: (c.failed ?? 0) + (c.error ?? 0) + (c.errors ?? 0), skipped: c.skipped ?? 0 };
+}
+
+export const pythonStack: Stack = {
+  name: 'python',
+  cliArgs: [],
+  crudSlug: 'inventory',
+  readonlySlug: 'catalog',
+  migrateCommand: 'alembic upgrade head',
+  installedMarker: '.venv/bin/alembic',
+  sourceDir: 'app',
+  itemRoute: '/items/{item_id}',
+  // `pytest` leaves out the tests marked integration (pyproject's addopts); `-m integration` runs them.
+  ownTests: (backend, suite) => pytest(backend, suite === 'integration' ? ['-m', 'integration'] : []),
+  async databasePackages(backend) {
+    // What `import` would find: a module missing here does not import (the old check: `import sqlalchemy` fails).
+    const modules = JSON.stringify(['sqlalchemy', 'asyncpg', 'alembic', 'aiosqlite', 'psycopg', 'psycopg2']);
+    return JSON.parse(lastLine(await python(backend, `import importlib.util as u, json; print(json.dumps([m for m in ${modules} if u.find_spec(m)]))`)));
+  },
+  async settingNames(backend) {
+    return JSON.parse(lastLine(await python(backend, 'import json; from app.core.config import settings; print(json.dumps(sorted(settings.model_dump())))')));
+  },
+  start: (backend, port, env) =>
+    execa(path.join(backend, '.venv/bin/uvicorn'), ['app.main:app', '--host', '127.0.0.1', '--port', String(port)], {
+      cwd: backend,
+      env: appEnv(env),
+      extendEnv: false,
+      reject: false,
+    }),
+  // A real difference, not a weaker check: uvicorn (>= 0.29) shuts down gracefully on SIGTERM, then
+  // raises the signal again on itself so that its parent sees why it ended. Its last log line
+  // proves the graceful part.
+  stoppedBy: 'SIGTERM',
+  shutdownLog: /Finished server process/,
+  crudChecks: [
+    {
+      name: 'hands the ADR pool settings to the engine, on asyncpg',
+      async run({ backend }) {
+        const code = 'from app.core.database import engine; p = engine.pool; print(engine.url.drivername, p.size(), p._max_overflow, p._timeout)';
+        const out = await python(backend, code, { DB_POOL_SIZE: '7', DB_MAX_OVERFLOW: '3', DB_POOL_TIMEOUT: '11' });
+        expect(lastLine(out)).toBe('postgresql+asyncpg 7 3 11');
+      },
+    },
+    {
+      name: 'has a reversible first migration that matches the models',
+      async run({ backend }) {
+        const alembic = (...args: string[]) => mustRun('.venv/bin/alembic', args, { cwd: backend, env: appEnv() });
+        await alembic('downgrade', 'base');
+        await alembic('upgrade', 'head');
+        expect(await alembic('check')).toContain('No new upgrade operations detected');
+        expect(await alembic('current')).toMatch(/^001 \(head\)/m);
+      },
+    },
+  ],
+  readonlyChecks: [],
+};
