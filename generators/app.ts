@@ -7,6 +7,8 @@ import type { Io } from '../src/commands/io.ts';
 import { findWorkspace } from '../src/workspace/workspace.ts';
 import { readSnapshot } from '../src/workspace/snapshot.ts';
 import { groupChanges } from '../src/cli/output.ts';
+import { detectPackageManager } from '../src/stacks/package-managers.ts';
+import { pythonInstaller } from '../src/stacks/python-installer.ts';
 
 /**
  * The `app` generator for plop users (`plop app`). It asks the same questions from the same
@@ -62,8 +64,9 @@ export default function appGenerator(plop: NodePlopAPI): void {
   plop.setActionType('ovu-app', async (raw, config) => {
     const ws = workspace();
     // The CLI's own `new` command, with plop's answers in place of flags and prompts.
-    const io: Io = { interactive: false, json: false, answers: async (_given, facts) => typed(raw, facts), confirm: async () => true, step: () => () => {} };
-    const args = { command: 'new', given: {}, workspace: ws.root, yes: true, dryRun: false, force: Boolean(config.force), resetPassword: false, json: false, help: false, version: false } as const;
+    const pm = detectPackageManager(process.env.npm_config_user_agent);
+    const io: Io = { interactive: false, json: false, tools: { pm, python: pythonInstaller() }, invoked: { pm, workspace: ws.root }, answers: async (_given, facts) => typed(raw, facts), confirm: async () => true, step: () => () => {} };
+    const args = { command: 'new', given: {}, workspace: ws.root, yes: true, dryRun: false, force: Boolean(config.force), resetPassword: false, json: false, packageManager: undefined, help: false, version: false } as const;
     const { app } = await runNew(args, io);
     const { created, changed } = groupChanges(app.plan, ws.root);
     return `${path.relative(ws.root, app.appDir)}/ (${created.length} files created; changed: ${changed.join(', ') || 'nothing'})`;

@@ -232,10 +232,11 @@ export const QUESTIONS: Question[] = [
     key: 'migrate',
     type: 'boolean',
     flag: '--migrate',
-    describe: 'run the first migration after --create-db',
+    describe: 'run the first migration after --create-db (needs --install: it runs the app\'s own tool)',
     message: 'Run the first migration now?',
     saved: false,
-    skip: (a) => !a.createDb,
+    // The migration runs the app's own tool, which only an install puts in place.
+    skip: (a) => !a.createDb || !a.install,
     // Asked interactively with yes as the default; with flags it runs only when --migrate is given.
     default: (_a, f) => f.interactive,
   },

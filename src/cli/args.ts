@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { QUESTIONS, parseValue, type Answers } from '../app/questions.ts';
+import { PACKAGE_MANAGERS, type PackageManagerName } from '../stacks/package-managers.ts';
 
 /** Options that steer a run rather than answer a question. */
 interface RunOption {
@@ -10,6 +11,8 @@ interface RunOption {
   describe: string;
   /** Commands that accept it. */
   commands: Command[];
+  /** The values it takes, when it is a choice. */
+  choices?: readonly string[];
 }
 
 export type Command = 'new' | 'provision';
@@ -20,13 +23,23 @@ const RUN_OPTIONS: RunOption[] = [
   { name: 'dry-run', describe: 'print every file the run would create or change, with diffs; write nothing', commands: ['new'] },
   { name: 'force', describe: 'replace an existing app of the same name (its directory, service and init-db block)', commands: ['new'] },
   { name: 'reset-password', describe: "set the existing login's password to the one in .env", commands: ['provision'] },
+  {
+    name: 'package-manager',
+    valueName: PACKAGE_MANAGERS.join('|'),
+    choices: PACKAGE_MANAGERS,
+    describe: 'install TypeScript apps with it and name it in the commands printed (default: the one that ran this, else npm)',
+    commands: ['new', 'provision'],
+  },
   { name: 'json', describe: 'print one JSON object with the result on stdout', commands: ['new', 'provision'] },
   { name: 'help', short: 'h', describe: 'show this help', commands: ['new', 'provision'] },
   { name: 'version', short: 'v', describe: 'print the version', commands: ['new', 'provision'] },
 ];
 
-/** Question flags the provision command also takes. */
-const PROVISION_QUESTIONS: (keyof Answers)[] = ['adminUrl', 'migrate'];
+/** Question flags the provision command also takes, with what each means there. */
+const PROVISION_QUESTIONS: Partial<Record<keyof Answers, string>> = {
+  adminUrl: 'admin connection to the server (default: PG* env vars, else postgres:postgres@localhost:5432)',
+  migrate: "then run the app's first migration (its dependencies must be installed)",
+};
 
 export interface ParsedArgs {
   command: Command;
@@ -38,17 +51,28 @@ export interface ParsedArgs {
   force: boolean;
   resetPassword: boolean;
   json: boolean;
+  /** --package-manager; when absent the CLI detects the one that ran it. */
+  packageManager: PackageManagerName | undefined;
   help: boolean;
   version: boolean;
+}
+
+export interface ParseOptions {
+  /** How the user runs us, for the hint after a bad flag (e.g. `npx create-ovu-app`). */
+  runner?: string;
 }
 
 const flagName = (flag: string): string => flag.replace(/^--/, '');
 
 function questionsFor(command: Command) {
-  return QUESTIONS.filter((q) => q.flag.startsWith('--') && (command === 'new' || PROVISION_QUESTIONS.includes(q.key)));
+  return QUESTIONS.filter((q) => q.flag.startsWith('--') && (command === 'new' || q.key in PROVISION_QUESTIONS)).map((q) => ({
+    ...q,
+    describe: command === 'provision' ? PROVISION_QUESTIONS[q.key]! : q.describe,
+  }));
 }
 
-export function parseCliArgs(argv: string[]): ParsedArgs {
+export function parseCliArgs(argv: string[], opts: ParseOptions = {}): ParsedArgs {
+  const runner = opts.runner ?? 'create-ovu-app';
   const command: Command = argv[0] === 'provision' ? 'provision' : 'new';
   const rest = argv[0] === 'provision' || argv[0] === 'new' ? argv.slice(1) : argv;
 
@@ -66,7 +90,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
   } catch (err) {
     // node's messages are long and mention parseArgs internals; keep the useful part.
     const msg = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
-    throw new UsageError(`${msg}. Run \`create-ovu-app --help\` for the options.`);
+    throw new UsageError(`${msg}. Run \`${runner}${command === 'provision' ? ' provision' : ''} --help\` for the options.`);
   }
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const flag = (name: string): boolean => v[name] === true;
@@ -84,6 +108,11 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     (given as Record<string, unknown>)[q.key] = value;
   }
 
+  const pm = v['package-manager'];
+  if (typeof pm === 'string' && !(PACKAGE_MANAGERS as readonly string[]).includes(pm)) {
+    throw new UsageError(`--package-manager must be one of ${PACKAGE_MANAGERS.join(', ')} (got "${pm}").`);
+  }
+
   return {
     command,
     given,
@@ -93,33 +122,39 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     force: flag('force'),
     resetPassword: flag('reset-password'),
     json: flag('json'),
+    packageManager: typeof pm === 'string' ? (pm as PackageManagerName) : undefined,
     help: flag('help'),
     version: flag('version'),
   };
 }
 
 function row(left: string, right: string): string {
-  return `  ${left.padEnd(34)}${right}`;
+  return `  ${left.length < 34 ? left.padEnd(34) : `${left}  `}${right}`;
 }
 
-/** --help, generated from the same schema the prompts and validation use. */
-export function helpText(command: Command): string {
+/** --help for one command, generated from the same schema the prompts and validation use. */
+export function helpText(command: Command, runner = 'npx create-ovu-app'): string {
   const lines: string[] = [];
   if (command === 'provision') {
     lines.push(
       'Usage: create-ovu-app provision <app-name> [options]',
       '',
-      "Create an existing app's database and login on a PostgreSQL server, harden it, verify it.",
+      "Create an existing app's database <app>_db and login <app>_user on a PostgreSQL server, harden",
+      "the server's PUBLIC access, verify it, and with --migrate run the app's first migration.",
+      "The app's settings and password come from the workspace (<app>/.ovu-app.json and .env).",
       '',
       'Options:',
     );
   } else {
     lines.push(
       'Usage: create-ovu-app [new] <app-name> [options]',
-      '       create-ovu-app provision <app-name> [options]',
       '',
       'Scaffold an OVU app following ADR-002: its own database <app>_db and login <app>_user,',
       'user data only through the ULM API, its own migrations.',
+      '',
+      'Commands:',
+      row('new', 'scaffold an app (the default; these options)'),
+      row('provision', `create an existing app's database and login now (\`${runner} provision --help\`)`),
       '',
       'Options:',
     );
@@ -131,22 +166,21 @@ export function helpText(command: Command): string {
     const names = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.valueName ? ' ' + o.valueName : ''}`;
     lines.push(row(names, o.describe));
   }
+  lines.push('', 'Exit codes: 0 done, 1 failure, 2 bad usage or invalid answer, 130 cancelled.');
+  if (command === 'new') lines.push('Without a TTY (or with CI=true) it never prompts: pass the app name and any flags.');
   lines.push(
-    '',
-    'Exit codes: 0 done, 1 failure, 2 bad usage or invalid answer, 130 cancelled.',
-    'Without a TTY (or with CI=true) it never prompts: pass the app name and any flags.',
-    'It keeps an index of the compose files it writes in your cache directory',
-    '(~/.cache/create-ovu-app on Linux); OVU_CACHE_DIR=<dir> moves it, OVU_CACHE_DIR=off turns it off.',
     '',
     'Examples:',
     ...(command === 'new'
       ? [
-          '  npm create ovu-app@latest inventory -- --yes',
-          '  create-ovu-app inventory --kind readonly --port 8010 --dry-run',
-          '  create-ovu-app inventory --yes --create-db --migrate',
+          `  ${runner} inventory --yes`,
+          `  ${runner} inventory --kind readonly --port 8010 --dry-run`,
+          `  ${runner} inventory --yes --install --create-db --migrate`,
         ]
-      : []),
-    '  create-ovu-app provision inventory --migrate --admin-url postgresql://postgres:postgres@localhost:5432/postgres',
+      : [
+          `  ${runner} provision inventory --migrate`,
+          `  ${runner} provision inventory --admin-url postgresql://postgres:postgres@localhost:5432/postgres`,
+        ]),
   );
   return lines.join('\n');
 }

@@ -1,19 +1,22 @@
 import { UsageError } from '../errors.ts';
 import { QUESTIONS, defaultFor, validateAnswer, type Answers, type Question, type WorkspaceFacts } from '../app/questions.ts';
 import { deriveNames } from '../app/names.ts';
+import { suggestCommand, type Invocation } from '../commands/suggest.ts';
 
 export interface CollectOptions {
   given: Partial<Answers>;
   facts: WorkspaceFacts;
   /** Prompt for what is not given (a TTY, not CI, no --yes). */
   interactive: boolean;
+  /** How the user ran us, for the commands a message suggests. */
+  invoked: Invocation;
 }
 
 /**
  * Fills in every answer: flags first, then prompts (interactive) or defaults (--yes / no TTY),
  * validating each one with the schema's own rules either way.
  */
-export async function collectAnswers({ given, facts, interactive }: CollectOptions): Promise<Answers> {
+export async function collectAnswers({ given, facts, interactive, invoked }: CollectOptions): Promise<Answers> {
   const a: Partial<Answers> = {};
   let advanced: boolean | undefined;
   const prompts = interactive ? await import('./prompts.ts') : undefined;
@@ -30,7 +33,7 @@ export async function collectAnswers({ given, facts, interactive }: CollectOptio
       }
       value = !q.advanced || advanced ? await prompts.ask(q, a, facts) : defaultFor(q, a, facts);
     } else if (q.required) {
-      throw new UsageError(missingMessage(q));
+      throw new UsageError(missingMessage(q, invoked));
     } else {
       value = defaultFor(q, a, facts);
       const problem = value === undefined ? undefined : validateAnswer(q, value, a, facts);
@@ -38,8 +41,13 @@ export async function collectAnswers({ given, facts, interactive }: CollectOptio
     }
     (a as Record<string, unknown>)[q.key] = value;
   }
-  if (given.migrate && !given.createDb && a.kind !== 'readonly') {
-    throw new UsageError('--migrate needs --create-db in the same run (or run `create-ovu-app provision <app> --migrate` later).');
+  // Combinations that cannot succeed stop here, before anything is written, naming the flag to add.
+  if (given.migrate && !a.createDb && a.kind !== 'readonly') {
+    const later = suggestCommand(invoked, ['provision', a.name!, '--migrate'], { adminUrl: true });
+    throw new UsageError(`--migrate needs --create-db in the same run: add --create-db, or run this later: ${later}`);
+  }
+  if (given.migrate && a.createDb && !a.install) {
+    throw new UsageError("--migrate runs the app's own migration tool, which only --install puts in place: add --install (or drop --migrate).");
   }
   if (given.createDb && a.kind === 'readonly') {
     throw new UsageError('--create-db does not apply to --kind readonly apps: they have no database.');
@@ -47,9 +55,9 @@ export async function collectAnswers({ given, facts, interactive }: CollectOptio
   return a as Answers;
 }
 
-function missingMessage(q: Question): string {
+function missingMessage(q: Question, invoked: Invocation): string {
   return q.key === 'name'
-    ? 'Missing the app name, and there is no terminal to ask for it: pass it, e.g. `create-ovu-app inventory --yes`.'
+    ? `Missing the app name, and there is no terminal to ask for it: pass it, e.g. \`${suggestCommand(invoked, ['inventory', '--yes'])}\`.`
     : `Missing ${q.flag}, and there is no terminal to ask for it: pass ${q.flag}.`;
 }
 

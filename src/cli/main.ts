@@ -7,6 +7,10 @@ import { isPromptExit } from './collect-answers.ts';
 import { colours, renderDryRun, type Colours } from './output.ts';
 import * as report from './report.ts';
 import type { Io } from '../commands/io.ts';
+import type { Invocation } from '../commands/suggest.ts';
+import { detectPackageManager, runnerWords, type PackageManager } from '../stacks/package-managers.ts';
+import { pythonInstaller } from '../stacks/python-installer.ts';
+import type { Toolchain } from '../stacks/stack.ts';
 import { VERSION } from '../version.ts';
 
 export const isCI = (): boolean => ['1', 'true'].includes(String(process.env.CI ?? '').toLowerCase());
@@ -38,14 +42,26 @@ function asUserError(err: unknown): unknown {
 const out = (s: string): void => void process.stdout.write(s + '\n');
 const err = (s: string): void => void process.stderr.write(s + '\n');
 
+/** --package-manager, else the one that ran us (`pnpm create ovu-app` says so in npm_config_user_agent). */
+function packageManager(args: ParsedArgs | undefined): PackageManager {
+  const detected = detectPackageManager(process.env.npm_config_user_agent);
+  if (!args?.packageManager) return detected;
+  return args.packageManager === detected.name ? detected : { name: args.packageManager };
+}
+
 function makeIo(args: ParsedArgs, c: Colours): Io {
   const interactive = !args.yes && !args.json && Boolean(process.stdin.isTTY) && !isCI();
+  const pm = packageManager(args);
+  const tools: Toolchain = { pm, python: pythonInstaller(process.env) };
+  const invoked: Invocation = { pm, workspace: args.workspace, adminUrl: args.given.adminUrl };
   return {
     interactive,
     json: args.json,
+    tools,
+    invoked,
     async answers(given, facts) {
       const { collectAnswers } = await import('./collect-answers.ts');
-      return collectAnswers({ given, facts, interactive });
+      return collectAnswers({ given, facts, interactive, invoked });
     },
     async confirm(app) {
       err(report.planSummary(app, c).join('\n'));
@@ -92,8 +108,8 @@ export async function main(argv: string[]): Promise<number> {
   const wantsJson = argv.includes('--json');
   const c = colours(process.stderr);
   try {
-    const args = parseCliArgs(argv);
-    if (args.help) out(helpText(args.command));
+    const args = parseCliArgs(argv, { runner: runnerWords(packageManager(undefined)).join(' ') });
+    if (args.help) out(helpText(args.command, runnerWords(packageManager(args)).join(' ')));
     else if (args.version) out(VERSION);
     else await run(args, c);
     return 0;

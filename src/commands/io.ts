@@ -3,7 +3,9 @@
  * implements it (src/cli/main.ts); commands never print.
  */
 import type { Answers, WorkspaceFacts } from '../app/questions.ts';
+import type { Toolchain } from '../stacks/stack.ts';
 import type { NewApp } from './new-plan.ts';
+import type { Invocation } from './suggest.ts';
 import type { TaskOutcome } from './tasks.ts';
 
 export interface Io {
@@ -11,6 +13,10 @@ export interface Io {
   interactive: boolean;
   /** Output for machines: tools' own output goes to stderr. */
   json: boolean;
+  /** The package manager and Python installer to install with and to name in next steps. */
+  tools: Toolchain;
+  /** How the user ran us: what a suggested command repeats. */
+  invoked: Invocation;
   /** Every answer: the given ones validated, the rest prompted or defaulted. */
   answers(given: Partial<Answers>, facts: WorkspaceFacts): Promise<Answers>;
   /** Interactive only: shows what the plan will do and asks to go on. */

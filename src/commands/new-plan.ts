@@ -16,6 +16,7 @@ import { editInitDb } from '../workspace/init-db.ts';
 import { ensureEnvVar, ensureLine, generatePassword, readEnvVar } from '../workspace/env-file.ts';
 import type { WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { UsageError } from '../errors.ts';
+import type { Toolchain } from '../stacks/stack.ts';
 import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
 
 export interface NewApp {
@@ -84,6 +85,8 @@ export interface PlanOptions {
   force: boolean;
   /** Where the app's database server is, for backend/.env (host:port). */
   dbHost: string;
+  /** What installs the app (with answers.install). */
+  tools: Toolchain;
   /** The resolved admin URL, for the provision and migrate tasks (when answers.createDb). */
   adminUrl?: string;
 }
@@ -129,7 +132,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   plan.write(path.join(backendDir, '.env'), localEnv(spec, password, opts.dbHost), { mode: 0o600, secret: true });
 
   const tasks: Task[] = [];
-  if (answers.install) tasks.push(installTask(spec, backendDir));
+  if (answers.install) tasks.push(installTask(spec, backendDir, opts.tools));
   if (answers.createDb && crud && opts.adminUrl) {
     tasks.push(provisionTask(spec, { adminUrl: opts.adminUrl, password: password!, resetPassword: false }));
     if (answers.migrate) tasks.push(migrateTask(spec, { adminUrl: opts.adminUrl, password: password!, backendDir }));

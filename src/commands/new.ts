@@ -7,6 +7,7 @@ import { findWorkspace } from '../workspace/workspace.ts';
 import { readSnapshot } from '../workspace/snapshot.ts';
 import { checkCollisions, planNewApp, workspaceFacts, type NewApp } from './new-plan.ts';
 import { nextSteps, type Progress } from './next-steps.ts';
+import { suggestCommand } from './suggest.ts';
 import { hostOf, runTasks, type TaskOutcome } from './tasks.ts';
 import type { Io } from './io.ts';
 
@@ -35,7 +36,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   checkCollisions(snapshot, spec, args.force);
   // A bad admin URL stops the run before anything is written.
   const adminUrl = answers.createDb ? (await import('../database/admin-url.ts')).resolveAdminUrl(answers.adminUrl, process.env) : undefined;
-  const app = await planNewApp(snapshot, answers, { force: args.force, dbHost: adminUrl ? hostOf(adminUrl) : 'localhost:5432', ...(adminUrl ? { adminUrl } : {}) });
+  const app = await planNewApp(snapshot, answers, { force: args.force, tools: io.tools, dbHost: adminUrl ? hostOf(adminUrl) : 'localhost:5432', ...(adminUrl ? { adminUrl } : {}) });
 
   const done: Progress = { installed: false, provisioned: false, migrated: false };
   const result = (dryRun: boolean, outcomes: NewResult['outcomes']): NewResult => ({
@@ -43,7 +44,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
     dryRun,
     outcomes,
     done,
-    nextSteps: nextSteps(spec, snapshot.workspace, app.backendDir, dryRun ? { installed: answers.install, provisioned: false, migrated: false } : done),
+    nextSteps: nextSteps(spec, snapshot.workspace, app.backendDir, dryRun ? { installed: answers.install, provisioned: false, migrated: false } : done, io.tools, io.invoked),
   });
   if (args.dryRun) return result(true, []);
   if (io.interactive && !(await io.confirm(app))) throw new CancelledError();
@@ -51,7 +52,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
 
   const outcomes = await runTasks(app.tasks, io, (task, err) => {
     if (!(err instanceof UserError) || task.id === 'install') return err; // install says how to retry itself
-    const retry = `npx create-ovu-app provision ${spec.names.slug}${answers.migrate ? ' --migrate' : ''}${args.workspace ? ` --workspace ${args.workspace}` : ''}`;
+    const retry = suggestCommand(io.invoked, ['provision', spec.names.slug, ...(answers.migrate ? ['--migrate'] : [])], { adminUrl: true });
     return new UserError(`${err.message} The app's files were written; once fixed, run: ${retry}`, err.exitCode);
   });
   done.installed = outcomes.some((o) => o.id === 'install');

@@ -10,6 +10,9 @@ import { findWorkspace, readIfExists } from '../workspace/workspace.ts';
 import { migrateTask, provisionTask, runTasks, type Task, type TaskOutcome } from './tasks.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
 import type { Io } from './io.ts';
+import { STACKS } from '../stacks/index.ts';
+import { installHint } from '../stacks/tools.ts';
+import { suggestCommand } from './suggest.ts';
 
 export interface ProvisionResult {
   spec: AppSpec;
@@ -17,7 +20,7 @@ export interface ProvisionResult {
 }
 
 export async function runProvision(args: ParsedArgs, io: Io): Promise<ProvisionResult> {
-  if (!args.given.name) throw new UsageError('Missing the app name: run `npx create-ovu-app provision <app-name>`.');
+  if (!args.given.name) throw new UsageError(`Missing the app name: run \`${suggestCommand(io.invoked, ['provision', '<app-name>'])}\`.`);
   const ws = findWorkspace(args.workspace, process.cwd());
   const names = deriveNames(args.given.name);
   const answersPath = path.join(ws.root, names.slug, ANSWERS_FILE);
@@ -36,9 +39,18 @@ export async function runProvision(args: ParsedArgs, io: Io): Promise<ProvisionR
   if (!password) {
     throw new UserError(`${names.passwordVar} is not set in ${ws.envFile}: add it (32+ random URL-safe characters) and run provision again.`);
   }
+  const backendDir = path.join(ws.root, names.slug, 'backend');
+  // --migrate runs the app's own migration tool: without it installed, stop before the server is touched.
+  const stack = STACKS[spec.settings.stack];
+  if (args.given.migrate && !stack.installed(backendDir)) {
+    const rel = path.relative(process.cwd(), backendDir);
+    const install = `${rel ? `cd ${rel} && ` : ''}${installHint(stack, io.tools)}`;
+    const again = suggestCommand(io.invoked, ['provision', names.slug, '--migrate'], { adminUrl: true });
+    throw new UsageError(`${names.slug}'s dependencies are not installed, so --migrate cannot run (drop it to provision only); install them with \`${install}\`, then run: ${again}`);
+  }
   const adminUrl = resolveAdminUrl(args.given.adminUrl, process.env);
   const tasks: Task[] = [provisionTask(spec, { adminUrl, password, resetPassword: args.resetPassword })];
-  if (args.given.migrate) tasks.push(migrateTask(spec, { adminUrl, password, backendDir: path.join(ws.root, names.slug, 'backend') }));
+  if (args.given.migrate) tasks.push(migrateTask(spec, { adminUrl, password, backendDir }));
   const outcomes = await runTasks(tasks, io);
   const provisioned = outcomes[0]!.outcome;
   return { spec, outcome: { ...provisioned, json: { ...(provisioned.json as object), migrated: Boolean(args.given.migrate) } } };

@@ -6,6 +6,7 @@
 import type { AppSpec } from '../app/spec.ts';
 import { redactUrl } from '../database/admin-url.ts';
 import { STACKS } from '../stacks/index.ts';
+import type { Toolchain } from '../stacks/stack.ts';
 import { installApp, migrateApp } from '../stacks/tools.ts';
 import type { Io } from './io.ts';
 
@@ -29,12 +30,12 @@ export interface Task {
   run(output: 'inherit' | 'stderr'): Promise<TaskOutcome>;
 }
 
-export function installTask(spec: AppSpec, backendDir: string): Task {
+export function installTask(spec: AppSpec, backendDir: string, tools: Toolchain): Task {
   return {
     id: 'install',
     label: `Installing ${spec.names.slug}'s dependencies`,
     async run(output) {
-      await installApp(STACKS[spec.settings.stack], backendDir, { output });
+      await installApp(STACKS[spec.settings.stack], tools, backendDir, { output });
       return {};
     },
   };

@@ -1,7 +1,21 @@
 import type { Kind, Stack } from '../app/spec.ts';
+import type { PackageManager } from './package-managers.ts';
+import type { PythonInstaller } from './python-installer.ts';
 
 /** How a command runs: a program and its arguments, in the app's backend directory. */
 export type Command = [program: string, ...args: string[]];
+
+/** The tools of this run: the package manager that started it, and uv or pip for Python. */
+export interface Toolchain {
+  pm: PackageManager;
+  python: PythonInstaller;
+}
+
+/** One install command; `skip` tells a step that is already done. */
+export interface InstallStep {
+  command: Command;
+  skip?: (backendDir: string) => boolean;
+}
 
 /**
  * Everything that differs between backend stacks, in one place. A third stack is one more
@@ -14,15 +28,15 @@ export interface StackDef {
   label: string;
   /** Template layers, later ones winning on the same path. */
   layers(kind: Kind): string[];
-  /** What installs the app's dependencies; `skip` tells a step that is already done. */
-  install: { command: Command; skip?: (backendDir: string) => boolean }[];
+  /** What installs the app's dependencies, with the run's tools. */
+  install(tools: Toolchain): InstallStep[];
   /** Whether the app's dependencies are installed (so that it can be migrated and tested). */
   installed(backendDir: string): boolean;
   /** The command that applies the app's migrations with DATABASE_URL set, as shown and as run. */
   migrate: { shown: string; command: (backendDir: string) => Command };
   /** Next-step commands, as a person types them in the backend directory. */
-  migrateHint: string;
-  testHint: string;
+  migrateHint(tools: Toolchain): string;
+  testHint(tools: Toolchain): string;
   /** Where the running app describes its API. */
   docsPath: string;
   /** Lines of the app's own backend/.env that only this stack needs. */

@@ -1,7 +1,7 @@
 /** Running a stack's own tools (installers, migration runners) in the app's backend directory. */
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import { shellWords, type Command, type StackDef } from './stack.ts';
+import { shellWords, type Command, type StackDef, type Toolchain } from './stack.ts';
 
 export interface ToolOptions {
   /** Where the tool's output goes: the terminal normally, stderr under --json. */
@@ -10,8 +10,8 @@ export interface ToolOptions {
 }
 
 /** The install commands as a person types them, also printed as a next step. */
-export function installHint(stack: StackDef): string {
-  return stack.install.map((s) => shellWords(s.command)).join(' && ');
+export function installHint(stack: StackDef, tools: Toolchain): string {
+  return stack.install(tools).map((s) => shellWords(s.command)).join(' && ');
 }
 
 async function run(command: Command, backendDir: string, opts: ToolOptions) {
@@ -28,24 +28,25 @@ async function run(command: Command, backendDir: string, opts: ToolOptions) {
 }
 
 /** Installs the app's dependencies, streaming the tools' output. */
-export async function installApp(stack: StackDef, backendDir: string, opts: ToolOptions): Promise<void> {
-  for (const step of stack.install) {
+export async function installApp(stack: StackDef, tools: Toolchain, backendDir: string, opts: ToolOptions): Promise<void> {
+  for (const step of stack.install(tools)) {
     if (step.skip?.(backendDir)) continue;
     const result = await run(step.command, backendDir, opts);
     if (result.failed) {
       const why = result.exitCode === undefined ? (result.originalMessage ?? 'could not start') : `exit code ${result.exitCode}`;
-      const rel = path.relative(process.cwd(), backendDir) || '.';
-      throw new UserError(`\`${shellWords(step.command)}\` failed (${why}). The app's files were written; retry with: cd ${rel} && ${installHint(stack)}`);
+      const rel = path.relative(process.cwd(), backendDir);
+      throw new UserError(`\`${shellWords(step.command)}\` failed (${why}). The app's files were written; retry with: ${rel ? `cd ${rel} && ` : ''}${installHint(stack, tools)}`);
     }
   }
 }
 
-/** Applies the app's migrations with its own tool, as its own login; its exit code becomes ours. */
+/**
+ * Applies the app's migrations with its own tool, as its own login; its exit code becomes ours.
+ * The commands check that the app's dependencies are installed before anything is written or
+ * created; this check is for an install that went missing since.
+ */
 export async function migrateApp(stack: StackDef, slug: string, backendDir: string, databaseUrl: string, opts: ToolOptions): Promise<void> {
-  if (!stack.installed(backendDir)) {
-    const rel = path.relative(process.cwd(), backendDir) || '.';
-    throw new UserError(`${slug}'s dependencies are not installed: install the app first (cd ${rel} && ${installHint(stack)}), then run \`create-ovu-app provision ${slug} --migrate\`.`);
-  }
+  if (!stack.installed(backendDir)) throw new UserError(`${slug}'s dependencies are not installed in ${backendDir}: install them, then migrate.`);
   const result = await run(stack.migrate.command(backendDir), backendDir, { ...opts, env: { DATABASE_URL: databaseUrl } });
   if (result.exitCode !== 0) {
     throw new UserError(`${stack.migrate.shown} failed with exit code ${result.exitCode} (its output is above).`, result.exitCode ?? 1);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { composeConfig } from '../helpers/compose.ts';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { adrWorkspace, runCli, snapshotDir, tempDir } from '../helpers/cli.ts';
+import { adrWorkspace, fakePrograms, runCli, snapshotDir, tempDir } from '../helpers/cli.ts';
 
 describe('create-ovu-app CLI (built, as a subprocess)', () => {
   it('prints help generated from the schema and exits 0', async () => {
@@ -13,6 +13,14 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     for (const flag of ['--stack', '--kind', '--workspace', '--port', '--db-pool-size', '--db-max-overflow', '--db-pool-timeout', '--ulm-url', '--create-db', '--admin-url', '--migrate', '--yes', '--dry-run', '--force', '--json', '--version']) {
       expect(r.stdout).toContain(flag);
     }
+  });
+
+  it('prints the help of provision for `provision --help`', async () => {
+    const r = await runCli(['provision', '--help'], { env: { npm_config_user_agent: 'pnpm/9.12.0 npm/? node/v20.17.0 linux x64' } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: create-ovu-app provision <app-name> \[options\]\n\nCreate an existing app's database/);
+    expect(r.stdout).not.toMatch(/for --create-db|--port|--stack/);
+    expect(r.stdout).toContain('  pnpm dlx create-ovu-app provision inventory --migrate');
   });
 
   it('prints the package version', async () => {
@@ -70,10 +78,14 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     [['inv', '--yes', '--port', 'x'], /--port must be a whole number/],
     [['inv', '--yes', '--port', '8000'], /already published by the compose service "ulm-backend"/],
     [['inv', '--yes', '--ulm-url', 'ftp://x'], /not an http\(s\) URL/],
-    [['inv', '--yes', '--migrate'], /--migrate needs --create-db/],
+    [['inv', '--yes', '--migrate'], /--migrate needs --create-db in the same run: add --create-db, or run this later: npx create-ovu-app provision inv --migrate --workspace /],
+    // Nothing would have installed the migration tool: refused before anything is written.
+    [['inv', '--yes', '--create-db', '--migrate'], /--migrate runs the app's own migration tool, which only --install puts in place: add --install/],
+    [['inv', '--yes', '--create-db', '--migrate', '--stack', 'typescript'], /add --install/],
+    [['inv', '--yes', '--package-manager', 'deno'], /--package-manager must be one of npm, pnpm, yarn, bun/],
     [['inv', '--yes', '--kind', 'readonly', '--create-db'], /readonly apps/],
     [['inv', '--bogus'], /Unknown option '--bogus'/],
-    [['--yes'], /Missing the app name.*create-ovu-app inventory --yes/],
+    [['--yes'], /Missing the app name.*`npx create-ovu-app inventory --yes --workspace \S+`/],
   ])('refuses %j with exit 2, one line, and writes nothing', async (args, message) => {
     const ws = adrWorkspace();
     const before = snapshotDir(ws);
@@ -179,6 +191,87 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     const { services } = await composeConfig(ws);
     expect(services['one-backend'].ports).toMatchObject([{ published: '8001', target: 8000 }]);
     expect(services['two-backend'].ports).toMatchObject([{ published: '8002', target: 8000 }]);
+  });
+});
+
+describe('package managers and the commands the CLI suggests', () => {
+  const nextSteps = (stdout: string): string[] =>
+    stdout.split('\nNext steps:\n')[1]!.split('\n\n')[0]!.split('\n').map((l) => l.trim());
+
+  it.each([
+    ['pnpm/9.12.0 npm/? node/v20.17.0 linux x64', 'pnpm install', 'pnpm dlx create-ovu-app provision', 'pnpm test'],
+    ['yarn/4.5.0 npm/? node/v20.17.0 linux x64', 'yarn install', 'yarn dlx create-ovu-app provision', 'yarn test'],
+    ['yarn/1.22.22 npm/? node/v20.17.0 linux x64', 'yarn install', 'yarn create ovu-app provision', 'yarn test'],
+    ['bun/1.1.30 npm/? node/v22.6.0 linux x64', 'bun install', 'bunx create-ovu-app provision', 'bun run test'],
+    ['', 'npm install --no-audit --no-fund', 'npx create-ovu-app provision', 'npm test'],
+  ])('started by %j, the next steps of a TypeScript app use it', async (agent, install, provision, test) => {
+    const ws = adrWorkspace();
+    const r = await runCli(['inventory', '--stack', 'typescript', '--yes', '--workspace', ws], { env: { npm_config_user_agent: agent } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(nextSteps(r.stdout)).toEqual([
+      `cd ${path.relative(process.cwd(), path.join(ws, 'inventory/backend'))}`,
+      install,
+      `${provision} inventory --migrate --workspace ../..   # creates inventory_db and inventory_user, then migrates`,
+      test,
+      'docker compose -f ../../docker-compose.yml up --build inventory-backend   # then open http://localhost:8001/openapi.json',
+    ]);
+    expect(r.stdout).not.toMatch(agent ? /\bnpm |\bnpx / : /pnpm|yarn|bun/);
+  });
+
+  it('--package-manager wins over the one that ran it', async () => {
+    const ws = adrWorkspace();
+    const r = await runCli(['inventory', '--stack', 'typescript', '--yes', '--package-manager', 'yarn', '--workspace', ws], { env: { npm_config_user_agent: 'pnpm/9.12.0 npm/? node/v20.17.0' } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(nextSteps(r.stdout)).toContain('yarn install');
+    expect(r.stdout).not.toContain('pnpm');
+  });
+
+  it('installs a TypeScript app with the package manager that ran it', async () => {
+    const ws = adrWorkspace();
+    const fake = fakePrograms(['npm', 'pnpm', 'yarn', 'bun']);
+    const r = await runCli(['inventory', '--stack', 'typescript', '--yes', '--install', '--workspace', ws], {
+      env: { PATH: fake.PATH, npm_config_user_agent: 'pnpm/9.12.0 npm/? node/v20.17.0 linux x64' },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(fake.calls()).toEqual([`pnpm install @ ${path.join(ws, 'inventory/backend')}`]);
+  });
+
+  it('installs a Python app with uv when uv is installed, else with python3 -m venv and pip', async () => {
+    const ws = adrWorkspace();
+    const withUv = fakePrograms(['uv', 'python3']);
+    const r = await runCli(['inventory', '--yes', '--install', '--workspace', ws], { env: { PATH: withUv.PATH } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const backend = path.join(ws, 'inventory/backend');
+    expect(withUv.calls()).toEqual([`uv venv --allow-existing .venv @ ${backend}`, `uv pip install --python .venv/bin/python -e .[dev] @ ${backend}`]);
+    // Not installed for real, and the next steps do not pretend otherwise; they name uv too.
+    const noInstall = await runCli(['catalog', '--yes', '--workspace', ws], { env: { PATH: withUv.PATH } });
+    expect(nextSteps(noInstall.stdout)[1]).toBe("uv venv --allow-existing .venv && uv pip install --python .venv/bin/python -e '.[dev]'");
+
+    const withoutUv = fakePrograms(['python3']);
+    const pip = await runCli(['shop', '--yes', '--workspace', ws], { env: { PATH: withoutUv.PATH } });
+    expect(nextSteps(pip.stdout)[1]).toBe("python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check -e '.[dev]'");
+  });
+
+  it('suggests a provision command that works as printed, from the backend directory it says to cd into', async () => {
+    const ws = adrWorkspace();
+    const adminUrl = 'postgresql://postgres:pw-secret@127.0.0.1:9/postgres';
+    const r = await runCli(['inventory', '--yes', '--admin-url', adminUrl, '--workspace', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('pw-secret');
+    const steps = nextSteps(r.stdout);
+    const provision = steps.find((s) => s.startsWith('npx create-ovu-app provision'))!;
+    expect(provision).toBe('npx create-ovu-app provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@127.0.0.1:9/postgres   # creates inventory_db and inventory_user, then migrates; with PGPASSWORD set: the password is not repeated here');
+    // Run as printed (npx create-ovu-app → the built CLI), from where the steps cd into.
+    const words = provision.split('   #')[0]!.split(' ').slice(2);
+    const backend = path.resolve(process.cwd(), steps[0]!.replace(/^cd /, ''));
+    expect(backend).toBe(path.join(ws, 'inventory/backend'));
+    const again = await runCli(words, { cwd: backend });
+    // It finds the app (not "No app …"), and stops at what is really missing: the install.
+    expect(again.stderr).toMatch(/^error: inventory's dependencies are not installed, so --migrate cannot run/);
+    expect(again.exitCode).toBe(2);
+    // Without --migrate it goes as far as the server the URL names.
+    const provisionOnly = await runCli(words.filter((w) => w !== '--migrate'), { cwd: backend, env: { PGPASSWORD: 'pw-secret' } });
+    expect(provisionOnly.stderr).toMatch(/cannot reach PostgreSQL at 127\.0\.0\.1:9/);
   });
 });
 

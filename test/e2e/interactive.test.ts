@@ -30,7 +30,7 @@ class Terminal {
     // .ci/run) turns prompting off.
     const script = '"$@"; echo "EXIT=$?"; exec sleep 3600';
     this.tmux('-u', '-f', '/dev/null', 'new-session', '-d', '-s', 'ovu', '-x', '120', '-y', '40', '-c', cwd, '--',
-      'env', '-u', 'CI', '-u', 'FORCE_COLOR', 'NO_COLOR=1', 'TERM=xterm-256color',
+      'env', '-u', 'CI', '-u', 'FORCE_COLOR', '-u', 'npm_config_user_agent', 'NO_COLOR=1', 'TERM=xterm-256color',
       'sh', '-c', script, 'sh', process.execPath, BIN, ...args);
     this.socketPath = this.tmux('display-message', '-p', '-t', 'ovu', '#{socket_path}').trim();
   }
@@ -241,6 +241,43 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(screen).toContain('Cancelled: nothing was written.');
     expect(screen).not.toMatch(/crashed|\n\s+at /);
     expect(snapshotDir(ws)).toEqual(before);
+  });
+
+  it('asks about the first migration only when the dependencies are being installed', async () => {
+    const ws = adrWorkspace();
+    // Declined install, accepted database: migrating could not work, so it is not offered.
+    const t = start(['inventory', '--workspace', ws], ws);
+    for (const p of ['Backend stack', 'Kind of app', 'Host port for the backend', 'Customise advanced settings']) {
+      await t.prompt(p);
+      t.press('Enter');
+    }
+    await t.prompt("Install the app's dependencies now?");
+    t.type('n');
+    t.press('Enter');
+    await t.prompt('Create the database and login on your local PostgreSQL now? (y/N)');
+    t.type('y');
+    t.press('Enter');
+    const plan = await t.prompt('Write these files?');
+    expect(plan).not.toContain('Run the first migration');
+    t.press('C-c');
+    expect((await t.exit()).code).toBe(130);
+
+    // Accepted install: it is asked.
+    const u = start(['inventory', '--workspace', ws], ws);
+    for (const p of ['Backend stack', 'Kind of app', 'Host port for the backend', 'Customise advanced settings']) {
+      await u.prompt(p);
+      u.press('Enter');
+    }
+    await u.prompt("Install the app's dependencies now?");
+    u.type('y');
+    u.press('Enter');
+    await u.prompt('Create the database and login on your local PostgreSQL now? (y/N)');
+    u.type('y');
+    u.press('Enter');
+    await u.prompt('Run the first migration now? (Y/n)');
+    u.press('C-c');
+    expect((await u.exit()).code).toBe(130);
+    expect(fs.readdirSync(ws)).toEqual(['docker-compose.yml']);
   });
 
   it('declining the plan exits 130 and writes nothing', async () => {

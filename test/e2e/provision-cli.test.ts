@@ -126,9 +126,18 @@ describe('create-ovu-app --create-db and provision', () => {
     expect(await canConnect(appUrl(app, `${app}_db`))).toBe(true);
   });
 
-  it('says how to install the app when --migrate finds no Alembic', async () => {
-    const r = await runCli(['provision', shop, '--migrate', '--admin-url', adminUrl, '--workspace', ws], { env: { PATH: path.dirname(process.execPath) } });
-    expectOneLineError(r, 1, /dependencies are not installed.*python3 -m venv \.venv.*provision shop\w+ --migrate/);
+  it('refuses --migrate for an app whose dependencies are not installed, with exit 2, before creating anything', async () => {
+    const app = `bare${tag}`;
+    expect((await runCli([app, '--yes', '--workspace', ws])).exitCode).toBe(0);
+    const r = await runCli(['provision', app, '--migrate', '--admin-url', adminUrl, '--workspace', ws], { env: { PATH: path.dirname(process.execPath) } });
+    expectOneLineError(
+      r,
+      2,
+      new RegExp(`${app}'s dependencies are not installed, so --migrate cannot run \\(drop it to provision only\\); install them with \`cd \\S+ && python3 -m venv \\.venv .*\`, then run: npx create-ovu-app provision ${app} --migrate --workspace \\S+ --admin-url postgresql://`),
+    );
+    expectNoSecrets(r, passwordOf(app));
+    const db = await withClient(adminUrl, (c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [`${app}_db`]));
+    expect(db.rowCount).toBe(0);
   });
 
   it('refuses a readonly app and an unknown app', async () => {

@@ -21,7 +21,8 @@ export async function runCli(
   // OVU_TEST_NODE: run the CLI on another Node.js (.ci/run does 22 and 24).
   const r = await execa(opts.node ?? process.env.OVU_TEST_NODE ?? process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: { CI: 'true', NO_COLOR: '1', ...opts.env },
+    // No package manager started it unless a test says so (under `npx vitest` npm would have).
+    env: { CI: 'true', NO_COLOR: '1', npm_config_user_agent: '', ...opts.env },
     extendEnv: true,
     reject: false,
     stdin: 'ignore',
@@ -71,6 +72,22 @@ export function snapshotDir(dir: string): Record<string, string> {
   };
   walk('');
   return out;
+}
+
+/**
+ * A directory of stand-in programs for PATH: each appends `<name> <args…> @ <cwd>` to the log
+ * and exits with `exitCode`. Returns the PATH to run with and a reader of the log.
+ */
+export function fakePrograms(names: string[], exitCode = 0): { PATH: string; calls: () => string[] } {
+  const dir = tempDir('ovu-fake-bin-');
+  const log = path.join(dir, 'calls.log');
+  for (const name of names) {
+    fs.writeFileSync(path.join(dir, name), `#!/bin/sh\necho "${name} $* @ $(pwd)" >> '${log}'\nexit ${exitCode}\n`, { mode: 0o755 });
+  }
+  return {
+    PATH: `${dir}${path.delimiter}${process.env.PATH}`,
+    calls: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []),
+  };
 }
 
 /** The ADR's own docker-compose.yml, as a team would have it before running the generator. */

@@ -24,6 +24,18 @@ describe('parseCliArgs', () => {
     expect(() => parseCliArgs(['provision', 'inventory', '--port', '1'])).toThrow(UsageError);
   });
 
+  it('takes --package-manager for both commands, and only the ones it knows', () => {
+    expect(parseCliArgs(['x', '--package-manager', 'pnpm']).packageManager).toBe('pnpm');
+    expect(parseCliArgs(['provision', 'x', '--package-manager', 'bun']).packageManager).toBe('bun');
+    expect(parseCliArgs(['x']).packageManager).toBeUndefined();
+    expect(() => parseCliArgs(['x', '--package-manager', 'deno'])).toThrow(/--package-manager must be one of npm, pnpm, yarn, bun \(got "deno"\)/);
+  });
+
+  it('names the help of the command and the runner in the hint after a bad flag', () => {
+    expect(() => parseCliArgs(['provision', 'x', '--port', '1'], { runner: 'pnpm dlx create-ovu-app' })).toThrow(/Run `pnpm dlx create-ovu-app provision --help` for the options\.$/);
+    expect(() => parseCliArgs(['x', '--nope'])).toThrow(/Run `create-ovu-app --help` for the options\.$/);
+  });
+
   it.each([
     [['x', '--port', 'abc'], /--port must be a whole number from 1 to 65535/],
     [['x', '--port', '70000'], /--port must be a whole number/],
@@ -48,10 +60,25 @@ describe('helpText', () => {
     for (const flag of ['--workspace', '--yes', '--dry-run', '--force', '--json', '--help', '--version']) expect(help).toContain(flag);
   });
 
-  it('gives provision only its own flags', () => {
+  it('gives provision only its own flags, described as provision uses them', () => {
     const help = helpText('provision');
-    expect(help).toContain('--admin-url');
+    expect(help).toMatch(/^Usage: create-ovu-app provision <app-name> \[options\]\n\nCreate an existing app's database/);
+    expect(help).toMatch(/^ {2}--admin-url <url> +admin connection to the server \(default: PG\* env vars/m);
+    expect(help).toMatch(/^ {2}--migrate +then run the app's first migration/m);
     expect(help).toContain('--reset-password');
+    expect(help).toContain('--package-manager');
+    expect(help).not.toContain('--create-db');
     expect(help).not.toContain('--port');
+    expect(help).not.toMatch(/never prompts|--yes/);
+    expect(help).toContain('  npx create-ovu-app provision inventory --migrate');
+  });
+
+  it("names the commands in new's help, and uses the runner it is given in examples", () => {
+    const help = helpText('new', 'pnpm dlx create-ovu-app');
+    expect(help).toMatch(/^Commands:\n {2}new +scaffold an app.*\n {2}provision +create an existing app's database and login now \(`pnpm dlx create-ovu-app provision --help`\)$/m);
+    expect(help).toContain('  pnpm dlx create-ovu-app inventory --yes\n');
+    expect(help).not.toMatch(/^ {2}create-ovu-app /m);
+    // The compose index and its cache are gone: the help does not send anyone looking for them.
+    expect(help).not.toMatch(/cache|OVU_CACHE_DIR/i);
   });
 });

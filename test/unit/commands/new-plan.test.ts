@@ -24,7 +24,7 @@ const TEMPLATES = await realTemplates();
 async function planApp(a: Answers, opts: { force: boolean }) {
   const snapshot = readSnapshot(findWorkspace('/ws', '/'));
   checkCollisions(snapshot, specFromAnswers(a), opts.force);
-  return planNewApp(snapshot, a, { ...opts, dbHost: 'localhost:5432' });
+  return planNewApp(snapshot, a, { ...opts, dbHost: 'localhost:5432', tools: { pm: { name: 'npm' }, python: 'pip' } });
 }
 
 const answers = (over: Partial<Answers> = {}): Answers => ({
