@@ -82,23 +82,24 @@ function makeIo(args: ParsedArgs, c: Colours): Io {
   };
 }
 
-async function run(args: ParsedArgs, c: Colours): Promise<void> {
+/** `c` colours stderr (progress, the plan, errors), `co` stdout (the result): each stream decides for itself. */
+async function run(args: ParsedArgs, c: Colours, co: Colours): Promise<void> {
   const io = makeIo(args, c);
   if (args.command === 'provision') {
     const { runProvision } = await import('../commands/provision.ts');
     const r = await runProvision(args, io);
     if (args.json) out(JSON.stringify(report.provisionJson(r), null, 2));
-    else out(`${c.green('✔')} ${r.spec.names.db} is ready for ${r.spec.names.user}.`);
+    else out(`${co.green('✔')} ${r.spec.names.db} is ready for ${r.spec.names.user}.`);
     return;
   }
   const started = Date.now();
   const { runNew } = await import('../commands/new.ts');
   const r = await runNew(args, io);
   if (args.json) out(JSON.stringify(report.newJson(r), null, 2));
-  else if (r.dryRun) out(renderDryRun(r.app.plan, r.app.snapshot.workspace.root, c));
+  else if (r.dryRun) out(renderDryRun(r.app.plan, r.app.snapshot.workspace.root, co));
   else {
-    out(report.newSummary(r, c, !io.interactive));
-    out(c.dim(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s.`));
+    out(report.newSummary(r, co, !io.interactive));
+    out(co.dim(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s.`));
   }
 }
 
@@ -107,11 +108,12 @@ export async function main(argv: string[]): Promise<number> {
   if (!process.stdout.listeners('error').includes(ignoreEpipe)) process.stdout.on('error', ignoreEpipe);
   const wantsJson = argv.includes('--json');
   const c = colours(process.stderr);
+  const co = colours(process.stdout);
   try {
     const args = parseCliArgs(argv, { runner: runnerWords(packageManager(undefined)).join(' ') });
     if (args.help) out(helpText(args.command, runnerWords(packageManager(args)).join(' ')));
     else if (args.version) out(VERSION);
-    else await run(args, c);
+    else await run(args, c, co);
     return 0;
   } catch (caught) {
     const e = isPromptExit(caught) ? new CancelledError() : asUserError(caught);

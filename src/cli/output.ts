@@ -2,9 +2,23 @@ import path from 'node:path';
 import { byCodePoint, type FileChange, type Plan } from '../plan/plan.ts';
 import { unifiedDiff } from './diff.ts';
 
-/** ANSI colours only for a terminal, and never when NO_COLOR is set (no-color.org). */
-export function colours(stream: NodeJS.WriteStream) {
-  const on = Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+/**
+ * Whether to colour what goes to `stream`, by the conventions Node.js itself follows
+ * (tty.getColorDepth): FORCE_COLOR decides when set (0 or false: never; 1, 2, 3, true or empty:
+ * always, even into a pipe); otherwise NO_COLOR (no-color.org: set and not empty),
+ * NODE_DISABLE_COLORS or TERM=dumb turn colour off, and only a terminal gets it.
+ * Only the 16 basic colours are used, so depths 1 to 3 look alike.
+ */
+export function useColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return !['0', 'false'].includes(force.trim().toLowerCase());
+  if (env.NO_COLOR || env.NODE_DISABLE_COLORS !== undefined || env.TERM === 'dumb') return false;
+  return Boolean(stream.isTTY);
+}
+
+/** ANSI colours for one stream: stdout and stderr decide each for themselves. */
+export function colours(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env) {
+  const on = useColour(stream, env);
   const wrap = (open: number, close: number) => (s: string) => (on ? `\x1b[${open}m${s}\x1b[${close}m` : s);
   return {
     bold: wrap(1, 22),

@@ -182,6 +182,23 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, exitCode: 2 });
   });
 
+  it.each([
+    [{ FORCE_COLOR: '1' }, true],
+    [{ FORCE_COLOR: '3', NO_COLOR: '1' }, true],
+    [{ FORCE_COLOR: '0' }, false],
+    [{ NO_COLOR: '1' }, false],
+    [{ TERM: 'dumb', NO_COLOR: '' }, false],
+    [{ NO_COLOR: '' }, false], // a pipe, nothing forcing: plain
+  ])('colours a pipe only when forced: %j', async (env, coloured) => {
+    const ws = adrWorkspace();
+    const r = await runCli(['inventory', '--yes', '--workspace', ws], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.includes('\x1b[32m✔\x1b[39m Created')).toBe(coloured);
+    if (!coloured) expect(r.stdout).not.toMatch(/\x1b\[/);
+    const bad = await runCli(['2fa', '--yes', '--workspace', ws], { env });
+    expect(bad.stderr.startsWith('\x1b[31merror:\x1b[39m ')).toBe(coloured);
+  });
+
   it('finds the workspace from a subdirectory and picks the next free port', async () => {
     const ws = adrWorkspace();
     fs.mkdirSync(path.join(ws, 'docs/deep'), { recursive: true });
