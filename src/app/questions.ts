@@ -2,6 +2,7 @@ import type { Kind, Stack } from './spec.ts';
 import { deriveNames } from './names.ts';
 import { STACKS } from '../stacks/index.ts';
 import { UserError } from '../errors.ts';
+import type { HostPorts } from '../host/ports.ts';
 
 /** Everything a user can answer. Saved answers are a subset (see `saved`). */
 export interface Answers {
@@ -25,6 +26,8 @@ export interface WorkspaceFacts {
   usedPorts: Map<number, string>;
   /** Apps whose port may be reused (the app being replaced with --force). */
   ownService: string | undefined;
+  /** Ports some process on this machine listens on (absent: not looked at). */
+  hostPorts?: HostPorts;
   /** Prompts are possible: some defaults differ (e.g. install, which is slow, only when asked). */
   interactive: boolean;
 }
@@ -60,10 +63,21 @@ export type Question =
 
 const isCrud = (a: Partial<Answers>): boolean => a.kind !== 'readonly';
 
-/** First port from 8001 that no compose service publishes. */
-export function firstFreePort(f: WorkspaceFacts): number {
-  let port = 8001;
-  while (f.usedPorts.has(port) && f.usedPorts.get(port) !== f.ownService) port++;
+/**
+ * Why `port` cannot be the app's host port, or undefined: another compose service publishes it, or
+ * a process on this machine listens on it (unless it is the app being replaced, running).
+ */
+export function portTaken(port: number, f: WorkspaceFacts): { by: 'compose'; owner: string } | { by: 'host'; holder: string | undefined } | undefined {
+  const owner = f.usedPorts.get(port);
+  if (owner !== undefined && owner !== f.ownService) return { by: 'compose', owner };
+  if (owner === undefined && f.hostPorts?.inUse(port)) return { by: 'host', holder: f.hostPorts.holder(port) };
+  return undefined;
+}
+
+/** First port from 8001 that no compose service publishes and no process listens on. */
+export function firstFreePort(f: WorkspaceFacts, from = 8001): number {
+  let port = from;
+  while (port < 65535 && portTaken(port, f)) port++;
   return port;
 }
 
@@ -130,17 +144,17 @@ export const QUESTIONS: Question[] = [
     type: 'int',
     flag: '--port',
     valueName: '<n>',
-    describe: 'host port of the backend (default: first free from 8001 in the compose file)',
+    describe: 'host port of the backend (default: the first from 8001 that neither the compose file nor a running process uses)',
     message: 'Host port for the backend',
     saved: true,
     min: 1,
     max: 65535,
     default: (_a, f) => firstFreePort(f),
     validate: (value, _a, f) => {
-      const owner = f.usedPorts.get(value);
-      return owner !== undefined && owner !== f.ownService
-        ? `Port ${value} is already published by the compose service "${owner}": pass another --port.`
-        : undefined;
+      const taken = portTaken(value, f);
+      if (!taken) return undefined;
+      if (taken.by === 'compose') return `Port ${value} is already published by the compose service "${taken.owner}": pass another --port.`;
+      return `Port ${value} is in use on this machine${taken.holder ? ` by ${taken.holder}` : ''}: pass another --port, e.g. ${firstFreePort(f, 8001)}.`;
     },
   },
   {

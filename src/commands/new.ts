@@ -7,6 +7,7 @@ import { findWorkspace } from '../workspace/workspace.ts';
 import { readSnapshot } from '../workspace/snapshot.ts';
 import { checkCollisions, planNewApp, workspaceFacts, type NewApp } from './new-plan.ts';
 import { nextSteps, type Progress } from './next-steps.ts';
+import { hostPorts } from '../host/ports.ts';
 import { suggestCommand } from './suggest.ts';
 import { hostOf, runTasks, type TaskOutcome } from './tasks.ts';
 import type { Io } from './io.ts';
@@ -31,7 +32,12 @@ function ownService(args: ParsedArgs): string | undefined {
 
 export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   const snapshot = readSnapshot(findWorkspace(args.workspace, process.cwd()));
-  const answers = await io.answers(args.given, workspaceFacts(snapshot, io.interactive, ownService(args)));
+  const facts = workspaceFacts(snapshot, io.interactive, ownService(args));
+  // The ports a default may pick (the first twenty not in compose) and the one given.
+  const candidates = [args.given.port ?? 8001];
+  for (let p = 8001; candidates.length < 21 && p < 65536; p++) if (!facts.usedPorts.has(p)) candidates.push(p);
+  facts.hostPorts = await hostPorts(candidates);
+  const answers = await io.answers(args.given, facts);
   const spec = specFromAnswers(answers);
   checkCollisions(snapshot, spec, args.force);
   // A bad admin URL stops the run before anything is written.

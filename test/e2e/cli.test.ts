@@ -1,8 +1,9 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { composeConfig } from '../helpers/compose.ts';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { adrWorkspace, fakePrograms, runCli, snapshotDir, tempDir } from '../helpers/cli.ts';
 
 describe('create-ovu-app CLI (built, as a subprocess)', () => {
@@ -289,6 +290,53 @@ describe('package managers and the commands the CLI suggests', () => {
     // Without --migrate it goes as far as the server the URL names.
     const provisionOnly = await runCli(words.filter((w) => w !== '--migrate'), { cwd: backend, env: { PGPASSWORD: 'pw-secret' } });
     expect(provisionOnly.stderr).toMatch(/cannot reach PostgreSQL at 127\.0\.0\.1:9/);
+  });
+});
+
+describe('host ports some process listens on', () => {
+  const servers: net.Server[] = [];
+  afterAll(() => {
+    for (const s of servers) s.close();
+  });
+  /** Listens on `port` (0: any) on every IPv4 address; resolves to the port, or undefined when it is taken already. */
+  const hold = (port: number): Promise<number | undefined> =>
+    new Promise((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(undefined));
+      s.listen(port, '0.0.0.0', () => {
+        servers.push(s);
+        resolve((s.address() as net.AddressInfo).port);
+      });
+    });
+
+  it('are skipped by the default: with 8001 taken the first app does not get it', async () => {
+    await hold(8001); // held by us, or by something else already: taken either way
+    const ws = adrWorkspace();
+    const r = await runCli(['inventory', '--yes', '--json', '--workspace', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const port = JSON.parse(r.stdout).app.port as number;
+    expect(port).toBeGreaterThan(8001);
+    expect(fs.readFileSync(path.join(ws, 'inventory/compose.yaml'), 'utf8')).toContain(`${port}:8000`);
+  });
+
+  it('are refused when given, naming the process, with exit 2 and nothing written', async () => {
+    const port = (await hold(0))!;
+    const ws = adrWorkspace();
+    const before = snapshotDir(ws);
+    const r = await runCli(['inventory', '--yes', '--port', String(port), '--workspace', ws]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^error: Port ${port} is in use on this machine by \\S+ \\(pid ${process.pid}\\): pass another --port, e.g. \\d+\\.$`));
+    expect(snapshotDir(ws)).toEqual(before);
+  });
+
+  it('but the app being replaced with --force keeps its own port while it runs', async () => {
+    const ws = adrWorkspace();
+    const first = await runCli(['inventory', '--yes', '--json', '--workspace', ws]);
+    const port = JSON.parse(first.stdout).app.port as number;
+    expect(await hold(port)).toBe(port);
+    const forced = await runCli(['inventory', '--yes', '--force', '--json', '--workspace', ws]);
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(JSON.parse(forced.stdout).app.port).toBe(port);
   });
 });
 
