@@ -7,6 +7,7 @@ import { isPromptExit } from './collect-answers.ts';
 import { colours, renderDryRun, type Colours } from './output.ts';
 import * as report from './report.ts';
 import type { Io } from '../commands/io.ts';
+import type { NewApp } from '../commands/new-plan.ts';
 import type { Invocation } from '../commands/suggest.ts';
 import { detectPackageManager, runnerWords, type PackageManager } from '../stacks/package-managers.ts';
 import { pythonInstaller } from '../stacks/python-installer.ts';
@@ -49,7 +50,15 @@ function packageManager(args: ParsedArgs | undefined): PackageManager {
   return args.packageManager === detected.name ? detected : { name: args.packageManager };
 }
 
-function makeIo(args: ParsedArgs, c: Colours): Io {
+/** What the run has done so far: what its result, an error or an interruption reports. */
+interface RunState {
+  command: 'new' | 'provision';
+  /** The new app once its plan is on disk. */
+  committed?: NewApp;
+  steps: report.StepRecord[];
+}
+
+function makeIo(args: ParsedArgs, c: Colours, state: RunState): Io {
   const interactive = !args.yes && !args.json && Boolean(process.stdin.isTTY) && !isCI();
   const pm = packageManager(args);
   const tools: Toolchain = { pm, python: pythonInstaller(process.env) };
@@ -68,14 +77,18 @@ function makeIo(args: ParsedArgs, c: Colours): Io {
       const { confirmPlan } = await import('./prompts.ts');
       return confirmPlan();
     },
-    step(label) {
+    committed(app) {
+      state.committed = app;
+    },
+    step(label, id) {
       const started = Date.now();
       if (!args.json) err(c.dim(`… ${label}`));
       return (ok, outcome) => {
+        const seconds = Math.round((Date.now() - started) / 100) / 10;
+        state.steps.push({ id, ok, seconds });
         if (args.json) return;
-        const secs = ((Date.now() - started) / 1000).toFixed(1);
         const detail = outcome?.detail ? `: ${outcome.detail}` : '';
-        err(`${ok ? c.green('✔') : c.red('✖')} ${label}${detail} ${c.dim(`(${secs}s)`)}`);
+        err(`${ok ? c.green('✔') : c.red('✖')} ${label}${detail} ${c.dim(`(${seconds.toFixed(1)}s)`)}`);
         for (const l of outcome?.lines ?? []) err(report.reportLine(l, c));
       };
     },
@@ -83,24 +96,45 @@ function makeIo(args: ParsedArgs, c: Colours): Io {
 }
 
 /** `c` colours stderr (progress, the plan, errors), `co` stdout (the result): each stream decides for itself. */
-async function run(args: ParsedArgs, c: Colours, co: Colours): Promise<void> {
-  const io = makeIo(args, c);
+async function run(args: ParsedArgs, c: Colours, co: Colours, state: RunState): Promise<void> {
+  const io = makeIo(args, c, state);
   if (args.command === 'provision') {
     const { runProvision } = await import('../commands/provision.ts');
     const r = await runProvision(args, io);
-    if (args.json) out(JSON.stringify(report.provisionJson(r), null, 2));
+    if (args.json) out(JSON.stringify(report.provisionJson(r, state.steps), null, 2));
     else out(`${co.green('✔')} ${r.spec.names.db} is ready for ${r.spec.names.user}.`);
     return;
   }
   const started = Date.now();
   const { runNew } = await import('../commands/new.ts');
   const r = await runNew(args, io);
-  if (args.json) out(JSON.stringify(report.newJson(r), null, 2));
+  if (args.json) out(JSON.stringify(report.newJson(r, state.steps), null, 2));
   else if (r.dryRun) out(renderDryRun(r.app.plan, r.app.snapshot.workspace.root, co));
   else {
     out(report.newSummary(r, co, !io.interactive));
     out(co.dim(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s.`));
   }
+}
+
+/** The --json result of a run that stopped: what it had written, and how to go on from there. */
+async function failureJson(args: ParsedArgs | undefined, state: RunState, message: string, exitCode: number): Promise<report.ResultJson> {
+  const app = state.committed;
+  let steps: string[] = [];
+  if (app && args) {
+    const { nextSteps } = await import('../commands/next-steps.ts');
+    const io = makeIo(args, colours({}), state);
+    const done = (id: string) => state.steps.some((s) => s.id === id && s.ok);
+    steps = nextSteps(app.spec, app.snapshot.workspace, app.backendDir, { installed: done('install'), provisioned: done('provision'), migrated: done('migrate') }, io.tools, io.invoked);
+  }
+  return report.resultJson({
+    command: state.command,
+    exitCode,
+    dryRun: args?.dryRun ?? false,
+    plan: app ? { app, written: true } : undefined,
+    steps: state.steps,
+    nextSteps: steps,
+    error: message,
+  });
 }
 
 /** Runs the CLI; returns the exit code. */
@@ -109,22 +143,25 @@ export async function main(argv: string[]): Promise<number> {
   const wantsJson = argv.includes('--json');
   const c = colours(process.stderr);
   const co = colours(process.stdout);
+  const state: RunState = { command: argv[0] === 'provision' ? 'provision' : 'new', steps: [] };
+  let args: ParsedArgs | undefined;
   try {
-    const args = parseCliArgs(argv, { runner: runnerWords(packageManager(undefined)).join(' ') });
+    args = parseCliArgs(argv, { runner: runnerWords(packageManager(undefined)).join(' ') });
     if (args.help) out(helpText(args.command, runnerWords(packageManager(args)).join(' ')));
     else if (args.version) out(VERSION);
-    else await run(args, c, co);
+    else await run(args, c, co, state);
     return 0;
   } catch (caught) {
     const e = isPromptExit(caught) ? new CancelledError() : asUserError(caught);
     if (e instanceof UserError) {
       // A cancellation is the user's choice, not an error.
       err(e instanceof CancelledError ? e.message : `${c.red('error:')} ${e.message}`);
-      if (wantsJson) out(JSON.stringify({ ok: false, error: e.message, exitCode: e.exitCode }));
+      if (wantsJson) out(JSON.stringify(await failureJson(args, state, e.message, e.exitCode), null, 2));
       return e.exitCode;
     }
     err(`${c.red('create-ovu-app crashed')} (this is a bug, please report it with the trace below):`);
     err((e as Error)?.stack ?? String(e));
+    if (wantsJson) out(JSON.stringify(await failureJson(args, state, `create-ovu-app crashed: ${String((e as Error)?.message ?? e)}`, 1), null, 2));
     return 1;
   }
 }

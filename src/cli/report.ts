@@ -1,5 +1,6 @@
 /** What the CLI prints about a command's result: the summary, next steps, --json. */
 import path from 'node:path';
+import type { AppSpec } from '../app/spec.ts';
 import type { NewApp } from '../commands/new-plan.ts';
 import type { NewResult } from '../commands/new.ts';
 import type { ProvisionResult } from '../commands/provision.ts';
@@ -37,38 +38,110 @@ export function newSummary(r: NewResult, c: Colours, showPlan: boolean): string 
   return lines.join('\n');
 }
 
-export function newJson(r: NewResult): object {
-  const { app } = r;
-  const { names, settings } = app.spec;
-  const root = app.snapshot.workspace.root;
-  const { created, changed } = groupChanges(app.plan, root);
+/** The version of the --json shape, schema/result-v1.schema.json (shipped in the package). */
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** An app as --json names it. */
+export interface AppRef {
+  spec: AppSpec;
+  root: string;
+  appDir: string;
+}
+
+export interface StepRecord {
+  id: 'install' | 'provision' | 'migrate';
+  ok: boolean;
+  seconds: number;
+}
+
+/** One result shape for every command, success and error alike: see schema/result-v1.schema.json. */
+export interface ResultJson {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  command: 'new' | 'provision';
+  ok: boolean;
+  exitCode: number;
+  dryRun: boolean;
+  workspace: string | null;
+  app: ReturnType<typeof appJson> | null;
+  written: boolean;
+  changes: { created: string[]; changed: string[] };
+  notes: string[];
+  steps: StepRecord[];
+  provision: object | null;
+  nextSteps: string[];
+  error: { message: string; exitCode: number } | null;
+}
+
+function appJson(a: AppRef) {
+  const { names, settings } = a.spec;
   const crud = settings.kind === 'crud';
   return {
-    ok: true,
-    dryRun: r.dryRun,
-    workspace: root,
-    app: {
-      name: names.slug,
-      directory: path.relative(root, app.appDir),
-      stack: settings.stack,
-      kind: settings.kind,
-      service: names.service,
-      port: settings.port,
-      database: crud ? names.db : null,
-      user: crud ? names.user : null,
-      passwordVariable: crud ? names.passwordVar : null,
-    },
-    created,
-    changed,
-    notes: app.notes,
-    nextSteps: r.nextSteps,
-    provision: r.outcomes.some((o) => o.id === 'provision')
-      ? { ...(r.outcomes.find((o) => o.id === 'provision')!.outcome.json as object), migrated: r.done.migrated }
-      : null,
+    name: names.slug,
+    directory: path.relative(a.root, a.appDir),
+    stack: settings.stack,
+    kind: settings.kind,
+    service: names.service,
+    port: settings.port,
+    database: crud ? names.db : null,
+    user: crud ? names.user : null,
+    passwordVariable: crud ? names.passwordVar : null,
   };
 }
 
-export function provisionJson(r: ProvisionResult): object {
-  const { names } = r.spec;
-  return { ok: true, app: names.slug, database: names.db, user: names.user, provision: r.outcome.json };
+export interface ResultFields {
+  command: ResultJson['command'];
+  exitCode: number;
+  dryRun?: boolean;
+  workspace?: string | undefined;
+  app?: AppRef | undefined;
+  /** The new app's plan: its changes, and whether they are on disk. */
+  plan?: { app: NewApp; written: boolean } | undefined;
+  steps?: StepRecord[];
+  provision?: object | null;
+  nextSteps?: string[];
+  error?: string | undefined;
+}
+
+export function resultJson(f: ResultFields): ResultJson {
+  const plan = f.plan;
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    command: f.command,
+    ok: f.exitCode === 0,
+    exitCode: f.exitCode,
+    dryRun: f.dryRun ?? false,
+    workspace: f.workspace ?? plan?.app.snapshot.workspace.root ?? null,
+    app: f.app ? appJson(f.app) : plan ? appJson({ spec: plan.app.spec, root: plan.app.snapshot.workspace.root, appDir: plan.app.appDir }) : null,
+    written: plan?.written ?? false,
+    changes: plan ? groupChanges(plan.app.plan, plan.app.snapshot.workspace.root) : { created: [], changed: [] },
+    notes: plan?.app.notes ?? [],
+    steps: f.steps ?? [],
+    provision: f.provision ?? null,
+    nextSteps: f.nextSteps ?? [],
+    error: f.error === undefined ? null : { message: f.error, exitCode: f.exitCode },
+  };
+}
+
+export function newJson(r: NewResult, steps: StepRecord[]): ResultJson {
+  const provision = r.outcomes.find((o) => o.id === 'provision');
+  return resultJson({
+    command: 'new',
+    exitCode: 0,
+    dryRun: r.dryRun,
+    plan: { app: r.app, written: !r.dryRun },
+    steps,
+    provision: provision ? { ...(provision.outcome.json as object), migrated: r.done.migrated } : null,
+    nextSteps: r.nextSteps,
+  });
+}
+
+export function provisionJson(r: ProvisionResult, steps: StepRecord[]): ResultJson {
+  return resultJson({
+    command: 'provision',
+    exitCode: 0,
+    workspace: r.root,
+    app: { spec: r.spec, root: r.root, appDir: path.join(r.root, r.spec.names.slug) },
+    steps,
+    provision: r.outcome.json as object,
+  });
 }

@@ -6,7 +6,7 @@ import type { Answers, WorkspaceFacts } from '../app/questions.ts';
 import type { Toolchain } from '../stacks/stack.ts';
 import type { NewApp } from './new-plan.ts';
 import type { Invocation } from './suggest.ts';
-import type { TaskOutcome } from './tasks.ts';
+import type { Task, TaskOutcome } from './tasks.ts';
 
 export interface Io {
   /** Prompts are possible (a TTY, not CI, no --yes, no --json). */
@@ -21,6 +21,8 @@ export interface Io {
   answers(given: Partial<Answers>, facts: WorkspaceFacts): Promise<Answers>;
   /** Interactive only: shows what the plan will do and asks to go on. */
   confirm(app: NewApp): Promise<boolean>;
+  /** The plan is on disk: from here on, a failure or Ctrl-C leaves the app's files written. */
+  committed(app: NewApp): void;
   /** Starts a slow step; the returned function ends it. */
-  step(label: string): (ok: boolean, outcome?: TaskOutcome) => void;
+  step(label: string, id: Task['id']): (ok: boolean, outcome?: TaskOutcome) => void;
 }

@@ -55,6 +55,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   if (args.dryRun) return result(true, []);
   if (io.interactive && !(await io.confirm(app))) throw new CancelledError();
   app.plan.commit();
+  io.committed(app);
 
   const outcomes = await runTasks(app.tasks, io, (task, err) => {
     if (!(err instanceof UserError) || task.id === 'install') return err; // install says how to retry itself

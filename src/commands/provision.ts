@@ -16,6 +16,8 @@ import { suggestCommand } from './suggest.ts';
 
 export interface ProvisionResult {
   spec: AppSpec;
+  /** The workspace root. */
+  root: string;
   outcome: TaskOutcome;
 }
 
@@ -53,5 +55,5 @@ export async function runProvision(args: ParsedArgs, io: Io): Promise<ProvisionR
   if (args.given.migrate) tasks.push(migrateTask(spec, { adminUrl, password, backendDir }));
   const outcomes = await runTasks(tasks, io);
   const provisioned = outcomes[0]!.outcome;
-  return { spec, outcome: { ...provisioned, json: { ...(provisioned.json as object), migrated: Boolean(args.given.migrate) } } };
+  return { spec, root: ws.root, outcome: { ...provisioned, json: { ...(provisioned.json as object), migrated: Boolean(args.given.migrate) } } };
 }

@@ -97,7 +97,7 @@ export function migrateTask(spec: AppSpec, opts: { adminUrl: string; password: s
 export async function runTasks(tasks: Task[], io: Io, failed: (task: Task, err: unknown) => unknown = (_t, e) => e): Promise<{ id: Task['id']; outcome: TaskOutcome }[]> {
   const outcomes: { id: Task['id']; outcome: TaskOutcome }[] = [];
   for (const task of tasks) {
-    const end = io.step(task.label);
+    const end = io.step(task.label, task.id);
     try {
       const outcome = await task.run(io.json ? 'stderr' : 'inherit');
       end(true, outcome);

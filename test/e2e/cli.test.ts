@@ -5,6 +5,7 @@ import { composeConfig } from '../helpers/compose.ts';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adrWorkspace, fakePrograms, runCli, snapshotDir, tempDir } from '../helpers/cli.ts';
+import { expectResult } from '../helpers/result-schema.ts';
 
 describe('create-ovu-app CLI (built, as a subprocess)', () => {
   it('prints help generated from the schema and exits 0', async () => {
@@ -163,24 +164,33 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(snapshotDir(ws)).toEqual(before);
   });
 
-  it('--json prints one parseable object, also for errors', async () => {
+  it('--json prints one object of the shipped schema, also for errors', async () => {
     const ws = adrWorkspace();
-    const r = await runCli(['inventory', '--yes', '--json', '--workspace', ws]);
+    const r = await runCli(['inventory', '--yes', '--json', '--workspace', ws], { env: { FORCE_COLOR: '1' } });
     expect(r.exitCode).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = expectResult(r.stdout);
     expect(out).toMatchObject({
+      schemaVersion: 1,
+      command: 'new',
       ok: true,
+      exitCode: 0,
       dryRun: false,
-      app: { name: 'inventory', service: 'inventory-backend', database: 'inventory_db', user: 'inventory_user', port: 8001 },
+      written: true,
+      workspace: ws,
+      app: { name: 'inventory', directory: 'inventory', stack: 'python', kind: 'crud', service: 'inventory-backend', database: 'inventory_db', user: 'inventory_user', passwordVariable: 'INVENTORY_DB_PASSWORD' },
+      steps: [],
+      provision: null,
+      error: null,
     });
-    expect(out.created).toContain(path.join('inventory', 'backend', 'app', 'main.py'));
-    expect(out.changed).toEqual(['docker-compose.yml']);
+    expect(out.changes.created).toContain(path.join('inventory', 'backend', 'app', 'main.py'));
+    expect(out.changes.changed).toEqual(['docker-compose.yml']);
     expect(out.nextSteps.length).toBeGreaterThan(2);
+    // Machine output: no colours even when forced.
     expect(r.stdout).not.toMatch(/\x1b\[/);
 
     const bad = await runCli(['9lives', '--json', '--workspace', ws]);
     expect(bad.exitCode).toBe(2);
-    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, exitCode: 2 });
+    expect(expectResult(bad.stdout)).toMatchObject({ schemaVersion: 1, command: 'new', ok: false, exitCode: 2, written: false, app: null, changes: { created: [], changed: [] }, error: { exitCode: 2, message: expect.stringMatching(/starts with a digit/) } });
   });
 
   it.each([
@@ -337,6 +347,61 @@ describe('host ports some process listens on', () => {
     const forced = await runCli(['inventory', '--yes', '--force', '--json', '--workspace', ws]);
     expect(forced.exitCode, forced.stderr).toBe(0);
     expect(JSON.parse(forced.stdout).app.port).toBe(port);
+  });
+});
+
+describe('--json: one result shape (schema/result-v1.schema.json) for every command, success and error', () => {
+  it.each([
+    ['a readonly TypeScript app', ['catalog', '--kind', 'readonly', '--stack', 'typescript', '--yes'], { kind: 'readonly', stack: 'typescript', database: null, user: null, passwordVariable: null }],
+    ['a dry run', ['inventory', '--yes', '--dry-run'], { kind: 'crud', stack: 'python', database: 'inventory_db' }],
+  ])('new: %s', async (_what, args, app) => {
+    const ws = adrWorkspace();
+    const before = snapshotDir(ws);
+    const r = await runCli([...args, '--json', '--workspace', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const out = expectResult(r.stdout);
+    expect(out.app).toMatchObject(app);
+    expect(out.written).toBe(!args.includes('--dry-run'));
+    expect(out.dryRun).toBe(args.includes('--dry-run'));
+    expect(out.changes.created.length).toBeGreaterThan(5);
+    if (args.includes('--dry-run')) expect(snapshotDir(ws)).toEqual(before);
+  });
+
+  it.each([
+    ['a usage error', ['inv', '--bogus'], 2, /Unknown option '--bogus'/],
+    ['a missing name', ['--yes'], 2, /Missing the app name/],
+    ['an impossible combination', ['inv', '--yes', '--create-db', '--migrate'], 2, /add --install/],
+    ['provision of an app that is not there', ['provision', 'nosuchapp'], 1, /No app "nosuchapp"/],
+    ['provision without a name', ['provision'], 2, /Missing the app name/],
+  ])('an error before anything is written: %s', async (_what, args, code, message) => {
+    const ws = adrWorkspace();
+    const r = await runCli([...args, '--json', '--workspace', ws]);
+    expect(r.exitCode).toBe(code);
+    const out = expectResult(r.stdout);
+    expect(out).toMatchObject({ ok: false, exitCode: code, written: false, changes: { created: [], changed: [] }, nextSteps: [] });
+    expect(out.command).toBe(args[0] === 'provision' ? 'provision' : 'new');
+    expect(out.error.message).toMatch(message);
+  });
+
+  it('an invalid compose file: exit 1, nothing written', async () => {
+    const ws = tempDir();
+    fs.writeFileSync(path.join(ws, 'docker-compose.yml'), 'services:\n  api: [\n');
+    const r = await runCli(['inventory', '--yes', '--json', '--workspace', ws]);
+    expect(r.exitCode).toBe(1);
+    expect(expectResult(r.stdout)).toMatchObject({ ok: false, written: false, error: { exitCode: 1 } });
+  });
+
+  it('a failure after the write says what was written, which step failed, and how to go on', async () => {
+    const ws = adrWorkspace();
+    const failing = fakePrograms(['python3'], 3);
+    const r = await runCli(['inventory', '--yes', '--install', '--json', '--workspace', ws], { env: { PATH: failing.PATH } });
+    expect(r.exitCode).toBe(1);
+    const out = expectResult(r.stdout);
+    expect(out).toMatchObject({ ok: false, exitCode: 1, written: true, app: { name: 'inventory' }, steps: [{ id: 'install', ok: false }] });
+    expect(out.changes.created).toContain(path.join('inventory', '.ovu-app.json'));
+    for (const f of out.changes.created) expect(fs.existsSync(path.join(ws, f)), f).toBe(true);
+    expect(out.error.message).toMatch(/python3 -m venv \.venv` failed \(exit code 3\)\. The app's files were written; retry with: /);
+    expect(out.nextSteps[1]).toMatch(/^python3 -m venv \.venv && /);
   });
 });
 

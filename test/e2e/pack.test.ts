@@ -68,6 +68,8 @@ describe('npm pack', () => {
     expect(files).toContain('dist/cli.js');
     expect(files).toContain('package.json');
     expect(files).toContain('README.md');
+    // The --json result's schema, for consumers to validate against.
+    expect(files).toContain('schema/result-v1.schema.json');
     // Every built chunk: the lazy imports must all resolve.
     const dist = filesUnder(path.join(ROOT, 'dist')).map((f) => `dist/${f}`);
     expect(dist.length).toBeGreaterThan(3);

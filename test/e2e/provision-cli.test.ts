@@ -10,6 +10,7 @@ import { adrWorkspace, runCli, type CliResult } from '../helpers/cli.ts';
 import { canConnect, urlFor, withClient } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/apps.ts';
 import { readEnvVar } from '../../src/workspace/env-file.ts';
+import { expectResult } from '../helpers/result-schema.ts';
 
 const adminUrl = inject('adminUrl');
 const adminPassword = decodeURIComponent(new URL(adminUrl).password);
@@ -79,7 +80,9 @@ describe('create-ovu-app --create-db and provision', () => {
   it('is idempotent: provision again changes nothing and still verifies', async () => {
     const r = await runCli(['provision', shop, '--admin-url', adminUrl, '--workspace', ws, '--json']);
     expect(r.exitCode).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = expectResult(r.stdout);
+    expect(out).toMatchObject({ command: 'provision', ok: true, written: false, workspace: ws, app: { name: shop, database: `${shop}_db` }, steps: [{ id: 'provision', ok: true }] });
+    expect(out.provision.migrated).toBe(false);
     expect(out.provision.changed).toEqual([]);
     expect(out.provision.created).toEqual({ role: false, database: false });
     expect(out.provision.verified.length).toBeGreaterThan(3);
@@ -89,6 +92,24 @@ describe('create-ovu-app --create-db and provision', () => {
     const human = await runCli(['provision', shop, '--admin-url', adminUrl, '--workspace', ws]);
     expect(human.exitCode).toBe(0);
     expect(human.stderr).toContain('already in place, nothing changed');
+  });
+
+  it('--create-db --json reports the provisioning in the one result shape', async () => {
+    const app = `js${tag}`;
+    const r = await runCli([app, '--yes', '--create-db', '--json', '--admin-url', adminUrl, '--workspace', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const out = expectResult(r.stdout);
+    expect(out).toMatchObject({ command: 'new', ok: true, written: true, steps: [{ id: 'provision', ok: true }], provision: { created: { role: true, database: true }, migrated: false } });
+    expectNoSecrets(r, passwordOf(app));
+  });
+
+  it('a provision that fails reports it in the one result shape, with nothing written', async () => {
+    const port = await freePort();
+    const r = await runCli(['provision', shop, '--json', '--admin-url', `postgresql://postgres:pw-y@127.0.0.1:${port}/postgres`, '--workspace', ws]);
+    expect(r.exitCode).toBe(1);
+    const out = expectResult(r.stdout);
+    expect(out).toMatchObject({ command: 'provision', ok: false, written: false, steps: [{ id: 'provision', ok: false }], error: { exitCode: 1, message: expect.stringMatching(/cannot reach PostgreSQL/) } });
+    expectNoSecrets(r, 'pw-y');
   });
 
   it('takes the admin connection from PG* variables', async () => {
