@@ -26,3 +26,21 @@ export class CancelledError extends UserError {
     this.name = 'CancelledError';
   }
 }
+
+/** Ctrl-C (SIGINT) during the run: exit 130; the CLI says what was written and how to go on. */
+export class InterruptedError extends CancelledError {
+  constructor(message = 'Interrupted.') {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** A tool (installer, migration runner) that failed, with what it printed while its output was folded. */
+export class ToolError extends UserError {
+  readonly output: string;
+  constructor(message: string, output: string, exitCode = 1) {
+    super(message, exitCode);
+    this.name = 'ToolError';
+    this.output = output;
+  }
+}

@@ -43,8 +43,8 @@ interface QuestionBase<K extends keyof Answers> {
   describe: string;
   /** Prompt text; absent: never asked (flag only). */
   message?: string;
-  /** Asked only after the user chose to see advanced settings. */
-  advanced?: boolean;
+  /** Asked only after the user chose to see advanced settings; named so in that question. */
+  advanced?: { topic: string };
   /** Written to the app's answers file. Never true for anything that can hold a secret. */
   saved: boolean;
   /** Not meaningful given the other answers: not asked, not validated, not saved. */
@@ -164,7 +164,7 @@ export const QUESTIONS: Question[] = [
     valueName: '<n>',
     describe: 'SQLAlchemy/pg pool size (ADR default 20)',
     message: 'DB pool size',
-    advanced: true,
+    advanced: { topic: 'DB pool' },
     saved: true,
     skip: (a) => !isCrud(a),
     min: 1,
@@ -178,7 +178,7 @@ export const QUESTIONS: Question[] = [
     valueName: '<n>',
     describe: 'connections allowed above the pool size (ADR default 10)',
     message: 'DB max overflow',
-    advanced: true,
+    advanced: { topic: 'DB pool' },
     saved: true,
     skip: (a) => !isCrud(a),
     min: 0,
@@ -192,7 +192,7 @@ export const QUESTIONS: Question[] = [
     valueName: '<s>',
     describe: 'seconds to wait for a pooled connection (ADR default 30)',
     message: 'DB pool timeout (seconds)',
-    advanced: true,
+    advanced: { topic: 'DB pool' },
     saved: true,
     skip: (a) => !isCrud(a),
     min: 1,
@@ -206,7 +206,7 @@ export const QUESTIONS: Question[] = [
     valueName: '<url>',
     describe: 'ULM base URL as seen from the app container',
     message: 'ULM base URL (from inside the container)',
-    advanced: true,
+    advanced: { topic: 'ULM URL' },
     saved: true,
     default: () => 'http://ulm-backend:8000',
     validate: (value) => httpUrl(value ?? ''),

@@ -30,7 +30,8 @@ const RUN_OPTIONS: RunOption[] = [
     describe: 'install TypeScript apps with it and name it in the commands printed (default: the one that ran this, else npm)',
     commands: ['new', 'provision'],
   },
-  { name: 'json', describe: 'print one JSON object with the result on stdout', commands: ['new', 'provision'] },
+  { name: 'json', describe: 'print one JSON object with the result on stdout (schema/result-v1.schema.json)', commands: ['new', 'provision'] },
+  { name: 'verbose', describe: "show the tools' output as they run (otherwise only when one fails)", commands: ['new', 'provision'] },
   { name: 'help', short: 'h', describe: 'show this help', commands: ['new', 'provision'] },
   { name: 'version', short: 'v', describe: 'print the version', commands: ['new', 'provision'] },
 ];
@@ -51,6 +52,7 @@ export interface ParsedArgs {
   force: boolean;
   resetPassword: boolean;
   json: boolean;
+  verbose: boolean;
   /** --package-manager; when absent the CLI detects the one that ran it. */
   packageManager: PackageManagerName | undefined;
   help: boolean;
@@ -122,6 +124,7 @@ export function parseCliArgs(argv: string[], opts: ParseOptions = {}): ParsedArg
     force: flag('force'),
     resetPassword: flag('reset-password'),
     json: flag('json'),
+    verbose: flag('verbose'),
     packageManager: typeof pm === 'string' ? (pm as PackageManagerName) : undefined,
     help: flag('help'),
     version: flag('version'),

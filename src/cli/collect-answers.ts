@@ -29,7 +29,9 @@ export async function collectAnswers({ given, facts, interactive, invoked }: Col
       if (problem) throw new UsageError(problem);
     } else if (prompts && q.message) {
       if (q.advanced) {
-        advanced ??= await prompts.askAdvanced();
+        // Only what applies to this app: a readonly app has no pool to tune.
+        const topics = QUESTIONS.filter((x) => x.advanced && !x.skip?.(a) && given[x.key] === undefined).map((x) => x.advanced!.topic);
+        advanced ??= await prompts.askAdvanced([...new Set(topics)]);
       }
       value = !q.advanced || advanced ? await prompts.ask(q, a, facts) : defaultFor(q, a, facts);
     } else if (q.required) {
@@ -67,12 +69,12 @@ export function isPromptExit(err: unknown): boolean {
 }
 
 
-/** Shown live under the name prompt: what the name turns into. */
-export function describeName(input: string): string {
+/** Shown live under the name prompt: what the name turns into, part by part; none for a name that derives nothing. */
+export function describeName(input: string): string[] {
   try {
     const n = deriveNames(input);
-    return `${n.slug}/ · database ${n.db} · login ${n.user} · service ${n.service}`;
+    return [`${n.slug}/`, `database ${n.db}`, `login ${n.user}`, `service ${n.service}`];
   } catch {
-    return '';
+    return [];
   }
 }

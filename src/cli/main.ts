@@ -2,9 +2,12 @@
 // everything else (templates, YAML, JSON Schema, prompts, pg) is imported when a run needs it, so
 // `--help` costs little more than starting node.
 import { parseCliArgs, helpText, type ParsedArgs } from './args.ts';
-import { UserError, CancelledError } from '../errors.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError, CancelledError, InterruptedError, ToolError } from '../errors.ts';
 import { isPromptExit } from './collect-answers.ts';
-import { colours, renderDryRun, type Colours } from './output.ts';
+import { colours, groupChanges, renderDryRun, type Colours } from './output.ts';
+import { canAnimate, seconds, startStep } from './progress.ts';
 import * as report from './report.ts';
 import type { Io } from '../commands/io.ts';
 import type { NewApp } from '../commands/new-plan.ts';
@@ -12,6 +15,7 @@ import type { Invocation } from '../commands/suggest.ts';
 import { detectPackageManager, runnerWords, type PackageManager } from '../stacks/package-managers.ts';
 import { pythonInstaller } from '../stacks/python-installer.ts';
 import type { Toolchain } from '../stacks/stack.ts';
+import type { Workspace } from '../workspace/workspace.ts';
 import { VERSION } from '../version.ts';
 
 export const isCI = (): boolean => ['1', 'true'].includes(String(process.env.CI ?? '').toLowerCase());
@@ -56,39 +60,58 @@ interface RunState {
   /** The new app once its plan is on disk. */
   committed?: NewApp;
   steps: report.StepRecord[];
+  /** Time spent waiting for the user at prompts, left out of "Done in". */
+  promptMs: number;
 }
 
-function makeIo(args: ParsedArgs, c: Colours, state: RunState): Io {
+/** Before the first question: which workspace the app goes into. */
+function intro(ws: Workspace, c: Colours): string {
+  const compose = path.basename(ws.composeFile);
+  return `${c.bold('create-ovu-app')} ${VERSION} ${c.dim('·')} a new app in ${c.bold(ws.root)} ${c.dim(`(${fs.existsSync(ws.composeFile) ? compose : `${compose}, to be created`})`)}`;
+}
+
+function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSignal): Io {
   const interactive = !args.yes && !args.json && Boolean(process.stdin.isTTY) && !isCI();
   const pm = packageManager(args);
   const tools: Toolchain = { pm, python: pythonInstaller(process.env) };
   const invoked: Invocation = { pm, workspace: args.workspace, adminUrl: args.given.adminUrl };
+  const waiting = async <T>(prompt: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await prompt();
+    } finally {
+      state.promptMs += Date.now() - started;
+    }
+  };
   return {
     interactive,
     json: args.json,
+    verbose: args.verbose,
+    signal,
     tools,
     invoked,
-    async answers(given, facts) {
+    async answers(given, facts, ws) {
       const { collectAnswers } = await import('./collect-answers.ts');
-      return collectAnswers({ given, facts, interactive, invoked });
+      if (interactive) err(intro(ws, c));
+      return waiting(() => collectAnswers({ given, facts, interactive, invoked }));
     },
     async confirm(app) {
       err(report.planSummary(app, c).join('\n'));
       const { confirmPlan } = await import('./prompts.ts');
-      return confirmPlan();
+      return waiting(() => confirmPlan());
     },
     committed(app) {
       state.committed = app;
     },
     step(label, id) {
       const started = Date.now();
-      if (!args.json) err(c.dim(`… ${label}`));
+      const line = args.json ? undefined : startStep(label, { stream: process.stderr, colours: c, live: canAnimate(process.stderr), verbose: args.verbose });
       return (ok, outcome) => {
-        const seconds = Math.round((Date.now() - started) / 100) / 10;
-        state.steps.push({ id, ok, seconds });
-        if (args.json) return;
-        const detail = outcome?.detail ? `: ${outcome.detail}` : '';
-        err(`${ok ? c.green('✔') : c.red('✖')} ${label}${detail} ${c.dim(`(${seconds.toFixed(1)}s)`)}`);
+        state.steps.push({ id, ok, seconds: Math.round((Date.now() - started) / 100) / 10 });
+        // After Ctrl-C the one line the CLI prints says it all.
+        if (!ok && signal.aborted) return line?.clear();
+        if (!line) return;
+        line.end(ok, `${label}${outcome?.detail ? `: ${outcome.detail}` : ''}`);
         for (const l of outcome?.lines ?? []) err(report.reportLine(l, c));
       };
     },
@@ -96,8 +119,9 @@ function makeIo(args: ParsedArgs, c: Colours, state: RunState): Io {
 }
 
 /** `c` colours stderr (progress, the plan, errors), `co` stdout (the result): each stream decides for itself. */
-async function run(args: ParsedArgs, c: Colours, co: Colours, state: RunState): Promise<void> {
-  const io = makeIo(args, c, state);
+async function run(args: ParsedArgs, c: Colours, co: Colours, state: RunState, signal: AbortSignal): Promise<void> {
+  const started = Date.now();
+  const io = makeIo(args, c, state, signal);
   if (args.command === 'provision') {
     const { runProvision } = await import('../commands/provision.ts');
     const r = await runProvision(args, io);
@@ -105,15 +129,42 @@ async function run(args: ParsedArgs, c: Colours, co: Colours, state: RunState): 
     else out(`${co.green('✔')} ${r.spec.names.db} is ready for ${r.spec.names.user}.`);
     return;
   }
-  const started = Date.now();
   const { runNew } = await import('../commands/new.ts');
   const r = await runNew(args, io);
   if (args.json) out(JSON.stringify(report.newJson(r, state.steps), null, 2));
   else if (r.dryRun) out(renderDryRun(r.app.plan, r.app.snapshot.workspace.root, co));
   else {
     out(report.newSummary(r, co, !io.interactive));
-    out(co.dim(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s.`));
+    out(co.dim(`\nDone in ${seconds(Date.now() - started - state.promptMs)}.`));
   }
+}
+
+/** What a run that stopped after the write has done, from the steps that ended well. */
+function progressOf(state: RunState) {
+  const done = (id: string) => state.steps.some((s) => s.id === id && s.ok);
+  return { installed: done('install'), provisioned: done('provision'), migrated: done('migrate') };
+}
+
+/** The one line after Ctrl-C: what was written, and the command that goes on from there. */
+async function interruptedMessage(args: ParsedArgs | undefined, state: RunState): Promise<string> {
+  const app = state.committed;
+  if (args && app) {
+    const { continueCommand } = await import('../commands/next-steps.ts');
+    const io = makeIo(args, colours({}), state, new AbortController().signal);
+    const { created, changed } = groupChanges(app.plan, app.snapshot.workspace.root);
+    // The app's directory first, then the workspace files, each once.
+    const appDir = `${path.relative(app.snapshot.workspace.root, app.appDir)}/`;
+    const top = [...new Set([appDir, ...[...created, ...changed].map((p) => (p.includes(path.sep) ? `${p.split(path.sep)[0]}/` : p))])];
+    const command = continueCommand(app.spec, app.snapshot.workspace, app.backendDir, progressOf(state), io.tools, io.invoked);
+    return `Interrupted: ${app.spec.names.slug}'s files were written (${top.join(', ')}); to continue: ${command}`;
+  }
+  if (args?.command === 'provision' && args.given.name) {
+    const { suggestCommand } = await import('../commands/suggest.ts');
+    const io = makeIo(args, colours({}), state, new AbortController().signal);
+    const again = suggestCommand(io.invoked, ['provision', args.given.name, ...(args.given.migrate ? ['--migrate'] : []), ...(args.resetPassword ? ['--reset-password'] : [])], { adminUrl: true });
+    return `Interrupted: no files were written, and provision can safely run again: ${again}`;
+  }
+  return 'Interrupted: nothing was written.';
 }
 
 /** The --json result of a run that stopped: what it had written, and how to go on from there. */
@@ -122,9 +173,8 @@ async function failureJson(args: ParsedArgs | undefined, state: RunState, messag
   let steps: string[] = [];
   if (app && args) {
     const { nextSteps } = await import('../commands/next-steps.ts');
-    const io = makeIo(args, colours({}), state);
-    const done = (id: string) => state.steps.some((s) => s.id === id && s.ok);
-    steps = nextSteps(app.spec, app.snapshot.workspace, app.backendDir, { installed: done('install'), provisioned: done('provision'), migrated: done('migrate') }, io.tools, io.invoked);
+    const io = makeIo(args, colours({}), state, new AbortController().signal);
+    steps = nextSteps(app.spec, app.snapshot.workspace, app.backendDir, progressOf(state), io.tools, io.invoked);
   }
   return report.resultJson({
     command: state.command,
@@ -143,17 +193,30 @@ export async function main(argv: string[]): Promise<number> {
   const wantsJson = argv.includes('--json');
   const c = colours(process.stderr);
   const co = colours(process.stdout);
-  const state: RunState = { command: argv[0] === 'provision' ? 'provision' : 'new', steps: [] };
+  const state: RunState = { command: argv[0] === 'provision' ? 'provision' : 'new', steps: [], promptMs: 0 };
+  // Ctrl-C: the command stops at its next safe point and the tools it runs are stopped; a second
+  // Ctrl-C does not wait for that.
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+  };
   let args: ParsedArgs | undefined;
   try {
     args = parseCliArgs(argv, { runner: runnerWords(packageManager(undefined)).join(' ') });
     if (args.help) out(helpText(args.command, runnerWords(packageManager(args)).join(' ')));
     else if (args.version) out(VERSION);
-    else await run(args, c, co, state);
+    else {
+      process.on('SIGINT', onSigint);
+      await run(args, c, co, state, interrupt.signal);
+    }
     return 0;
   } catch (caught) {
-    const e = isPromptExit(caught) ? new CancelledError() : asUserError(caught);
+    let e = isPromptExit(caught) ? new CancelledError() : asUserError(caught);
+    if (e instanceof InterruptedError || (interrupt.signal.aborted && e instanceof UserError)) e = new InterruptedError(await interruptedMessage(args, state));
     if (e instanceof UserError) {
+      // What a failed tool printed, kept folded until now.
+      if (e instanceof ToolError && e.output.trim() && !args?.verbose) err(e.output.replace(/\s+$/, ''));
       // A cancellation is the user's choice, not an error.
       err(e instanceof CancelledError ? e.message : `${c.red('error:')} ${e.message}`);
       if (wantsJson) out(JSON.stringify(await failureJson(args, state, e.message, e.exitCode), null, 2));
@@ -163,5 +226,7 @@ export async function main(argv: string[]): Promise<number> {
     err((e as Error)?.stack ?? String(e));
     if (wantsJson) out(JSON.stringify(await failureJson(args, state, `create-ovu-app crashed: ${String((e as Error)?.message ?? e)}`, 1), null, 2));
     return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }

@@ -24,28 +24,24 @@ export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFact
       return Number(text.trim());
     }
     case 'string': {
+      if (q.key === 'name') {
+        // Live feedback under the line: the derived directory, database, login and service names.
+        const { namePrompt } = await import('./name-prompt.ts');
+        return namePrompt({ message: q.message!, preview: describeName, validate: check });
+      }
       const text = await input({
         message: q.message!,
         ...(fallback !== undefined ? { default: String(fallback) } : {}),
         required: Boolean(q.required),
         validate: check,
-        // Live feedback: the derived database, login and service names as the user types.
-        // A name that derives nothing (invalid so far) shows just what was typed, not a dangling arrow.
-        transformer:
-          q.key === 'name'
-            ? (v, { isFinal }) => {
-                const described = isFinal || !v ? '' : describeName(v);
-                return described ? `${v}  → ${described}` : v;
-              }
-            : (v) => v,
       });
       return text.trim();
     }
   }
 }
 
-export function askAdvanced(): Promise<boolean> {
-  return confirm({ message: 'Customise advanced settings (DB pool, ULM URL)?', default: false });
+export function askAdvanced(topics: string[]): Promise<boolean> {
+  return confirm({ message: `Customise advanced settings (${topics.join(', ')})?`, default: false });
 }
 
 export function confirmPlan(): Promise<boolean> {

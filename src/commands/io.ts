@@ -4,6 +4,7 @@
  */
 import type { Answers, WorkspaceFacts } from '../app/questions.ts';
 import type { Toolchain } from '../stacks/stack.ts';
+import type { Workspace } from '../workspace/workspace.ts';
 import type { NewApp } from './new-plan.ts';
 import type { Invocation } from './suggest.ts';
 import type { Task, TaskOutcome } from './tasks.ts';
@@ -13,12 +14,16 @@ export interface Io {
   interactive: boolean;
   /** Output for machines: tools' own output goes to stderr. */
   json: boolean;
+  /** Show the tools' output as it comes (--verbose); otherwise it is shown only when one fails. */
+  verbose: boolean;
+  /** Aborted on Ctrl-C (SIGINT): commands stop at the next safe point, tools are stopped. */
+  signal: AbortSignal;
   /** The package manager and Python installer to install with and to name in next steps. */
   tools: Toolchain;
   /** How the user ran us: what a suggested command repeats. */
   invoked: Invocation;
-  /** Every answer: the given ones validated, the rest prompted or defaulted. */
-  answers(given: Partial<Answers>, facts: WorkspaceFacts): Promise<Answers>;
+  /** Every answer: the given ones validated, the rest prompted or defaulted (`ws`: named in the intro). */
+  answers(given: Partial<Answers>, facts: WorkspaceFacts, ws: Workspace): Promise<Answers>;
   /** Interactive only: shows what the plan will do and asks to go on. */
   confirm(app: NewApp): Promise<boolean>;
   /** The plan is on disk: from here on, a failure or Ctrl-C leaves the app's files written. */

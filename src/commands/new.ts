@@ -1,5 +1,5 @@
 /** `create-ovu-app [new] <app>`: plan the app from the workspace snapshot, commit it, run its tasks. */
-import { CancelledError, UserError } from '../errors.ts';
+import { CancelledError, InterruptedError, UserError } from '../errors.ts';
 import { deriveNames } from '../app/names.ts';
 import { specFromAnswers } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
@@ -37,7 +37,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   const candidates = [args.given.port ?? 8001];
   for (let p = 8001; candidates.length < 21 && p < 65536; p++) if (!facts.usedPorts.has(p)) candidates.push(p);
   facts.hostPorts = await hostPorts(candidates);
-  const answers = await io.answers(args.given, facts);
+  const answers = await io.answers(args.given, facts, snapshot.workspace);
   const spec = specFromAnswers(answers);
   checkCollisions(snapshot, spec, args.force);
   // A bad admin URL stops the run before anything is written.
@@ -54,11 +54,14 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   });
   if (args.dryRun) return result(true, []);
   if (io.interactive && !(await io.confirm(app))) throw new CancelledError();
+  // Ctrl-C while planning: stop before the write. The write itself is one synchronous step.
+  if (io.signal.aborted) throw new CancelledError();
   app.plan.commit();
   io.committed(app);
 
   const outcomes = await runTasks(app.tasks, io, (task, err) => {
-    if (!(err instanceof UserError) || task.id === 'install') return err; // install says how to retry itself
+    // install says how to retry itself; the CLI says how to go on after Ctrl-C.
+    if (!(err instanceof UserError) || err instanceof InterruptedError || task.id === 'install') return err;
     const retry = suggestCommand(io.invoked, ['provision', spec.names.slug, ...(answers.migrate ? ['--migrate'] : [])], { adminUrl: true });
     return new UserError(`${err.message} The app's files were written; once fixed, run: ${retry}`, err.exitCode);
   });

@@ -12,28 +12,47 @@ export interface Progress {
   migrated: boolean;
 }
 
+interface Step {
+  command: string;
+  /** Shown after it as a shell comment. */
+  comment?: string;
+}
+
+/** What is left of setting the app up (install, provision, migrate), from the current directory on. */
+function setupSteps(spec: AppSpec, ws: Workspace, backendDir: string, done: Progress, tools: Toolchain, invoked: Invocation): Step[] {
+  const stack = STACKS[spec.settings.stack];
+  const steps: Step[] = [{ command: `cd ${path.relative(process.cwd(), backendDir) || '.'}` }];
+  if (!done.installed) steps.push({ command: installHint(stack, tools) });
+  if (spec.settings.kind === 'crud') {
+    if (!done.provisioned) {
+      // From backend/, the nearest compose file is the app's own compose.yaml: name the workspace.
+      const provision = suggestCommand(invoked, ['provision', spec.names.slug, '--migrate'], { workspace: path.relative(backendDir, ws.root), adminUrl: true });
+      const [command, note] = provision.split(/ {3}# /);
+      steps.push({ command: command!, comment: [`creates ${spec.names.db} and ${spec.names.user}, then migrates`, ...(note ? [note] : [])].join('; ') });
+    } else if (!done.migrated) {
+      const [command, comment] = stack.migrateHint(tools).split(/ {3}# /);
+      steps.push({ command: command!, ...(comment ? { comment } : {}) });
+    }
+  }
+  return steps;
+}
+
 /**
  * The commands to type next, for what is not done yet: the first from the current directory, the
  * rest from the app's backend directory it changes into.
  */
 export function nextSteps(spec: AppSpec, ws: Workspace, backendDir: string, done: Progress, tools: Toolchain, invoked: Invocation): string[] {
   const stack = STACKS[spec.settings.stack];
-  const steps = [`cd ${path.relative(process.cwd(), backendDir) || '.'}`];
-  if (!done.installed) steps.push(installHint(stack, tools));
-  if (spec.settings.kind === 'crud') {
-    if (!done.provisioned) {
-      // From backend/, the nearest compose file is the app's own compose.yaml: name the workspace.
-      steps.push(
-        suggestCommand(invoked, ['provision', spec.names.slug, '--migrate'], {
-          workspace: path.relative(backendDir, ws.root),
-          adminUrl: true,
-          comment: `creates ${spec.names.db} and ${spec.names.user}, then migrates`,
-        }),
-      );
-    } else if (!done.migrated) steps.push(stack.migrateHint(tools));
-  }
-  steps.push(stack.testHint(tools));
+  const steps = setupSteps(spec, ws, backendDir, done, tools, invoked);
+  steps.push({ command: stack.testHint(tools) });
   const composeRel = path.relative(backendDir, ws.composeFile);
-  steps.push(`docker compose -f ${composeRel} up --build ${spec.names.service}   # then open http://localhost:${spec.settings.port}${stack.docsPath}`);
-  return steps;
+  steps.push({ command: `docker compose -f ${composeRel} up --build ${spec.names.service}`, comment: `then open http://localhost:${spec.settings.port}${stack.docsPath}` });
+  return steps.map((s) => (s.comment ? `${s.command}   # ${s.comment}` : s.command));
+}
+
+/** One command line that finishes setting the app up from where a run stopped: `cd … && … && …`. */
+export function continueCommand(spec: AppSpec, ws: Workspace, backendDir: string, done: Progress, tools: Toolchain, invoked: Invocation): string {
+  return setupSteps(spec, ws, backendDir, done, tools, invoked)
+    .map((s) => s.command)
+    .join(' && ');
 }

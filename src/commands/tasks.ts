@@ -7,7 +7,8 @@ import type { AppSpec } from '../app/spec.ts';
 import { redactUrl } from '../database/admin-url.ts';
 import { STACKS } from '../stacks/index.ts';
 import type { Toolchain } from '../stacks/stack.ts';
-import { installApp, migrateApp } from '../stacks/tools.ts';
+import { installApp, migrateApp, type ToolOptions } from '../stacks/tools.ts';
+import { InterruptedError } from '../errors.ts';
 import type { Io } from './io.ts';
 
 export interface ReportLine {
@@ -26,16 +27,16 @@ export interface TaskOutcome {
 export interface Task {
   id: 'install' | 'provision' | 'migrate';
   label: string;
-  /** `output`: where the tools' own output goes (stderr under --json). */
-  run(output: 'inherit' | 'stderr'): Promise<TaskOutcome>;
+  /** `tools`: what becomes of the tools' own output, and the Ctrl-C signal. */
+  run(tools: ToolOptions): Promise<TaskOutcome>;
 }
 
 export function installTask(spec: AppSpec, backendDir: string, tools: Toolchain): Task {
   return {
     id: 'install',
     label: `Installing ${spec.names.slug}'s dependencies`,
-    async run(output) {
-      await installApp(STACKS[spec.settings.stack], tools, backendDir, { output });
+    async run(opts) {
+      await installApp(STACKS[spec.settings.stack], tools, backendDir, opts);
       return {};
     },
   };
@@ -83,8 +84,8 @@ export function migrateTask(spec: AppSpec, opts: { adminUrl: string; password: s
   return {
     id: 'migrate',
     label: `Running the first migration (${stack.migrate.shown})`,
-    async run(output) {
-      await migrateApp(stack, spec.names.slug, opts.backendDir, url, { output });
+    async run(tools) {
+      await migrateApp(stack, spec.names.slug, opts.backendDir, url, tools);
       return {};
     },
   };
@@ -96,10 +97,19 @@ export function migrateTask(spec: AppSpec, opts: { adminUrl: string; password: s
  */
 export async function runTasks(tasks: Task[], io: Io, failed: (task: Task, err: unknown) => unknown = (_t, e) => e): Promise<{ id: Task['id']; outcome: TaskOutcome }[]> {
   const outcomes: { id: Task['id']; outcome: TaskOutcome }[] = [];
+  const { signal } = io;
+  // A step that cannot be stopped (a database session) is no longer waited for after Ctrl-C.
+  const interrupted = new Promise<never>((_resolve, reject) => {
+    const stop = () => reject(new InterruptedError());
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+  });
+  interrupted.catch(() => {});
   for (const task of tasks) {
+    if (signal.aborted) throw failed(task, new InterruptedError());
     const end = io.step(task.label, task.id);
     try {
-      const outcome = await task.run(io.json ? 'stderr' : 'inherit');
+      const outcome = await Promise.race([task.run({ output: io.verbose ? 'live' : 'folded', json: io.json, signal }), interrupted]);
       end(true, outcome);
       outcomes.push({ id: task.id, outcome });
     } catch (err) {

@@ -1,11 +1,17 @@
 /** Running a stack's own tools (installers, migration runners) in the app's backend directory. */
 import path from 'node:path';
-import { UserError } from '../errors.ts';
+import { InterruptedError, ToolError, UserError } from '../errors.ts';
 import { shellWords, type Command, type StackDef, type Toolchain } from './stack.ts';
 
 export interface ToolOptions {
-  /** Where the tool's output goes: the terminal normally, stderr under --json. */
-  output: 'inherit' | 'stderr';
+  /**
+   * What becomes of the tool's output: `live` streams it to stderr, beside the progress lines
+   * (stdout is the result's); `folded` keeps it, to be shown only if the tool fails.
+   */
+  output: 'live' | 'folded';
+  json: boolean;
+  /** Ctrl-C: the tool is stopped and the step ends in an InterruptedError. */
+  signal?: AbortSignal | undefined;
   env?: Record<string, string>;
 }
 
@@ -17,17 +23,24 @@ export function installHint(stack: StackDef, tools: Toolchain): string {
 async function run(command: Command, backendDir: string, opts: ToolOptions) {
   const { execa } = await import('execa');
   const [program, ...args] = command;
-  return execa(program, args, {
+  const streams =
+    opts.output === 'folded'
+      ? ({ stdout: 'pipe', stderr: 'pipe', all: true } as const)
+      : ({ stdout: 2, stderr: 'inherit' } as const);
+  const result = await execa(program, args, {
     cwd: backendDir,
     ...(opts.env ? { env: opts.env } : {}),
-    stdout: opts.output === 'stderr' ? ['inherit' as const, process.stderr] : 'inherit',
-    stderr: 'inherit',
+    ...streams,
     stdin: 'ignore',
     reject: false,
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
   });
+  // Ctrl-C in a terminal reaches the tool too: it may have ended by SIGINT before we stopped it.
+  if (opts.signal?.aborted || result.isCanceled || result.signal === 'SIGINT') throw new InterruptedError();
+  return { ...result, output: opts.output === 'folded' ? String(result.all ?? '') : '' };
 }
 
-/** Installs the app's dependencies, streaming the tools' output. */
+/** Installs the app's dependencies; the tools' output is shown live or kept for a failure. */
 export async function installApp(stack: StackDef, tools: Toolchain, backendDir: string, opts: ToolOptions): Promise<void> {
   for (const step of stack.install(tools)) {
     if (step.skip?.(backendDir)) continue;
@@ -35,7 +48,10 @@ export async function installApp(stack: StackDef, tools: Toolchain, backendDir: 
     if (result.failed) {
       const why = result.exitCode === undefined ? (result.originalMessage ?? 'could not start') : `exit code ${result.exitCode}`;
       const rel = path.relative(process.cwd(), backendDir);
-      throw new UserError(`\`${shellWords(step.command)}\` failed (${why}). The app's files were written; retry with: ${rel ? `cd ${rel} && ` : ''}${installHint(stack, tools)}`);
+      throw new ToolError(
+        `\`${shellWords(step.command)}\` failed (${why}). The app's files were written; retry with: ${rel ? `cd ${rel} && ` : ''}${installHint(stack, tools)}`,
+        result.output,
+      );
     }
   }
 }
@@ -49,6 +65,7 @@ export async function migrateApp(stack: StackDef, slug: string, backendDir: stri
   if (!stack.installed(backendDir)) throw new UserError(`${slug}'s dependencies are not installed in ${backendDir}: install them, then migrate.`);
   const result = await run(stack.migrate.command(backendDir), backendDir, { ...opts, env: { DATABASE_URL: databaseUrl } });
   if (result.exitCode !== 0) {
-    throw new UserError(`${stack.migrate.shown} failed with exit code ${result.exitCode} (its output is above).`, result.exitCode ?? 1);
+    const where = opts.output === 'folded' ? 'its output is below' : 'its output is above';
+    throw new ToolError(`${stack.migrate.shown} failed with exit code ${result.exitCode} (${where}).`, result.output, result.exitCode ?? 1);
   }
 }

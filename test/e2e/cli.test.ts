@@ -4,7 +4,7 @@ import path from 'node:path';
 import { composeConfig } from '../helpers/compose.ts';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adrWorkspace, fakePrograms, runCli, snapshotDir, tempDir } from '../helpers/cli.ts';
+import { adrWorkspace, fakeInstaller, fakePrograms, runCli, snapshotDir, tempDir } from '../helpers/cli.ts';
 import { expectResult } from '../helpers/result-schema.ts';
 
 describe('create-ovu-app CLI (built, as a subprocess)', () => {
@@ -262,6 +262,18 @@ describe('package managers and the commands the CLI suggests', () => {
     });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(fake.calls()).toEqual([`pnpm install @ ${path.join(ws, 'inventory/backend')}`]);
+  });
+
+  it("folds the tools' output: only the step's line, unless it fails or --verbose", async () => {
+    const ws = adrWorkspace();
+    const ok = await runCli(['inventory', '--yes', '--install', '--workspace', ws], { env: fakeInstaller(30, 0.3) });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/^✔ Installing inventory's dependencies \(\d+\.\ds\)$/);
+    const verbose = await runCli(['shop', '--yes', '--install', '--verbose', '--workspace', ws], { env: fakeInstaller(3, 0.1) });
+    expect(verbose.stderr).toMatch(/^… Installing shop's dependencies\nCollecting package-1\nCollecting package-2\nCollecting package-3\n✔ Installing shop's dependencies \(/);
+    const failed = await runCli(['crm', '--yes', '--install', '--workspace', ws], { env: fakeInstaller(2, 0.1, 5) });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toMatch(/^✖ Installing crm's dependencies \(\d+\.\ds\)\nCollecting package-1\nCollecting package-2\nerror: `\.venv\/bin\/pip install /);
   });
 
   it('installs a Python app with uv when uv is installed, else with python3 -m venv and pip', async () => {

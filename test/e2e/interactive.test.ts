@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adrWorkspace, BIN, snapshotDir } from '../helpers/cli.ts';
+import { adrWorkspace, BIN, fakeInstaller, snapshotDir } from '../helpers/cli.ts';
+import { VERSION } from '../../src/version.ts';
 
 const TMUX = process.env.OVU_TMUX ?? 'tmux';
 
@@ -18,19 +19,28 @@ function tmuxAvailable(): string | undefined {
 
 let sessions = 0;
 
-/** One tmux server (its own socket) running one CLI invocation in a 120×40 pane. */
+export interface TerminalOptions {
+  columns?: number;
+  rows?: number;
+  /** More environment for the CLI, e.g. a PATH with stand-in programs. */
+  env?: Record<string, string>;
+}
+
+/** One tmux server (its own socket) running one CLI invocation in a pane (120×40 unless told). */
 class Terminal {
   readonly socket = `ovu-e2e-${process.pid}-${++sessions}`;
   private alive = true;
   private socketPath = '';
 
-  constructor(args: string[], cwd: string) {
+  constructor(args: string[], cwd: string, opts: TerminalOptions = {}) {
     // The pane runs the CLI directly (no interactive shell echoing a command line), prints its exit
-    // code, then stays open so the final screen can still be read. CI is removed: CI=true (as in
-    // .ci/run) turns prompting off.
-    const script = '"$@"; echo "EXIT=$?"; exec sleep 3600';
-    this.tmux('-u', '-f', '/dev/null', 'new-session', '-d', '-s', 'ovu', '-x', '120', '-y', '40', '-c', cwd, '--',
-      'env', '-u', 'CI', '-u', 'FORCE_COLOR', '-u', 'npm_config_user_agent', 'NO_COLOR=1', 'TERM=xterm-256color',
+    // code, then stays open so the final screen can still be read. The shell outlives a Ctrl-C
+    // (a trap with a command is reset in the CLI, which gets the signal as from any shell). CI is
+    // removed: CI=true (as in .ci/run) turns prompting off.
+    const script = 'trap ":" INT; "$@"; echo "EXIT=$?"; exec sleep 3600';
+    const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    this.tmux('-u', '-f', '/dev/null', 'new-session', '-d', '-s', 'ovu', '-x', String(opts.columns ?? 120), '-y', String(opts.rows ?? 40), '-c', cwd, '--',
+      'env', '-u', 'CI', '-u', 'FORCE_COLOR', '-u', 'npm_config_user_agent', 'NO_COLOR=1', 'TERM=xterm-256color', ...env,
       'sh', '-c', script, 'sh', process.execPath, BIN, ...args);
     this.socketPath = this.tmux('display-message', '-p', '-t', 'ovu', '#{socket_path}').trim();
   }
@@ -69,6 +79,17 @@ class Terminal {
     }
   }
 
+  /** Where the cursor is: column and row of the visible pane, from 0. */
+  cursor(): { x: number; y: number } {
+    const [x, y] = this.tmux('display-message', '-p', '-t', 'ovu', '#{cursor_x} #{cursor_y}').trim().split(' ').map(Number);
+    return { x: x!, y: y! };
+  }
+
+  /** The visible pane only, line by line, as drawn (no joining of wrapped lines). */
+  visible(): string[] {
+    return this.tmux('capture-pane', '-p', '-t', 'ovu').split('\n');
+  }
+
   /** Waits for the prompt line `? <message>` (the prompt is live and reading keys). */
   prompt(message: string): Promise<string> {
     return this.waitFor(`? ${message}`, `the prompt "${message}"`);
@@ -94,8 +115,8 @@ class Terminal {
 }
 
 const open: Terminal[] = [];
-function start(args: string[], cwd: string): Terminal {
-  const t = new Terminal(args, cwd);
+function start(args: string[], cwd: string, opts: TerminalOptions = {}): Terminal {
+  const t = new Terminal(args, cwd, opts);
   open.push(t);
   return t;
 }
@@ -130,13 +151,15 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     const ws = adrWorkspace();
     const t = start([], ws);
 
-    await t.prompt('App name');
+    const first = await t.prompt('App name');
+    // The intro names the workspace the app goes into.
+    expect(first).toContain(`create-ovu-app ${VERSION} · a new app in ${ws} (docker-compose.yml)\n? App name`);
     t.type('invent');
-    // Live, before Enter: what the name becomes.
+    // Live, before Enter: what the name becomes, under the line being typed.
     await t.waitFor('invent/ · database invent_db · login invent_user · service invent-backend', 'the derived names of "invent"');
     t.type('ory');
     const typing = await t.waitFor('database inventory_db', 'the derived names of "inventory"');
-    expect(typing).toContain('? App name inventory  → inventory/ · database inventory_db · login inventory_user · service inventory-backend');
+    expect(typing).toContain('? App name inventory\n  → inventory/ · database inventory_db · login inventory_user · service inventory-backend');
     expect(fs.readdirSync(ws)).toEqual(['docker-compose.yml']);
     t.press('Enter');
 
@@ -298,4 +321,140 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(screen).not.toContain('✔ Created');
     expect(snapshotDir(ws)).toEqual(before);
   });
+
+  it('keeps the cursor in the typed name, and breaks the preview between its parts to fit 80 columns', async () => {
+    const ws = adrWorkspace();
+    const t = start(['--workspace', ws], ws, { columns: 80 });
+    await t.prompt('App name');
+    t.type('inventory-service');
+    await t.waitFor('service inventory-service-backend', 'the preview of "inventory-service"');
+    const row = t.visible().findIndex((l) => l.startsWith('? App name'));
+    await waitForCursor(t, { x: '? App name inventory-service'.length, y: row });
+    // Left-arrow edits land where the cursor is seen: before "service".
+    t.press(...Array<string>('service'.length).fill('Left'));
+    await waitForCursor(t, { x: '? App name inventory-'.length, y: row });
+    t.type('x');
+    await t.waitFor('database inventory_xservice_db', 'the preview of "inventory-xservice"');
+    await waitForCursor(t, { x: '? App name inventory-x'.length, y: row });
+    const lines = t.visible();
+    expect(lines[row]).toBe('? App name inventory-xservice');
+    const preview = lines.slice(row + 1, lines.findIndex((l, i) => i > row && !l.trim()));
+    expect(preview.length).toBeGreaterThan(1);
+    for (const l of preview) expect(l.length, l).toBeLessThan(80);
+    // Each name whole on one line: broken only between the parts.
+    for (const part of ['inventory-xservice/', 'database inventory_xservice_db', 'login inventory_xservice_user', 'service inventory-xservice-backend']) {
+      expect(preview.some((l) => l.includes(part)), `${part} in ${JSON.stringify(preview)}`).toBe(true);
+    }
+    t.press('Enter');
+    await t.waitFor('✔ App name inventory-xservice', 'the edited name, accepted');
+    t.press('C-c');
+    expect((await t.exit()).code).toBe(130);
+  });
+
+  it('does not ask a readonly app about pool settings', async () => {
+    const ws = adrWorkspace();
+    const t = start(['catalog', '--workspace', ws], ws);
+    await t.prompt('Backend stack');
+    t.press('Enter');
+    await t.prompt('Kind of app');
+    t.press('Down');
+    await t.waitFor('❯ readonly', 'the cursor on readonly');
+    t.press('Enter');
+    await t.prompt('Host port for the backend');
+    t.press('Enter');
+    await t.prompt('Customise advanced settings (ULM URL)? (y/N)');
+    t.type('y');
+    t.press('Enter');
+    const screen = await t.prompt('ULM base URL');
+    expect(screen).not.toMatch(/DB pool/);
+    t.press('C-c');
+    expect((await t.exit()).code).toBe(130);
+  });
+
+  it('counts the time of the run, not the time spent answering', async () => {
+    const ws = adrWorkspace();
+    const t = start(['inventory', '--workspace', ws], ws);
+    await acceptDefaults(t);
+    await t.prompt('Write these files? (Y/n)');
+    await new Promise((r) => setTimeout(r, 2500));
+    t.press('Enter');
+    const { code, screen } = await t.exit();
+    expect(code, screen).toBe(0);
+    const done = Number(/^Done in (\d+\.\d)s\.$/m.exec(screen)?.[1]);
+    expect(done, screen).toBeLessThan(2);
+  });
 });
+
+async function waitForCursor(t: Terminal, want: { x: number; y: number }, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let at = t.cursor();
+  while ((at.x !== want.x || at.y !== want.y) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    at = t.cursor();
+  }
+  expect(at, t.visible().join('\n')).toEqual(want);
+}
+
+const SPINNER = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Installing inventory's dependencies \(\d+\.\ds\)$/m;
+
+describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmux)', () => {
+  it('shows one spinner line with the elapsed time that resolves to ✔ in place, the tool output folded', async () => {
+    const ws = adrWorkspace();
+    const t = start(['inventory', '--yes', '--install', '--workspace', ws], ws, { env: fakeInstaller(40, 2) });
+    await t.waitFor(SPINNER, 'the spinner of the install step');
+    const { code, screen } = await t.exit();
+    expect(code, screen).toBe(0);
+    const mentions = screen.split('\n').filter((l) => l.includes("Installing inventory's dependencies"));
+    expect(mentions).toHaveLength(1);
+    expect(mentions[0]).toMatch(/^✔ Installing inventory's dependencies \(\d+\.\ds\)$/);
+    expect(screen).not.toMatch(/Collecting package|^… /m);
+  });
+
+  it('with --verbose shows the tool output as it comes', async () => {
+    const ws = adrWorkspace();
+    const t = start(['inventory', '--yes', '--install', '--verbose', '--workspace', ws], ws, { env: fakeInstaller(5, 0.5) });
+    const { code, screen } = await t.exit();
+    expect(code, screen).toBe(0);
+    expect(screen).toMatch(/^… Installing inventory's dependencies\n(Collecting package-\d\n){5}✔ Installing inventory's dependencies \(/m);
+  });
+
+  it('shows the folded output when the step fails, then the error', async () => {
+    const ws = adrWorkspace();
+    const t = start(['inventory', '--yes', '--install', '--workspace', ws], ws, { env: fakeInstaller(3, 0.3, 7) });
+    const { code, screen } = await t.exit();
+    expect(code, screen).toBe(1);
+    expect(screen).toMatch(/^✖ Installing inventory's dependencies \(\d+\.\ds\)\nCollecting package-1\nCollecting package-2\nCollecting package-3\nerror: `\.venv\/bin\/pip install .*` failed \(exit code 7\)/m);
+  });
+
+  it('Ctrl-C during the install exits 130 with one line: what was written, and the command that continues', async () => {
+    const ws = adrWorkspace();
+    const t = start(['inventory', '--yes', '--install', '--workspace', ws], ws, { env: fakeInstaller(600, 60) });
+    await t.waitFor(SPINNER, 'the spinner of the install step');
+    t.press('C-c');
+    const { code, screen } = await t.exit();
+    expect(code, screen).toBe(130);
+    const after = screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='));
+    expect(after).toEqual([
+      "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, init-db.sql, docker-compose.yml); to continue: cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check -e '.[dev]' && npx create-ovu-app provision inventory --migrate --workspace ../..",
+    ]);
+    expect(fs.existsSync(path.join(ws, 'inventory/backend/app/main.py'))).toBe(true);
+  });
+
+  it('Ctrl-C while the real python3 makes the virtualenv: no traceback, and the printed command finishes the job', async () => {
+    const ws = adrWorkspace();
+    const t = start(['inventory', '--yes', '--install', '--workspace', ws], ws);
+    const venv = path.join(ws, 'inventory/backend/.venv');
+    const deadline = Date.now() + 30_000;
+    while (!fs.existsSync(path.join(venv, 'bin', 'python3')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    t.press('C-c');
+    const { code, screen } = await t.exit();
+    expect(code, screen).toBe(130);
+    expect(screen).not.toMatch(/Traceback|KeyboardInterrupt/);
+    const line = /^Interrupted: .*; to continue: (.*)$/m.exec(screen)![1]!;
+    // The command's first steps (not the pip install, which needs the network): the venv is made whole.
+    const [cd, venvStep] = line.split(' && ');
+    execFileSync('sh', ['-c', `${cd} && ${venvStep}`], { cwd: ws });
+    expect(fs.existsSync(path.join(venv, 'bin', 'pip'))).toBe(true);
+  });
+});
+
