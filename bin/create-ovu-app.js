@@ -7,3 +7,6 @@ import module from 'node:module';
 
 const { main } = await import('../dist/cli.js');
 process.exitCode = await main(process.argv.slice(2));
+// After Ctrl-C, a step that cannot be stopped (a database connection still waiting for its
+// timeout) must not keep the process alive: the exit was already reported.
+if (process.exitCode === 130) setTimeout(() => process.exit(130), 100).unref();

@@ -16,6 +16,8 @@ interface Step {
   command: string;
   /** Shown after it as a shell comment. */
   comment?: string;
+  /** What running it needs besides (PGPASSWORD): shown after it, also in a one-line continuation. */
+  needs?: string;
 }
 
 /** What is left of setting the app up (install, provision, migrate), from the current directory on. */
@@ -27,8 +29,8 @@ function setupSteps(spec: AppSpec, ws: Workspace, backendDir: string, done: Prog
     if (!done.provisioned) {
       // From backend/, the nearest compose file is the app's own compose.yaml: name the workspace.
       const provision = suggestCommand(invoked, ['provision', spec.names.slug, '--migrate'], { workspace: path.relative(backendDir, ws.root), adminUrl: true });
-      const [command, note] = provision.split(/ {3}# /);
-      steps.push({ command: command!, comment: [`creates ${spec.names.db} and ${spec.names.user}, then migrates`, ...(note ? [note] : [])].join('; ') });
+      const [command, needs] = provision.split(/ {3}# /);
+      steps.push({ command: command!, comment: `creates ${spec.names.db} and ${spec.names.user}, then migrates`, ...(needs ? { needs } : {}) });
     } else if (!done.migrated) {
       const [command, comment] = stack.migrateHint(tools).split(/ {3}# /);
       steps.push({ command: command!, ...(comment ? { comment } : {}) });
@@ -47,12 +49,15 @@ export function nextSteps(spec: AppSpec, ws: Workspace, backendDir: string, done
   steps.push({ command: stack.testHint(tools) });
   const composeRel = path.relative(backendDir, ws.composeFile);
   steps.push({ command: `docker compose -f ${composeRel} up --build ${spec.names.service}`, comment: `then open http://localhost:${spec.settings.port}${stack.docsPath}` });
-  return steps.map((s) => (s.comment ? `${s.command}   # ${s.comment}` : s.command));
+  return steps.map((s) => {
+    const notes = [s.comment, s.needs].filter(Boolean);
+    return notes.length ? `${s.command}   # ${notes.join('; ')}` : s.command;
+  });
 }
 
 /** One command line that finishes setting the app up from where a run stopped: `cd … && … && …`. */
 export function continueCommand(spec: AppSpec, ws: Workspace, backendDir: string, done: Progress, tools: Toolchain, invoked: Invocation): string {
-  return setupSteps(spec, ws, backendDir, done, tools, invoked)
-    .map((s) => s.command)
-    .join(' && ');
+  const steps = setupSteps(spec, ws, backendDir, done, tools, invoked);
+  const needs = steps.flatMap((s) => (s.needs ? [s.needs] : []));
+  return steps.map((s) => s.command).join(' && ') + (needs.length ? `   # ${needs.join('; ')}` : '');
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { composeConfig } from '../helpers/compose.ts';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adrWorkspace, fakeInstaller, fakePrograms, runCli, snapshotDir, tempDir } from '../helpers/cli.ts';
+import { adrWorkspace, BIN, fakeInstaller, fakePrograms, runCli, snapshotDir, tempDir } from '../helpers/cli.ts';
 import { expectResult } from '../helpers/result-schema.ts';
 
 describe('create-ovu-app CLI (built, as a subprocess)', () => {
@@ -401,6 +401,27 @@ describe('--json: one result shape (schema/result-v1.schema.json) for every comm
     const r = await runCli(['inventory', '--yes', '--json', '--workspace', ws]);
     expect(r.exitCode).toBe(1);
     expect(expectResult(r.stdout)).toMatchObject({ ok: false, written: false, error: { exitCode: 1 } });
+  });
+
+  it('Ctrl-C (SIGINT) after the write: exit 130, and the result says what was written and how to go on', async () => {
+    const ws = adrWorkspace();
+    const sub = execa(process.execPath, [BIN, 'inventory', '--yes', '--install', '--json', '--workspace', ws], {
+      env: { CI: 'true', NO_COLOR: '1', npm_config_user_agent: '', ...fakeInstaller(600, 60) },
+      reject: false,
+      stdin: 'ignore',
+    });
+    const pip = path.join(ws, 'inventory/backend/.venv/bin/pip');
+    const deadline = Date.now() + 20_000;
+    while (!fs.existsSync(pip) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200)); // pip is running
+    sub.kill('SIGINT');
+    const r = await sub;
+    expect(r.exitCode, String(r.stderr)).toBe(130);
+    const out = expectResult(String(r.stdout));
+    expect(out).toMatchObject({ ok: false, exitCode: 130, written: true, steps: [{ id: 'install', ok: false }], error: { exitCode: 130 } });
+    expect(out.error.message).toMatch(/^Interrupted: inventory's files were written \(inventory\/, .*\); to continue: cd \S+ && python3 -m venv \.venv && /);
+    expect(out.nextSteps[1]).toMatch(/^python3 -m venv \.venv && /);
+    expect(String(r.stderr).trim().split('\n')).toEqual([out.error.message]);
   });
 
   it('a failure after the write says what was written, which step failed, and how to go on', async () => {

@@ -2,6 +2,7 @@
 // typed with send-keys and the screen is read with capture-pane, as a person would see it.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adrWorkspace, BIN, fakeInstaller, snapshotDir } from '../helpers/cli.ts';
@@ -455,6 +456,57 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
     const [cd, venvStep] = line.split(' && ');
     execFileSync('sh', ['-c', `${cd} && ${venvStep}`], { cwd: ws });
     expect(fs.existsSync(path.join(venv, 'bin', 'pip'))).toBe(true);
+  });
+
+  /** A server that takes connections and never answers: a database step that hangs. */
+  async function silentServer(): Promise<{ port: number; close: () => void }> {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { port: (server.address() as net.AddressInfo).port, close: () => (sockets.forEach((s) => s.destroy()), server.close()) };
+  }
+
+  it('Ctrl-C while the database is being created: one line, with the whole command that continues', async () => {
+    const db = await silentServer();
+    try {
+      const ws = adrWorkspace();
+      const url = `postgresql://postgres:pw-z@127.0.0.1:${db.port}/postgres`;
+      const t = start(['inventory', '--yes', '--create-db', '--admin-url', url, '--workspace', ws], ws);
+      await t.waitFor(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Creating inventory_db and inventory_user on /m, 'the spinner of the database step');
+      t.press('C-c');
+      // At once: not after the connection's own timeout.
+      const { code, screen } = await t.exit(2000);
+      expect(code, screen).toBe(130);
+      expect(screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='))).toEqual([
+        "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, init-db.sql, docker-compose.yml); to continue: " +
+          `cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check -e '.[dev]' && npx create-ovu-app provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres` +
+          '   # with PGPASSWORD set: the password is not repeated here',
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('Ctrl-C during provision: one line, nothing written, the same command to run again', async () => {
+    const db = await silentServer();
+    try {
+      const ws = adrWorkspace();
+      const generated = start(['inventory', '--yes', '--workspace', ws], ws);
+      expect((await generated.exit()).code).toBe(0);
+      const before = snapshotDir(ws);
+      const url = `postgresql://postgres:pw-z@127.0.0.1:${db.port}/postgres`;
+      const t = start(['provision', 'inventory', '--admin-url', url, '--workspace', ws], ws);
+      await t.waitFor(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Creating inventory_db/m, 'the spinner of the database step');
+      t.press('C-c');
+      const { code, screen } = await t.exit(2000);
+      expect(code, screen).toBe(130);
+      expect(screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='))).toEqual([
+        `Interrupted: no files were written, and provision can safely run again: npx create-ovu-app provision inventory --workspace ${ws} --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres   # with PGPASSWORD set: the password is not repeated here`,
+      ]);
+      expect(snapshotDir(ws)).toEqual(before);
+    } finally {
+      db.close();
+    }
   });
 });
 
