@@ -70,11 +70,15 @@ function intro(ws: Workspace, c: Colours): string {
   return `${c.bold('create-ovu-app')} ${VERSION} ${c.dim('·')} a new app in ${c.bold(ws.root)} ${c.dim(`(${fs.existsSync(ws.composeFile) ? compose : `${compose}, to be created`})`)}`;
 }
 
+/** The tools this run installs with, and how it was started: what suggested commands repeat. */
+function toolsOf(args: ParsedArgs): { tools: Toolchain; invoked: Invocation } {
+  const pm = packageManager(args);
+  return { tools: { pm, python: pythonInstaller(process.env) }, invoked: { pm, workspace: args.workspace, adminUrl: args.given.adminUrl } };
+}
+
 function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSignal): Io {
   const interactive = !args.yes && !args.json && Boolean(process.stdin.isTTY) && !isCI();
-  const pm = packageManager(args);
-  const tools: Toolchain = { pm, python: pythonInstaller(process.env) };
-  const invoked: Invocation = { pm, workspace: args.workspace, adminUrl: args.given.adminUrl };
+  const { tools, invoked } = toolsOf(args);
   const waiting = async <T>(prompt: () => Promise<T>): Promise<T> => {
     const started = Date.now();
     try {
@@ -150,7 +154,7 @@ async function interruptedMessage(args: ParsedArgs | undefined, state: RunState)
   const app = state.committed;
   if (args && app) {
     const { continueCommand } = await import('../commands/next-steps.ts');
-    const io = makeIo(args, colours({}), state, new AbortController().signal);
+    const io = toolsOf(args);
     const { created, changed } = groupChanges(app.plan, app.snapshot.workspace.root);
     // The app's directory first, then the workspace files, each once.
     const appDir = `${path.relative(app.snapshot.workspace.root, app.appDir)}/`;
@@ -160,7 +164,7 @@ async function interruptedMessage(args: ParsedArgs | undefined, state: RunState)
   }
   if (args?.command === 'provision' && args.given.name) {
     const { suggestCommand } = await import('../commands/suggest.ts');
-    const io = makeIo(args, colours({}), state, new AbortController().signal);
+    const io = toolsOf(args);
     const again = suggestCommand(io.invoked, ['provision', args.given.name, ...(args.given.migrate ? ['--migrate'] : []), ...(args.resetPassword ? ['--reset-password'] : [])], { adminUrl: true });
     return `Interrupted: no files were written, and provision can safely run again: ${again}`;
   }
@@ -173,7 +177,7 @@ async function failureJson(args: ParsedArgs | undefined, state: RunState, messag
   let steps: string[] = [];
   if (app && args) {
     const { nextSteps } = await import('../commands/next-steps.ts');
-    const io = makeIo(args, colours({}), state, new AbortController().signal);
+    const io = toolsOf(args);
     steps = nextSteps(app.spec, app.snapshot.workspace, app.backendDir, progressOf(state), io.tools, io.invoked);
   }
   return report.resultJson({

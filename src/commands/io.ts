@@ -12,7 +12,7 @@ import type { Task, TaskOutcome } from './tasks.ts';
 export interface Io {
   /** Prompts are possible (a TTY, not CI, no --yes, no --json). */
   interactive: boolean;
-  /** Output for machines: tools' own output goes to stderr. */
+  /** Output for machines: the result is one JSON object on stdout, and no progress is shown. */
   json: boolean;
   /** Show the tools' output as it comes (--verbose); otherwise it is shown only when one fails. */
   verbose: boolean;

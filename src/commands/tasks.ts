@@ -109,7 +109,7 @@ export async function runTasks(tasks: Task[], io: Io, failed: (task: Task, err: 
     if (signal.aborted) throw failed(task, new InterruptedError());
     const end = io.step(task.label, task.id);
     try {
-      const outcome = await Promise.race([task.run({ output: io.verbose ? 'live' : 'folded', json: io.json, signal }), interrupted]);
+      const outcome = await Promise.race([task.run({ output: io.verbose ? 'live' : 'folded', signal }), interrupted]);
       end(true, outcome);
       outcomes.push({ id: task.id, outcome });
     } catch (err) {

@@ -9,7 +9,6 @@ export interface ToolOptions {
    * (stdout is the result's); `folded` keeps it, to be shown only if the tool fails.
    */
   output: 'live' | 'folded';
-  json: boolean;
   /** Ctrl-C: the tool is stopped and the step ends in an InterruptedError. */
   signal?: AbortSignal | undefined;
   env?: Record<string, string>;
@@ -65,7 +64,6 @@ export async function migrateApp(stack: StackDef, slug: string, backendDir: stri
   if (!stack.installed(backendDir)) throw new UserError(`${slug}'s dependencies are not installed in ${backendDir}: install them, then migrate.`);
   const result = await run(stack.migrate.command(backendDir), backendDir, { ...opts, env: { DATABASE_URL: databaseUrl } });
   if (result.exitCode !== 0) {
-    const where = opts.output === 'folded' ? 'its output is below' : 'its output is above';
-    throw new ToolError(`${stack.migrate.shown} failed with exit code ${result.exitCode} (${where}).`, result.output, result.exitCode ?? 1);
+    throw new ToolError(`${stack.migrate.shown} failed with exit code ${result.exitCode} (its output is above).`, result.output, result.exitCode ?? 1);
   }
 }
