@@ -135,8 +135,7 @@ export function helpText(command: Command): string {
     '',
     'Exit codes: 0 done, 1 failure, 2 bad usage or invalid answer, 130 cancelled.',
     'Without a TTY (or with CI=true) it never prompts: pass the app name and any flags.',
-    'It keeps an index of the compose files it writes in your cache directory',
-    '(~/.cache/create-ovu-app on Linux); OVU_CACHE_DIR=<dir> moves it, OVU_CACHE_DIR=off turns it off.',
+    'It writes only inside the workspace (and installs into the app with --install).',
     '',
     'Examples:',
     ...(command === 'new'

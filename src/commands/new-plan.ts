@@ -105,6 +105,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
 
   const compose = addAppToCompose(snapshot.compose, spec);
   plan.write(ws.composeFile, compose.text);
+  plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
   plan.write(path.join(appDir, compose.appFile.name), compose.appFile.text);
   notes.push(...compose.notes);
 

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ANSWERS_FILE, parseAnswersFile, type AnswersFile } from '../app/answers-file.ts';
-import { deriveNames } from '../app/names.ts';
-import { readComposeProject, type ComposeProject } from './compose/index.ts';
+import { specFromAnswers } from '../app/spec.ts';
+import { APP_COMPOSE_FILE, readComposeProject, type ComposeProject } from './compose/index.ts';
 import { listInitDbApps } from './init-db.ts';
 import { readIfExists, type Workspace } from './workspace.ts';
 
@@ -58,7 +58,9 @@ export function readSnapshot(workspace: Workspace): WorkspaceSnapshot {
     }
   }
   const known = apps.flatMap((a) =>
-    'answers' in a.record ? [{ dir: a.dir, service: deriveNames(a.record.answers.name).service, port: a.record.answers.port }] : [],
+    'answers' in a.record
+      ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers), hasComposeFile: fs.existsSync(path.join(workspace.root, a.dir, APP_COMPOSE_FILE)) }]
+      : [],
   );
   const composeName = path.basename(workspace.composeFile);
   const compose = readComposeProject(workspace.root, composeName, read(workspace.composeFile), known, read);

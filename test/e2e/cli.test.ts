@@ -37,7 +37,7 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(saved.answers).toEqual({ name: 'inventory', stack: 'python', kind: 'crud', port: 8001, dbPoolSize: 20, dbMaxOverflow: 10, dbPoolTimeout: 30, ulmUrl: 'http://ulm-backend:8000' });
     expect(fs.statSync(path.join(ws, '.env')).mode & 0o777).toBe(0o600);
     // No temporary siblings left behind.
-    expect(fs.readdirSync(ws).sort()).toEqual(['.env', '.env.example', '.gitignore', 'docker-compose.yml', 'init-db.sql', 'inventory']);
+    expect(fs.readdirSync(ws).sort()).toEqual(['.env', '.env.example', '.gitignore', 'apps.compose.yaml', 'docker-compose.yml', 'init-db.sql', 'inventory']);
   });
 
   it('writes Python that compiles', async () => {
@@ -117,7 +117,8 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(fs.existsSync(path.join(ws, 'inventory/backend/stray.txt'))).toBe(false);
     // Its own service and block were replaced, not duplicated; the password was kept.
     const compose = fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8');
-    expect(compose.match(/^ {2}- inventory\/compose\.yaml$/gm)).toHaveLength(1);
+    expect(compose.match(/^ {2}- apps\.compose\.yaml$/gm)).toHaveLength(1);
+    expect(fs.readFileSync(path.join(ws, 'apps.compose.yaml'), 'utf8').match(/^ {2}- inventory\/compose\.yaml$/gm)).toHaveLength(1);
     expect(Object.keys((await composeConfig(ws)).services).filter((s) => s === 'inventory-backend')).toHaveLength(1);
     const initDb = fs.readFileSync(path.join(ws, 'init-db.sql'), 'utf8');
     expect(initDb.match(/-- >>> create-ovu-app: inventory$/gm)).toHaveLength(1);
@@ -145,7 +146,8 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(r.stdout).toContain('~ update docker-compose.yml');
     expect(r.stdout).toContain('+ create init-db.sql');
     expect(r.stdout).toContain('+ create inventory/compose.yaml');
-    expect(r.stdout).toMatch(/^\+ {2}- inventory\/compose\.yaml$/m);
+    expect(r.stdout).toContain('+ create apps.compose.yaml');
+    expect(r.stdout).toMatch(/^\+ {2}- apps\.compose\.yaml$/m);
     expect(r.stdout).not.toMatch(/INVENTORY_DB_PASSWORD=\S{20,}/);
     expect(snapshotDir(ws)).toEqual(before);
   });
@@ -162,6 +164,7 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     });
     expect(out.created).toContain(path.join('inventory', 'backend', 'app', 'main.py'));
     expect(out.changed).toEqual(['docker-compose.yml']);
+    expect(out.created).toContain('apps.compose.yaml');
     expect(out.nextSteps.length).toBeGreaterThan(2);
     expect(r.stdout).not.toMatch(/\x1b\[/);
 

@@ -79,9 +79,10 @@ describe('planNewApp (in memory)', () => {
     const app = await planApp(answers(), { force: false });
     app.plan.commit();
     const files = workspace();
-    parseCompose(files['/ws/docker-compose.yml']!, 'docker-compose.yml', new Set(['inventory-backend']));
-    parseCompose(files['/ws/inventory/compose.yaml']!, 'inventory/compose.yaml', new Set(['postgres']));
-    expect(files['/ws/docker-compose.yml']).toMatch(/\ninclude:\n  - inventory\/compose.yaml\n$/);
+    parseCompose(files['/ws/docker-compose.yml']!, 'docker-compose.yml');
+    parseCompose(files['/ws/apps.compose.yaml']!, 'apps.compose.yaml', new Set(['postgres', 'inventory-backend']), true);
+    parseCompose(files['/ws/inventory/compose.yaml']!, 'inventory/compose.yaml', new Set(['ovu-db-init']), true);
+    expect(files['/ws/docker-compose.yml']).toMatch(/\ninclude:\n  - apps.compose.yaml\n$/);
     const password = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
     expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(files['/ws/.env']).toMatch(/^# mine\nULM_SERVICE_TOKEN=t\n/);
@@ -106,11 +107,8 @@ describe('planNewApp (in memory)', () => {
     const before = workspace();
     await expect(planApp(answers({ name: 'Inventory' }), { force: false })).rejects.toThrow(UsageError);
     vol.rmSync('/ws/inventory', { recursive: true });
-    // The compose file still includes the app's service file, and init-db.sql still has its block.
-    await expect(planApp(answers(), { force: false })).rejects.toThrow(/include: names inventory\/compose.yaml, which does not exist/);
-    vol.writeFileSync('/ws/docker-compose.yml', before['/ws/docker-compose.yml']!.replace('\ninclude:\n  - inventory/compose.yaml\n', '\n'));
+    // init-db.sql still has its block.
     await expect(planApp(answers(), { force: false })).rejects.toThrow(/init-db.sql already has a block for "inventory"/);
-    vol.writeFileSync('/ws/docker-compose.yml', before['/ws/docker-compose.yml']!);
     expect(workspace()).toEqual(Object.fromEntries(Object.entries(before).filter(([k]) => !k.startsWith('/ws/inventory/'))));
   });
 
