@@ -62,7 +62,6 @@ export function deriveNames(input: string): AppNames {
   }
   const envPrefix = snake.toUpperCase();
   const names: AppNames = {
-    input: raw,
     slug,
     snake,
     title: parts.map((w) => w[0]!.toUpperCase() + w.slice(1)).join(' '),

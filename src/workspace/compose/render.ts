@@ -133,24 +133,24 @@ function blockScalars(values: Y[], style: Style): string[] {
 
 type Slot = { line: number; value: Y };
 
-/** Block lines (no end of line) for the pairs of `map`, keys at column `col`. */
-export function blockLines(map: YMap, col: number, style: Style): string[] {
+/** Lays out lines with `layout`, then fills in all their scalars at once. */
+function render(style: Style, layout: (out: string[], slots: Slot[]) => void): string[] {
   const out: string[] = [];
   const slots: Slot[] = [];
-  layoutMap(map, col, style, out, slots);
+  layout(out, slots);
   const rendered = blockScalars(slots.map((s) => s.value), style);
   slots.forEach((s, i) => (out[s.line] += rendered[i]!));
   return out;
 }
 
+/** Block lines (no end of line) for the pairs of `map`, keys at column `col`. */
+export function blockLines(map: YMap, col: number, style: Style): string[] {
+  return render(style, (out, slots) => layoutMap(map, col, style, out, slots));
+}
+
 /** Block sequence lines with the `-` at column `col`. */
 export function seqLines(items: Y[], col: number, style: Style): string[] {
-  const out: string[] = [];
-  const slots: Slot[] = [];
-  layoutSeq(items, col, style, out, slots);
-  const rendered = blockScalars(slots.map((s) => s.value), style);
-  slots.forEach((s, i) => (out[s.line] += rendered[i]!));
-  return out;
+  return render(style, (out, slots) => layoutSeq(items, col, style, out, slots));
 }
 
 /** Lines with every block scalar left as a slot to fill, so that all of them render at once. */
