@@ -22,6 +22,9 @@ const PG_RESERVED = new Set(
 /** Names the platform itself owns: an app called `ulm` would get ULM's own database and login. */
 const PLATFORM_NAMES = new Set(['ulm', 'postgres', 'template0', 'template1', 'public']);
 
+/** create-ovu-app's own command words: `create-ovu-app help` asks for help, it does not name an app. */
+export const COMMAND_WORDS = new Set(['new', 'provision', 'help', 'version', 'list', 'doctor', 'update', 'remove', 'backup', 'restore', 'deploy']);
+
 /** Splits what the user typed into lower-case ASCII words: "InventoryService 2" → [inventory, service, 2]. */
 function words(input: string): string[] {
   return input
@@ -48,6 +51,9 @@ export function deriveNames(input: string): AppNames {
   }
   const slug = parts.join('-');
   const snake = parts.join('_');
+  if (COMMAND_WORDS.has(slug)) {
+    throw new UsageError(`"${slug}" is a create-ovu-app command word, not an app name: choose another name, e.g. \`${slug}-service\`.`);
+  }
   if (/^[0-9]/.test(slug)) {
     throw new UsageError(`"${raw}" starts with a digit, which PostgreSQL and Python can't use unquoted: start it with a letter, e.g. \`app-${slug}\`.`);
   }

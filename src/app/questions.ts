@@ -67,14 +67,26 @@ export function firstFreePort(f: WorkspaceFacts): number {
   return port;
 }
 
+/**
+ * URL characters (RFC 3986) less those that could end or change a string literal, a comment, an
+ * .env value or a shell word where the URL is written (quotes, `*`, `$`, `&`, `;`, parentheses):
+ * nothing it holds then needs escaping anywhere.
+ */
+const SAFE_URL = /^https?:\/\/[A-Za-z0-9._~:/?#[\]@!+,=%-]+$/;
+
 function httpUrl(value: string): string | undefined {
+  let ok = false;
   try {
     const u = new URL(value);
-    if (u.protocol === 'http:' || u.protocol === 'https:') return undefined;
+    ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
   } catch {
-    // fall through
+    // not a URL
   }
-  return `"${value}" is not an http(s) URL: pass something like http://ulm-backend:8000.`;
+  if (!ok) return `${JSON.stringify(value)} is not an http(s) URL: pass something like http://ulm-backend:8000.`;
+  if (!SAFE_URL.test(value)) {
+    return `${JSON.stringify(value)} has characters create-ovu-app does not write into code (spaces, quotes, * $ & ; ( ) \\ or control characters): percent-encode them, e.g. http://ulm-backend:8000.`;
+  }
+  return undefined;
 }
 
 /**

@@ -49,6 +49,9 @@ function questionsFor(command: Command) {
 }
 
 export function parseCliArgs(argv: string[]): ParsedArgs {
+  // `create-ovu-app help [command]` and `create-ovu-app version` are the flags in words.
+  if (argv[0] === 'help') return parseCliArgs([...(argv[1] === 'provision' ? ['provision'] : []), '--help']);
+  if (argv[0] === 'version') return parseCliArgs(['--version']);
   const command: Command = argv[0] === 'provision' ? 'provision' : 'new';
   const rest = argv[0] === 'provision' || argv[0] === 'new' ? argv.slice(1) : argv;
 

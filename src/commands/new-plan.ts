@@ -95,7 +95,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const { names } = spec;
   const crud = spec.settings.kind === 'crud';
   const plan = new Plan(snapshot.read);
-  const notes: string[] = [];
+  const notes: string[] = snapshot.empty ? [`${ws.root} is empty: starting a new platform workspace there`] : [];
   const appDir = path.join(ws.root, names.slug);
   const backendDir = path.join(appDir, 'backend');
   plan.createDir(appDir, { replace: opts.force });

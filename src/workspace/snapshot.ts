@@ -26,17 +26,17 @@ export interface WorkspaceSnapshot {
   compose: ComposeProject;
   /** Apps that have a block in init-db.sql. */
   initDbApps: string[];
+  /** The workspace directory is empty: this run starts a new platform. */
+  empty: boolean;
 }
 
-function appDirs(root: string): string[] {
-  let entries: fs.Dirent[];
+function entriesOf(root: string): fs.Dirent[] {
   try {
-    entries = fs.readdirSync(root, { withFileTypes: true });
+    return fs.readdirSync(root, { withFileTypes: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
 }
 
 export function readSnapshot(workspace: Workspace): WorkspaceSnapshot {
@@ -47,7 +47,9 @@ export function readSnapshot(workspace: Workspace): WorkspaceSnapshot {
     return texts.get(abs);
   };
   const apps: WorkspaceApp[] = [];
-  for (const dir of appDirs(workspace.root)) {
+  const entries = entriesOf(workspace.root);
+  const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  for (const dir of dirs) {
     const file = path.join(workspace.root, dir, ANSWERS_FILE);
     const text = read(file);
     if (text === undefined) continue;
@@ -65,5 +67,5 @@ export function readSnapshot(workspace: Workspace): WorkspaceSnapshot {
   const composeName = path.basename(workspace.composeFile);
   const compose = readComposeProject(workspace.root, composeName, read(workspace.composeFile), known, read);
   const initDb = read(workspace.initDbFile);
-  return { workspace, read, apps, compose, initDbApps: initDb === undefined ? [] : listInitDbApps(initDb) };
+  return { workspace, read, apps, compose, initDbApps: initDb === undefined ? [] : listInitDbApps(initDb), empty: entries.length === 0 };
 }

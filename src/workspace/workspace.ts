@@ -34,12 +34,10 @@ function at(root: string): Workspace {
 export function findWorkspace(flag: string | undefined, cwd: string): Workspace {
   if (flag !== undefined) {
     const root = path.resolve(cwd, flag);
-    // A new workspace is fine (the plan creates it, like create-vite's target directory), but
-    // only one level deep: a mistyped path should not grow a tree of directories.
-    const parent = path.dirname(root);
-    if (fs.existsSync(root) ? !fs.statSync(root).isDirectory() : !fs.existsSync(parent)) {
-      throw new UsageError(`--workspace ${flag}: ${fs.existsSync(root) ? 'not a directory' : `${parent} does not exist`}; pass an existing platform root.`);
-    }
+    // A mistyped path must not start a new platform: the directory has to exist (empty is fine).
+    const stat = fs.statSync(root, { throwIfNoEntry: false });
+    if (!stat) throw new UsageError(`--workspace ${flag} does not exist: pass the platform root, or create it first (mkdir -p ${flag}) to start a new platform.`);
+    if (!stat.isDirectory()) throw new UsageError(`--workspace ${flag} is not a directory: pass the platform root.`);
     return at(root);
   }
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {

@@ -70,6 +70,14 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     [['inv', '--yes', '--port', 'x'], /--port must be a whole number/],
     [['inv', '--yes', '--port', '8000'], /already published by the compose service "ulm-backend"/],
     [['inv', '--yes', '--ulm-url', 'ftp://x'], /not an http\(s\) URL/],
+    [['inv', '--yes', '--ulm-url', 'http://x/"+__import__("os").popen("id").read()+"'], /characters create-ovu-app does not write into code/],
+    [['inv', '--yes', '--ulm-url', 'http://x/\nEVIL=1'], /characters create-ovu-app does not write into code/],
+    [['inv', '--yes', '--ulm-url', "http://x/'+process.exit(1)+'"], /characters create-ovu-app does not write into code/],
+    [['help-desk', '--yes', '--db-pool-size', 'x'], /--db-pool-size must be a whole number/],
+    [['doctor', '--yes'], /"doctor" is a create-ovu-app command word/],
+    [['list', '--yes'], /"list" is a create-ovu-app command word/],
+    [['update', '--yes'], /"update" is a create-ovu-app command word/],
+    [['remove', '--yes'], /"remove" is a create-ovu-app command word/],
     [['inv', '--yes', '--migrate'], /--migrate needs --create-db/],
     [['inv', '--yes', '--kind', 'readonly', '--create-db'], /readonly apps/],
     [['inv', '--bogus'], /Unknown option '--bogus'/],
@@ -85,6 +93,28 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(snapshotDir(ws)).toEqual(before);
+  });
+
+  it('treats `help` and `version` as the flags, and refuses a --workspace that does not exist', async () => {
+    const ws = adrWorkspace();
+    const before = snapshotDir(ws);
+    const help = await runCli(['help'], { cwd: ws });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: create-ovu-app/);
+    expect((await runCli(['help', 'provision'], { cwd: ws })).stdout).toMatch(/^Usage: create-ovu-app provision/);
+    expect((await runCli(['version'], { cwd: ws })).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(snapshotDir(ws)).toEqual(before);
+
+    const missing = path.join(ws, 'no-such-dir');
+    const r = await runCli(['inventory', '--yes', '--workspace', missing]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--workspace .*no-such-dir does not exist: pass the platform root, or create it first \(mkdir -p /);
+    expect(fs.existsSync(missing)).toBe(false);
+
+    const empty = tempDir();
+    const ok = await runCli(['inventory', '--yes', '--workspace', empty]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('is empty: starting a new platform workspace there');
   });
 
   it.each([
