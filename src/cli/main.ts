@@ -28,9 +28,13 @@ function asUserError(err: unknown): unknown {
     EROFS: 'read-only file system',
     ENOSPC: 'no space left on the device',
     EDQUOT: 'disk quota exceeded',
+    EISDIR: 'it is a directory, where a file belongs',
+    ENOTDIR: 'a part of the path is a file, where a directory belongs',
+    EIO: 'input/output error (the disk or file system failed)',
+    ELOOP: 'too many symbolic links',
   };
   if (e && typeof e.code === 'string' && why[e.code] && e.path) {
-    return new UserError(`cannot write ${e.path}: ${why[e.code]}; fix that, or pass another --workspace.`);
+    return new UserError(`cannot use ${e.path}: ${why[e.code]}; fix that, or pass another --workspace. Nothing was changed.`);
   }
   return err;
 }
@@ -51,6 +55,9 @@ function makeIo(args: ParsedArgs, c: Colours): Io {
       err(report.planSummary(app, c).join('\n'));
       const { confirmPlan } = await import('./prompts.ts');
       return confirmPlan();
+    },
+    notice(text) {
+      if (!args.json) err(`${c.yellow('!')} ${text}`);
     },
     step(label) {
       const started = Date.now();
@@ -79,7 +86,7 @@ async function run(args: ParsedArgs, c: Colours): Promise<void> {
   const { runNew } = await import('../commands/new.ts');
   const r = await runNew(args, io);
   if (args.json) out(JSON.stringify(report.newJson(r), null, 2));
-  else if (r.dryRun) out(renderDryRun(r.app.plan, r.app.snapshot.workspace.root, c));
+  else if (r.dryRun) out(renderDryRun(r.app.plan, r.app.snapshot.workspace.root, c, r.app.kept));
   else {
     out(report.newSummary(r, c, !io.interactive));
     out(c.dim(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)}s.`));

@@ -15,6 +15,8 @@ export interface Io {
   answers(given: Partial<Answers>, facts: WorkspaceFacts): Promise<Answers>;
   /** Interactive only: shows what the plan will do and asks to go on. */
   confirm(app: NewApp): Promise<boolean>;
+  /** Something the user should know that is not a step (e.g. waiting for another run). */
+  notice(text: string): void;
   /** Starts a slow step; the returned function ends it. */
   step(label: string): (ok: boolean, outcome?: TaskOutcome) => void;
 }

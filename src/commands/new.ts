@@ -3,7 +3,9 @@ import { CancelledError, UserError } from '../errors.ts';
 import { deriveNames } from '../app/names.ts';
 import { specFromAnswers } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
-import { findWorkspace } from '../workspace/workspace.ts';
+import { findWorkspace, type Workspace } from '../workspace/workspace.ts';
+import { openWorkspace } from './open-workspace.ts';
+import { shellWords } from '../stacks/stack.ts';
 import { readSnapshot } from '../workspace/snapshot.ts';
 import { checkCollisions, planNewApp, workspaceFacts, type NewApp } from './new-plan.ts';
 import { nextSteps, type Progress } from './next-steps.ts';
@@ -29,7 +31,18 @@ function ownService(args: ParsedArgs): string | undefined {
 }
 
 export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
-  const snapshot = readSnapshot(findWorkspace(args.workspace, process.cwd()));
+  const ws = findWorkspace(args.workspace, process.cwd());
+  // A dry run changes nothing, so it neither waits for nor blocks another run.
+  const lock = args.dryRun ? undefined : await openWorkspace(ws.root, io);
+  try {
+    return await planAndApply(ws, args, io);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function planAndApply(ws: Workspace, args: ParsedArgs, io: Io): Promise<NewResult> {
+  const snapshot = readSnapshot(ws);
   const answers = await io.answers(args.given, workspaceFacts(snapshot, io.interactive, ownService(args)));
   const spec = specFromAnswers(answers);
   checkCollisions(snapshot, spec, args.force);
@@ -47,15 +60,22 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   });
   if (args.dryRun) return result(true, []);
   if (io.interactive && !(await io.confirm(app))) throw new CancelledError();
-  app.plan.commit();
+  const signal = app.plan.commit();
+  if (signal) {
+    throw new UserError(`Stopped by ${signal} after writing ${spec.names.slug}'s files (the commit was let finish).${app.tasks.length ? ` Continue with: ${continueCommand(args, spec.names.slug, answers)}` : ''}`, 130);
+  }
 
   const outcomes = await runTasks(app.tasks, io, (task, err) => {
     if (!(err instanceof UserError) || task.id === 'install') return err; // install says how to retry itself
-    const retry = `npx create-ovu-app provision ${spec.names.slug}${answers.migrate ? ' --migrate' : ''}${args.workspace ? ` --workspace ${args.workspace}` : ''}`;
-    return new UserError(`${err.message} The app's files were written; once fixed, run: ${retry}`, err.exitCode);
+    return new UserError(`${err.message} The app's files were written; once fixed, run: ${continueCommand(args, spec.names.slug, answers)}`, err.exitCode);
   });
   done.installed = outcomes.some((o) => o.id === 'install');
   done.provisioned = outcomes.some((o) => o.id === 'provision');
   done.migrated = outcomes.some((o) => o.id === 'migrate');
   return result(false, outcomes);
+}
+
+/** What finishes the run's tasks once its files are written. */
+function continueCommand(args: ParsedArgs, slug: string, answers: { migrate: boolean }): string {
+  return `npx create-ovu-app provision ${slug}${answers.migrate ? ' --migrate' : ''}${args.workspace ? ` --workspace ${shellWords([args.workspace])}` : ''}`;
 }

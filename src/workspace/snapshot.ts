@@ -10,6 +10,7 @@ import { specFromAnswers } from '../app/spec.ts';
 import { APP_COMPOSE_FILE, readComposeProject, type ComposeProject } from './compose/index.ts';
 import { listInitDbApps } from './init-db.ts';
 import { readIfExists, type Workspace } from './workspace.ts';
+import { STATE_DIR } from '../plan/journal.ts';
 
 export interface WorkspaceApp {
   /** Directory name under the workspace root. */
@@ -47,7 +48,8 @@ export function readSnapshot(workspace: Workspace): WorkspaceSnapshot {
     return texts.get(abs);
   };
   const apps: WorkspaceApp[] = [];
-  const entries = entriesOf(workspace.root);
+  // The run's own lock does not make a workspace non-empty.
+  const entries = entriesOf(workspace.root).filter((e) => e.name !== STATE_DIR);
   const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   for (const dir of dirs) {
     const file = path.join(workspace.root, dir, ANSWERS_FILE);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors.ts';
+import { UsageError, UserError } from '../errors.ts';
 
 /** Compose file names in the order `docker compose` looks for them. */
 export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -46,12 +46,23 @@ export function findWorkspace(flag: string | undefined, cwd: string): Workspace 
   }
 }
 
-/** Reads a workspace file, undefined when it does not exist. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads a workspace file, undefined when it does not exist. A file that is not UTF-8 is refused:
+ * rewriting it would replace what the decoder could not read.
+ */
 export function readIfExists(file: string): string | undefined {
+  let bytes: Buffer;
   try {
-    return fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new UserError(`${file} is not valid UTF-8: convert it (e.g. iconv -t UTF-8) and run again; create-ovu-app will not rewrite it.`);
   }
 }
