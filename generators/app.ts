@@ -62,7 +62,7 @@ export default function appGenerator(plop: NodePlopAPI): void {
   plop.setActionType('ovu-app', async (raw, config) => {
     const ws = workspace();
     // The CLI's own `new` command, with plop's answers in place of flags and prompts.
-    const io: Io = { interactive: false, json: false, answers: async (_given, facts) => typed(raw, facts), confirm: async () => true, notice: () => {}, step: () => () => {} };
+    const io: Io = { interactive: false, json: false, signal: new AbortController().signal, answers: async (_given, facts) => typed(raw, facts), confirm: async () => true, notice: () => {}, step: () => () => {} };
     const args = { command: 'new', given: {}, workspace: ws.root, yes: true, dryRun: false, force: Boolean(config.force), resetPassword: false, json: false, help: false, version: false } as const;
     const { app } = await runNew(args, io);
     const { created, changed } = groupChanges(app.plan, ws.root);

@@ -7,13 +7,15 @@ export interface CollectOptions {
   facts: WorkspaceFacts;
   /** Prompt for what is not given (a TTY, not CI, no --yes). */
   interactive: boolean;
+  /** Ends an open prompt (SIGTERM, SIGHUP). */
+  signal?: AbortSignal;
 }
 
 /**
  * Fills in every answer: flags first, then prompts (interactive) or defaults (--yes / no TTY),
  * validating each one with the schema's own rules either way.
  */
-export async function collectAnswers({ given, facts, interactive }: CollectOptions): Promise<Answers> {
+export async function collectAnswers({ given, facts, interactive, signal }: CollectOptions): Promise<Answers> {
   const a: Partial<Answers> = {};
   let advanced: boolean | undefined;
   const prompts = interactive ? await import('./prompts.ts') : undefined;
@@ -26,9 +28,9 @@ export async function collectAnswers({ given, facts, interactive }: CollectOptio
       if (problem) throw new UsageError(problem);
     } else if (prompts && q.message) {
       if (q.advanced) {
-        advanced ??= await prompts.askAdvanced();
+        advanced ??= await prompts.askAdvanced(signal);
       }
-      value = !q.advanced || advanced ? await prompts.ask(q, a, facts) : defaultFor(q, a, facts);
+      value = !q.advanced || advanced ? await prompts.ask(q, a, facts, signal) : defaultFor(q, a, facts);
     } else if (q.required) {
       throw new UsageError(missingMessage(q));
     } else {

@@ -42,19 +42,20 @@ function asUserError(err: unknown): unknown {
 const out = (s: string): void => void process.stdout.write(s + '\n');
 const err = (s: string): void => void process.stderr.write(s + '\n');
 
-function makeIo(args: ParsedArgs, c: Colours): Io {
+function makeIo(args: ParsedArgs, c: Colours, signal: AbortSignal): Io {
   const interactive = !args.yes && !args.json && Boolean(process.stdin.isTTY) && !isCI();
   return {
     interactive,
     json: args.json,
+    signal,
     async answers(given, facts) {
       const { collectAnswers } = await import('./collect-answers.ts');
-      return collectAnswers({ given, facts, interactive });
+      return collectAnswers({ given, facts, interactive, signal });
     },
     async confirm(app) {
       err(report.planSummary(app, c).join('\n'));
       const { confirmPlan } = await import('./prompts.ts');
-      return confirmPlan();
+      return confirmPlan(signal);
     },
     notice(text) {
       if (!args.json) err(`${c.yellow('!')} ${text}`);
@@ -74,7 +75,20 @@ function makeIo(args: ParsedArgs, c: Colours): Io {
 }
 
 async function run(args: ParsedArgs, c: Colours): Promise<void> {
-  const io = makeIo(args, c);
+  // SIGTERM and SIGHUP stop a run as Ctrl-C does: prompts and tools end, a commit finishes first.
+  const stop = new AbortController();
+  const onSignal = (s: NodeJS.Signals): void => stop.abort(s);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  try {
+    await runCommand(args, c, makeIo(args, c, stop.signal));
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  }
+}
+
+async function runCommand(args: ParsedArgs, c: Colours, io: Io): Promise<void> {
   if (args.command === 'provision') {
     const { runProvision } = await import('../commands/provision.ts');
     const r = await runProvision(args, io);

@@ -3,7 +3,8 @@ import { defaultFor, validateAnswer, type Answers, type Question, type Workspace
 import { describeName } from './collect-answers.ts';
 
 /** One prompt per question type; the schema supplies message, default and validation. */
-export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFacts): Promise<unknown> {
+export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFacts, signal?: AbortSignal): Promise<unknown> {
+  const context = signal ? { signal } : {};
   const fallback = defaultFor(q, a, facts);
   const check = (value: unknown): true | string => validateAnswer(q, value, a, facts) ?? true;
   switch (q.type) {
@@ -12,15 +13,15 @@ export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFact
         message: q.message!,
         choices: q.choices.map((c) => ({ name: c.label, value: c.value })),
         default: fallback as string,
-      });
+      }, context);
     case 'boolean':
-      return confirm({ message: q.message!, default: fallback as boolean });
+      return confirm({ message: q.message!, default: fallback as boolean }, context);
     case 'int': {
       const text = await input({
         message: q.message!,
         default: String(fallback),
         validate: (v) => (/^\d+$/.test(v.trim()) ? check(Number(v)) : `Enter a whole number from ${q.min} to ${q.max}.`),
-      });
+      }, context);
       return Number(text.trim());
     }
     case 'string': {
@@ -38,16 +39,16 @@ export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFact
                 return described ? `${v}  → ${described}` : v;
               }
             : (v) => v,
-      });
+      }, context);
       return text.trim();
     }
   }
 }
 
-export function askAdvanced(): Promise<boolean> {
-  return confirm({ message: 'Customise advanced settings (DB pool, ULM URL)?', default: false });
+export function askAdvanced(signal?: AbortSignal): Promise<boolean> {
+  return confirm({ message: 'Customise advanced settings (DB pool, ULM URL)?', default: false }, signal ? { signal } : {});
 }
 
-export function confirmPlan(): Promise<boolean> {
-  return confirm({ message: 'Write these files?', default: true });
+export function confirmPlan(signal?: AbortSignal): Promise<boolean> {
+  return confirm({ message: 'Write these files?', default: true }, signal ? { signal } : {});
 }

@@ -11,6 +11,8 @@ export interface Io {
   interactive: boolean;
   /** Output for machines: tools' own output goes to stderr. */
   json: boolean;
+  /** Aborted, with the signal's name as its reason, when SIGTERM or SIGHUP asks the run to stop. */
+  signal: AbortSignal;
   /** Every answer: the given ones validated, the rest prompted or defaulted. */
   answers(given: Partial<Answers>, facts: WorkspaceFacts): Promise<Answers>;
   /** Interactive only: shows what the plan will do and asks to go on. */

@@ -6,6 +6,9 @@ import type { ParsedArgs } from '../cli/args.ts';
 import { findWorkspace, type Workspace } from '../workspace/workspace.ts';
 import { openWorkspace } from './open-workspace.ts';
 import { shellWords } from '../stacks/stack.ts';
+import { STACKS } from '../stacks/index.ts';
+import { installHint } from '../stacks/tools.ts';
+import path from 'node:path';
 import { readSnapshot } from '../workspace/snapshot.ts';
 import { checkCollisions, planNewApp, workspaceFacts, type NewApp } from './new-plan.ts';
 import { nextSteps, type Progress } from './next-steps.ts';
@@ -60,12 +63,12 @@ async function planAndApply(ws: Workspace, args: ParsedArgs, io: Io): Promise<Ne
   });
   if (args.dryRun) return result(true, []);
   if (io.interactive && !(await io.confirm(app))) throw new CancelledError();
-  const signal = app.plan.commit();
-  if (signal) {
-    throw new UserError(`Stopped by ${signal} after writing ${spec.names.slug}'s files (the commit was let finish).${app.tasks.length ? ` Continue with: ${continueCommand(args, spec.names.slug, answers)}` : ''}`, 130);
-  }
+  await app.plan.commit();
 
   const outcomes = await runTasks(app.tasks, io, (task, err) => {
+    if (io.signal.aborted) {
+      return new UserError(`Stopped by ${String(io.signal.reason)} after writing ${spec.names.slug}'s files, before ${task.label.toLowerCase()}. Continue with: ${task.id === 'install' ? `cd ${path.relative(process.cwd(), app.backendDir) || '.'} && ${installHint(STACKS[spec.settings.stack])}` : continueCommand(args, spec.names.slug, answers)}`, 130);
+    }
     if (!(err instanceof UserError) || task.id === 'install') return err; // install says how to retry itself
     return new UserError(`${err.message} The app's files were written; once fixed, run: ${continueCommand(args, spec.names.slug, answers)}`, err.exitCode);
   });

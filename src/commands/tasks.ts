@@ -25,16 +25,16 @@ export interface TaskOutcome {
 export interface Task {
   id: 'install' | 'provision' | 'migrate';
   label: string;
-  /** `output`: where the tools' own output goes (stderr under --json). */
-  run(output: 'inherit' | 'stderr'): Promise<TaskOutcome>;
+  /** `output`: where the tools' own output goes (stderr under --json); `signal` stops them. */
+  run(output: 'inherit' | 'stderr', signal: AbortSignal): Promise<TaskOutcome>;
 }
 
 export function installTask(spec: AppSpec, backendDir: string): Task {
   return {
     id: 'install',
     label: `Installing ${spec.names.slug}'s dependencies`,
-    async run(output) {
-      await installApp(STACKS[spec.settings.stack], backendDir, { output });
+    async run(output, signal) {
+      await installApp(STACKS[spec.settings.stack], backendDir, { output, signal });
       return {};
     },
   };
@@ -82,8 +82,8 @@ export function migrateTask(spec: AppSpec, opts: { adminUrl: string; password: s
   return {
     id: 'migrate',
     label: `Running the first migration (${stack.migrate.shown})`,
-    async run(output) {
-      await migrateApp(stack, spec.names.slug, opts.backendDir, url, { output });
+    async run(output, signal) {
+      await migrateApp(stack, spec.names.slug, opts.backendDir, url, { output, signal });
       return {};
     },
   };
@@ -96,9 +96,11 @@ export function migrateTask(spec: AppSpec, opts: { adminUrl: string; password: s
 export async function runTasks(tasks: Task[], io: Io, failed: (task: Task, err: unknown) => unknown = (_t, e) => e): Promise<{ id: Task['id']; outcome: TaskOutcome }[]> {
   const outcomes: { id: Task['id']; outcome: TaskOutcome }[] = [];
   for (const task of tasks) {
+    if (io.signal.aborted) throw failed(task, io.signal.reason);
     const end = io.step(task.label);
     try {
-      const outcome = await task.run(io.json ? 'stderr' : 'inherit');
+      const outcome = await task.run(io.json ? 'stderr' : 'inherit', io.signal);
+      if (io.signal.aborted) throw io.signal.reason;
       end(true, outcome);
       outcomes.push({ id: task.id, outcome });
     } catch (err) {

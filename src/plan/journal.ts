@@ -111,8 +111,9 @@ export function recover(root: string): string | undefined {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       // A crash before the journal was written: only temporary files to remove.
-      if (exists(path.join(stateDir(root), TXN))) removeState(root);
-      return undefined;
+      if (!exists(path.join(stateDir(root), TXN))) return undefined;
+      removeState(root);
+      return 'removed the temporary files of an earlier run that was interrupted before it changed anything';
     }
     throw err;
   }

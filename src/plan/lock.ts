@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.ts';
+import { CancelledError, UserError } from '../errors.ts';
 import { recover, removeIfEmpty, STATE_DIR } from './journal.ts';
 
 interface Holder {
@@ -44,6 +44,8 @@ export interface LockOptions {
   timeoutMs?: number;
   /** Called once when the lock is busy, before waiting. */
   onWait?: (holder: string) => void;
+  /** Stops the wait. */
+  signal?: AbortSignal;
 }
 
 export async function lockWorkspace(root: string, opts: LockOptions = {}): Promise<WorkspaceLock> {
@@ -53,13 +55,16 @@ export async function lockWorkspace(root: string, opts: LockOptions = {}): Promi
   const deadline = Date.now() + timeoutMs;
   const me: Holder = { pid: process.pid, host: os.hostname(), since: new Date().toISOString() };
   let told = false;
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (;;) {
     try {
+      // The directory may vanish between the two calls (another run's release): try again then.
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       fs.writeFileSync(file, JSON.stringify(me), { flag: 'wx', mode: 0o600 });
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      if (code !== 'EEXIST') throw err;
     }
     const holder = readHolder(file);
     if (holder && holder.host === me.host && !alive(holder.pid)) {
@@ -77,6 +82,7 @@ export async function lockWorkspace(root: string, opts: LockOptions = {}): Promi
     if (Date.now() >= deadline) {
       throw new UserError(`another create-ovu-app run (${who}) is changing ${root}: wait for it to finish and run again (or remove ${path.relative(process.cwd(), file) || file} if no such run exists).`);
     }
+    if (opts.signal?.aborted) throw new CancelledError(`Stopped by ${String(opts.signal.reason)} while waiting for another run: nothing was written.`);
     if (!told) opts.onWait?.(who);
     told = true;
     await new Promise((r) => setTimeout(r, 100));

@@ -96,15 +96,12 @@ export class Plan {
   }
 
   /**
-   * Writes everything. SIGINT, SIGTERM and SIGHUP wait until it is done (it takes milliseconds):
-   * the commit finishes, or fails and is undone. Returns the signal that arrived meanwhile, if any,
-   * for the caller to stop at.
+   * Writes everything. It is synchronous: a signal that arrives meanwhile (SIGINT, SIGTERM, SIGHUP,
+   * each with a listener while it runs, so none ends the process) is handled once it is done. The
+   * commit finishes, or fails and is undone; a crash in between is the journal's to roll back.
    */
-  commit(): NodeJS.Signals | undefined {
-    let arrived: NodeJS.Signals | undefined;
-    const hold = (signal: NodeJS.Signals): void => {
-      arrived ??= signal;
-    };
+  async commit(): Promise<void> {
+    const hold = (): void => {};
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, hold);
     try {
@@ -120,7 +117,6 @@ export class Plan {
     } finally {
       for (const s of signals) process.off(s, hold);
     }
-    return arrived;
   }
 }
 

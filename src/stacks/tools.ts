@@ -7,6 +7,8 @@ export interface ToolOptions {
   /** Where the tool's output goes: the terminal normally, stderr under --json. */
   output: 'inherit' | 'stderr';
   env?: Record<string, string>;
+  /** Stops the tool (SIGTERM to it) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** The install commands as a person types them, also printed as a next step. */
@@ -24,6 +26,7 @@ async function run(command: Command, backendDir: string, opts: ToolOptions) {
     stderr: 'inherit',
     stdin: 'ignore',
     reject: false,
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
   });
 }
 

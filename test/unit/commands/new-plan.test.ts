@@ -77,7 +77,7 @@ describe('planNewApp (in memory)', () => {
 
   it('writes a valid compose file, the password only in .env files', async () => {
     const app = await planApp(answers(), { force: false });
-    app.plan.commit();
+    await app.plan.commit();
     const files = workspace();
     parseCompose(files['/ws/docker-compose.yml']!, 'docker-compose.yml');
     parseCompose(files['/ws/apps.compose.yaml']!, 'apps.compose.yaml', new Set(['postgres', 'inventory-backend']), true);
@@ -95,15 +95,15 @@ describe('planNewApp (in memory)', () => {
   });
 
   it('keeps an existing password on a rerun with --force', async () => {
-    (await planApp(answers(), { force: false })).plan.commit();
+    await (await planApp(answers(), { force: false })).plan.commit();
     const env = workspace()['/ws/.env'];
-    (await planApp(answers({ dbPoolSize: 5 }), { force: true })).plan.commit();
+    await (await planApp(answers({ dbPoolSize: 5 }), { force: true })).plan.commit();
     expect(workspace()['/ws/.env']).toBe(env);
     expect(workspace()['/ws/inventory/compose.yaml']).toContain('DB_POOL_SIZE: "5"');
   });
 
   it('refuses a name in use, before planning anything', async () => {
-    (await planApp(answers(), { force: false })).plan.commit();
+    await (await planApp(answers(), { force: false })).plan.commit();
     const before = workspace();
     await expect(planApp(answers({ name: 'Inventory' }), { force: false })).rejects.toThrow(UsageError);
     vol.rmSync('/ws/inventory', { recursive: true });
@@ -122,7 +122,7 @@ describe('planNewApp (in memory)', () => {
 
   it('gives readonly apps no database anywhere', async () => {
     const app = await planApp(answers({ name: 'catalog', kind: 'readonly' }), { force: false });
-    app.plan.commit();
+    await app.plan.commit();
     const files = workspace();
     expect(files['/ws/init-db.sql']).toBeUndefined();
     expect(files['/ws/.env']).not.toContain('CATALOG_DB_PASSWORD');

@@ -34,7 +34,7 @@ function everyKind() {
 }
 
 describe('Plan', () => {
-  it('reads staged content before disk content', () => {
+  it('reads staged content before disk content', async () => {
     const plan = newPlan();
     expect(plan.read('/ws/.env')).toBe('A=1\n');
     plan.write('/ws/.env', 'A=1\nB=2\n');
@@ -42,13 +42,13 @@ describe('Plan', () => {
     expect(plan.read('/ws/missing')).toBeUndefined();
   });
 
-  it('drops a write that changes nothing', () => {
+  it('drops a write that changes nothing', async () => {
     const plan = newPlan();
     plan.write('/ws/.env', 'A=1\n');
     expect(plan.list()).toEqual([]);
   });
 
-  it('records before and after for edits, and undefined before for new files', () => {
+  it('records before and after for edits, and undefined before for new files', async () => {
     const plan = newPlan();
     plan.write('/ws/.env', 'A=2\n');
     plan.write('/ws/init-db.sql', 'x');
@@ -58,12 +58,12 @@ describe('Plan', () => {
     ]);
   });
 
-  it('writes nothing before commit, everything after, and leaves nothing of its own behind', () => {
+  it('writes nothing before commit, everything after, and leaves nothing of its own behind', async () => {
     const plan = everyKind();
     const before = snapshot();
     expect(plan.removed()).toEqual(['/ws/old.txt']);
     expect(snapshot()).toEqual(before);
-    expect(plan.commit()).toBeUndefined();
+    expect(await plan.commit()).toBeUndefined();
     expect(snapshot()).toEqual({
       '/ws/docker-compose.yml': 'services: {b: {}}\n',
       '/ws/.env': 'A=2\n',
@@ -73,49 +73,49 @@ describe('Plan', () => {
     expect(fs.existsSync('/ws/.create-ovu-app')).toBe(false);
   });
 
-  it("keeps an edited file's mode (less group and other for a secret) and gives a new one the mode asked for", () => {
+  it("keeps an edited file's mode (less group and other for a secret) and gives a new one the mode asked for", async () => {
     fs.chmodSync('/ws/.env', 0o644);
     fs.chmodSync('/ws/docker-compose.yml', 0o664);
     const plan = newPlan();
     plan.write('/ws/.env', 'A=1\nB=2\n', { secret: true });
     plan.write('/ws/docker-compose.yml', 'services: {a: {}}\n');
     plan.write('/ws/app.env', 'S=1\n', { mode: 0o600 });
-    plan.commit();
+    await plan.commit();
     expect(fs.statSync('/ws/.env').mode & 0o777).toBe(0o600);
     expect(fs.statSync('/ws/docker-compose.yml').mode & 0o777).toBe(0o664);
     expect(fs.statSync('/ws/app.env').mode & 0o777).toBe(0o600);
   });
 
-  it('refuses a read-only file while planning, with what to do', () => {
+  it('refuses a read-only file while planning, with what to do', async () => {
     fs.chmodSync('/ws/docker-compose.yml', 0o444);
     expect(() => newPlan().write('/ws/docker-compose.yml', 'services: {b: {}}\n')).toThrow(
       '/ws/docker-compose.yml is read-only: make it writable (chmod u+w /ws/docker-compose.yml) and run again; nothing was written.',
     );
   });
 
-  it('edits a symlinked file through the link, which stays a link', () => {
+  it('edits a symlinked file through the link, which stays a link', async () => {
     vol.fromJSON({ '/shared/compose.yml': 'services: {}\n' });
     fs.rmSync('/ws/docker-compose.yml');
     fs.symlinkSync('/shared/compose.yml', '/ws/docker-compose.yml');
     const plan = newPlan();
     plan.write('/ws/docker-compose.yml', 'services: {c: {}}\n');
-    plan.commit();
+    await plan.commit();
     expect(fs.lstatSync('/ws/docker-compose.yml').isSymbolicLink()).toBe(true);
     expect(fs.readFileSync('/shared/compose.yml', 'utf8')).toBe('services: {c: {}}\n');
   });
 
-  it('refuses to overwrite an app directory that appeared meanwhile, leaving the disk as it was', () => {
+  it('refuses to overwrite an app directory that appeared meanwhile, leaving the disk as it was', async () => {
     const plan = newPlan();
     plan.createDir('/ws/app');
     plan.write('/ws/app/new.txt', 'new');
     plan.write('/ws/.env', 'A=2\n');
     vol.fromJSON({ '/ws/app/theirs.txt': 'theirs' });
     const before = snapshot();
-    expect(() => plan.commit()).toThrow(/appeared while the plan was being written/);
+    await expect(plan.commit()).rejects.toThrow(/appeared while the plan was being written/);
     expect(snapshot()).toEqual(before);
   });
 
-  it('rolls back every step when a late rename fails', () => {
+  it('rolls back every step when a late rename fails', async () => {
     const plan = everyKind();
     const before = snapshot();
     const rename = fs.renameSync;
@@ -126,14 +126,14 @@ describe('Plan', () => {
       return rename(from, to);
     });
     try {
-      expect(() => plan.commit()).toThrow(/disk on fire/);
+      await expect(plan.commit()).rejects.toThrow(/disk on fire/);
     } finally {
       spy.mockRestore();
     }
     expect(snapshot()).toEqual(before);
   });
 
-  it('cleans up its temporary files when writing fails', () => {
+  it('cleans up its temporary files when writing fails', async () => {
     const plan = everyKind();
     const before = snapshot();
     const write = fs.writeFileSync;
@@ -142,14 +142,14 @@ describe('Plan', () => {
       return write(file, data, opts as never);
     });
     try {
-      expect(() => plan.commit()).toThrow(/ENOSPC/);
+      await expect(plan.commit()).rejects.toThrow(/ENOSPC/);
     } finally {
       spy.mockRestore();
     }
     expect(snapshot()).toEqual(before);
   });
 
-  it('after a crash at any rename, the next run rolls the workspace back to what it was', () => {
+  it('after a crash at any rename, the next run rolls the workspace back to what it was', async () => {
     for (let crashAt = 2; crashAt <= 9; crashAt++) {
       vol.reset();
       vol.fromJSON({ '/ws/docker-compose.yml': 'services: {}\n', '/ws/.env': 'A=1\n' });
@@ -170,7 +170,7 @@ describe('Plan', () => {
         vi.spyOn(fs, 'copyFileSync').mockImplementation(() => (dead ? crash() : undefined)),
       ];
       try {
-        expect(() => plan.commit()).toThrow();
+        await expect(plan.commit()).rejects.toThrow();
       } finally {
         for (const s of spies) s.mockRestore();
       }
@@ -180,7 +180,7 @@ describe('Plan', () => {
     }
   });
 
-  it('after a crash once the commit is complete, the next run only cleans up', () => {
+  it('after a crash once the commit is complete, the next run only cleans up', async () => {
     const plan = everyKind();
     const rm = fs.rmSync;
     let dead = false;
@@ -192,7 +192,7 @@ describe('Plan', () => {
       return rm(p, o);
     });
     try {
-      expect(() => plan.commit()).toThrow('killed');
+      await expect(plan.commit()).rejects.toThrow('killed');
     } finally {
       spy.mockRestore();
     }
