@@ -183,17 +183,7 @@ function splitLines(source: string): { lines: string[]; terminators: string[] } 
   return { lines, terminators };
 }
 
-/** The last file parsed: a run lists its blocks (name clashes), then edits it. */
-let lastParsed: { source: string; file: ParsedFile } | undefined;
-
-/** Parses `source`; the blocks are the caller's to change (the lines are shared, never changed). */
 function parse(source: string): ParsedFile {
-  if (lastParsed?.source !== source) lastParsed = { source, file: parseUncached(source) };
-  const { file } = lastParsed;
-  return { ...file, blocks: file.blocks.map((b) => ({ ...b })) };
-}
-
-function parseUncached(source: string): ParsedFile {
   const { lines, terminators } = splitLines(source);
   return { lines, terminators, blocks: findBlocks(lines), eol: dominantEol(source) };
 }
@@ -254,6 +244,26 @@ export function listInitDbApps(source: string): string[] {
     .filter((slug) => slug !== PLATFORM_SLUG);
 }
 
+/**
+ * A line outside create-ovu-app's blocks that creates the app's database or login itself (the
+ * ADR's own init-db.sql does): the app's block would then fail under psql, so the run stops.
+ */
+function assertNotCreatedByHand(file: ParsedFile, spec: AppSpec): void {
+  const { db, user, slug } = spec.names;
+  const ident = (name: string): string => `"?${name}"?(?![\\w$])`;
+  const creates = new RegExp(`\\bCREATE\\s+(?:(DATABASE)\\s+${ident(db)}|(?:USER|ROLE)\\s+${ident(user)})`, 'i');
+  const inBlock = (i: number): boolean => file.blocks.some((b) => i >= b.start && i <= b.end);
+  file.lines.forEach((line, i) => {
+    if (inBlock(i) || line.trimStart().startsWith('--')) return;
+    const m = creates.exec(line);
+    if (!m) return;
+    const what = m[1] ? `database ${db}` : `login ${user}`;
+    throw new UserError(
+      `init-db.sql:${i + 1}: your own lines already create the ${what}; remove what init-db.sql does by hand for ${slug} (its CREATE DATABASE, CREATE USER and GRANT lines, and their \\c lines), since create-ovu-app's block for ${slug} does all of it, or choose another app name`,
+    );
+  });
+}
+
 /** A generated block as lines. */
 function blockLines(block: string): string[] {
   return block.split('\n');
@@ -279,6 +289,7 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
   }
 
   const file = parse(source);
+  assertNotCreatedByHand(file, spec);
   const { eol } = file;
   const notes: string[] = [];
   // Work on [line, terminator] pairs so untouched lines keep their exact bytes.

@@ -263,6 +263,19 @@ describe('init-db.sql run by psql', () => {
     expect(await createsTable(a.spec.names.user, a.password, a.spec.names.db)).toBe(true);
   });
 
+  it("the ADR's own init-db.sql: an app it creates by hand is refused, another app's file runs under psql", async () => {
+    const inv = freshApp('adrinv');
+    const other = freshApp('adrother');
+    // The ADR's init-db.sql creates the ULM and inventory databases and logins by hand.
+    const adr = adrUlmSection(inv.spec.names.snake).replace(new RegExp(`${inv.spec.names.snake}_pass`, 'g'), 'inventory_pass');
+    expect(() => editInitDb(adr, inv.spec, { force: false })).toThrow(/^init-db\.sql:2: your own lines already create the database /);
+    const file = await writeSql('adr-other', withApps(adr, other.spec));
+    const run = await runPsqlFile(file, envOf(other), adminUrl, { as: 'entrypoint' });
+    expect(run.stderr).not.toMatch(/ERROR/);
+    expect(run.exitCode).toBe(0);
+    expect(await createsTable(other.spec.names.user, other.password, other.spec.names.db)).toBe(true);
+  });
+
   it('stops when the app database already exists with another owner', async () => {
     const a = freshApp('taken');
     await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(a.spec.names.db)}`));
