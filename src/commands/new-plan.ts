@@ -15,7 +15,7 @@ import { addAppToCompose, APP_COMPOSE_FILE } from '../workspace/compose/index.ts
 import { editInitDb } from '../workspace/init-db.ts';
 import { ensureEnvVar, ensureLine, generatePassword, readEnvVar } from '../workspace/env-file.ts';
 import type { WorkspaceSnapshot } from '../workspace/snapshot.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError, UserError } from '../errors.ts';
 import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
 import { planAppFiles, sha256, type AppFile } from './app-files.ts';
 import { STATE_DIR } from '../plan/journal.ts';
@@ -74,7 +74,7 @@ function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): 
   ];
   if (password !== undefined) {
     lines.push(
-      `DATABASE_URL=postgresql://${names.user}:${password}@${dbHost}/${names.db}`,
+      `DATABASE_URL=postgresql://${names.user}:${encodeURIComponent(password)}@${dbHost}/${names.db}`,
       `DB_POOL_SIZE=${settings.pool.size}`,
       `DB_MAX_OVERFLOW=${settings.pool.maxOverflow}`,
       `DB_POOL_TIMEOUT=${settings.pool.timeout}`,
@@ -82,6 +82,18 @@ function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): 
   }
   lines.push('ULM_BASE_URL=http://localhost:8000', 'ULM_SERVICE_TOKEN=', ...STACKS[settings.stack].localEnv(settings.port));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The app's password: the one .env has (the database may already use it), else a new one. Compose
+ * puts it into DATABASE_URL as it is, so it must need no escaping there.
+ */
+function usablePassword(existing: string | undefined, variable: string): string {
+  if (!existing) return generatePassword();
+  if (!/^[A-Za-z0-9._~-]+$/.test(existing)) {
+    throw new UserError(`${variable} in .env has characters a URL must escape (only letters, digits and . _ ~ - can be used as they are): replace it with 32+ such characters, or delete the line to have one generated.`);
+  }
+  return existing;
 }
 
 export interface PlanOptions {
@@ -110,7 +122,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
 
   // The workspace .env keeps an existing password: the database may already use it.
   const envBefore = plan.read(ws.envFile);
-  const password = crud ? readEnvVar(envBefore, names.passwordVar) || generatePassword() : undefined;
+  const password = crud ? usablePassword(readEnvVar(envBefore, names.passwordVar), names.passwordVar) : undefined;
 
   const files: AppFile[] = [...(await renderBackend(spec))].map(([rel, content]) => ({ rel: `backend/${rel}`, content }));
   files.push({ rel: compose.appFile.name, content: compose.appFile.text });

@@ -67,7 +67,7 @@ async function planAndApply(ws: Workspace, args: ParsedArgs, io: Io): Promise<Ne
 
   const outcomes = await runTasks(app.tasks, io, (task, err) => {
     if (io.signal.aborted) {
-      return new UserError(`Stopped by ${String(io.signal.reason)} after writing ${spec.names.slug}'s files, before ${task.label.toLowerCase()}. Continue with: ${task.id === 'install' ? `cd ${path.relative(process.cwd(), app.backendDir) || '.'} && ${installHint(STACKS[spec.settings.stack])}` : continueCommand(args, spec.names.slug, answers)}`, 130);
+      return new UserError(`Stopped by ${String(io.signal.reason)} after writing ${spec.names.slug}'s files, before ${task.label.toLowerCase()}. Continue with: ${task.id === 'install' ? `cd ${shellWords([path.relative(process.cwd(), app.backendDir) || '.'])} && ${installHint(STACKS[spec.settings.stack])}` : continueCommand(args, spec.names.slug, answers)}`, 130);
     }
     if (!(err instanceof UserError) || task.id === 'install') return err; // install says how to retry itself
     return new UserError(`${err.message} The app's files were written; once fixed, run: ${continueCommand(args, spec.names.slug, answers)}`, err.exitCode);
