@@ -60,13 +60,25 @@ function removeState(root: string): void {
   removeIfEmpty(stateDir(root)); // unless a run's lock is in it
 }
 
-/** Removes `dir` if it has nothing in it. */
+/** Removes `dir` if it has nothing in it but its own .gitignore. */
 export function removeIfEmpty(dir: string): void {
   try {
-    if (fs.readdirSync(dir).length === 0) fs.rmSync(dir, { recursive: true, force: true });
+    if (fs.readdirSync(dir).every((e) => e === '.gitignore')) fs.rmSync(dir, { recursive: true, force: true });
   } catch {
     // gone already, or not ours to remove
   }
+}
+
+/**
+ * The state directory, ignoring itself: git skips what is in it (a staged .env included) even
+ * before the workspace's .gitignore has its line.
+ */
+export function makeStateDir(root: string): string {
+  const dir = stateDir(root);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const ignore = path.join(dir, '.gitignore');
+  if (!exists(ignore)) fs.writeFileSync(ignore, '# create-ovu-app: a run\'s lock and journal; never commit them\n*\n');
+  return dir;
 }
 
 const exists = (p: string): boolean => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
@@ -139,7 +151,8 @@ export function commitJournaled(c: Commit): void {
   const txn = path.join(stateDir(c.root), TXN);
   if (exists(journalFile(c.root))) throw new Error(`${journalFile(c.root)} exists: an earlier commit was not recovered`);
   fs.rmSync(txn, { recursive: true, force: true });
-  fs.mkdirSync(txn, { recursive: true, mode: 0o700 });
+  makeStateDir(c.root);
+  fs.mkdirSync(txn, { mode: 0o700 });
   const journal: Journal = { pid: process.pid, steps: [], madeDirs: [], done: false };
   let n = 0;
   const slot = (): string => path.join(txn, String(n++));

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CancelledError, UserError } from '../errors.ts';
-import { recover, removeIfEmpty, STATE_DIR } from './journal.ts';
+import { makeStateDir, recover, removeIfEmpty, STATE_DIR } from './journal.ts';
 
 interface Holder {
   pid: number;
@@ -58,7 +58,7 @@ export async function lockWorkspace(root: string, opts: LockOptions = {}): Promi
   for (;;) {
     try {
       // The directory may vanish between the two calls (another run's release): try again then.
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      makeStateDir(root);
       fs.writeFileSync(file, JSON.stringify(me), { flag: 'wx', mode: 0o600 });
       break;
     } catch (err) {

@@ -172,6 +172,36 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).toBe(envBefore);
   });
 
+  it("minds the file system: edits a symlinked compose file through its link, refuses read-only and non-UTF-8 files, tightens .env", async () => {
+    const ws = adrWorkspace();
+    const shared = path.join(tempDir(), 'platform-compose.yml');
+    fs.renameSync(path.join(ws, 'docker-compose.yml'), shared);
+    fs.symlinkSync(shared, path.join(ws, 'docker-compose.yml'));
+    fs.writeFileSync(path.join(ws, '.env'), 'ULM_SERVICE_TOKEN=\n', { mode: 0o644 });
+    fs.chmodSync(path.join(ws, '.env'), 0o644);
+    const r = await runCli(['inventory', '--yes', '--workspace', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(fs.lstatSync(path.join(ws, 'docker-compose.yml')).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(shared, 'utf8')).toMatch(/^ {2}- apps\.compose\.yaml$/m);
+    expect(fs.statSync(path.join(ws, '.env')).mode & 0o777).toBe(0o600);
+    expect(r.stdout).toContain('.env was readable by others (mode 644): it is written with mode 600');
+
+    fs.chmodSync(path.join(ws, 'init-db.sql'), 0o444);
+    let before = snapshotDir(ws);
+    const ro = await runCli(['crm', '--yes', '--workspace', ws]);
+    expect(ro.exitCode).toBe(1);
+    expect(ro.stderr).toMatch(/init-db\.sql is read-only: make it writable \(chmod u\+w .*init-db\.sql\) and run again; nothing was written\.$/);
+    expect(snapshotDir(ws)).toEqual(before);
+    fs.chmodSync(path.join(ws, 'init-db.sql'), 0o644);
+
+    fs.appendFileSync(path.join(ws, '.env.example'), Buffer.from([0x23, 0x20, 0xff, 0xfe, 0x0a]));
+    before = snapshotDir(ws);
+    const bin = await runCli(['crm', '--yes', '--workspace', ws]);
+    expect(bin.exitCode).toBe(1);
+    expect(bin.stderr).toMatch(/\.env\.example is not valid UTF-8: convert it .* create-ovu-app will not rewrite it\.$/);
+    expect(snapshotDir(ws)).toEqual(before);
+  });
+
   it('writes nothing outside the workspace: HOME and XDG_CACHE_HOME stay empty', async () => {
     const ws = adrWorkspace();
     const home = tempDir('ovu-home-');
