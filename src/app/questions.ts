@@ -17,6 +17,8 @@ export interface Answers {
   createDb: boolean;
   adminUrl: string | undefined;
   migrate: boolean;
+  /** The compose service apps use as their database, when the project has several or it is unclear. */
+  dbService?: string | undefined;
 }
 
 /** What defaults and validation may look at in the workspace. */
@@ -53,7 +55,7 @@ interface QuestionBase<K extends keyof Answers> {
 }
 
 export type Question =
-  | (QuestionBase<'name' | 'ulmUrl' | 'adminUrl'> & { type: 'string'; default?: (a: Partial<Answers>, f: WorkspaceFacts) => string | undefined })
+  | (QuestionBase<'name' | 'ulmUrl' | 'adminUrl' | 'dbService'> & { type: 'string'; default?: (a: Partial<Answers>, f: WorkspaceFacts) => string | undefined })
   | (QuestionBase<'stack' | 'kind'> & { type: 'choice'; choices: { value: string; label: string }[]; default: () => string })
   | (QuestionBase<'port' | 'dbPoolSize' | 'dbMaxOverflow' | 'dbPoolTimeout'> & { type: 'int'; min: number; max: number; default: (a: Partial<Answers>, f: WorkspaceFacts) => number })
   | (QuestionBase<'install' | 'createDb' | 'migrate'> & { type: 'boolean'; default: (a: Partial<Answers>, f: WorkspaceFacts) => boolean });
@@ -208,6 +210,16 @@ export const QUESTIONS: Question[] = [
     saved: true,
     default: () => 'http://ulm-backend:8000',
     validate: (value) => httpUrl(value ?? ''),
+  },
+  {
+    key: 'dbService',
+    type: 'string',
+    flag: '--db-service',
+    valueName: '<name>',
+    describe: 'the compose service apps use as their PostgreSQL, when there are several or it is not recognisable',
+    // A fact about the workspace, not the app: never asked, never saved.
+    saved: false,
+    skip: (a) => !isCrud(a),
   },
   {
     key: 'install',

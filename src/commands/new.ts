@@ -45,7 +45,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
 }
 
 async function planAndApply(ws: Workspace, args: ParsedArgs, io: Io): Promise<NewResult> {
-  const snapshot = readSnapshot(ws);
+  const snapshot = readSnapshot(ws, { dbService: args.given.dbService });
   const answers = await io.answers(args.given, workspaceFacts(snapshot, io.interactive, ownService(args)));
   const spec = specFromAnswers(answers);
   checkCollisions(snapshot, spec, args.force);

@@ -40,7 +40,8 @@ function entriesOf(root: string): fs.Dirent[] {
   }
 }
 
-export function readSnapshot(workspace: Workspace): WorkspaceSnapshot {
+/** `dbService`: --db-service, the database service named. */
+export function readSnapshot(workspace: Workspace, opts: { dbService?: string | undefined } = {}): WorkspaceSnapshot {
   const texts = new Map<string, string | undefined>();
   const read = (file: string): string | undefined => {
     const abs = path.resolve(file);
@@ -67,7 +68,7 @@ export function readSnapshot(workspace: Workspace): WorkspaceSnapshot {
       : [],
   );
   const composeName = path.basename(workspace.composeFile);
-  const compose = readComposeProject(workspace.root, composeName, read(workspace.composeFile), known, read);
+  const compose = readComposeProject(workspace.root, composeName, read(workspace.composeFile), known, read, opts.dbService);
   const initDb = read(workspace.initDbFile);
   return { workspace, read, apps, compose, initDbApps: initDb === undefined ? [] : listInitDbApps(initDb), empty: entries.length === 0 };
 }

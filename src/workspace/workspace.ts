@@ -41,7 +41,8 @@ export function findWorkspace(flag: string | undefined, cwd: string): Workspace 
     return at(root);
   }
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
-    if (composeIn(dir)) return at(dir);
+    // An app's own compose.yaml is not a workspace: its directory has the app's answers file.
+    if (composeIn(dir) && !fs.existsSync(path.join(dir, '.ovu-app.json'))) return at(dir);
     if (path.dirname(dir) === dir) return at(path.resolve(cwd));
   }
 }

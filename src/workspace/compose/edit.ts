@@ -64,6 +64,7 @@ export function addAppToCompose(project: ComposeProject, spec: AppSpec): Compose
   const { fileName } = project;
   const { service, slug } = spec.names;
   const crud = spec.settings.kind !== 'readonly';
+  if (crud && project.postgresProblem) throw new UserError(project.postgresProblem);
   const tokenVar = project.ulmTokenVar ?? DEFAULT_TOKEN_VAR;
   const notes: string[] = [];
   if (tokenVar !== DEFAULT_TOKEN_VAR) notes.push(`${service}: ULM_SERVICE_TOKEN reads \${${tokenVar}}, the variable the other services use`);

@@ -166,14 +166,3 @@ export function envValue(env: unknown, name: string): unknown {
   }
   return undefined;
 }
-
-const POSTGRES_IMAGE = /^(?:[^/\s]+\/)*postgres(?::[\w.-]+)?(?:@sha256:[0-9a-f]+)?$/;
-
-/** The service apps connect to: one named postgres, else the first running a postgres image. */
-export function findPostgres(services: Obj, exclude: string): string | undefined {
-  if ('postgres' in services && exclude !== 'postgres') return 'postgres';
-  for (const [name, svc] of Object.entries(services)) {
-    if (name !== exclude && isObj(svc) && typeof svc['image'] === 'string' && POSTGRES_IMAGE.test(svc['image'])) return name;
-  }
-  return undefined;
-}

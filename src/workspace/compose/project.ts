@@ -10,7 +10,8 @@ import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { checkReferences } from './references.ts';
 import { lineOf, parseCompose, type Loaded } from './parse.ts';
-import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, composeInfo, findPostgres, isObj, type Obj } from './model.ts';
+import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, composeInfo, isObj, type Obj } from './model.ts';
+import { chooseDatabase, databaseCandidates, type DatabaseCandidate } from './database-service.ts';
 import { isAppsFile } from './apps-file.ts';
 import type { AppSpec } from '../../app/spec.ts';
 
@@ -42,8 +43,10 @@ export interface ComposeProject {
   /** Each published host port and the (first) service publishing it. */
   portOwners: Map<number, string>;
   ulmTokenVar: string | undefined;
-  /** The service apps connect to. */
+  /** The service apps connect to (undefined: none yet, or `postgresProblem` says why it is unclear). */
   postgres: DatabaseService | undefined;
+  /** Why the database service could not be chosen (several, or only look-alikes): for crud apps. */
+  postgresProblem: string | undefined;
   /** The workspace file already includes apps.compose.yaml. */
   includesApps: boolean;
   apps: KnownApp[];
@@ -72,19 +75,20 @@ export function readComposeProject(
   text: string | undefined,
   apps: KnownApp[],
   read: (file: string) => string | undefined,
+  /** --db-service: the database service, named. */
+  dbService?: string,
 ): ComposeProject {
-  const project: ComposeProject = { fileName, loaded: undefined, includes: [], services: new Map(), portOwners: new Map(), ulmTokenVar: undefined, postgres: undefined, includesApps: false, apps };
+  const project: ComposeProject = { fileName, loaded: undefined, includes: [], services: new Map(), portOwners: new Map(), ulmTokenVar: undefined, postgres: undefined, postgresProblem: undefined, includesApps: false, apps };
   if (text === undefined) return project;
   const loaded = parseCompose(text, fileName);
   project.loaded = loaded;
+  const candidates: DatabaseCandidate[] = [];
   const add = (js: Obj, file: string): void => {
     const info = composeInfo(js);
     for (const s of info.services) if (!project.services.has(s)) project.services.set(s, file);
     for (const [port, s] of info.portOwners) if (!project.portOwners.has(port)) project.portOwners.set(port, s);
     project.ulmTokenVar ??= info.ulmTokenVar;
-    const services = isObj(js['services']) ? js['services'] : {};
-    const pg = findPostgres(services, '');
-    if (pg !== undefined && project.postgres === undefined) project.postgres = { name: pg, file, service: services[pg] as Obj };
+    candidates.push(...databaseCandidates(isObj(js['services']) ? js['services'] : {}, file, root, read));
   };
   add(loaded.js, fileName);
 
@@ -111,6 +115,13 @@ export function readComposeProject(
       if (included === undefined) throw new UserError(`${fileName}: include: names ${p}, which does not exist; create it or remove the entry`);
       add(parseCompose(included, rel, undefined, true).js, rel);
     }
+  }
+  try {
+    const db = chooseDatabase(candidates, dbService, new Set(project.services.keys()));
+    if (db) project.postgres = { name: db.name, file: db.file, service: db.service };
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    project.postgresProblem = err.message;
   }
   // Now that every file's services are known, the references between files can be checked.
   if (entries.length > 0) {

@@ -453,6 +453,44 @@ describe('ovu-db-init reaches the database however the project connects it', () 
   });
 });
 
+describe('the database service is recognised by what it is', () => {
+  const pgOf = (source: string, files: Record<string, string> = {}, dbService?: string) => {
+    const project = readComposeProject('/ws', FILE, source, [], (f) => files[f.replace('/ws/', '')], dbService);
+    return project.postgresProblem ?? project.postgres?.name;
+  };
+
+  it.each([
+    ['a variable tag', 'services:\n  database:\n    image: "postgres:${POSTGRES_VERSION:-16}"\n'],
+    ['PostGIS', 'services:\n  gis:\n    image: postgis/postgis:16-3.4\n'],
+    ['Supabase', 'services:\n  supa:\n    image: supabase/postgres:15.1.0.147\n'],
+    ['TimescaleDB', 'services:\n  ts:\n    image: timescale/timescaledb:latest-pg16\n'],
+    ["the official image's environment", 'services:\n  mydb:\n    image: registry.internal/db:3\n    environment:\n      POSTGRES_PASSWORD: x\n'],
+  ])('%s', (_what, source) => {
+    const name = pgOf(source);
+    expect(name).toMatch(/^(database|gis|supa|ts|mydb)$/);
+    // And no second server is added: ovu-db-init and the app use it.
+    const out = edit(source);
+    expect(load(out.text)['services']['postgres']).toBeUndefined();
+    expect(load(out.apps)['services']['ovu-db-init'].environment.PGHOST).toBe(name);
+  });
+
+  it('a build whose Dockerfile is FROM postgres', () => {
+    expect(pgOf('services:\n  db:\n    build: ./db\n', { 'db/Dockerfile': '# ours\nFROM postgres:16-bookworm\nCOPY x /x\n' })).toBe('db');
+  });
+
+  it('asks for --db-service when there are several, or only a look-alike, and never adds a second server', () => {
+    const two = 'services:\n  main:\n    image: postgres:16\n  analytics:\n    image: timescale/timescaledb:2\n';
+    expect(pgOf(two)).toMatch(/^the compose project has several PostgreSQL services, main \(docker-compose\.yml: image postgres:16\), analytics .*: pass --db-service <name>/);
+    expect(catchError(() => edit(two)).message).toMatch(/pass --db-service <name>/);
+    expect(pgOf(two, {}, 'analytics')).toBe('analytics');
+    const lookalike = 'services:\n  db:\n    image: registry.internal/ourdb:1\n    ports: ["5432:5432"]\n';
+    expect(catchError(() => edit(lookalike)).message).toMatch(/^db \(docker-compose\.yml: its name\) may be a database, but it is not recognisably PostgreSQL: pass --db-service <name>/);
+    expect(pgOf(lookalike, {}, 'nope')).toMatch(/^--db-service nope: no such service/);
+    // A readonly app needs no database: it is not asked.
+    expect(edit(two, spec('reports', 8030, 'readonly')).text).toBe(`${two}\ninclude:\n  - apps.compose.yaml\n`);
+  });
+});
+
 describe('adding an app without a compose file', () => {
   it('creates a minimal file: postgres:15 and the include', () => {
     const out = edit(undefined);
