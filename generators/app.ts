@@ -65,7 +65,7 @@ export default function appGenerator(plop: NodePlopAPI): void {
     const ws = workspace();
     // The CLI's own `new` command, with plop's answers in place of flags and prompts.
     const pm = detectPackageManager(process.env.npm_config_user_agent);
-    const io: Io = { interactive: false, json: false, verbose: false, signal: new AbortController().signal, tools: { pm, python: pythonInstaller() }, invoked: { pm, workspace: ws.root }, answers: async (_given, facts) => typed(raw, facts), confirm: async () => true, committed: () => {}, step: () => () => {} };
+    const io: Io = { interactive: false, json: false, verbose: false, signal: new AbortController().signal, tools: { pm, python: pythonInstaller() }, invoked: { pm, workspace: ws.root }, answers: async (_given, facts) => typed(raw, facts), confirm: async () => true, notice: () => {}, committed: () => {}, step: () => () => {} };
     const args = { command: 'new', given: {}, workspace: ws.root, yes: true, dryRun: false, force: Boolean(config.force), resetPassword: false, json: false, verbose: false, packageManager: undefined, help: false, version: false } as const;
     const { app } = await runNew(args, io);
     const { created, changed } = groupChanges(app.plan, ws.root);

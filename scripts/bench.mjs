@@ -296,8 +296,8 @@ function scaleRow() {
     subject: ({ big }) => cli(['inventory', '--yes', '--workspace', big]),
     baseline: ({ empty }) => cli(['inventory', '--yes', '--workspace', empty]),
     cleanup: ({ big, empty }) => {
-      const compose = fs.readFileSync(path.join(big, 'docker-compose.yml'), 'utf8');
-      if (!/^ {2}- inventory\/compose\.yaml$/m.test(compose)) throw new Error(`app #${NTH_APP} is not in the compose file`);
+      const apps = fs.readFileSync(path.join(big, 'apps.compose.yaml'), 'utf8');
+      if (!/^ {2}- inventory\/compose\.yaml$/m.test(apps)) throw new Error(`app #${NTH_APP} is not in apps.compose.yaml`);
       if (!fs.existsSync(path.join(empty, 'inventory', 'compose.yaml'))) throw new Error('app #1 has no compose file');
       rm(big);
       rm(empty);

@@ -13,10 +13,12 @@ export interface AnswersFile {
   generator: 'create-ovu-app';
   version: string;
   answers: Answers;
+  /** SHA-256 of each file the generator wrote, by path in the app directory (absent before 0.2). */
+  files?: Record<string, string>;
 }
 
-export function answersFileText(a: Answers): string {
-  return JSON.stringify({ generator: 'create-ovu-app', version: VERSION, answers: savedAnswers(a) }, null, 2) + '\n';
+export function answersFileText(a: Answers, files: Record<string, string>): string {
+  return JSON.stringify({ generator: 'create-ovu-app', version: VERSION, answers: savedAnswers(a), files }, null, 2) + '\n';
 }
 
 const NO_FACTS: WorkspaceFacts = { usedPorts: new Map(), ownService: undefined, interactive: false };
@@ -50,5 +52,6 @@ export function parseAnswersFile(text: string, file: string): AnswersFile {
     if (problem) throw broken(`is not valid (${q.key}: ${problem})`);
     (a as Record<string, unknown>)[q.key] = value;
   }
-  return { generator: 'create-ovu-app', version: d.version, answers: a as Answers };
+  const files = d.files && typeof d.files === 'object' && Object.values(d.files).every((h) => typeof h === 'string') ? d.files : undefined;
+  return { generator: 'create-ovu-app', version: d.version, answers: a as Answers, ...(files ? { files } : {}) };
 }

@@ -22,6 +22,9 @@ const PG_RESERVED = new Set(
 /** Names the platform itself owns: an app called `ulm` would get ULM's own database and login. */
 const PLATFORM_NAMES = new Set(['ulm', 'postgres', 'template0', 'template1', 'public']);
 
+/** create-ovu-app's own command words: `create-ovu-app help` asks for help, it does not name an app. */
+export const COMMAND_WORDS = new Set(['new', 'provision', 'help', 'version', 'list', 'doctor', 'update', 'remove', 'backup', 'restore', 'deploy']);
+
 /** Splits what the user typed into lower-case ASCII words: "InventoryService 2" → [inventory, service, 2]. */
 function words(input: string): string[] {
   return input
@@ -44,12 +47,15 @@ export function deriveNames(input: string): AppNames {
   if (!raw) throw new UsageError('The app name is empty: pass a name such as `inventory`.');
   const parts = words(raw);
   if (parts.length === 0) {
-    throw new UsageError(`"${raw}" has no letters or digits to build a name from: use a name such as \`inventory\`.`);
+    throw new UsageError(`${JSON.stringify(raw)} has no letters or digits to build a name from: use a name such as \`inventory\`.`);
   }
   const slug = parts.join('-');
   const snake = parts.join('_');
+  if (COMMAND_WORDS.has(slug)) {
+    throw new UsageError(`"${slug}" is a create-ovu-app command word, not an app name: choose another name, e.g. \`${slug}-service\`.`);
+  }
   if (/^[0-9]/.test(slug)) {
-    throw new UsageError(`"${raw}" starts with a digit, which PostgreSQL and Python can't use unquoted: start it with a letter, e.g. \`app-${slug}\`.`);
+    throw new UsageError(`${JSON.stringify(raw)} starts with a digit, which PostgreSQL and Python can't use unquoted: start it with a letter, e.g. \`app-${slug}\`.`);
   }
   if (PG_RESERVED.has(snake)) {
     throw new UsageError(`"${snake}" is a PostgreSQL reserved word: choose another name, e.g. \`${snake}-service\`.`);
@@ -62,7 +68,6 @@ export function deriveNames(input: string): AppNames {
   }
   const envPrefix = snake.toUpperCase();
   const names: AppNames = {
-    input: raw,
     slug,
     snake,
     title: parts.map((w) => w[0]!.toUpperCase() + w.slice(1)).join(' '),
@@ -76,7 +81,7 @@ export function deriveNames(input: string): AppNames {
   if (Buffer.byteLength(longest) > MAX_IDENTIFIER_BYTES) {
     const room = MAX_IDENTIFIER_BYTES - '_user'.length;
     throw new UsageError(
-      `"${raw}" is too long: the login "${longest}" would exceed PostgreSQL's ${MAX_IDENTIFIER_BYTES}-byte limit; use at most ${room} characters.`,
+      `${JSON.stringify(raw)} is too long: the login "${longest}" would exceed PostgreSQL's ${MAX_IDENTIFIER_BYTES}-byte limit; use at most ${room} characters.`,
     );
   }
   return names;

@@ -18,6 +18,8 @@ export interface Answers {
   createDb: boolean;
   adminUrl: string | undefined;
   migrate: boolean;
+  /** The compose service apps use as their database, when the project has several or it is unclear. */
+  dbService?: string | undefined;
 }
 
 /** What defaults and validation may look at in the workspace. */
@@ -56,7 +58,7 @@ interface QuestionBase<K extends keyof Answers> {
 }
 
 export type Question =
-  | (QuestionBase<'name' | 'ulmUrl' | 'adminUrl'> & { type: 'string'; default?: (a: Partial<Answers>, f: WorkspaceFacts) => string | undefined })
+  | (QuestionBase<'name' | 'ulmUrl' | 'adminUrl' | 'dbService'> & { type: 'string'; default?: (a: Partial<Answers>, f: WorkspaceFacts) => string | undefined })
   | (QuestionBase<'stack' | 'kind'> & { type: 'choice'; choices: { value: string; label: string }[]; default: () => string })
   | (QuestionBase<'port' | 'dbPoolSize' | 'dbMaxOverflow' | 'dbPoolTimeout'> & { type: 'int'; min: number; max: number; default: (a: Partial<Answers>, f: WorkspaceFacts) => number })
   | (QuestionBase<'install' | 'createDb' | 'migrate'> & { type: 'boolean'; default: (a: Partial<Answers>, f: WorkspaceFacts) => boolean });
@@ -81,14 +83,26 @@ export function firstFreePort(f: WorkspaceFacts, from = 8001): number {
   return port;
 }
 
+/**
+ * URL characters (RFC 3986) less those that could end or change a string literal, a comment, an
+ * .env value or a shell word where the URL is written (quotes, `*`, `$`, `&`, `;`, parentheses):
+ * nothing it holds then needs escaping anywhere.
+ */
+const SAFE_URL = /^https?:\/\/[A-Za-z0-9._~:/?#[\]@!+,=%-]+$/;
+
 function httpUrl(value: string): string | undefined {
+  let ok = false;
   try {
     const u = new URL(value);
-    if (u.protocol === 'http:' || u.protocol === 'https:') return undefined;
+    ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
   } catch {
-    // fall through
+    // not a URL
   }
-  return `"${value}" is not an http(s) URL: pass something like http://ulm-backend:8000.`;
+  if (!ok) return `${JSON.stringify(value)} is not an http(s) URL: pass something like http://ulm-backend:8000.`;
+  if (!SAFE_URL.test(value)) {
+    return `${JSON.stringify(value)} has characters create-ovu-app does not write into code (spaces, quotes, * $ & ; ( ) \\ or control characters): percent-encode them, e.g. http://ulm-backend:8000.`;
+  }
+  return undefined;
 }
 
 /**
@@ -210,6 +224,16 @@ export const QUESTIONS: Question[] = [
     saved: true,
     default: () => 'http://ulm-backend:8000',
     validate: (value) => httpUrl(value ?? ''),
+  },
+  {
+    key: 'dbService',
+    type: 'string',
+    flag: '--db-service',
+    valueName: '<name>',
+    describe: 'the compose service apps use as their PostgreSQL, when there are several or it is not recognisable',
+    // A fact about the workspace, not the app: never asked, never saved.
+    saved: false,
+    skip: (a) => !isCrud(a),
   },
   {
     key: 'install',

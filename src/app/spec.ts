@@ -9,8 +9,6 @@ export type Kind = 'crud' | 'readonly';
 
 /** Every name derived from the one the user typed; see names.ts for the rules. */
 export interface AppNames {
-  /** What the user typed, e.g. "Inventory Service". */
-  input: string;
   /** Directory and compose slug, e.g. "inventory-service". */
   slug: string;
   /** snake_case identifier for PostgreSQL and env vars, e.g. "inventory_service". */

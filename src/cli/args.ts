@@ -74,6 +74,9 @@ function questionsFor(command: Command) {
 }
 
 export function parseCliArgs(argv: string[], opts: ParseOptions = {}): ParsedArgs {
+  // `create-ovu-app help [command]` and `create-ovu-app version` are the flags in words.
+  if (argv[0] === 'help') return parseCliArgs([...(argv[1] === 'provision' ? ['provision'] : []), '--help'], opts);
+  if (argv[0] === 'version') return parseCliArgs(['--version'], opts);
   const runner = opts.runner ?? 'create-ovu-app';
   const command: Command = argv[0] === 'provision' ? 'provision' : 'new';
   const rest = argv[0] === 'provision' || argv[0] === 'new' ? argv.slice(1) : argv;

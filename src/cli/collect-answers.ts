@@ -4,6 +4,8 @@ import { deriveNames } from '../app/names.ts';
 import { suggestCommand, type Invocation } from '../commands/suggest.ts';
 
 export interface CollectOptions {
+  /** Ends an open prompt (SIGTERM, SIGHUP). */
+  signal?: AbortSignal;
   given: Partial<Answers>;
   facts: WorkspaceFacts;
   /** Prompt for what is not given (a TTY, not CI, no --yes). */
@@ -16,7 +18,7 @@ export interface CollectOptions {
  * Fills in every answer: flags first, then prompts (interactive) or defaults (--yes / no TTY),
  * validating each one with the schema's own rules either way.
  */
-export async function collectAnswers({ given, facts, interactive, invoked }: CollectOptions): Promise<Answers> {
+export async function collectAnswers({ given, facts, interactive, invoked, signal }: CollectOptions): Promise<Answers> {
   const a: Partial<Answers> = {};
   let advanced: boolean | undefined;
   const prompts = interactive ? await import('./prompts.ts') : undefined;
@@ -31,9 +33,9 @@ export async function collectAnswers({ given, facts, interactive, invoked }: Col
       if (q.advanced) {
         // Only what applies to this app: a readonly app has no pool to tune.
         const topics = QUESTIONS.filter((x) => x.advanced && !x.skip?.(a) && given[x.key] === undefined).map((x) => x.advanced!.topic);
-        advanced ??= await prompts.askAdvanced([...new Set(topics)]);
+        advanced ??= await prompts.askAdvanced([...new Set(topics)], signal);
       }
-      value = !q.advanced || advanced ? await prompts.ask(q, a, facts) : defaultFor(q, a, facts);
+      value = !q.advanced || advanced ? await prompts.ask(q, a, facts, signal) : defaultFor(q, a, facts);
     } else if (q.required) {
       throw new UsageError(missingMessage(q, invoked));
     } else {

@@ -37,9 +37,13 @@ function asUserError(err: unknown): unknown {
     EROFS: 'read-only file system',
     ENOSPC: 'no space left on the device',
     EDQUOT: 'disk quota exceeded',
+    EISDIR: 'it is a directory, where a file belongs',
+    ENOTDIR: 'a part of the path is a file, where a directory belongs',
+    EIO: 'input/output error (the disk or file system failed)',
+    ELOOP: 'too many symbolic links',
   };
   if (e && typeof e.code === 'string' && why[e.code] && e.path) {
-    return new UserError(`cannot write ${e.path}: ${why[e.code]}; fix that, or pass another --workspace.`);
+    return new UserError(`cannot use ${e.path}: ${why[e.code]}; fix that, or pass another --workspace. Nothing was changed.`);
   }
   return err;
 }
@@ -97,12 +101,15 @@ function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSign
     async answers(given, facts, ws) {
       const { collectAnswers } = await import('./collect-answers.ts');
       if (interactive) err(intro(ws, c));
-      return waiting(() => collectAnswers({ given, facts, interactive, invoked }));
+      return waiting(() => collectAnswers({ given, facts, interactive, invoked, signal }));
     },
     async confirm(app) {
       err(report.planSummary(app, c).join('\n'));
       const { confirmPlan } = await import('./prompts.ts');
-      return waiting(() => confirmPlan());
+      return waiting(() => confirmPlan(signal));
+    },
+    notice(text) {
+      if (!args.json) err(`${c.yellow('!')} ${text}`);
     },
     committed(app) {
       state.committed = app;
@@ -136,7 +143,7 @@ async function run(args: ParsedArgs, c: Colours, co: Colours, state: RunState, s
   const { runNew } = await import('../commands/new.ts');
   const r = await runNew(args, io);
   if (args.json) out(JSON.stringify(report.newJson(r, state.steps), null, 2));
-  else if (r.dryRun) out(renderDryRun(r.app.plan, r.app.snapshot.workspace.root, co));
+  else if (r.dryRun) out(renderDryRun(r.app.plan, r.app.snapshot.workspace.root, co, r.app.kept));
   else {
     out(report.newSummary(r, co, !io.interactive));
     out(co.dim(`\nDone in ${seconds(Date.now() - started - state.promptMs)}.`));
@@ -211,7 +218,8 @@ export async function main(argv: string[]): Promise<number> {
     if (args.help) out(helpText(args.command, runnerWords(packageManager(args)).join(' ')));
     else if (args.version) out(VERSION);
     else {
-      process.on('SIGINT', onSigint);
+      // SIGTERM and SIGHUP stop a run as Ctrl-C does; a commit in progress finishes first.
+      for (const s of STOP_SIGNALS) process.on(s, onSigint);
       await run(args, c, co, state, interrupt.signal);
     }
     return 0;
@@ -231,6 +239,8 @@ export async function main(argv: string[]): Promise<number> {
     if (wantsJson) out(JSON.stringify(await failureJson(args, state, `create-ovu-app crashed: ${String((e as Error)?.message ?? e)}`, 1), null, 2));
     return 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const s of STOP_SIGNALS) process.off(s, onSigint);
   }
 }
+
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

@@ -80,14 +80,16 @@ export function pathTree(paths: string[], collapseDeeperThan = 2): string[] {
   return lines;
 }
 
-/** --dry-run: every file, with a diff for edits. Secrets never appear. */
-export function renderDryRun(plan: Plan, root: string, c: Colours): string {
+/** --dry-run: every file, with a diff for edits; what --force keeps. Secrets never appear. */
+export function renderDryRun(plan: Plan, root: string, c: Colours, kept: string[] = []): string {
   const out: string[] = [c.bold('Dry run: nothing was written. The run would make these changes:'), ''];
   const changes = plan.list();
   for (const ch of changes) {
     const rel = path.relative(root, ch.path);
     out.push(ch.before === undefined ? c.green(`+ create ${rel}`) : c.yellow(`~ update ${rel}`));
   }
+  for (const p of plan.removed()) out.push(c.red(`- remove ${path.relative(root, p)} (generated, unchanged, no longer in the templates)`));
+  for (const k of kept) out.push(c.cyan(`= keep ${k}`));
   for (const ch of changes.filter((x: FileChange) => x.before !== undefined)) {
     const rel = path.relative(root, ch.path);
     out.push('');

@@ -3,7 +3,9 @@ import { defaultFor, validateAnswer, type Answers, type Question, type Workspace
 import { describeName } from './collect-answers.ts';
 
 /** One prompt per question type; the schema supplies message, default and validation. */
-export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFacts): Promise<unknown> {
+/** `signal` ends an open prompt (SIGTERM, SIGHUP: Ctrl-C ends it by itself). */
+export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFacts, signal?: AbortSignal): Promise<unknown> {
+  const context = signal ? { signal } : {};
   const fallback = defaultFor(q, a, facts);
   const check = (value: unknown): true | string => validateAnswer(q, value, a, facts) ?? true;
   switch (q.type) {
@@ -12,38 +14,38 @@ export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFact
         message: q.message!,
         choices: q.choices.map((c) => ({ name: c.label, value: c.value })),
         default: fallback as string,
-      });
+      }, context);
     case 'boolean':
-      return confirm({ message: q.message!, default: fallback as boolean });
+      return confirm({ message: q.message!, default: fallback as boolean }, context);
     case 'int': {
       const text = await input({
         message: q.message!,
         default: String(fallback),
         validate: (v) => (/^\d+$/.test(v.trim()) ? check(Number(v)) : `Enter a whole number from ${q.min} to ${q.max}.`),
-      });
+      }, context);
       return Number(text.trim());
     }
     case 'string': {
       if (q.key === 'name') {
         // Live feedback under the line: the derived directory, database, login and service names.
         const { namePrompt } = await import('./name-prompt.ts');
-        return namePrompt({ message: q.message!, preview: describeName, validate: check });
+        return namePrompt({ message: q.message!, preview: describeName, validate: check }, context);
       }
       const text = await input({
         message: q.message!,
         ...(fallback !== undefined ? { default: String(fallback) } : {}),
         required: Boolean(q.required),
         validate: check,
-      });
+      }, context);
       return text.trim();
     }
   }
 }
 
-export function askAdvanced(topics: string[]): Promise<boolean> {
-  return confirm({ message: `Customise advanced settings (${topics.join(', ')})?`, default: false });
+export function askAdvanced(topics: string[], signal?: AbortSignal): Promise<boolean> {
+  return confirm({ message: `Customise advanced settings (${topics.join(', ')})?`, default: false }, signal ? { signal } : {});
 }
 
-export function confirmPlan(): Promise<boolean> {
-  return confirm({ message: 'Write these files?', default: true });
+export function confirmPlan(signal?: AbortSignal): Promise<boolean> {
+  return confirm({ message: 'Write these files?', default: true }, signal ? { signal } : {});
 }

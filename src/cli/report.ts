@@ -26,6 +26,11 @@ export function planSummary(app: NewApp, c: Colours): string[] {
       : '  database  none (readonly: users come from ULM)',
   );
   for (const n of app.notes) lines.push(`  ${c.dim('note:')} ${n}`);
+  if (app.plan.removed().length || app.kept.length) {
+    lines.push('', `  --force replaces only the files create-ovu-app wrote and nobody changed since:`);
+    for (const p of app.plan.removed()) lines.push(`  ${c.red('remove')} ${path.relative(app.appDir, p)}`);
+    for (const k of app.kept) lines.push(`  ${c.cyan('keep')}   ${k}`);
+  }
   return lines;
 }
 

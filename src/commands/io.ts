@@ -16,7 +16,9 @@ export interface Io {
   json: boolean;
   /** Show the tools' output as it comes (--verbose); otherwise it is shown only when one fails. */
   verbose: boolean;
-  /** Aborted on Ctrl-C (SIGINT): commands stop at the next safe point, tools are stopped. */
+  /** Something the user should know that is not a step (e.g. waiting for another run). */
+  notice(text: string): void;
+  /** Aborted on Ctrl-C (SIGINT), SIGTERM or SIGHUP: commands stop at the next safe point, tools are stopped. */
   signal: AbortSignal;
   /** The package manager and Python installer to install with and to name in next steps. */
   tools: Toolchain;

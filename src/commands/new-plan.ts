@@ -15,9 +15,11 @@ import { addAppToCompose, APP_COMPOSE_FILE } from '../workspace/compose/index.ts
 import { editInitDb } from '../workspace/init-db.ts';
 import { ensureEnvVar, ensureLine, generatePassword, readEnvVar } from '../workspace/env-file.ts';
 import type { WorkspaceSnapshot } from '../workspace/snapshot.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError, UserError } from '../errors.ts';
 import type { Toolchain } from '../stacks/stack.ts';
 import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
+import { planAppFiles, sha256, type AppFile } from './app-files.ts';
+import { STATE_DIR } from '../plan/journal.ts';
 
 export interface NewApp {
   plan: Plan;
@@ -28,6 +30,8 @@ export interface NewApp {
   backendDir: string;
   /** What the workspace edits reported (e.g. "created docker-compose.yml"). */
   notes: string[];
+  /** With --force: the app's files left as they are (the team's), each with why. */
+  kept: string[];
   /** What runs after the commit, in order. */
   tasks: Task[];
 }
@@ -71,7 +75,7 @@ function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): 
   ];
   if (password !== undefined) {
     lines.push(
-      `DATABASE_URL=postgresql://${names.user}:${password}@${dbHost}/${names.db}`,
+      `DATABASE_URL=postgresql://${names.user}:${encodeURIComponent(password)}@${dbHost}/${names.db}`,
       `DB_POOL_SIZE=${settings.pool.size}`,
       `DB_MAX_OVERFLOW=${settings.pool.maxOverflow}`,
       `DB_POOL_TIMEOUT=${settings.pool.timeout}`,
@@ -79,6 +83,18 @@ function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): 
   }
   lines.push('ULM_BASE_URL=http://localhost:8000', 'ULM_SERVICE_TOKEN=', ...STACKS[settings.stack].localEnv(settings.port));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The app's password: the one .env has (the database may already use it), else a new one. Compose
+ * puts it into DATABASE_URL as it is, so it must need no escaping there.
+ */
+function usablePassword(existing: string | undefined, variable: string): string {
+  if (!existing) return generatePassword();
+  if (!/^[A-Za-z0-9._~-]+$/.test(existing)) {
+    throw new UserError(`${variable} in .env has characters a URL must escape (only letters, digits and . _ ~ - can be used as they are): replace it with 32+ such characters, or delete the line to have one generated.`);
+  }
+  return existing;
 }
 
 export interface PlanOptions {
@@ -97,23 +113,27 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const spec = specFromAnswers(answers);
   const { names } = spec;
   const crud = spec.settings.kind === 'crud';
-  const plan = new Plan(snapshot.read);
-  const notes: string[] = [];
+  const plan = new Plan(snapshot.read, ws.root);
+  const notes: string[] = snapshot.empty ? [`${ws.root} is empty: starting a new platform workspace there`] : [];
   const appDir = path.join(ws.root, names.slug);
   const backendDir = path.join(appDir, 'backend');
-  plan.createDir(appDir, { replace: opts.force });
-
-  for (const [rel, content] of await renderBackend(spec)) plan.write(path.join(backendDir, rel), content);
-  plan.write(path.join(appDir, ANSWERS_FILE), answersFileText(answers));
 
   const compose = addAppToCompose(snapshot.compose, spec);
   plan.write(ws.composeFile, compose.text);
-  plan.write(path.join(appDir, compose.appFile.name), compose.appFile.text);
+  plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
   notes.push(...compose.notes);
 
   // The workspace .env keeps an existing password: the database may already use it.
   const envBefore = plan.read(ws.envFile);
-  const password = crud ? readEnvVar(envBefore, names.passwordVar) || generatePassword() : undefined;
+  const password = crud ? usablePassword(readEnvVar(envBefore, names.passwordVar), names.passwordVar) : undefined;
+
+  const files: AppFile[] = [...(await renderBackend(spec))].map(([rel, content]) => ({ rel: `backend/${rel}`, content }));
+  files.push({ rel: compose.appFile.name, content: compose.appFile.text });
+  files.push({ rel: 'backend/.env', content: localEnv(spec, password, opts.dbHost), mode: 0o600, secret: true });
+  const record = Object.fromEntries(files.map((f) => [f.rel, sha256(f.content)]));
+  files.push({ rel: ANSWERS_FILE, content: answersFileText(answers, record) });
+  const previous = snapshot.apps.find((a) => a.dir === names.slug)?.record;
+  const { kept } = planAppFiles(plan, appDir, files, previous && 'files' in previous ? previous.files : undefined);
   let env = envBefore;
   let envExample = plan.read(ws.envExampleFile);
   if (crud) {
@@ -128,8 +148,11 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   envExample = ensureEnvVar(envExample, compose.ulmTokenVar, '', tokenComment);
   plan.write(ws.envFile, env, { mode: 0o600, secret: true });
   plan.write(ws.envExampleFile, envExample);
-  plan.write(ws.gitignoreFile, ensureLine(plan.read(ws.gitignoreFile), '.env', ['/.env', '*.env']));
-  plan.write(path.join(backendDir, '.env'), localEnv(spec, password, opts.dbHost), { mode: 0o600, secret: true });
+  let gitignore = ensureLine(plan.read(ws.gitignoreFile), '.env', ['/.env', '*.env']);
+  gitignore = ensureLine(gitignore, `/${STATE_DIR}/`, [STATE_DIR, `${STATE_DIR}/`, `/${STATE_DIR}`]);
+  plan.write(ws.gitignoreFile, gitignore);
+  const envMode = envBefore === undefined ? undefined : fs.statSync(ws.envFile).mode & 0o777;
+  if (envMode !== undefined && envMode & 0o077) notes.push(`.env was readable by others (mode ${envMode.toString(8)}): it is written with mode ${(envMode & 0o700).toString(8)}`);
 
   const tasks: Task[] = [];
   if (answers.install) tasks.push(installTask(spec, backendDir, opts.tools));
@@ -137,5 +160,5 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
     tasks.push(provisionTask(spec, { adminUrl: opts.adminUrl, password: password!, resetPassword: false }));
     if (answers.migrate) tasks.push(migrateTask(spec, { adminUrl: opts.adminUrl, password: password!, backendDir }));
   }
-  return { plan, spec, answers, snapshot, appDir, backendDir, notes, tasks };
+  return { plan, spec, answers, snapshot, appDir, backendDir, notes, kept, tasks };
 }

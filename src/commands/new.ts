@@ -3,7 +3,8 @@ import { CancelledError, InterruptedError, UserError } from '../errors.ts';
 import { deriveNames } from '../app/names.ts';
 import { specFromAnswers } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
-import { findWorkspace } from '../workspace/workspace.ts';
+import { findWorkspace, type Workspace } from '../workspace/workspace.ts';
+import { openWorkspace } from './open-workspace.ts';
 import { readSnapshot } from '../workspace/snapshot.ts';
 import { checkCollisions, planNewApp, workspaceFacts, type NewApp } from './new-plan.ts';
 import { nextSteps, type Progress } from './next-steps.ts';
@@ -31,7 +32,18 @@ function ownService(args: ParsedArgs): string | undefined {
 }
 
 export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
-  const snapshot = readSnapshot(findWorkspace(args.workspace, process.cwd()));
+  const ws = findWorkspace(args.workspace, process.cwd());
+  // A dry run changes nothing, so it neither waits for nor blocks another run.
+  const lock = args.dryRun ? undefined : await openWorkspace(ws.root, io);
+  try {
+    return await planAndApply(ws, args, io);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function planAndApply(ws: Workspace, args: ParsedArgs, io: Io): Promise<NewResult> {
+  const snapshot = readSnapshot(ws, { dbService: args.given.dbService });
   const facts = workspaceFacts(snapshot, io.interactive, ownService(args));
   // The ports a default may pick (the first twenty not in compose) and the one given.
   const candidates = [args.given.port ?? 8001];
@@ -56,7 +68,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   if (io.interactive && !(await io.confirm(app))) throw new CancelledError();
   // Ctrl-C while planning: stop before the write. The write itself is one synchronous step.
   if (io.signal.aborted) throw new CancelledError();
-  app.plan.commit();
+  await app.plan.commit();
   io.committed(app);
 
   const outcomes = await runTasks(app.tasks, io, (task, err) => {

@@ -3,6 +3,7 @@ import type { AppSpec } from '../app/spec.ts';
 import { STACKS } from '../stacks/index.ts';
 import type { Toolchain } from '../stacks/stack.ts';
 import { installHint } from '../stacks/tools.ts';
+import { shellWords } from '../stacks/stack.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { suggestCommand, type Invocation } from './suggest.ts';
 
@@ -23,7 +24,7 @@ interface Step {
 /** What is left of setting the app up (install, provision, migrate), from the current directory on. */
 function setupSteps(spec: AppSpec, ws: Workspace, backendDir: string, done: Progress, tools: Toolchain, invoked: Invocation): Step[] {
   const stack = STACKS[spec.settings.stack];
-  const steps: Step[] = [{ command: `cd ${path.relative(process.cwd(), backendDir) || '.'}` }];
+  const steps: Step[] = [{ command: `cd ${shellWords([path.relative(process.cwd(), backendDir) || '.'])}` }];
   if (!done.installed) steps.push({ command: installHint(stack, tools) });
   if (spec.settings.kind === 'crud') {
     if (!done.provisioned) {
@@ -48,7 +49,7 @@ export function nextSteps(spec: AppSpec, ws: Workspace, backendDir: string, done
   const steps = setupSteps(spec, ws, backendDir, done, tools, invoked);
   steps.push({ command: stack.testHint(tools) });
   const composeRel = path.relative(backendDir, ws.composeFile);
-  steps.push({ command: `docker compose -f ${composeRel} up --build ${spec.names.service}`, comment: `then open http://localhost:${spec.settings.port}${stack.docsPath}` });
+  steps.push({ command: `docker compose -f ${shellWords([composeRel])} up --build ${spec.names.service}`, comment: `then open http://localhost:${spec.settings.port}${stack.docsPath}` });
   return steps.map((s) => {
     const notes = [s.comment, s.needs].filter(Boolean);
     return notes.length ? `${s.command}   # ${notes.join('; ')}` : s.command;

@@ -6,7 +6,9 @@ import { deriveNames } from '../app/names.ts';
 import { specFromAnswers, type AppSpec } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { readEnvVar } from '../workspace/env-file.ts';
-import { findWorkspace, readIfExists } from '../workspace/workspace.ts';
+import { findWorkspace, readIfExists, type Workspace } from '../workspace/workspace.ts';
+import { openWorkspace } from './open-workspace.ts';
+import type { AppNames } from '../app/spec.ts';
 import { migrateTask, provisionTask, runTasks, type Task, type TaskOutcome } from './tasks.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
 import type { Io } from './io.ts';
@@ -25,6 +27,15 @@ export async function runProvision(args: ParsedArgs, io: Io): Promise<ProvisionR
   if (!args.given.name) throw new UsageError(`Missing the app name: run \`${suggestCommand(io.invoked, ['provision', '<app-name>'])}\`.`);
   const ws = findWorkspace(args.workspace, process.cwd());
   const names = deriveNames(args.given.name);
+  const lock = await openWorkspace(ws.root, io);
+  try {
+    return await provisionApp(ws, names, args, io);
+  } finally {
+    lock.release();
+  }
+}
+
+async function provisionApp(ws: Workspace, names: AppNames, args: ParsedArgs, io: Io): Promise<ProvisionResult> {
   const answersPath = path.join(ws.root, names.slug, ANSWERS_FILE);
   const saved = readIfExists(answersPath);
   if (saved === undefined) {

@@ -1,6 +1,9 @@
 /**
- * init-db.sql, the script the postgres:15 image runs once (as the superuser, connected to `postgres`,
- * `psql -v ON_ERROR_STOP=1 --no-psqlrc -f init-db.sql`) when its data volume is empty.
+ * init-db.sql. The ovu-db-init service (apps.compose.yaml) runs create-ovu-app's blocks of it as the
+ * superuser on every `docker compose up`, with each app's password in its environment
+ * (`psql -v ON_ERROR_STOP=1 -v ovu_db_init=1 --no-psqlrc`). A postgres service that mounts the file
+ * in /docker-entrypoint-initdb.d also runs all of it once on an empty volume, without the app
+ * passwords: then the app blocks are skipped, and ovu-db-init runs them right after.
  *
  * create-ovu-app owns only the blocks between its markers: one per app
  * (`-- >>> create-ovu-app: <slug>` … `-- <<< create-ovu-app: <slug>`) and one platform block, which
@@ -11,7 +14,7 @@ import { dominantEol } from './eol.ts';
 import { UserError } from '../errors.ts';
 import { quoteLiteral, renderPsql } from '../database/render.ts';
 import { APP_STATEMENTS, PLATFORM_STATEMENTS, appValues, psqlPasswordVar } from '../database/statements.ts';
-import type { AppSpec } from '../app/spec.ts';
+import type { AppNames, AppSpec } from '../app/spec.ts';
 
 export interface InitDbEdit {
   /** The new file content. */
@@ -37,17 +40,25 @@ function endMarker(slug: string): string {
 const HEADER = [
   '-- init-db.sql: PostgreSQL initialisation for the OVU platform (ADR-002: one database per app, shared ULM).',
   '--',
-  '-- The postgres:15 container runs this file once, as the superuser, when its data volume is empty:',
-  '--   psql -v ON_ERROR_STOP=1 --no-psqlrc -f /docker-entrypoint-initdb.d/init-db.sql',
-  '-- To apply it to a server that already has data, run `create-ovu-app provision` (or that psql',
-  '-- command by hand); every create-ovu-app block is safe to run again.',
+  '-- The ovu-db-init service (apps.compose.yaml) runs the create-ovu-app blocks of this file as the',
+  '-- superuser on every `docker compose up`, with each app password in its environment:',
+  '--   psql -v ON_ERROR_STOP=1 -v ovu_db_init=1 --no-psqlrc',
+  '-- Every create-ovu-app block is safe to run again. `create-ovu-app provision` does the same for',
+  '-- one app on any server. Run without ovu_db_init (the postgres image runs files mounted in',
+  '-- /docker-entrypoint-initdb.d that way, once, on an empty volume), a block whose password is',
+  '-- not set is skipped.',
   '--',
   '-- create-ovu-app manages the blocks between "-- >>> create-ovu-app: <name>" and',
   '-- "-- <<< create-ovu-app: <name>" lines and rewrites only those; everything else in this file is',
   '-- yours (put the ULM section and your own statements above the platform block).',
-  '-- Passwords are never written here: each block reads its app password from the environment of',
-  '-- the postgres service (\\getenv), e.g. INVENTORY_DB_PASSWORD from .env.',
+  '-- Passwords are never written here: each block reads its app password from the environment',
+  '-- (\\getenv), e.g. INVENTORY_DB_PASSWORD, which ovu-db-init gets from .env.',
 ];
+
+/** The environment variables an app's block reads (the service that runs init-db.sql must have them). */
+export function initDbVariables(names: AppNames): string[] {
+  return [names.passwordVar];
+}
 
 /** The per-app block, markers included, lines joined with "\n" (no trailing newline). */
 export function initDbBlock(spec: AppSpec): string {
@@ -59,15 +70,17 @@ export function initDbBlock(spec: AppSpec): string {
   const pw = psqlPasswordVar(spec);
   const missing = `${pw}_missing`;
   const values = appValues(spec, { psqlVar: pw });
-  const message = `init-db.sql: ${passwordVar} is not set or is empty; set it in .env and pass it to the postgres service's environment in docker-compose.yml (the ${title} block needs it to create role ${user})`;
+  const message = `init-db.sql: ${passwordVar} is not set or is empty; set it in .env, which gives it to the ovu-db-init service (the ${title} block needs it to create role ${user})`;
+  const skipped = `init-db.sql: ${passwordVar} is not set here: skipped the ${slug} block (ovu-db-init runs it with the password)`;
   return [
     startMarker(slug),
     `-- ${title}: database ${db}, owned by login role ${user} (ADR-002: one database per app).`,
     '-- Written by create-ovu-app, which rewrites only what is between these markers (--force).',
     '-- Safe to run again: every statement is guarded, so a second run changes nothing. An existing',
     `-- role keeps its password; change it with \`create-ovu-app provision --reset-password\`.`,
-    `-- The password comes from ${passwordVar} in the postgres service's environment (.env); it is`,
-    '-- never written to this file. Unset or empty stops the script with an error.',
+    `-- The password comes from ${passwordVar} in the environment (.env, through ovu-db-init); it is`,
+    '-- never written to this file. Unset or empty stops the script with an error under ovu_db_init,',
+    '-- and skips this block otherwise.',
     '-- No \\c here on purpose: everything below works on cluster-wide objects (roles, databases,',
     '-- database privileges, the shared catalogs pg_roles/pg_database), so it runs the same from',
     '-- whichever database an earlier \\c left this session in, and leaves the session there for',
@@ -80,7 +93,11 @@ export function initDbBlock(spec: AppSpec): string {
     '\\endif',
     `SELECT :'${pw}' = '' AS ${missing} \\gset`,
     `\\if :${missing}`,
+    '\\if :{?ovu_db_init}',
     `DO $ovu$BEGIN RAISE EXCEPTION ${quoteLiteral(message)}; END$ovu$;`,
+    '\\else',
+    `\\echo ${quoteLiteral(skipped)}`,
+    '\\endif',
     '\\else',
     ...APP_STATEMENTS.map((statement) => renderPsql(statement, values)),
     '\\endif',
@@ -166,17 +183,7 @@ function splitLines(source: string): { lines: string[]; terminators: string[] } 
   return { lines, terminators };
 }
 
-/** The last file parsed: a run lists its blocks (name clashes), then edits it. */
-let lastParsed: { source: string; file: ParsedFile } | undefined;
-
-/** Parses `source`; the blocks are the caller's to change (the lines are shared, never changed). */
 function parse(source: string): ParsedFile {
-  if (lastParsed?.source !== source) lastParsed = { source, file: parseUncached(source) };
-  const { file } = lastParsed;
-  return { ...file, blocks: file.blocks.map((b) => ({ ...b })) };
-}
-
-function parseUncached(source: string): ParsedFile {
   const { lines, terminators } = splitLines(source);
   return { lines, terminators, blocks: findBlocks(lines), eol: dominantEol(source) };
 }
@@ -237,6 +244,26 @@ export function listInitDbApps(source: string): string[] {
     .filter((slug) => slug !== PLATFORM_SLUG);
 }
 
+/**
+ * A line outside create-ovu-app's blocks that creates the app's database or login itself (the
+ * ADR's own init-db.sql does): the app's block would then fail under psql, so the run stops.
+ */
+function assertNotCreatedByHand(file: ParsedFile, spec: AppSpec): void {
+  const { db, user, slug } = spec.names;
+  const ident = (name: string): string => `"?${name}"?(?![\\w$])`;
+  const creates = new RegExp(`\\bCREATE\\s+(?:(DATABASE)\\s+${ident(db)}|(?:USER|ROLE)\\s+${ident(user)})`, 'i');
+  const inBlock = (i: number): boolean => file.blocks.some((b) => i >= b.start && i <= b.end);
+  file.lines.forEach((line, i) => {
+    if (inBlock(i) || line.trimStart().startsWith('--')) return;
+    const m = creates.exec(line);
+    if (!m) return;
+    const what = m[1] ? `database ${db}` : `login ${user}`;
+    throw new UserError(
+      `init-db.sql:${i + 1}: your own lines already create the ${what}; remove what init-db.sql does by hand for ${slug} (its CREATE DATABASE, CREATE USER and GRANT lines, and their \\c lines), since create-ovu-app's block for ${slug} does all of it, or choose another app name`,
+    );
+  });
+}
+
 /** A generated block as lines. */
 function blockLines(block: string): string[] {
   return block.split('\n');
@@ -262,6 +289,7 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
   }
 
   const file = parse(source);
+  assertNotCreatedByHand(file, spec);
   const { eol } = file;
   const notes: string[] = [];
   // Work on [line, terminator] pairs so untouched lines keep their exact bytes.

@@ -6,10 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ANSWERS_FILE, parseAnswersFile, type AnswersFile } from '../app/answers-file.ts';
-import { deriveNames } from '../app/names.ts';
-import { readComposeProject, type ComposeProject } from './compose/index.ts';
+import { specFromAnswers } from '../app/spec.ts';
+import { APP_COMPOSE_FILE, readComposeProject, type ComposeProject } from './compose/index.ts';
 import { listInitDbApps } from './init-db.ts';
 import { readIfExists, type Workspace } from './workspace.ts';
+import { STATE_DIR } from '../plan/journal.ts';
 
 export interface WorkspaceApp {
   /** Directory name under the workspace root. */
@@ -26,20 +27,21 @@ export interface WorkspaceSnapshot {
   compose: ComposeProject;
   /** Apps that have a block in init-db.sql. */
   initDbApps: string[];
+  /** The workspace directory is empty: this run starts a new platform. */
+  empty: boolean;
 }
 
-function appDirs(root: string): string[] {
-  let entries: fs.Dirent[];
+function entriesOf(root: string): fs.Dirent[] {
   try {
-    entries = fs.readdirSync(root, { withFileTypes: true });
+    return fs.readdirSync(root, { withFileTypes: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
 }
 
-export function readSnapshot(workspace: Workspace): WorkspaceSnapshot {
+/** `dbService`: --db-service, the database service named. */
+export function readSnapshot(workspace: Workspace, opts: { dbService?: string | undefined } = {}): WorkspaceSnapshot {
   const texts = new Map<string, string | undefined>();
   const read = (file: string): string | undefined => {
     const abs = path.resolve(file);
@@ -47,7 +49,10 @@ export function readSnapshot(workspace: Workspace): WorkspaceSnapshot {
     return texts.get(abs);
   };
   const apps: WorkspaceApp[] = [];
-  for (const dir of appDirs(workspace.root)) {
+  // The run's own lock does not make a workspace non-empty.
+  const entries = entriesOf(workspace.root).filter((e) => e.name !== STATE_DIR);
+  const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  for (const dir of dirs) {
     const file = path.join(workspace.root, dir, ANSWERS_FILE);
     const text = read(file);
     if (text === undefined) continue;
@@ -58,10 +63,12 @@ export function readSnapshot(workspace: Workspace): WorkspaceSnapshot {
     }
   }
   const known = apps.flatMap((a) =>
-    'answers' in a.record ? [{ dir: a.dir, service: deriveNames(a.record.answers.name).service, port: a.record.answers.port }] : [],
+    'answers' in a.record
+      ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers), hasComposeFile: fs.existsSync(path.join(workspace.root, a.dir, APP_COMPOSE_FILE)) }]
+      : [],
   );
   const composeName = path.basename(workspace.composeFile);
-  const compose = readComposeProject(workspace.root, composeName, read(workspace.composeFile), known, read);
+  const compose = readComposeProject(workspace.root, composeName, read(workspace.composeFile), known, read, opts.dbService);
   const initDb = read(workspace.initDbFile);
-  return { workspace, read, apps, compose, initDbApps: initDb === undefined ? [] : listInitDbApps(initDb) };
+  return { workspace, read, apps, compose, initDbApps: initDb === undefined ? [] : listInitDbApps(initDb), empty: entries.length === 0 };
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors.ts';
+import { UsageError, UserError } from '../errors.ts';
 
 /** Compose file names in the order `docker compose` looks for them. */
 export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -34,26 +34,36 @@ function at(root: string): Workspace {
 export function findWorkspace(flag: string | undefined, cwd: string): Workspace {
   if (flag !== undefined) {
     const root = path.resolve(cwd, flag);
-    // A new workspace is fine (the plan creates it, like create-vite's target directory), but
-    // only one level deep: a mistyped path should not grow a tree of directories.
-    const parent = path.dirname(root);
-    if (fs.existsSync(root) ? !fs.statSync(root).isDirectory() : !fs.existsSync(parent)) {
-      throw new UsageError(`--workspace ${flag}: ${fs.existsSync(root) ? 'not a directory' : `${parent} does not exist`}; pass an existing platform root.`);
-    }
+    // A mistyped path must not start a new platform: the directory has to exist (empty is fine).
+    const stat = fs.statSync(root, { throwIfNoEntry: false });
+    if (!stat) throw new UsageError(`--workspace ${flag} does not exist: pass the platform root, or create it first (mkdir -p ${flag}) to start a new platform.`);
+    if (!stat.isDirectory()) throw new UsageError(`--workspace ${flag} is not a directory: pass the platform root.`);
     return at(root);
   }
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
-    if (composeIn(dir)) return at(dir);
+    // An app's own compose.yaml is not a workspace: its directory has the app's answers file.
+    if (composeIn(dir) && !fs.existsSync(path.join(dir, '.ovu-app.json'))) return at(dir);
     if (path.dirname(dir) === dir) return at(path.resolve(cwd));
   }
 }
 
-/** Reads a workspace file, undefined when it does not exist. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads a workspace file, undefined when it does not exist. A file that is not UTF-8 is refused:
+ * rewriting it would replace what the decoder could not read.
+ */
 export function readIfExists(file: string): string | undefined {
+  let bytes: Buffer;
   try {
-    return fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new UserError(`${file} is not valid UTF-8: convert it (e.g. iconv -t UTF-8) and run again; create-ovu-app will not rewrite it.`);
   }
 }

@@ -47,7 +47,7 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(saved.answers).toEqual({ name: 'inventory', stack: 'python', kind: 'crud', port: 8001, dbPoolSize: 20, dbMaxOverflow: 10, dbPoolTimeout: 30, ulmUrl: 'http://ulm-backend:8000' });
     expect(fs.statSync(path.join(ws, '.env')).mode & 0o777).toBe(0o600);
     // No temporary siblings left behind.
-    expect(fs.readdirSync(ws).sort()).toEqual(['.env', '.env.example', '.gitignore', 'docker-compose.yml', 'init-db.sql', 'inventory']);
+    expect(fs.readdirSync(ws).sort()).toEqual(['.env', '.env.example', '.gitignore', 'apps.compose.yaml', 'docker-compose.yml', 'init-db.sql', 'inventory']);
   });
 
   it('writes Python that compiles', async () => {
@@ -85,6 +85,14 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     [['inv', '--yes', '--create-db', '--migrate'], /--migrate runs the app's own migration tool, which only --install puts in place: add --install/],
     [['inv', '--yes', '--create-db', '--migrate', '--stack', 'typescript'], /add --install/],
     [['inv', '--yes', '--package-manager', 'deno'], /--package-manager must be one of npm, pnpm, yarn, bun/],
+    [['inv', '--yes', '--ulm-url', 'http://x/"+__import__("os").popen("id").read()+"'], /characters create-ovu-app does not write into code/],
+    [['inv', '--yes', '--ulm-url', 'http://x/\nEVIL=1'], /characters create-ovu-app does not write into code/],
+    [['inv', '--yes', '--ulm-url', "http://x/'+process.exit(1)+'"], /characters create-ovu-app does not write into code/],
+    [['help-desk', '--yes', '--db-pool-size', 'x'], /--db-pool-size must be a whole number/],
+    [['doctor', '--yes'], /"doctor" is a create-ovu-app command word/],
+    [['list', '--yes'], /"list" is a create-ovu-app command word/],
+    [['update', '--yes'], /"update" is a create-ovu-app command word/],
+    [['remove', '--yes'], /"remove" is a create-ovu-app command word/],
     [['inv', '--yes', '--kind', 'readonly', '--create-db'], /readonly apps/],
     [['inv', '--bogus'], /Unknown option '--bogus'/],
     [['--yes'], /Missing the app name.*`npx create-ovu-app inventory --yes --workspace \S+`/],
@@ -99,6 +107,28 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(snapshotDir(ws)).toEqual(before);
+  });
+
+  it('treats `help` and `version` as the flags, and refuses a --workspace that does not exist', async () => {
+    const ws = adrWorkspace();
+    const before = snapshotDir(ws);
+    const help = await runCli(['help'], { cwd: ws });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: create-ovu-app/);
+    expect((await runCli(['help', 'provision'], { cwd: ws })).stdout).toMatch(/^Usage: create-ovu-app provision/);
+    expect((await runCli(['version'], { cwd: ws })).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(snapshotDir(ws)).toEqual(before);
+
+    const missing = path.join(ws, 'no-such-dir');
+    const r = await runCli(['inventory', '--yes', '--workspace', missing]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--workspace .*no-such-dir does not exist: pass the platform root, or create it first \(mkdir -p /);
+    expect(fs.existsSync(missing)).toBe(false);
+
+    const empty = tempDir();
+    const ok = await runCli(['inventory', '--yes', '--workspace', empty]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('is empty: starting a new platform workspace there');
   });
 
   it.each([
@@ -125,17 +155,65 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(snapshotDir(ws)).toEqual(before);
 
     const envBefore = fs.readFileSync(path.join(ws, '.env'), 'utf8');
-    fs.writeFileSync(path.join(ws, 'inventory/backend/stray.txt'), 'x');
-    const forced = await runCli(['inventory', '--yes', '--force', '--port', '8001', '--workspace', ws]);
+    // The team's work: a new file, an edited one, installed dependencies.
+    fs.writeFileSync(path.join(ws, 'inventory/backend/app/team.py'), 'TEAM = 1\n');
+    fs.appendFileSync(path.join(ws, 'inventory/backend/app/main.py'), '# the team was here\n');
+    fs.mkdirSync(path.join(ws, 'inventory/backend/.venv/bin'), { recursive: true });
+    fs.writeFileSync(path.join(ws, 'inventory/backend/.venv/bin/python'), '#!/bin/sh\n');
+    const generatedConfig = fs.readFileSync(path.join(ws, 'inventory/backend/app/core/config.py'), 'utf8');
+    fs.writeFileSync(path.join(ws, 'inventory/backend/app/core/config.py'), generatedConfig.replace('\n', '\n\n'));
+    fs.writeFileSync(path.join(ws, 'inventory/backend/app/core/config.py'), generatedConfig); // changed back: unchanged
+    const dry = await runCli(['inventory', '--yes', '--force', '--dry-run', '--db-pool-size', '5', '--port', '8001', '--workspace', ws]);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toContain('= keep backend/app/team.py (not generated: kept)');
+    expect(dry.stdout).toContain('= keep backend/app/main.py (changed since it was generated: yours is kept)');
+    expect(dry.stdout).toContain('= keep backend/.venv/ (installed dependencies: kept)');
+    expect(dry.stdout).toContain('~ update inventory/compose.yaml');
+    const forced = await runCli(['inventory', '--yes', '--force', '--db-pool-size', '5', '--port', '8001', '--workspace', ws]);
     expect(forced.exitCode).toBe(0);
-    expect(fs.existsSync(path.join(ws, 'inventory/backend/stray.txt'))).toBe(false);
+    expect(forced.stdout).toMatch(/keep +backend\/app\/team\.py/);
+    expect(fs.readFileSync(path.join(ws, 'inventory/backend/app/team.py'), 'utf8')).toBe('TEAM = 1\n');
+    expect(fs.readFileSync(path.join(ws, 'inventory/backend/app/main.py'), 'utf8')).toMatch(/# the team was here\n$/);
+    expect(fs.existsSync(path.join(ws, 'inventory/backend/.venv/bin/python'))).toBe(true);
+    expect(fs.readFileSync(path.join(ws, 'inventory/compose.yaml'), 'utf8')).toContain('DB_POOL_SIZE: "5"');
     // Its own service and block were replaced, not duplicated; the password was kept.
     const compose = fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8');
-    expect(compose.match(/^ {2}- inventory\/compose\.yaml$/gm)).toHaveLength(1);
+    expect(compose.match(/^ {2}- apps\.compose\.yaml$/gm)).toHaveLength(1);
+    expect(fs.readFileSync(path.join(ws, 'apps.compose.yaml'), 'utf8').match(/^ {2}- inventory\/compose\.yaml$/gm)).toHaveLength(1);
     expect(Object.keys((await composeConfig(ws)).services).filter((s) => s === 'inventory-backend')).toHaveLength(1);
     const initDb = fs.readFileSync(path.join(ws, 'init-db.sql'), 'utf8');
     expect(initDb.match(/-- >>> create-ovu-app: inventory$/gm)).toHaveLength(1);
     expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).toBe(envBefore);
+  });
+
+  it("minds the file system: edits a symlinked compose file through its link, refuses read-only and non-UTF-8 files, tightens .env", async () => {
+    const ws = adrWorkspace();
+    const shared = path.join(tempDir(), 'platform-compose.yml');
+    fs.renameSync(path.join(ws, 'docker-compose.yml'), shared);
+    fs.symlinkSync(shared, path.join(ws, 'docker-compose.yml'));
+    fs.writeFileSync(path.join(ws, '.env'), 'ULM_SERVICE_TOKEN=\n', { mode: 0o644 });
+    fs.chmodSync(path.join(ws, '.env'), 0o644);
+    const r = await runCli(['inventory', '--yes', '--workspace', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(fs.lstatSync(path.join(ws, 'docker-compose.yml')).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(shared, 'utf8')).toMatch(/^ {2}- apps\.compose\.yaml$/m);
+    expect(fs.statSync(path.join(ws, '.env')).mode & 0o777).toBe(0o600);
+    expect(r.stdout).toContain('.env was readable by others (mode 644): it is written with mode 600');
+
+    fs.chmodSync(path.join(ws, 'init-db.sql'), 0o444);
+    let before = snapshotDir(ws);
+    const ro = await runCli(['crm', '--yes', '--workspace', ws]);
+    expect(ro.exitCode).toBe(1);
+    expect(ro.stderr).toMatch(/init-db\.sql is read-only: make it writable \(chmod u\+w .*init-db\.sql\) and run again; nothing was written\.$/);
+    expect(snapshotDir(ws)).toEqual(before);
+    fs.chmodSync(path.join(ws, 'init-db.sql'), 0o644);
+
+    fs.appendFileSync(path.join(ws, '.env.example'), Buffer.from([0x23, 0x20, 0xff, 0xfe, 0x0a]));
+    before = snapshotDir(ws);
+    const bin = await runCli(['crm', '--yes', '--workspace', ws]);
+    expect(bin.exitCode).toBe(1);
+    expect(bin.stderr).toMatch(/\.env\.example is not valid UTF-8: convert it .* create-ovu-app will not rewrite it\.$/);
+    expect(snapshotDir(ws)).toEqual(before);
   });
 
   it('writes nothing outside the workspace: HOME and XDG_CACHE_HOME stay empty', async () => {
@@ -159,7 +237,8 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(r.stdout).toContain('~ update docker-compose.yml');
     expect(r.stdout).toContain('+ create init-db.sql');
     expect(r.stdout).toContain('+ create inventory/compose.yaml');
-    expect(r.stdout).toMatch(/^\+ {2}- inventory\/compose\.yaml$/m);
+    expect(r.stdout).toContain('+ create apps.compose.yaml');
+    expect(r.stdout).toMatch(/^\+ {2}- apps\.compose\.yaml$/m);
     expect(r.stdout).not.toMatch(/INVENTORY_DB_PASSWORD=\S{20,}/);
     expect(snapshotDir(ws)).toEqual(before);
   });
@@ -184,6 +263,7 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     });
     expect(out.changes.created).toContain(path.join('inventory', 'backend', 'app', 'main.py'));
     expect(out.changes.changed).toEqual(['docker-compose.yml']);
+    expect(out.changes.created).toContain('apps.compose.yaml');
     expect(out.nextSteps.length).toBeGreaterThan(2);
     // Machine output: no colours even when forced.
     expect(r.stdout).not.toMatch(/\x1b\[/);

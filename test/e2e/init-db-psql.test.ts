@@ -236,7 +236,7 @@ describe('init-db.sql run by psql', () => {
       expect(run.exitCode).not.toBe(0);
       expect(run.stderr).toContain(`ERROR:  init-db.sql: ${a.spec.names.passwordVar} is not set or is empty`);
       expect(run.stderr).toContain('.env');
-      expect(run.stderr).toContain('docker-compose.yml');
+      expect(run.stderr).toContain('ovu-db-init');
       await withClient(adminUrl, async (c) => {
         const found = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1 UNION ALL SELECT 1 FROM pg_database WHERE datname = $2', [
           a.spec.names.user,
@@ -246,6 +246,35 @@ describe('init-db.sql run by psql', () => {
       });
     });
   }
+
+  it("skips an app's block, with a notice, where the postgres image's entrypoint runs the file without the password", async () => {
+    const a = freshApp('entry');
+    const file = await writeSql('entry', withApps('', a.spec));
+    const run = await runPsqlFile(file, {}, adminUrl, { as: 'entrypoint' });
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(`init-db.sql: ${a.spec.names.passwordVar} is not set here: skipped the ${a.spec.names.slug} block (ovu-db-init runs it with the password)`);
+    await withClient(adminUrl, async (c) => {
+      expect((await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [a.spec.names.user])).rowCount).toBe(0);
+    });
+    // With the password, the same run creates it.
+    const again = await runPsqlFile(file, envOf(a), adminUrl, { as: 'entrypoint' });
+    expect(again.exitCode).toBe(0);
+    expect(await createsTable(a.spec.names.user, a.password, a.spec.names.db)).toBe(true);
+  });
+
+  it("the ADR's own init-db.sql: an app it creates by hand is refused, another app's file runs under psql", async () => {
+    const inv = freshApp('adrinv');
+    const other = freshApp('adrother');
+    // The ADR's init-db.sql creates the ULM and inventory databases and logins by hand.
+    const adr = adrUlmSection(inv.spec.names.snake).replace(new RegExp(`${inv.spec.names.snake}_pass`, 'g'), 'inventory_pass');
+    expect(() => editInitDb(adr, inv.spec, { force: false })).toThrow(/^init-db\.sql:2: your own lines already create the database /);
+    const file = await writeSql('adr-other', withApps(adr, other.spec));
+    const run = await runPsqlFile(file, envOf(other), adminUrl, { as: 'entrypoint' });
+    expect(run.stderr).not.toMatch(/ERROR/);
+    expect(run.exitCode).toBe(0);
+    expect(await createsTable(other.spec.names.user, other.password, other.spec.names.db)).toBe(true);
+  });
 
   it('stops when the app database already exists with another owner', async () => {
     const a = freshApp('taken');

@@ -101,7 +101,7 @@ describe('npm pack', () => {
     expect(r.stdout).toContain('Created inventory (python, crud)');
     expect(fs.existsSync(path.join(ws, 'inventory/backend/app/main.py'))).toBe(true);
     expect(fs.existsSync(path.join(ws, 'inventory/backend/.gitignore'))).toBe(true);
-    expect(fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8')).toMatch(/^ {2}- inventory\/compose\.yaml$/m);
+    expect(fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8')).toMatch(/^ {2}- apps\.compose\.yaml$/m);
     expect(fs.readFileSync(path.join(ws, 'inventory/compose.yaml'), 'utf8')).toMatch(/^ {2}inventory-backend:$/m);
     expect(fs.readdirSync(cwd)).toEqual([]);
     // The precompiled templates render exactly what the template files do.

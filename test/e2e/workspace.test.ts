@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.ts';
 import { canConnect, runPsqlFile, startTestPostgres, urlFor, type TestPostgres } from '../helpers/postgres.ts';
-import { composeConfig } from '../helpers/compose.ts';
+import { composeConfig, runDbInit } from '../helpers/compose.ts';
 import { readEnvVar } from '../../src/workspace/env-file.ts';
 import { diffLines } from '../../src/cli/diff.ts';
 
@@ -56,11 +56,9 @@ describe('a real workspace with two apps', () => {
     expect(after.replace(/\r\n/g, '')).not.toContain('\n');
     const ops = diffLines(COMPOSE, after);
     expect(ops.filter((o) => o.kind === '-')).toEqual([]);
-    const added = ops.filter((o) => o.kind === '+').map((o) => o.line);
-    expect(added).toContain('  - alpha/compose.yaml');
-    expect(added).toContain('  - beta/compose.yaml');
-    expect(added).toContain('      ALPHA_DB_PASSWORD: ${ALPHA_DB_PASSWORD}');
-    expect(fs.readFileSync(path.join(ws, 'alpha', 'compose.yaml'), 'utf8')).toContain('\r\n');
+    // The team's file gains one include, whatever the number of apps.
+    expect(ops.filter((o) => o.kind === '+').map((o) => o.line)).toEqual(['', 'include:', '  - apps.compose.yaml']);
+    for (const f of ['apps.compose.yaml', 'alpha/compose.yaml']) expect(fs.readFileSync(path.join(ws, f), 'utf8').replace(/\r\n/g, '')).not.toContain('\n');
 
     const project = await composeConfig(ws);
     for (const [app, port] of [['alpha', '8002'], ['beta', '8003']] as const) {
@@ -69,12 +67,16 @@ describe('a real workspace with two apps', () => {
       expect(svc.environment.DATABASE_URL).toBe(`postgresql://${app}_user:${env[`${app.toUpperCase()}_DB_PASSWORD`]}@postgres:5432/${app}_db`);
       // The workspace's own token variable is reused.
       expect(svc.environment).toHaveProperty('ULM_SERVICE_TOKEN', '');
-      expect(svc.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
+      expect(svc.depends_on).toMatchObject({ 'ovu-db-init': { condition: 'service_completed_successfully' } });
       // The ULM service took 8001: the apps get the next free ports.
       expect(svc.ports).toMatchObject([{ published: port, target: 8000 }]);
-      expect(project.services.postgres.environment[`${app.toUpperCase()}_DB_PASSWORD`]).toBe(env[`${app.toUpperCase()}_DB_PASSWORD`]);
+      // An app's password reaches its own service and ovu-db-init, not the database service.
+      expect(project.services['ovu-db-init'].environment[`${app.toUpperCase()}_DB_PASSWORD`]).toBe(env[`${app.toUpperCase()}_DB_PASSWORD`]);
+      expect(JSON.stringify(project.services.postgres)).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
+      expect(JSON.stringify(project.services['ulm-backend'])).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
     }
-    expect(project.services.postgres.volumes).toContainEqual(expect.objectContaining({ target: '/docker-entrypoint-initdb.d/init-db.sql', source: path.join(ws, 'init-db.sql') }));
+    expect(project.services['ovu-db-init']).toMatchObject({ image: 'postgres:15', depends_on: { postgres: { condition: 'service_started' } } });
+    expect(project.services['ovu-db-init'].volumes).toContainEqual(expect.objectContaining({ target: '/ovu/init-db.sql', source: path.join(ws, 'init-db.sql'), read_only: true }));
   });
 
   it('keeps the ULM section of init-db.sql byte for byte, and adds blocks before the platform block', () => {
@@ -94,10 +96,19 @@ describe('a real workspace with two apps', () => {
     }
   });
 
-  it('runs init-db.sql twice with real psql, then isolates every app', async () => {
+  it('ovu-db-init, run as Compose resolves it, creates and isolates every app, and can run again', async () => {
     const file = path.join(ws, 'init-db.sql');
+    // On an empty volume the postgres image first runs the whole file with its own environment
+    // (ULM's password, not the apps'): the ULM section runs, the app blocks are skipped.
+    const entry = await runPsqlFile(file, { ULM_DB_PASSWORD: env.ULM_DB_PASSWORD }, pg.adminUrl, { as: 'entrypoint' });
+    expect(entry.stderr).not.toMatch(/ERROR/);
+    expect(entry.exitCode).toBe(0);
+    expect(entry.stdout).toContain('skipped the alpha block');
+    const init = (await composeConfig(ws)).services['ovu-db-init'];
+    expect(init.environment).toMatchObject({ ALPHA_DB_PASSWORD: env.ALPHA_DB_PASSWORD, BETA_DB_PASSWORD: env.BETA_DB_PASSWORD });
+    expect(init.environment).not.toHaveProperty('ULM_DB_PASSWORD');
     for (const run of [1, 2]) {
-      const r = await runPsqlFile(file, env, pg.adminUrl);
+      const r = await runDbInit(init, pg.adminUrl);
       expect(r.stderr, `run ${run}`).not.toMatch(/ERROR/);
       expect(r.exitCode, `run ${run}`).toBe(0);
     }

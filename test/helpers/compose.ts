@@ -24,3 +24,26 @@ export async function composeConfig(dir: string, file = 'docker-compose.yml'): P
   if (r.exitCode !== 0 || problems.length) throw new Error(`docker compose config failed (${r.exitCode}): ${String(r.stderr).trim()}`);
   return JSON.parse(String(r.stdout)) as Record<string, any>;
 }
+
+/**
+ * Runs the ovu-db-init service as Compose resolved it (`service` from composeConfig), here instead
+ * of in a container: its own command and environment, with the database at `adminUrl` in place of
+ * the compose host and superuser, and its init-db.sql mount read from the host path it binds.
+ */
+export async function runDbInit(service: Record<string, any>, adminUrl: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const [sh, flag, script] = service.command as string[];
+  const mount = (service.volumes as { source: string; target: string }[]).find((v) => v.target === '/ovu/init-db.sql')!;
+  const u = new URL(adminUrl);
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...(service.environment as Record<string, string>),
+    PGHOST: u.hostname,
+    PGPORT: u.port,
+    PGUSER: decodeURIComponent(u.username),
+    PGPASSWORD: decodeURIComponent(u.password),
+  };
+  // Compose passes `$$` to the container as `$`.
+  const command = script!.replace(/\$\$/g, '$').replaceAll('/ovu/init-db.sql', mount.source);
+  const r = await execa(sh!, [flag!, command], { env, extendEnv: false, reject: false, timeout: 120_000 });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}

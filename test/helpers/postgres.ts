@@ -213,21 +213,22 @@ export interface PsqlResult {
 }
 
 /**
- * Run `file` with the real psql exactly as the postgres image's entrypoint does
- * (`psql -v ON_ERROR_STOP=1 --no-psqlrc -f file`, as the admin, connected to `postgres`).
- * `env` is the ONLY extra environment psql gets (the app passwords); nothing leaks in from the
- * test process except PATH/HOME/locale.
+ * Runs an init-db.sql file with real psql, as the ovu-db-init service does (`as: 'db-init'`, with
+ * `-v ovu_db_init=1`), or as the postgres image's entrypoint runs files mounted in
+ * /docker-entrypoint-initdb.d (`as: 'entrypoint'`). Only `env` reaches psql, plus PATH and locale.
  */
 export async function runPsqlFile(
   file: string,
   env: NodeJS.ProcessEnv,
   adminUrl: string,
+  opts: { as: 'db-init' | 'entrypoint' } = { as: 'db-init' },
 ): Promise<PsqlResult> {
   const base: NodeJS.ProcessEnv = {};
   for (const key of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ']) {
     if (process.env[key] !== undefined) base[key] = process.env[key];
   }
-  const result = await execa(psqlPath(), ['-v', 'ON_ERROR_STOP=1', '--no-psqlrc', '-f', file], {
+  const flags = ['-v', 'ON_ERROR_STOP=1', ...(opts.as === 'db-init' ? ['-v', 'ovu_db_init=1'] : []), '--no-psqlrc', '-f', file];
+  const result = await execa(psqlPath(), flags, {
     env: { ...base, ...urlToPsqlEnv(adminUrl), PGDATABASE: 'postgres', PGCONNECT_TIMEOUT: '5', ...env },
     extendEnv: false,
     reject: false,

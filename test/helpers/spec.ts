@@ -11,7 +11,6 @@ export function appSpec(name: string, settings: Partial<AppSettings> = {}): AppS
   const envPrefix = snake.toUpperCase();
   return {
     names: {
-      input: name,
       slug,
       snake,
       title: snake

@@ -12,12 +12,14 @@ export function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export const INITDB_DIR = '/docker-entrypoint-initdb.d';
-export const INITDB_MOUNT = `./init-db.sql:${INITDB_DIR}/init-db.sql`;
 export const DEFAULT_TOKEN_VAR = 'ULM_SERVICE_TOKEN';
 export const PG_DATA_VOLUME = 'postgres_data';
-/** Each app's own compose file, in its directory; the workspace's compose file includes it. */
+/** Each app's own compose file, in its directory: the team's to edit. */
 export const APP_COMPOSE_FILE = 'compose.yaml';
+/** The file create-ovu-app writes from the workspace's apps; the workspace's compose file includes it. */
+export const APPS_COMPOSE_FILE = 'apps.compose.yaml';
+/** The one-shot service in it that runs init-db.sql against the database service. */
+export const DB_INIT_SERVICE = 'ovu-db-init';
 
 // ---------------------------------------------------------------------------------------------
 // What an app adds
@@ -40,27 +42,24 @@ export function appService(spec: AppSpec, pgName: string | undefined, tokenVar: 
     environment: env,
     ports: [new Quoted(`${settings.port}:${CONTAINER_PORT}`)],
   };
-  if (pgName !== undefined) svc['depends_on'] = { [pgName]: { condition: 'service_healthy' } };
+  // The database service is up and the app's database exists once ovu-db-init has finished.
+  if (pgName !== undefined) svc['depends_on'] = { [DB_INIT_SERVICE]: { condition: 'service_completed_successfully' } };
   return svc;
 }
 
-export function healthcheck(user: string): YMap {
-  return {
-    test: new FlowList([new Quoted('CMD-SHELL'), new Quoted(`pg_isready -U ${user}`)]),
-    interval: '5s',
-    timeout: '5s',
-    retries: 10,
-  };
-}
-
-export function newPostgres(spec: AppSpec): YMap {
-  const v = spec.names.passwordVar;
+/** The database service for a workspace that has none (ADR-002's). */
+export function newPostgres(): YMap {
   return {
     image: 'postgres:15',
-    environment: { POSTGRES_USER: 'postgres', POSTGRES_PASSWORD: 'postgres', [v]: `\${${v}}` },
+    environment: { POSTGRES_USER: 'postgres', POSTGRES_PASSWORD: 'postgres' },
     ports: [new Quoted('5432:5432')],
-    volumes: [`${PG_DATA_VOLUME}:/var/lib/postgresql/data`, INITDB_MOUNT],
-    healthcheck: healthcheck('postgres'),
+    volumes: [`${PG_DATA_VOLUME}:/var/lib/postgresql/data`],
+    healthcheck: {
+      test: new FlowList([new Quoted('CMD-SHELL'), new Quoted('pg_isready -U postgres')]),
+      interval: '5s',
+      timeout: '5s',
+      retries: 10,
+    },
   };
 }
 
@@ -158,48 +157,12 @@ export function findTokenVar(services: Obj, exclude: string | undefined): string
   return undefined;
 }
 
-export function envHas(env: unknown, name: string): boolean {
-  if (isObj(env)) return name in env;
-  if (Array.isArray(env)) return env.some((e) => e === name || (typeof e === 'string' && e.startsWith(`${name}=`)));
-  return false;
-}
-
-function envValue(env: unknown, name: string): unknown {
+/** The value a service's `environment:` (mapping or list) gives `name`, as written. */
+export function envValue(env: unknown, name: string): unknown {
   if (isObj(env)) return env[name];
   if (Array.isArray(env)) {
-    const item = env.find((e) => typeof e === 'string' && e.startsWith(`${name}=`));
-    return typeof item === 'string' ? item.slice(name.length + 1) : undefined;
-  }
-  return undefined;
-}
-
-/** The user pg_isready should use: POSTGRES_USER as written, or the container's own variable. */
-export function pgUser(env: unknown): string {
-  const value = envValue(env, 'POSTGRES_USER');
-  if (value === undefined || value === null || value === '') return 'postgres';
-  const s = String(value);
-  return /^[A-Za-z0-9_.-]+$/.test(s) ? s : '$${POSTGRES_USER}';
-}
-
-export function mountsInitDir(volumes: unknown): boolean {
-  if (!Array.isArray(volumes)) return false;
-  return volumes.some((v) => {
-    let target: unknown;
-    if (typeof v === 'string') target = v.split(':')[1];
-    else if (isObj(v)) target = v['target'];
-    if (typeof target !== 'string') return false;
-    const t = target.replace(/\/+$/, '');
-    return t === INITDB_DIR || t.startsWith(`${INITDB_DIR}/`);
-  });
-}
-
-const POSTGRES_IMAGE = /^(?:[^/\s]+\/)*postgres(?::[\w.-]+)?(?:@sha256:[0-9a-f]+)?$/;
-
-/** The service apps connect to: one named postgres, else the first running a postgres image. */
-export function findPostgres(services: Obj, exclude: string): string | undefined {
-  if ('postgres' in services && exclude !== 'postgres') return 'postgres';
-  for (const [name, svc] of Object.entries(services)) {
-    if (name !== exclude && isObj(svc) && typeof svc['image'] === 'string' && POSTGRES_IMAGE.test(svc['image'])) return name;
+    const item = env.find((e) => typeof e === 'string' && (e === name || e.startsWith(`${name}=`)));
+    return typeof item === 'string' ? (item.includes('=') ? item.slice(name.length + 1) : null) : undefined;
   }
   return undefined;
 }

@@ -19,9 +19,10 @@ export interface Loaded {
 
 /**
  * Parses and validates `text`. `external` names the services other files of the project define
- * (included files), which this one may refer to; undefined when they are not known.
+ * (included files), which this one may refer to; undefined when they are not known. An `included`
+ * file may use volumes and networks that the file including it declares.
  */
-export function parseCompose(text: string, fileName: string, external?: ReadonlySet<string>): Loaded {
+export function parseCompose(text: string, fileName: string, external?: ReadonlySet<string>, included = false): Loaded {
   const lc = new LineCounter();
   const doc = parseDocument(text, {
     keepSourceTokens: true,
@@ -51,7 +52,7 @@ export function parseCompose(text: string, fileName: string, external?: Readonly
     throw new UserError(`${fileName}:1: the file has no content; add a services: section or delete the file`);
   }
   const loaded = { text, fileName, doc, lc, js: js as Obj };
-  const problem = checkComposeSchema(js) ?? checkReferences(loaded.js, external);
+  const problem = checkComposeSchema(js) ?? checkReferences(loaded.js, external, included);
   if (problem) throw new UserError(`${fileName}:${lineOf(loaded, problem.path, problem.key)}: ${problem.message}`);
   return loaded;
 }

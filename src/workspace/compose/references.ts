@@ -6,8 +6,9 @@ import { isObj, type Obj } from './model.ts';
 /**
  * `external`: the services the project's other files define; undefined when they are not known
  * (the file includes others that were not read), and then service references are not checked.
+ * `included`: the file is included by another, which may declare the volumes and networks it uses.
  */
-export function checkReferences(js: Obj, external: ReadonlySet<string> | undefined): SchemaProblem | undefined {
+export function checkReferences(js: Obj, external: ReadonlySet<string> | undefined, included = false): SchemaProblem | undefined {
   if (external === undefined && js['include'] !== undefined) return undefined;
   external ??= new Set();
   const own = isObj(js['services']) ? js['services'] : {};
@@ -69,7 +70,7 @@ export function checkReferences(js: Obj, external: ReadonlySet<string> | undefin
     if (Array.isArray(vols)) {
       for (const [i, v] of vols.entries()) {
         const source = namedVolumeSource(v);
-        if (source !== undefined && !(source in volumes)) {
+        if (source !== undefined && !included && !(source in volumes)) {
           return {
             path: at('volumes', i),
             message: `${formatPath(at('volumes', i))} uses volume '${source}', which is not declared under the top-level volumes: (add '${source}:' there)`,
@@ -81,7 +82,7 @@ export function checkReferences(js: Obj, external: ReadonlySet<string> | undefin
     const nets = svc['networks'];
     const netNames = Array.isArray(nets) ? nets.filter((n): n is string => typeof n === 'string') : isObj(nets) ? Object.keys(nets) : [];
     for (const n of netNames) {
-      if (n !== 'default' && !(n in networks)) {
+      if (n !== 'default' && !included && !(n in networks)) {
         const path = at('networks');
         return {
           path,

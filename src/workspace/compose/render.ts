@@ -114,29 +114,78 @@ export function flowPair(key: string, v: Y, style: Style): string {
   return `${renderKey(key)}: ${flowValue(v, style)}`;
 }
 
+/**
+ * Renders block scalars in one `yaml` document (a document per scalar costs more than the rest of
+ * a large file's layout): each as it would be written as a block mapping value, on one line.
+ */
+function blockScalars(values: Y[], style: Style): string[] {
+  if (values.length === 0) return [];
+  const doc = new Document(new YAMLMap());
+  const map = doc.contents as YAMLMap;
+  values.forEach((v, i) => map.items.push(new Pair(new Scalar(`k${i}`), scalarNode(v, style))));
+  const lines = doc.toString(toStringOptions(style)).split('\n');
+  lines.pop(); // after the last newline
+  const prefix = (i: number): string => `k${i}: `;
+  if (lines.length === values.length && lines.every((l, i) => l.startsWith(prefix(i)))) return lines.map((l, i) => l.slice(prefix(i).length));
+  // Some value would take several lines: render each alone (blockScalar quotes it onto one).
+  return values.map((v) => blockScalar(v, style));
+}
+
+type Slot = { line: number; value: Y };
+
+/** Lays out lines with `layout`, then fills in all their scalars at once. */
+function render(style: Style, layout: (out: string[], slots: Slot[]) => void): string[] {
+  const out: string[] = [];
+  const slots: Slot[] = [];
+  layout(out, slots);
+  const rendered = blockScalars(slots.map((s) => s.value), style);
+  slots.forEach((s, i) => (out[s.line] += rendered[i]!));
+  return out;
+}
+
 /** Block lines (no end of line) for the pairs of `map`, keys at column `col`. */
 export function blockLines(map: YMap, col: number, style: Style): string[] {
-  const pad = ' '.repeat(col);
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(map)) {
-    const key = `${pad}${renderKey(k)}:`;
-    if (Array.isArray(v)) {
-      if (v.length === 0) out.push(`${key} []`);
-      else out.push(key, ...seqLines(v, col + style.seqOffset, style));
-    } else if (isYMap(v)) {
-      if (Object.keys(v).length === 0) out.push(`${key} {}`);
-      else out.push(key, ...blockLines(v, col + style.step, style));
-    } else if (v === null) out.push(key);
-    else if (v instanceof FlowList) out.push(`${key} ${flowValue(v, style)}`);
-    else out.push(`${key} ${blockScalar(v, style)}`);
-  }
-  return out;
+  return render(style, (out, slots) => layoutMap(map, col, style, out, slots));
 }
 
 /** Block sequence lines with the `-` at column `col`. */
 export function seqLines(items: Y[], col: number, style: Style): string[] {
-  return items.map((item) => {
-    const nested = Array.isArray(item) || isYMap(item) || item instanceof FlowList;
-    return `${' '.repeat(col)}- ${nested ? flowValue(item, style) : blockScalar(item, style)}`;
-  });
+  return render(style, (out, slots) => layoutSeq(items, col, style, out, slots));
+}
+
+/** Lines with every block scalar left as a slot to fill, so that all of them render at once. */
+function layoutMap(map: YMap, col: number, style: Style, out: string[], slots: Slot[]): void {
+  const pad = ' '.repeat(col);
+  for (const [k, v] of Object.entries(map)) {
+    const key = `${pad}${renderKey(k)}:`;
+    if (Array.isArray(v)) {
+      if (v.length === 0) out.push(`${key} []`);
+      else {
+        out.push(key);
+        layoutSeq(v, col + style.seqOffset, style, out, slots);
+      }
+    } else if (isYMap(v)) {
+      if (Object.keys(v).length === 0) out.push(`${key} {}`);
+      else {
+        out.push(key);
+        layoutMap(v, col + style.step, style, out, slots);
+      }
+    } else if (v === null) out.push(key);
+    else if (v instanceof FlowList) out.push(`${key} ${flowValue(v, style)}`);
+    else {
+      slots.push({ line: out.length, value: v });
+      out.push(`${key} `);
+    }
+  }
+}
+
+function layoutSeq(items: Y[], col: number, style: Style, out: string[], slots: Slot[]): void {
+  for (const item of items) {
+    const dash = `${' '.repeat(col)}- `;
+    if (Array.isArray(item) || isYMap(item) || item instanceof FlowList) out.push(dash + flowValue(item, style));
+    else {
+      slots.push({ line: out.length, value: item });
+      out.push(dash);
+    }
+  }
 }

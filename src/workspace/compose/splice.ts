@@ -24,13 +24,10 @@ export interface InsertPoint {
 
 /** Orders of splices that can land on the same offset: the first applied comes first in the text. */
 export const ORDER = {
-  pgEnv: 1,
-  pgVolumes: 2,
-  pgKeys: 3,
-  newPostgres: 4,
-  rootServices: 5,
-  topVolumes: 6,
-  include: 7,
+  newPostgres: 1,
+  rootServices: 2,
+  topVolumes: 3,
+  include: 4,
 } as const;
 
 export class Editor {

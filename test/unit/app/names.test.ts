@@ -5,7 +5,6 @@ import { UsageError } from '../../../src/errors.ts';
 describe('deriveNames', () => {
   it('derives every name from a simple name', () => {
     expect(deriveNames('inventory')).toEqual({
-      input: 'inventory',
       slug: 'inventory',
       snake: 'inventory',
       title: 'Inventory',

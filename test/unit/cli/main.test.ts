@@ -33,15 +33,15 @@ beforeEach(() => {
 describe('the CLI on a file system that refuses', () => {
   it('turns EACCES into one line, exit 1, and leaves the workspace as it was', async () => {
     const before = vol.toJSON('/ws');
-    const write = memfs.writeFileSync;
-    const spy = vi.spyOn(memfs, 'writeFileSync').mockImplementation((file, data, opts) => {
-      if (String(file).includes('init-db.sql')) throw Object.assign(new Error(`EACCES: permission denied, open '${String(file)}'`), { code: 'EACCES', path: String(file) });
-      return write(file, data, opts as never);
+    const rename = memfs.renameSync;
+    const spy = vi.spyOn(memfs, 'renameSync').mockImplementation((from, to) => {
+      if (String(to).endsWith('/init-db.sql')) throw Object.assign(new Error(`EACCES: permission denied, rename '${String(from)}'`), { code: 'EACCES', path: String(from) });
+      return rename(from, to);
     });
     try {
       const r = await run(['inventory', '--yes', '--workspace', '/ws']);
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(/^error: cannot write \/ws\/init-db\.sql: permission denied; fix that, or pass another --workspace\.\n$/);
+      expect(r.err).toMatch(/^error: cannot use \/ws\/init-db\.sql: permission denied; fix that, or pass another --workspace\. Nothing was changed\.\n$/);
     } finally {
       spy.mockRestore();
     }

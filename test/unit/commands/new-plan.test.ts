@@ -77,11 +77,12 @@ describe('planNewApp (in memory)', () => {
 
   it('writes a valid compose file, the password only in .env files', async () => {
     const app = await planApp(answers(), { force: false });
-    app.plan.commit();
+    await app.plan.commit();
     const files = workspace();
-    parseCompose(files['/ws/docker-compose.yml']!, 'docker-compose.yml', new Set(['inventory-backend']));
-    parseCompose(files['/ws/inventory/compose.yaml']!, 'inventory/compose.yaml', new Set(['postgres']));
-    expect(files['/ws/docker-compose.yml']).toMatch(/\ninclude:\n  - inventory\/compose.yaml\n$/);
+    parseCompose(files['/ws/docker-compose.yml']!, 'docker-compose.yml');
+    parseCompose(files['/ws/apps.compose.yaml']!, 'apps.compose.yaml', new Set(['postgres', 'inventory-backend']), true);
+    parseCompose(files['/ws/inventory/compose.yaml']!, 'inventory/compose.yaml', new Set(['ovu-db-init']), true);
+    expect(files['/ws/docker-compose.yml']).toMatch(/\ninclude:\n  - apps.compose.yaml\n$/);
     const password = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
     expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(files['/ws/.env']).toMatch(/^# mine\nULM_SERVICE_TOKEN=t\n/);
@@ -94,23 +95,20 @@ describe('planNewApp (in memory)', () => {
   });
 
   it('keeps an existing password on a rerun with --force', async () => {
-    (await planApp(answers(), { force: false })).plan.commit();
+    await (await planApp(answers(), { force: false })).plan.commit();
     const env = workspace()['/ws/.env'];
-    (await planApp(answers({ dbPoolSize: 5 }), { force: true })).plan.commit();
+    await (await planApp(answers({ dbPoolSize: 5 }), { force: true })).plan.commit();
     expect(workspace()['/ws/.env']).toBe(env);
     expect(workspace()['/ws/inventory/compose.yaml']).toContain('DB_POOL_SIZE: "5"');
   });
 
   it('refuses a name in use, before planning anything', async () => {
-    (await planApp(answers(), { force: false })).plan.commit();
+    await (await planApp(answers(), { force: false })).plan.commit();
     const before = workspace();
     await expect(planApp(answers({ name: 'Inventory' }), { force: false })).rejects.toThrow(UsageError);
     vol.rmSync('/ws/inventory', { recursive: true });
-    // The compose file still includes the app's service file, and init-db.sql still has its block.
-    await expect(planApp(answers(), { force: false })).rejects.toThrow(/include: names inventory\/compose.yaml, which does not exist/);
-    vol.writeFileSync('/ws/docker-compose.yml', before['/ws/docker-compose.yml']!.replace('\ninclude:\n  - inventory/compose.yaml\n', '\n'));
+    // init-db.sql still has its block.
     await expect(planApp(answers(), { force: false })).rejects.toThrow(/init-db.sql already has a block for "inventory"/);
-    vol.writeFileSync('/ws/docker-compose.yml', before['/ws/docker-compose.yml']!);
     expect(workspace()).toEqual(Object.fromEntries(Object.entries(before).filter(([k]) => !k.startsWith('/ws/inventory/'))));
   });
 
@@ -124,7 +122,7 @@ describe('planNewApp (in memory)', () => {
 
   it('gives readonly apps no database anywhere', async () => {
     const app = await planApp(answers({ name: 'catalog', kind: 'readonly' }), { force: false });
-    app.plan.commit();
+    await app.plan.commit();
     const files = workspace();
     expect(files['/ws/init-db.sql']).toBeUndefined();
     expect(files['/ws/.env']).not.toContain('CATALOG_DB_PASSWORD');

@@ -25,9 +25,9 @@ const inspectCompose = (text: string, file: string) => composeInfo(parseCompose(
 function edit(source: string | undefined, s: AppSpec = spec('inventory', 8010), apps: KnownApp[] = [], files: Record<string, string> = {}) {
   const project = readComposeProject('/ws', FILE, source, apps, (f) => files[f.replace('/ws/', '')]);
   const r = addAppToCompose(project, s);
-  return { text: r.text, app: r.appFile.text, notes: r.notes, project };
+  return { text: r.text, apps: r.appsFile.text, app: r.appFile.text, notes: r.notes, project };
 }
-const known = (s: AppSpec): KnownApp => ({ dir: s.names.slug, service: s.names.service, port: s.settings.port });
+const known = (s: AppSpec): KnownApp => ({ dir: s.names.slug, spec: s, hasComposeFile: true });
 
 const load = (text: string): Record<string, any> => parse(text, { merge: true }) as Record<string, any>;
 
@@ -65,18 +65,11 @@ function insertedLines(original: string, edited: string): string[] {
   return inserted;
 }
 
-/** Inserts `text` right after the (unique) line `after` of `source`. */
-function insertAfter(source: string, after: string, text: string): string {
-  const idx = source.indexOf(`${after}\n`);
-  if (idx < 0 || source.indexOf(`${after}\n`, idx + 1) >= 0) throw new Error(`anchor line not unique: ${after}`);
-  const at = idx + after.length + 1;
-  return source.slice(0, at) + text + source.slice(at);
-}
 
-const INCLUDE = '\ninclude:\n  - inventory/compose.yaml\n';
+const INCLUDE = '\ninclude:\n  - apps.compose.yaml\n';
 
-const INVENTORY_FILE = `# inventory's service, written by create-ovu-app. The workspace's compose file includes this file;
-# paths here are relative to this directory.
+const INVENTORY_FILE = `# inventory's service, written by create-ovu-app and yours to edit. apps.compose.yaml includes
+# this file; paths here are relative to this directory.
 services:
   inventory-backend:
     build: ./backend
@@ -90,15 +83,39 @@ services:
     ports:
       - "8010:8000"
     depends_on:
-      postgres:
-        condition: service_healthy
+      ovu-db-init:
+        condition: service_completed_successfully
 `;
 
-const HEALTHCHECK = `    healthcheck:
-      test: ["CMD-SHELL", "pg_isready -U postgres"]
-      interval: 5s
-      timeout: 5s
-      retries: 10
+const APPS_HEADER = `# apps.compose.yaml: written by create-ovu-app from the apps in this workspace; do not edit.
+# Each app's own service is in <app>/compose.yaml (edit that one). The workspace's compose file includes
+# this one. ovu-db-init runs create-ovu-app's blocks of init-db.sql on every \`docker compose up\`.
+`;
+
+const DB_INIT_COMMAND = String.raw`"i=0; until pg_isready -q; do i=$$((i+1)); if [ \"$$i\" -ge 60 ]; then echo \"ovu-db-init: $$PGHOST:$$PGPORT did not accept connections in 60 s\" >&2; exit 1; fi; sleep 1; done; sed -n '/^-- >>> create-ovu-app: /,/^-- <<< create-ovu-app: /p' /ovu/init-db.sql | psql -v ON_ERROR_STOP=1 -v ovu_db_init=1 --no-psqlrc -f -"`;
+
+const INVENTORY_APPS = `${APPS_HEADER}include:
+  - inventory/compose.yaml
+
+services:
+  ovu-db-init:
+    image: postgres:15
+    command:
+      - sh
+      - -c
+      - ${DB_INIT_COMMAND}
+    environment:
+      PGHOST: postgres
+      PGPORT: "5432"
+      PGUSER: postgres
+      PGDATABASE: postgres
+      PGPASSWORD: postgres
+      INVENTORY_DB_PASSWORD: \${INVENTORY_DB_PASSWORD}
+    volumes:
+      - ./init-db.sql:/ovu/init-db.sql:ro
+    depends_on:
+      postgres:
+        condition: service_started
 `;
 
 const GOOD_FIXTURES = [
@@ -217,15 +234,17 @@ describe('inspectCompose', () => {
 });
 
 describe('readComposeProject', () => {
-  it('knows the services and ports of included files: apps from their answers, the team\'s files by parsing them', () => {
-    const main = fixture('adr.yml') + '\ninclude:\n  - inventory/compose.yaml\n  - path: ./ops/compose.yaml\n';
+  it("knows the services and ports of included files: apps from their answers, the team's files by parsing them", () => {
+    const main = fixture('adr.yml') + '\ninclude:\n  - apps.compose.yaml\n  - path: ./ops/compose.yaml\n';
     const ops = 'services:\n  grafana:\n    image: grafana/grafana\n    ports: ["3000:3000"]\n';
-    const project = readComposeProject('/ws', FILE, main, [known(spec('inventory', 8010))], (f) => (f === '/ws/ops/compose.yaml' ? ops : undefined));
+    const files: Record<string, string> = { '/ws/ops/compose.yaml': ops, '/ws/apps.compose.yaml': APPS_HEADER };
+    const project = readComposeProject('/ws', FILE, main, [known(spec('inventory', 8010))], (f) => files[f]);
     expect([...project.services]).toEqual([
       ['postgres', FILE],
       ['app1-backend', FILE],
       ['app2-backend', FILE],
       ['inventory-backend', 'inventory/compose.yaml'],
+      ['ovu-db-init', 'apps.compose.yaml'],
       ['grafana', 'ops/compose.yaml'],
     ]);
     expect([...project.portOwners]).toEqual([
@@ -233,12 +252,16 @@ describe('readComposeProject', () => {
       [8010, 'inventory-backend'],
       [3000, 'grafana'],
     ]);
-    expect(project.postgres).toEqual({ name: 'postgres', file: FILE });
+    expect(project.postgres).toMatchObject({ name: 'postgres', file: FILE });
+    expect(project.includesApps).toBe(true);
   });
 
-  it('refuses an include that does not exist and checks references across files', () => {
+  it('refuses an include that does not exist, an apps.compose.yaml it did not write, and checks references across files', () => {
     expect(catchError(() => readComposeProject('/ws', FILE, 'include:\n  - nope/compose.yaml\n', [], () => undefined)).message).toBe(
       'docker-compose.yml: include: names nope/compose.yaml, which does not exist; create it or remove the entry',
+    );
+    expect(catchError(() => readComposeProject('/ws', FILE, 'include:\n  - apps.compose.yaml\n', [], () => 'services: {}\n')).message).toBe(
+      'apps.compose.yaml was not written by create-ovu-app, which writes that file itself: rename yours and include it under its new name',
     );
     const main = 'include:\n  - ops/compose.yaml\nservices:\n  api:\n    image: x\n    depends_on: [grafana, redis]\n';
     const ops = 'services:\n  grafana:\n    image: grafana/grafana\n';
@@ -252,72 +275,64 @@ describe('adding an app to the ADR file', () => {
   const source = fixture('adr.yml');
   const result = edit(source);
 
-  it('inserts exactly the password variable, the healthcheck and the include; the service goes to its own file', () => {
-    let expected = insertAfter(source, '      POSTGRES_PASSWORD: postgres', '      INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}\n');
-    expected = insertAfter(expected, '      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql', HEALTHCHECK);
-    expect(result.text).toBe(expected + INCLUDE);
-    expect(result.text.startsWith("# docker-compose.yml\nversion: '3.8'\n")).toBe(true);
+  it("adds only the include of apps.compose.yaml to the team's file; the service goes to the app's own file", () => {
+    expect(result.text).toBe(source + INCLUDE);
     expect(result.app).toBe(INVENTORY_FILE);
-    expect(result.notes).toEqual([
-      'postgres: added INVENTORY_DB_PASSWORD to environment',
-      'postgres: added healthcheck (pg_isready -U postgres)',
-      'docker-compose.yml: included inventory/compose.yaml',
-      'added service inventory-backend (in inventory/compose.yaml)',
-    ]);
+    expect(result.apps).toBe(INVENTORY_APPS);
+    expect(result.notes).toEqual(['docker-compose.yml: included apps.compose.yaml', 'added service inventory-backend (in inventory/compose.yaml)']);
   });
 
-  it('yields the original object plus the additions, valid against the schema', () => {
-    parseCompose(result.text, FILE, new Set(['inventory-backend']));
-    parseCompose(result.app, 'inventory/compose.yaml', new Set(['postgres']));
+  it('writes files that validate, with exactly the intended values', () => {
     const before = load(source);
-    before['services'].postgres.environment.INVENTORY_DB_PASSWORD = '${INVENTORY_DB_PASSWORD}';
-    before['services'].postgres.healthcheck = { test: ['CMD-SHELL', 'pg_isready -U postgres'], interval: '5s', timeout: '5s', retries: 10 };
-    before['include'] = ['inventory/compose.yaml'];
+    before['include'] = ['apps.compose.yaml'];
     expect(load(result.text)).toEqual(before);
-    expect(load(result.app)).toEqual({
-      services: {
-        'inventory-backend': {
-          build: './backend',
-          environment: {
-            DATABASE_URL: 'postgresql://inventory_user:${INVENTORY_DB_PASSWORD}@postgres:5432/inventory_db',
-            DB_POOL_SIZE: '20',
-            DB_MAX_OVERFLOW: '10',
-            DB_POOL_TIMEOUT: '30',
-            ULM_BASE_URL: 'http://ulm-backend:8000',
-            ULM_SERVICE_TOKEN: '${ULM_SERVICE_TOKEN}',
-          },
-          ports: ['8010:8000'],
-          depends_on: { postgres: { condition: 'service_healthy' } },
-        },
+    parseCompose(result.text, FILE, new Set(['inventory-backend', 'ovu-db-init']));
+    parseCompose(result.apps, 'apps.compose.yaml', new Set(['postgres', 'inventory-backend']), true);
+    parseCompose(result.app, 'inventory/compose.yaml', new Set(['ovu-db-init']), true);
+    expect(load(result.app)['services']['inventory-backend']).toEqual({
+      build: './backend',
+      environment: {
+        DATABASE_URL: 'postgresql://inventory_user:${INVENTORY_DB_PASSWORD}@postgres:5432/inventory_db',
+        DB_POOL_SIZE: '20',
+        DB_MAX_OVERFLOW: '10',
+        DB_POOL_TIMEOUT: '30',
+        ULM_BASE_URL: 'http://ulm-backend:8000',
+        ULM_SERVICE_TOKEN: '${ULM_SERVICE_TOKEN}',
       },
+      ports: ['8010:8000'],
+      depends_on: { 'ovu-db-init': { condition: 'service_completed_successfully' } },
     });
   });
 
-  it('is idempotent: the same app again (--force) changes nothing in the workspace file', () => {
-    const again = edit(result.text, spec('inventory', 8010), [known(spec('inventory', 8010))]);
-    expect(again.text).toBe(result.text);
-    expect(again.app).toBe(result.app);
-  });
-
-  it('adds a second app with two lines in the workspace file', () => {
-    const second = edit(result.text, spec('crm', 8011), [known(spec('inventory', 8010))]);
-    expect(insertedLines(result.text, second.text)).toEqual(['      CRM_DB_PASSWORD: ${CRM_DB_PASSWORD}\n', '  - crm/compose.yaml\n']);
+  it("a second app leaves the team's file alone and adds its line and password to apps.compose.yaml", () => {
+    const files = { '/ws/apps.compose.yaml': result.apps };
+    const second = edit(result.text, spec('crm', 8011), [known(spec('inventory', 8010))], { 'apps.compose.yaml': files['/ws/apps.compose.yaml'] });
+    expect(second.text).toBe(result.text);
+    expect(second.notes).toEqual(['added service crm-backend (in crm/compose.yaml)']);
+    expect(insertedLines(result.apps, second.apps)).toEqual(['  - crm/compose.yaml\n', '      CRM_DB_PASSWORD: ${CRM_DB_PASSWORD}\n']);
     expect(second.app).toContain('      DATABASE_URL: postgresql://crm_user:${CRM_DB_PASSWORD}@postgres:5432/crm_db\n');
   });
 
-  it('readonly apps get no DATABASE_URL, no DB settings, no postgres dependency and leave postgres alone', () => {
+  it('is idempotent: the same app again (--force) writes the same files', () => {
+    const again = edit(result.text, spec('inventory', 8010), [known(spec('inventory', 8010))], { 'apps.compose.yaml': result.apps });
+    expect([again.text, again.apps, again.app]).toEqual([result.text, result.apps, result.app]);
+  });
+
+  it('readonly apps get no DATABASE_URL, no DB settings, no dependency, and no ovu-db-init of their own', () => {
     const ro = edit(source, spec('reports', 8030, 'readonly'));
-    expect(ro.text).toBe(`${source}\ninclude:\n  - reports/compose.yaml\n`);
-    const svc = load(ro.app)['services']['reports-backend'];
-    expect(svc).toEqual({ build: './backend', environment: { ULM_BASE_URL: 'http://ulm-backend:8000', ULM_SERVICE_TOKEN: '${ULM_SERVICE_TOKEN}' }, ports: ['8030:8000'] });
-    expect(ro.notes).toEqual(['docker-compose.yml: included reports/compose.yaml', 'added service reports-backend (in reports/compose.yaml)']);
+    expect(ro.text).toBe(source + INCLUDE);
+    expect(ro.apps).toBe(`${APPS_HEADER}include:\n  - reports/compose.yaml\n`);
+    expect(load(ro.app)['services']['reports-backend']).toEqual({
+      build: './backend',
+      environment: { ULM_BASE_URL: 'http://ulm-backend:8000', ULM_SERVICE_TOKEN: '${ULM_SERVICE_TOKEN}' },
+      ports: ['8030:8000'],
+    });
   });
 
   it('appends to an include list the file already has, in its style', () => {
     const withInclude = source.replace("version: '3.8'\n", "version: '3.8'\ninclude: [ops/compose.yaml]\n");
     const out = edit(withInclude, spec('inventory', 8010), [], { 'ops/compose.yaml': 'services:\n  grafana:\n    image: grafana/grafana\n' });
-    expect(out.text).toContain('include: [ops/compose.yaml, inventory/compose.yaml]\n');
-    expect(out.text.replace(', inventory/compose.yaml]', ']')).toBe(insertAfter(insertAfter(withInclude, '      POSTGRES_PASSWORD: postgres', '      INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}\n'), '      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql', HEALTHCHECK));
+    expect(out.text).toBe(withInclude.replace('include: [ops/compose.yaml]', 'include: [ops/compose.yaml, apps.compose.yaml]'));
   });
 });
 
@@ -325,133 +340,74 @@ describe('adding an app keeps comments, anchors, quoting and layout', () => {
   const source = fixture('commented.yml');
   const result = edit(source);
 
-  it('inserts only the additions, each where it belongs', () => {
-    let expected = insertAfter(source, '      ULM_DB_PASSWORD: ${ULM_DB_PASSWORD}', '      INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}\n');
-    expected = insertAfter(
-      expected,
-      '      - postgres_data:/var/lib/postgresql/data   # data files',
-      '      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql\n',
-    );
-    expected = insertAfter(expected, '      # more mounts below', HEALTHCHECK);
-    expect(insertedLines(expected, result.text)).toEqual(['\n', 'include:\n', '  - inventory/compose.yaml\n']);
-  });
-
-  it('reuses the token variable the other services use and keeps anchors working', () => {
-    const after = load(result.text);
+  it("adds only the include to the team's file and reuses its token variable", () => {
+    expect(insertedLines(source, result.text)).toEqual(['\n', 'include:\n', '  - apps.compose.yaml\n']);
     expect(load(result.app)['services']['inventory-backend'].environment.ULM_SERVICE_TOKEN).toBe('${ULM_TOKEN}');
-    expect(after['services']['ulm-backend'].restart).toBe('unless-stopped'); // <<: *common still merges
-    expect(after['services']['ulm-backend'].healthcheck.interval).toBe('10s'); // <<: *hc still merges
-    expect(result.text).toContain('x-common: &common   # shared by every service\n');
-    expect(result.notes).toEqual([
-      'inventory-backend: ULM_SERVICE_TOKEN reads ${ULM_TOKEN}, the variable the other services use',
-      'postgres: added INVENTORY_DB_PASSWORD to environment',
-      'postgres: mounted ./init-db.sql in /docker-entrypoint-initdb.d',
-      'postgres: added healthcheck (pg_isready -U postgres)',
-      'docker-compose.yml: included inventory/compose.yaml',
-      'added service inventory-backend (in inventory/compose.yaml)',
-    ]);
+    expect(load(result.text)['services']['ulm-backend'].restart).toBe('unless-stopped'); // <<: *common still merges
+    expect(result.notes[0]).toBe('inventory-backend: ULM_SERVICE_TOKEN reads ${ULM_TOKEN}, the variable the other services use');
   });
 
-  it('is idempotent', () => {
-    expect(edit(result.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(result.text);
-  });
-
-  it('keeps CRLF line endings everywhere, with the same edits, and writes the app file with them', () => {
+  it('keeps CRLF line endings everywhere, and writes the new files with them', () => {
     const crlf = fixture('commented-crlf.yml');
-    expect(crlf).toContain('\r\n');
     expect(/(?<!\r)\n/.test(crlf)).toBe(false);
     const out = edit(crlf);
-    expect(/(?<!\r)\n/.test(out.text)).toBe(false);
+    for (const text of [out.text, out.apps, out.app]) expect(/(?<!\r)\n/.test(text)).toBe(false);
     expect(out.text.replace(/\r\n/g, '\n')).toBe(result.text);
-    expect(insertedLines(crlf, out.text).every((l) => l.endsWith('\r\n'))).toBe(true);
     expect(out.app.replace(/\r\n/g, '\n')).toBe(result.app);
-    expect(/(?<!\r)\n/.test(out.app)).toBe(false);
-    expect(edit(out.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(out.text);
+    expect(out.apps.replace(/\r\n/g, '\n')).toBe(result.apps);
   });
 });
 
-describe('adding an app follows the file’s indentation', () => {
-  it('4-space indentation, existing healthcheck left alone; the app file is indented alike', () => {
-    const source = fixture('four-space.yml');
-    const out = edit(source);
-    expect(insertedLines(source, out.text).join('')).toBe(
-      ['            INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}', '            - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql', 'include:', '    - inventory/compose.yaml', ''].join('\n'),
-    );
+describe("adding an app follows the file's style", () => {
+  it('4-space indentation', () => {
+    const out = edit(fixture('four-space.yml'));
+    expect(out.text.endsWith('include:\n    - apps.compose.yaml\n')).toBe(true);
     expect(out.app).toContain('\n    inventory-backend:\n        build: ./backend\n        environment:\n            DATABASE_URL: ');
     expect(out.app).toContain('\n        ports:\n            - "8010:8000"\n');
-    expect(out.notes).not.toContain('postgres: added healthcheck (pg_isready -U postgres)');
-    expect(edit(out.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(out.text);
+    expect(out.apps).toContain('\n    ovu-db-init:\n        image: postgres:15\n');
   });
 
   it('sequences not indented under their key stay that way', () => {
-    const source = fixture('flat-seq.yml');
-    const out = edit(source);
-    const added = insertedLines(source, out.text);
-    expect(added).toContain('    - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql\n');
-    expect(added).toContain('- inventory/compose.yaml\n');
+    const out = edit(fixture('flat-seq.yml'));
+    expect(out.text).toContain('include:\n- apps.compose.yaml\n');
     expect(out.app).toContain('    ports:\n    - "8010:8000"\n');
-    expect(added[0]).toBe('      INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}\n');
-    expect(out.text.indexOf('    - ./init-db.sql')).toBeLessThan(out.text.indexOf('    healthcheck:'));
-    expect(out.text.indexOf('    healthcheck:')).toBeLessThan(out.text.indexOf('  web:'));
+    expect(out.apps).toContain('include:\n- inventory/compose.yaml\n');
   });
 
-  it('list-style postgres environment; an existing initdb directory mount is enough', () => {
-    const source = fixture('list-env.yml');
-    const out = edit(source);
-    const added = insertedLines(source, out.text);
-    expect(added[0]).toBe('      - INVENTORY_DB_PASSWORD=${INVENTORY_DB_PASSWORD}\n');
-    expect(added.some((l) => l.includes('init-db.sql'))).toBe(false);
-    expect(added).toContain('      test: ["CMD-SHELL", "pg_isready -U admin"]\n');
+  it('list-style environment: ovu-db-init logs in as the database service says', () => {
+    const out = edit(fixture('list-env.yml'));
+    expect(load(out.apps)['services']['ovu-db-init'].environment).toMatchObject({ PGUSER: 'admin', PGPASSWORD: 'admin' });
     expect(out.app).toContain('      ULM_SERVICE_TOKEN: ${ULM_TOKEN}\n');
-    expect(load(out.text)['services'].postgres.environment).toEqual([
-      'POSTGRES_USER=admin',
-      'POSTGRES_PASSWORD=admin',
-      'INVENTORY_DB_PASSWORD=${INVENTORY_DB_PASSWORD}',
-    ]);
   });
 
   it('no trailing newline stays without one; a postgres image under another name is used', () => {
     const source = fixture('no-trailing-newline.yml');
-    expect(source.endsWith('\n')).toBe(false);
     const out = edit(source);
-    expect(out.text.endsWith('include:\n  - inventory/compose.yaml')).toBe(true);
-    insertedLines(source, out.text);
+    expect(out.text).toBe(`${source}\n\ninclude:\n  - apps.compose.yaml`);
     const svc = load(out.app)['services']['inventory-backend'];
     expect(svc.environment.DATABASE_URL).toBe('postgresql://inventory_user:${INVENTORY_DB_PASSWORD}@db:5432/inventory_db');
-    expect(svc.depends_on).toEqual({ db: { condition: 'service_healthy' } });
-    expect(load(out.text)['services'].postgres).toBeUndefined();
+    const init = load(out.apps)['services']['ovu-db-init'];
+    expect(init).toMatchObject({ image: 'postgres:15-alpine', environment: { PGHOST: 'db', PGUSER: 'postgres', PGPASSWORD: 'secret' }, depends_on: { db: { condition: 'service_started' } } });
   });
 
   it('splices into flow collections without reformatting them', () => {
     const source = fixture('flow-postgres.yml');
     const out = edit(source);
-    const lines = out.text.split('\n');
-    expect(lines[3]).toBe('    environment: {POSTGRES_USER: admin, POSTGRES_PASSWORD: secret, INVENTORY_DB_PASSWORD: "${INVENTORY_DB_PASSWORD}"}');
-    expect(lines[4]).toBe('    ports: ["5432:5432"]');
-    expect(lines[5]).toBe('    volumes: [pgdata:/var/lib/postgresql/data, ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql]');
-    expect(lines[6]).toBe('    healthcheck:');
-    expect(lines[7]).toBe('      test: ["CMD-SHELL", "pg_isready -U admin"]');
-    // Removing the insertions gives back the original bytes.
-    const stripped = out.text
-      .replace(', INVENTORY_DB_PASSWORD: "${INVENTORY_DB_PASSWORD}"', '')
-      .replace(', ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql', '')
-      .replace(/ {4}healthcheck:\n(?: {6}.*\n){4}/, '')
-      .replace('include:\n  - inventory/compose.yaml\n', ''); // no blank lines between top-level keys here
-    expect(stripped).toBe(source);
+    expect(out.text).toBe(`${source}include:\n  - apps.compose.yaml\n`); // no blank lines between top-level keys here
   });
 
-  it('joins an addition to an empty flow mapping', () => {
+  it('adds a postgres service to an empty flow mapping', () => {
     const out = edit('services: {}\n');
-    expect(out.text).toMatch(/^services: \{postgres: \{image: postgres:15, .*\}\}\n\nvolumes:\n {2}postgres_data:\n\ninclude:\n {2}- inventory\/compose.yaml\n$/);
+    expect(out.text).toMatch(/^services: \{postgres: \{image: postgres:15, .*\}\}\n\nvolumes:\n {2}postgres_data:\n\ninclude:\n {2}- apps.compose.yaml\n$/);
     expect(Object.keys(load(out.text)['services'])).toEqual(['postgres']);
-    expect(edit(out.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(out.text);
   });
 
   it('uses single quotes when the file does', () => {
-    const source = "services:\n  postgres:\n    image: 'postgres:15'\n    ports: ['5432:5432']\n    healthcheck: {test: ['CMD', 'true']}\n";
+    const source = "services:\n  postgres:\n    image: 'postgres:15'\n    ports: ['5432:5432']\n";
     const out = edit(source);
     expect(out.app).toContain("      DB_POOL_SIZE: '20'\n");
     expect(out.app).toContain("      - '8010:8000'\n");
+    expect(out.apps).toContain("      PGPORT: '5432'\n");
     expect(out.text.startsWith(source)).toBe(true);
   });
 
@@ -459,27 +415,86 @@ describe('adding an app follows the file’s indentation', () => {
     const source = fixture('no-postgres.yml');
     const out = edit(source);
     const after = load(out.text);
-    expect(after['services'].postgres.image).toBe('postgres:15');
-    expect(after['services'].postgres.environment).toEqual({
-      POSTGRES_USER: 'postgres',
-      POSTGRES_PASSWORD: 'postgres',
-      INVENTORY_DB_PASSWORD: '${INVENTORY_DB_PASSWORD}',
+    expect(after['services'].postgres).toEqual({
+      image: 'postgres:15',
+      environment: { POSTGRES_USER: 'postgres', POSTGRES_PASSWORD: 'postgres' },
+      ports: ['5432:5432'],
+      volumes: ['postgres_data:/var/lib/postgresql/data'],
+      healthcheck: { test: ['CMD-SHELL', 'pg_isready -U postgres'], interval: '5s', timeout: '5s', retries: 10 },
     });
-    expect(after['services'].postgres.volumes).toContain('./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql');
     expect(after['volumes']).toEqual({ postgres_data: null });
-    expect(Object.keys(after['services'])).toEqual(['ulm-backend', 'postgres']);
     expect(out.text.startsWith(source)).toBe(true);
     expect(out.text.endsWith('\n\nvolumes:\n  postgres_data:\n' + INCLUDE)).toBe(true);
     expect(out.notes).toContain('added volume postgres_data');
-    expect(edit(out.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(out.text);
+    expect(load(out.apps)['services']['ovu-db-init'].environment.PGHOST).toBe('postgres');
+  });
+});
+
+describe('ovu-db-init reaches the database however the project connects it', () => {
+  it('joins its named networks and profiles, and so does the app', () => {
+    const src = 'services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: ${PG_PW}\n    networks: [backend]\n    profiles: [data]\nnetworks:\n  backend: {}\n';
+    const out = edit(src);
+    expect(load(out.apps)['services']['ovu-db-init']).toMatchObject({ image: 'postgres:16', networks: ['backend'], profiles: ['data'], environment: { PGPASSWORD: '${PG_PW}' } });
+    expect(load(out.app)['services']['inventory-backend']).toMatchObject({ networks: ['backend'], profiles: ['data'] });
+  });
+
+  it('uses the database defined in an included file, without editing it', () => {
+    const main = 'include:\n  - db/compose.yaml\n';
+    const db = 'services:\n  postgres:\n    image: postgres:13\n    environment:\n      - POSTGRES_PASSWORD\n';
+    const out = edit(main, spec('inventory', 8010), [], { 'db/compose.yaml': db });
+    expect(out.text).toBe('include:\n  - db/compose.yaml\n  - apps.compose.yaml\n');
+    // psql 15+ runs init-db.sql (\\getenv), whatever the server's version.
+    expect(load(out.apps)['services']['ovu-db-init']).toMatchObject({ image: 'postgres:17-alpine', environment: { PGPASSWORD: '${POSTGRES_PASSWORD}' } });
+  });
+
+  it('says what to set when the database service has no password ovu-db-init can use', () => {
+    const out = edit('services:\n  postgres:\n    image: postgres:15\n');
+    expect(out.notes).toContain('ovu-db-init logs in to postgres with its POSTGRES_PASSWORD, which docker-compose.yml does not set: set it there (a ${VAR} from .env is fine)');
+  });
+});
+
+describe('the database service is recognised by what it is', () => {
+  const pgOf = (source: string, files: Record<string, string> = {}, dbService?: string) => {
+    const project = readComposeProject('/ws', FILE, source, [], (f) => files[f.replace('/ws/', '')], dbService);
+    return project.postgresProblem ?? project.postgres?.name;
+  };
+
+  it.each([
+    ['a variable tag', 'services:\n  database:\n    image: "postgres:${POSTGRES_VERSION:-16}"\n'],
+    ['PostGIS', 'services:\n  gis:\n    image: postgis/postgis:16-3.4\n'],
+    ['Supabase', 'services:\n  supa:\n    image: supabase/postgres:15.1.0.147\n'],
+    ['TimescaleDB', 'services:\n  ts:\n    image: timescale/timescaledb:latest-pg16\n'],
+    ["the official image's environment", 'services:\n  mydb:\n    image: registry.internal/db:3\n    environment:\n      POSTGRES_PASSWORD: x\n'],
+  ])('%s', (_what, source) => {
+    const name = pgOf(source);
+    expect(name).toMatch(/^(database|gis|supa|ts|mydb)$/);
+    // And no second server is added: ovu-db-init and the app use it.
+    const out = edit(source);
+    expect(load(out.text)['services']['postgres']).toBeUndefined();
+    expect(load(out.apps)['services']['ovu-db-init'].environment.PGHOST).toBe(name);
+  });
+
+  it('a build whose Dockerfile is FROM postgres', () => {
+    expect(pgOf('services:\n  db:\n    build: ./db\n', { 'db/Dockerfile': '# ours\nFROM postgres:16-bookworm\nCOPY x /x\n' })).toBe('db');
+  });
+
+  it('asks for --db-service when there are several, or only a look-alike, and never adds a second server', () => {
+    const two = 'services:\n  main:\n    image: postgres:16\n  analytics:\n    image: timescale/timescaledb:2\n';
+    expect(pgOf(two)).toMatch(/^the compose project has several PostgreSQL services, main \(docker-compose\.yml: image postgres:16\), analytics .*: pass --db-service <name>/);
+    expect(catchError(() => edit(two)).message).toMatch(/pass --db-service <name>/);
+    expect(pgOf(two, {}, 'analytics')).toBe('analytics');
+    const lookalike = 'services:\n  db:\n    image: registry.internal/ourdb:1\n    ports: ["5432:5432"]\n';
+    expect(catchError(() => edit(lookalike)).message).toMatch(/^db \(docker-compose\.yml: its name\) may be a database, but it is not recognisably PostgreSQL: pass --db-service <name>/);
+    expect(pgOf(lookalike, {}, 'nope')).toMatch(/^--db-service nope: no such service/);
+    // A readonly app needs no database: it is not asked.
+    expect(edit(two, spec('reports', 8030, 'readonly')).text).toBe(`${two}\ninclude:\n  - apps.compose.yaml\n`);
   });
 });
 
 describe('adding an app without a compose file', () => {
-  it('creates a minimal file: postgres:15 with init-db.sql, and the include', () => {
+  it('creates a minimal file: postgres:15 and the include', () => {
     const out = edit(undefined);
-    expect(out.notes[0]).toBe('created docker-compose.yml (postgres:15 with init-db.sql)');
-    expect(out.text).not.toMatch(/^version:/m);
+    expect(out.notes[0]).toBe('created docker-compose.yml (postgres:15)');
     expect(out.text).toBe(
       `services:
   postgres:
@@ -487,31 +502,33 @@ describe('adding an app without a compose file', () => {
     environment:
       POSTGRES_USER: postgres
       POSTGRES_PASSWORD: postgres
-      INVENTORY_DB_PASSWORD: \${INVENTORY_DB_PASSWORD}
     ports:
       - "5432:5432"
     volumes:
       - postgres_data:/var/lib/postgresql/data
-      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql
-${HEALTHCHECK}
+    healthcheck:
+      test: ["CMD-SHELL", "pg_isready -U postgres"]
+      interval: 5s
+      timeout: 5s
+      retries: 10
+
 volumes:
   postgres_data:
 ${INCLUDE}`,
     );
     expect(out.app).toBe(INVENTORY_FILE);
-    expect(edit(out.text, spec('inventory', 8010), [known(spec('inventory', 8010))]).text).toBe(out.text);
+    expect(out.apps).toBe(INVENTORY_APPS);
   });
 
   it('a readonly app alone needs no postgres', () => {
     const out = edit(undefined, spec('reports', 8030, 'readonly'));
-    expect(out.text).toBe('include:\n  - reports/compose.yaml\n');
-    expect(out.app).not.toContain('postgres');
+    expect(out.text).toBe('include:\n  - apps.compose.yaml\n');
+    expect(out.app + out.apps).not.toContain('postgres');
   });
 
   it('writes any ULM URL quoted as YAML needs it', () => {
     const odd = appSpec('inventory', { port: 8010, ulmUrl: 'http://ulm:8000/a#b: c' });
-    const out = edit(undefined, odd);
-    expect(load(out.app)['services']['inventory-backend'].environment.ULM_BASE_URL).toBe('http://ulm:8000/a#b: c');
+    expect(load(edit(undefined, odd).app)['services']['inventory-backend'].environment.ULM_BASE_URL).toBe('http://ulm:8000/a#b: c');
   });
 });
 
@@ -522,34 +539,13 @@ describe('adding an app refuses what it cannot do safely', () => {
     expect(catchError(() => edit(fixture('missing-dep.yml'))).message).toMatch(/^docker-compose\.yml:8: /);
   });
 
-  it('will not edit a postgres environment shared through an anchor', () => {
-    const src = 'services:\n  postgres:\n    image: postgres:15\n    environment: &e\n      A: b\n  other:\n    image: x\n    environment: *e\n';
+  it('will not edit a mapping shared through an anchor', () => {
+    const src = 'x-vols: &v\n  other: {}\nservices:\n  api:\n    image: x\n    volumes: [other:/data]\nvolumes: *v\n';
     const err = catchError(() => edit(src));
     expect(err).toBeInstanceOf(UserError);
-    expect(err.message).toMatch(/^docker-compose\.yml:5: the environment of the postgres service is shared through the YAML anchor '&e'/);
-  });
-
-  it('will not guess when the postgres environment comes from a merge key', () => {
-    const src = 'x-env: &env\n  environment:\n    A: b\nservices:\n  postgres:\n    <<: *env\n    image: postgres:15\n';
-    expect(catchError(() => edit(src)).message).toMatch(/^docker-compose\.yml:\d+: the postgres service gets its environment from a YAML alias or merge key/);
-  });
-
-  it('says what to do when the database service is in an included file', () => {
-    const main = 'include:\n  - db/compose.yaml\n';
-    const db = 'services:\n  postgres:\n    image: postgres:16\n';
-    expect(catchError(() => edit(main, spec('inventory', 8010), [], { 'db/compose.yaml': db })).message).toBe(
-      "the database service 'postgres' is defined in db/compose.yaml: add 'INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}' to its environment by hand, or move it into docker-compose.yml",
-    );
-  });
-
-  it('leaves postgres alone when everything is already there', () => {
-    const src = fixture('adr.yml').replace(
-      '      POSTGRES_PASSWORD: postgres\n',
-      '      POSTGRES_PASSWORD: postgres\n      INVENTORY_DB_PASSWORD: ${INVENTORY_DB_PASSWORD}\n',
-    ).replace('      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql\n', `      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql\n${HEALTHCHECK}`);
-    const out = edit(src);
-    expect(out.text).toBe(src + INCLUDE);
-    expect(out.notes).toEqual(['docker-compose.yml: included inventory/compose.yaml', 'added service inventory-backend (in inventory/compose.yaml)']);
+    expect(err.message).toMatch(/^docker-compose\.yml:7: the top-level volumes: is an alias; add 'postgres_data:' to it by hand/);
+    const inc = 'x-inc: &inc\n  - ops.yaml\ninclude: *inc\nservices:\n  api:\n    image: x\n';
+    expect(catchError(() => edit(inc, spec('r', 8010, 'readonly'), [], { 'ops.yaml': 'services:\n  o:\n    image: x\n' })).message).toMatch(/^docker-compose\.yml:3: include: must be a list written in this file/);
   });
 });
 

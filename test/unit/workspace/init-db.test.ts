@@ -6,6 +6,8 @@ import { testAppSpec } from '../../helpers/postgres.ts';
 
 const inventory = testAppSpec('inventory');
 const crm = testAppSpec('crm');
+/** An app the ADR's own init-db.sql does not create by hand. */
+const orders = testAppSpec('orders');
 
 /** The ADR-002 init script, verbatim (non-idempotent, with \c). */
 const ADR_SQL = `-- Create databases
@@ -157,35 +159,35 @@ describe('editInitDb', () => {
   });
 
   it('with --force replaces only its own block, in place', () => {
-    const base = editInitDb(editInitDb(ADR_SQL, inventory, { force: false }).text, crm, { force: false }).text;
-    // Tamper with the inventory block and add content around it.
+    const base = editInitDb(editInitDb(ADR_SQL, orders, { force: false }).text, crm, { force: false }).text;
+    // Tamper with the orders block and add content around it.
     const tampered = base
-      .replace('-- Inventory: database', '-- hand edit inside the block\n-- Inventory: database')
+      .replace('-- Orders: database', '-- hand edit inside the block\n-- Orders: database')
       .replace('-- >>> create-ovu-app: crm', '-- user line between blocks\n-- >>> create-ovu-app: crm');
-    const edit = editInitDb(tampered, inventory, { force: true });
+    const edit = editInitDb(tampered, orders, { force: true });
     expect(edit.text).not.toContain('hand edit inside the block');
     expect(edit.text).toContain('-- user line between blocks\n-- >>> create-ovu-app: crm');
     expect(edit.text).toBe(tampered.replace('-- hand edit inside the block\n', ''));
-    expect(listInitDbApps(edit.text)).toEqual(['inventory', 'crm']);
-    expect(edit.notes).toEqual(["replaced the init-db.sql block for 'inventory'"]);
+    expect(listInitDbApps(edit.text)).toEqual(['orders', 'crm']);
+    expect(edit.notes).toEqual(["replaced the init-db.sql block for 'orders'"]);
   });
 
   it('never touches another app block', () => {
-    const base = editInitDb(undefined, inventory, { force: false }).text;
-    const tampered = base.replace('-- Inventory: database', '-- their own edit\n-- Inventory: database');
+    const base = editInitDb(undefined, orders, { force: false }).text;
+    const tampered = base.replace('-- Orders: database', '-- their own edit\n-- Orders: database');
     const edit = editInitDb(tampered, crm, { force: true });
-    expect(edit.text).toContain('-- their own edit\n-- Inventory: database');
+    expect(edit.text).toContain('-- their own edit\n-- Orders: database');
   });
 
   it('keeps CRLF line endings, outside content byte-for-byte', () => {
     const crlf = ADR_SQL.replace(/\n/g, '\r\n');
-    const edit = editInitDb(crlf, inventory, { force: false });
+    const edit = editInitDb(crlf, orders, { force: false });
     expect(edit.text.startsWith(crlf)).toBe(true);
     expect(edit.text.replace(/\r\n/g, '')).not.toContain('\n');
     const two = editInitDb(edit.text, crm, { force: false });
     expect(two.text.replace(/\r\n/g, '')).not.toContain('\n');
-    expect(listInitDbApps(two.text)).toEqual(['inventory', 'crm']);
-    const forced = editInitDb(two.text, inventory, { force: true });
+    expect(listInitDbApps(two.text)).toEqual(['orders', 'crm']);
+    const forced = editInitDb(two.text, orders, { force: true });
     expect(forced.text).toBe(two.text);
   });
 
@@ -254,5 +256,20 @@ describe('editInitDb', () => {
       const noName = `${good}-- >>> create-ovu-app:\n`;
       expect(thrown(() => listInitDbApps(noName)).message).toMatch(/malformed create-ovu-app marker/);
     });
+  });
+});
+
+describe('hand-written init-db.sql content', () => {
+  const ADR_INIT = ADR_SQL;
+
+  it("refuses an app the file's own lines already create (the ADR's style), naming the line and what to do", () => {
+    expect(() => editInitDb(ADR_INIT, testAppSpec('inventory'), { force: false })).toThrow(
+      /^init-db\.sql:3: your own lines already create the database inventory_db; remove what init-db\.sql does by hand for inventory .*or choose another app name$/,
+    );
+    // Quoted names and any case count; a comment does not.
+    expect(() => editInitDb('create role "crm_user" login;\n', testAppSpec('crm'), { force: false })).toThrow(/^init-db\.sql:1: your own lines already create the login crm_user/);
+    expect(editInitDb('-- CREATE DATABASE crm_db;\n', testAppSpec('crm'), { force: false }).text).toContain('-- >>> create-ovu-app: crm');
+    // Another app of the same file is fine: inventory_db2 is not inventory_db.
+    expect(editInitDb(ADR_INIT.replace(/inventory/g, 'inventory2'), testAppSpec('inventory'), { force: false }).text).toContain('-- >>> create-ovu-app: inventory');
   });
 });

@@ -1,0 +1,89 @@
+/**
+ * Which service is the platform's PostgreSQL, recognised by what it is: a postgres-family image
+ * (any registry and tag, `${VAR}` tags too), the official image's POSTGRES_* environment, or a
+ * build whose Dockerfile starts FROM such an image. A service that only looks like one (named
+ * db, or on port 5432) is not taken on a guess; neither is one of several: then --db-service says.
+ */
+import path from 'node:path';
+import { UserError } from '../../errors.ts';
+import { isObj, type Obj } from './model.ts';
+
+/** The official image and images built on it, by the last part of their name. */
+const IMAGE = /^(?:[^/\s]+\/)*(?:postgres|postgresql|postgis|timescaledb|timescaledb-ha|pgvector|supabase-postgres)(?::\S+)?(?:@sha256:[0-9a-f]+)?$/;
+const LOOKS_LIKE = /^(?:postgres|postgresql|pg|db|database)$/;
+
+export interface DatabaseCandidate {
+  name: string;
+  /** The file that defines it, relative to the root. */
+  file: string;
+  service: Obj;
+  /** Recognised by what it is, not just by how it looks; and why. */
+  certain: boolean;
+  why: string;
+}
+
+export function isPostgresImage(image: unknown): boolean {
+  return typeof image === 'string' && IMAGE.test(image.trim());
+}
+
+function hasPgEnv(env: unknown): boolean {
+  const names = isObj(env) ? Object.keys(env) : Array.isArray(env) ? env.map((e) => String(e).split('=')[0]) : [];
+  return names.some((n) => n === 'POSTGRES_PASSWORD' || n === 'POSTGRES_USER' || n === 'POSTGRES_DB' || n === 'POSTGRES_PASSWORD_FILE');
+}
+
+function uses5432(svc: Obj): boolean {
+  const ports = Array.isArray(svc['ports']) ? svc['ports'] : [];
+  const expose = Array.isArray(svc['expose']) ? svc['expose'] : [];
+  return [...ports, ...expose].some((p) => (isObj(p) ? Number(p['target']) === 5432 : /(?:^|:)5432(?:\/tcp)?$/.test(String(p))));
+}
+
+/** The first FROM of the service's Dockerfile, when it builds one that can be read. */
+function builtFrom(svc: Obj, file: string, root: string, read: (f: string) => string | undefined): string | undefined {
+  const build = svc['build'];
+  const context = typeof build === 'string' ? build : isObj(build) && typeof build['context'] === 'string' ? build['context'] : undefined;
+  if (context === undefined || /^[a-z]+:\/\//i.test(context)) return undefined;
+  const dockerfile = isObj(build) && typeof build['dockerfile'] === 'string' ? build['dockerfile'] : 'Dockerfile';
+  const text = read(path.resolve(root, path.dirname(file), context, dockerfile));
+  return text ? /^\s*FROM\s+(?:--\S+\s+)*(\S+)/im.exec(text)?.[1] : undefined;
+}
+
+export function databaseCandidates(services: Obj, file: string, root: string, read: (f: string) => string | undefined): DatabaseCandidate[] {
+  const out: DatabaseCandidate[] = [];
+  for (const [name, svc] of Object.entries(services)) {
+    if (!isObj(svc)) continue;
+    const from = builtFrom(svc, file, root, read);
+    const why = isPostgresImage(svc['image'])
+      ? `image ${String(svc['image'])}`
+      : from !== undefined && isPostgresImage(from)
+        ? `built FROM ${from}`
+        : hasPgEnv(svc['environment'])
+          ? 'POSTGRES_* environment'
+          : undefined;
+    if (why) out.push({ name, file, service: svc, certain: true, why });
+    else if (LOOKS_LIKE.test(name) || uses5432(svc)) out.push({ name, file, service: svc, certain: false, why: LOOKS_LIKE.test(name) ? 'its name' : 'port 5432' });
+  }
+  return out;
+}
+
+/**
+ * The database service, or undefined when the project has none (the caller adds one). Throws a
+ * UserError, naming the candidates and the flag, when it cannot tell.
+ */
+export function chooseDatabase(candidates: DatabaseCandidate[], flag: string | undefined, services: ReadonlySet<string>): DatabaseCandidate | undefined {
+  if (flag !== undefined) {
+    const chosen = candidates.find((c) => c.name === flag);
+    if (chosen) return chosen;
+    if (services.has(flag)) {
+      throw new UserError(`--db-service ${flag}: that service does not look like PostgreSQL (no postgres image, POSTGRES_* environment or FROM postgres); check the name`);
+    }
+    throw new UserError(`--db-service ${flag}: no such service in the compose project${candidates.length ? ` (PostgreSQL-like: ${candidates.map((c) => c.name).join(', ')})` : ''}`);
+  }
+  const certain = candidates.filter((c) => c.certain);
+  if (certain.length === 1) return certain[0];
+  const list = (cs: DatabaseCandidate[]): string => cs.map((c) => `${c.name} (${c.file}: ${c.why})`).join(', ');
+  if (certain.length > 1) throw new UserError(`the compose project has several PostgreSQL services, ${list(certain)}: pass --db-service <name> to say which one apps use`);
+  if (candidates.length) {
+    throw new UserError(`${list(candidates)} may be a database, but it is not recognisably PostgreSQL: pass --db-service <name> if apps should use it, or give it a postgres image`);
+  }
+  return undefined;
+}
