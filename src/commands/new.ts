@@ -1,11 +1,12 @@
 /** `create-ovu-app [new] <app>`: plan the app from the workspace snapshot, commit it, run its tasks. */
-import { CancelledError, InterruptedError, UserError } from '../errors.ts';
+import { CancelledError, InterruptedError, UsageError, UserError } from '../errors.ts';
 import { deriveNames } from '../app/names.ts';
 import { specFromAnswers } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
-import { findWorkspace, type Workspace } from '../workspace/workspace.ts';
+import { findWorkspace } from '../workspace/workspace.ts';
+import { QUESTIONS, validateAnswer, type Answers, type WorkspaceFacts } from '../app/questions.ts';
 import { openWorkspace } from './open-workspace.ts';
-import { readSnapshot } from '../workspace/snapshot.ts';
+import { readSnapshot, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { checkCollisions, planNewApp, workspaceFacts, type NewApp } from './new-plan.ts';
 import { nextSteps, type Progress } from './next-steps.ts';
 import { hostPorts } from '../host/ports.ts';
@@ -33,23 +34,51 @@ function ownService(args: ParsedArgs): string | undefined {
 
 export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   const ws = findWorkspace(args.workspace, process.cwd());
+  const read = () => readSnapshot(ws, { dbService: args.given.dbService });
   // A dry run changes nothing, so it neither waits for nor blocks another run.
-  const lock = args.dryRun ? undefined : await openWorkspace(ws.root, io);
+  if (args.dryRun) {
+    const snapshot = read();
+    return planAndApply(snapshot, await io.answers(args.given, await factsOf(snapshot, args, io), ws), args, io);
+  }
+  if (!io.interactive) {
+    const lock = await openWorkspace(ws.root, io);
+    try {
+      const snapshot = read();
+      return await planAndApply(snapshot, await io.answers(args.given, await factsOf(snapshot, args, io), ws), args, io);
+    } finally {
+      lock.release();
+    }
+  }
+  // A person answers without holding the workspace (a teammate's run need not wait for them);
+  // then, holding it, what is on disk now is read again and the answers checked against it.
+  const answers = await io.answers(args.given, await factsOf(read(), args, io), ws);
+  const lock = await openWorkspace(ws.root, io);
   try {
-    return await planAndApply(ws, args, io);
+    const snapshot = read();
+    const facts = await factsOf(snapshot, args, io);
+    for (const q of QUESTIONS) {
+      const value = (answers as unknown as Record<string, unknown>)[q.key];
+      if (value === undefined || q.skip?.(answers)) continue;
+      const problem = validateAnswer(q, value, answers, facts);
+      if (problem) throw new UsageError(`${problem} (the workspace changed while you answered; nothing was written)`);
+    }
+    return await planAndApply(snapshot, answers, args, io);
   } finally {
-    lock?.release();
+    lock.release();
   }
 }
 
-async function planAndApply(ws: Workspace, args: ParsedArgs, io: Io): Promise<NewResult> {
-  const snapshot = readSnapshot(ws, { dbService: args.given.dbService });
+/** What the questions may look at: the snapshot's ports and services, and the host's listening ports. */
+async function factsOf(snapshot: WorkspaceSnapshot, args: ParsedArgs, io: Io): Promise<WorkspaceFacts> {
   const facts = workspaceFacts(snapshot, io.interactive, ownService(args));
   // The ports a default may pick (the first twenty not in compose) and the one given.
   const candidates = [args.given.port ?? 8001];
   for (let p = 8001; candidates.length < 21 && p < 65536; p++) if (!facts.usedPorts.has(p)) candidates.push(p);
   facts.hostPorts = await hostPorts(candidates);
-  const answers = await io.answers(args.given, facts, snapshot.workspace);
+  return facts;
+}
+
+async function planAndApply(snapshot: WorkspaceSnapshot, answers: Answers, args: ParsedArgs, io: Io): Promise<NewResult> {
   const spec = specFromAnswers(answers);
   checkCollisions(snapshot, spec, args.force);
   // A bad admin URL stops the run before anything is written.

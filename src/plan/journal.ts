@@ -75,7 +75,8 @@ export function removeIfEmpty(dir: string): void {
  */
 export function makeStateDir(root: string): string {
   const dir = stateDir(root);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Only the run that makes the directory writes its .gitignore: one that finds it leaves it be.
+  if (fs.mkdirSync(dir, { recursive: true, mode: 0o700 }) === undefined) return dir;
   const ignore = path.join(dir, '.gitignore');
   if (!exists(ignore)) fs.writeFileSync(ignore, '# create-ovu-app: a run\'s lock and journal; never commit them\n*\n');
   return dir;
