@@ -173,8 +173,9 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(plan).toContain('changed: docker-compose.yml');
     expect(plan).toContain('service   inventory-backend on port 8001');
     expect(plan).toContain('database  inventory_db, login inventory_user, password in .env as INVENTORY_DB_PASSWORD');
-    // Nothing is written before the confirmation.
-    expect(fs.readdirSync(ws)).toEqual(['docker-compose.yml']);
+    // Nothing is written before the confirmation; the run holds the workspace's lock while it asks.
+    expect(fs.readdirSync(ws).sort()).toEqual(['.create-ovu-app', 'docker-compose.yml']);
+    expect(fs.readdirSync(path.join(ws, '.create-ovu-app')).sort()).toEqual(['.gitignore', 'lock']);
     t.press('Enter');
 
     const { code, screen } = await t.exit();
@@ -436,7 +437,7 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
     expect(code, screen).toBe(130);
     const after = screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='));
     expect(after).toEqual([
-      "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, init-db.sql, docker-compose.yml); to continue: cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check -e '.[dev]' && npx create-ovu-app provision inventory --migrate --workspace ../..",
+      "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, apps.compose.yaml, init-db.sql, docker-compose.yml); to continue: cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check -e '.[dev]' && npx create-ovu-app provision inventory --migrate --workspace ../..",
     ]);
     expect(fs.existsSync(path.join(ws, 'inventory/backend/app/main.py'))).toBe(true);
   });
@@ -478,7 +479,7 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
       const { code, screen } = await t.exit(2000);
       expect(code, screen).toBe(130);
       expect(screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='))).toEqual([
-        "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, init-db.sql, docker-compose.yml); to continue: " +
+        "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, apps.compose.yaml, init-db.sql, docker-compose.yml); to continue: " +
           `cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check -e '.[dev]' && npx create-ovu-app provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres` +
           '   # with PGPASSWORD set: the password is not repeated here',
       ]);
