@@ -16,8 +16,8 @@ export type Command = 'new' | 'provision';
 
 const RUN_OPTIONS: RunOption[] = [
   { name: 'workspace', valueName: '<dir>', describe: 'platform root with docker-compose.yml and init-db.sql (default: nearest ancestor with a compose file, else .)', commands: ['new', 'provision'] },
-  { name: 'yes', short: 'y', describe: 'take defaults for everything not given; never prompt', commands: ['new'] },
-  { name: 'dry-run', describe: 'print every file the run would create or change, with diffs; write nothing', commands: ['new'] },
+  { name: 'yes', short: 'y', describe: 'take defaults for everything not given; never prompt (provision: run without showing the plan first)', commands: ['new', 'provision'] },
+  { name: 'dry-run', describe: 'new: print every file it would create or change, with diffs; provision: print the SQL it would run (passwords hidden); change nothing', commands: ['new', 'provision'] },
   { name: 'force', describe: 'replace an existing app of the same name (its directory, service and init-db block)', commands: ['new'] },
   { name: 'reset-password', describe: "set the existing login's password to the one in .env", commands: ['provision'] },
   { name: 'json', describe: 'print one JSON object with the result on stdout', commands: ['new', 'provision'] },

@@ -40,7 +40,21 @@ const err = (s: string): void => void process.stderr.write(s + '\n');
 
 function makeIo(args: ParsedArgs, c: Colours): Io {
   const interactive = !args.yes && !args.json && Boolean(process.stdin.isTTY) && !isCI();
+  // Ctrl-C while a step runs: the step stops at its next safe point and undoes what it made
+  // (provision drops the role and database it created); a second Ctrl-C exits at once.
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+    err(c.yellow('Interrupted: stopping and undoing what this step made (Ctrl-C again to exit now)…'));
+  };
   return {
+    signal: interrupt.signal,
+    async confirmProvision(plan) {
+      err(report.provisionPlan(plan, c).join('\n'));
+      const { confirmProvision } = await import('./prompts.ts');
+      return confirmProvision();
+    },
     interactive,
     json: args.json,
     async answers(given, facts) {
@@ -54,8 +68,10 @@ function makeIo(args: ParsedArgs, c: Colours): Io {
     },
     step(label) {
       const started = Date.now();
+      process.on('SIGINT', onSigint);
       if (!args.json) err(c.dim(`… ${label}`));
       return (ok, outcome) => {
+        process.off('SIGINT', onSigint);
         if (args.json) return;
         const secs = ((Date.now() - started) / 1000).toFixed(1);
         const detail = outcome?.detail ? `: ${outcome.detail}` : '';
@@ -72,7 +88,11 @@ async function run(args: ParsedArgs, c: Colours): Promise<void> {
     const { runProvision } = await import('../commands/provision.ts');
     const r = await runProvision(args, io);
     if (args.json) out(JSON.stringify(report.provisionJson(r), null, 2));
-    else out(`${c.green('✔')} ${r.spec.names.db} is ready for ${r.spec.names.user}.`);
+    else {
+      for (const l of r.files) err(report.reportLine(l, c));
+      if (r.dryRun) out([...report.provisionPlan(r.report, c), '', c.bold('Dry run: nothing was changed on the server or in the workspace.')].join('\n'));
+      else out(`${c.green('✔')} ${r.spec.names.db} is ready for ${r.spec.names.user}.`);
+    }
     return;
   }
   const started = Date.now();

@@ -51,3 +51,7 @@ export function askAdvanced(): Promise<boolean> {
 export function confirmPlan(): Promise<boolean> {
   return confirm({ message: 'Write these files?', default: true });
 }
+
+export function confirmProvision(): Promise<boolean> {
+  return confirm({ message: 'Run these statements on the server?', default: false });
+}

@@ -4,6 +4,7 @@
  */
 import type { Answers, WorkspaceFacts } from '../app/questions.ts';
 import type { NewApp } from './new-plan.ts';
+import type { ProvisionReport } from '../database/provision.ts';
 import type { TaskOutcome } from './tasks.ts';
 
 export interface Io {
@@ -15,6 +16,10 @@ export interface Io {
   answers(given: Partial<Answers>, facts: WorkspaceFacts): Promise<Answers>;
   /** Interactive only: shows what the plan will do and asks to go on. */
   confirm(app: NewApp): Promise<boolean>;
+  /** Interactive only: shows the SQL a provision would run (provision --dry-run's plan) and asks to go on. */
+  confirmProvision?(plan: ProvisionReport): Promise<boolean>;
+  /** Aborted when the user interrupts (Ctrl-C) a running step: a task stops and undoes its work. */
+  signal?: AbortSignal;
   /** Starts a slow step; the returned function ends it. */
   step(label: string): (ok: boolean, outcome?: TaskOutcome) => void;
 }

@@ -5,6 +5,7 @@
  */
 import type { AppSpec } from '../app/spec.ts';
 import { redactUrl } from '../database/admin-url.ts';
+import type { ProvisionReport } from '../database/provision.ts';
 import { STACKS } from '../stacks/index.ts';
 import { installApp, migrateApp } from '../stacks/tools.ts';
 import type { Io } from './io.ts';
@@ -25,8 +26,8 @@ export interface TaskOutcome {
 export interface Task {
   id: 'install' | 'provision' | 'migrate';
   label: string;
-  /** `output`: where the tools' own output goes (stderr under --json). */
-  run(output: 'inherit' | 'stderr'): Promise<TaskOutcome>;
+  /** `output`: where the tools' own output goes (stderr under --json); `signal`: the user interrupted. */
+  run(output: 'inherit' | 'stderr', signal?: AbortSignal): Promise<TaskOutcome>;
 }
 
 export function installTask(spec: AppSpec, backendDir: string): Task {
@@ -45,6 +46,8 @@ export interface ProvisionTaskOptions {
   adminUrl: string;
   password: string;
   resetPassword: boolean;
+  /** Change nothing; the outcome's json is the report with the planned SQL. */
+  dryRun?: boolean;
 }
 
 export function hostOf(adminUrl: string): string {
@@ -52,25 +55,52 @@ export function hostOf(adminUrl: string): string {
   return `${u.hostname || 'localhost'}:${u.port || '5432'}`;
 }
 
+/** The report as lines: changes, checks, who lost access, what stays open. */
+export function provisionLines(report: ProvisionReport): ReportLine[] {
+  const lines: ReportLine[] = [
+    ...report.changed.map((text): ReportLine => ({ mark: 'added', text })),
+    ...report.verified.map((v): ReportLine => ({ mark: v.status, text: v.label })),
+    ...report.lostPublicAccess.map(
+      (l): ReportLine => ({
+        mark: 'warning',
+        text: `${l.role} could reach ${l.database} only through PUBLIC and ${report.dryRun ? 'would no longer' : 'no longer can'}: GRANT CONNECT ON DATABASE ${l.database} TO ${l.role} if it needs it.`,
+      }),
+    ),
+  ];
+  // Verification names each one the app could still reach; a dry run has no verification.
+  const named = new Set(report.verified.filter((v) => v.status === 'warning').map((v) => v.label));
+  for (const o of report.stillOpen) {
+    if ([...named].some((label) => label.includes(` ${o.database}:`))) continue;
+    lines.push({
+      mark: 'warning',
+      text: `${o.database} stays open to PUBLIC (every login may connect): admin ${report.server.admin} cannot close it; its owner ${o.owner} must run: ${o.statement}`,
+    });
+  }
+  return lines;
+}
+
 /** Creates the database and login, hardens the server, verifies: one step, one report. */
 export function provisionTask(spec: AppSpec, opts: ProvisionTaskOptions): Task {
   return {
     id: 'provision',
-    label: `Creating ${spec.names.db} and ${spec.names.user} on ${redactUrl(opts.adminUrl)}`,
-    async run() {
+    label: `${opts.dryRun ? 'Planning' : 'Creating'} ${spec.names.db} and ${spec.names.user} on ${redactUrl(opts.adminUrl)}`,
+    async run(_output, signal) {
       const { provision } = await import('../database/provision.ts');
-      const report = await provision(spec, { adminUrl: opts.adminUrl, env: process.env, password: opts.password, resetPassword: opts.resetPassword });
-      const lines: ReportLine[] = [
-        ...report.changed.map((text): ReportLine => ({ mark: 'added', text })),
-        ...report.verified.map((v): ReportLine => ({ mark: v.ok ? 'ok' : 'failed', text: v.label })),
-        ...report.lostPublicAccess.map(
-          (l): ReportLine => ({
-            mark: 'warning',
-            text: `${l.role} could reach ${l.database} only through PUBLIC and no longer can: GRANT CONNECT ON DATABASE ${l.database} TO ${l.role} if it needs it.`,
-          }),
-        ),
-      ];
-      return { detail: report.changed.length ? `${report.changed.length} change(s)` : 'already in place, nothing changed', lines, json: report };
+      const report = await provision(spec, {
+        adminUrl: opts.adminUrl,
+        env: process.env,
+        password: opts.password,
+        resetPassword: opts.resetPassword,
+        dryRun: opts.dryRun === true,
+        ...(signal ? { signal } : {}),
+      });
+      const open = report.stillOpen.length;
+      const detail = report.dryRun
+        ? `${report.planned.length} statement(s) would run, nothing changed`
+        : report.changed.length
+          ? `${report.changed.length} change(s)`
+          : 'already in place, nothing changed';
+      return { detail: open ? `${detail}; ${open} database(s) stay open to PUBLIC` : detail, lines: provisionLines(report), json: report };
     },
   };
 }
@@ -98,7 +128,7 @@ export async function runTasks(tasks: Task[], io: Io, failed: (task: Task, err: 
   for (const task of tasks) {
     const end = io.step(task.label);
     try {
-      const outcome = await task.run(io.json ? 'stderr' : 'inherit');
+      const outcome = await task.run(io.json ? 'stderr' : 'inherit', io.signal);
       end(true, outcome);
       outcomes.push({ id: task.id, outcome });
     } catch (err) {

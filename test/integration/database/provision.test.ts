@@ -49,7 +49,7 @@ async function exists(role: string, db: string): Promise<{ role: boolean; db: bo
 }
 
 function expectAllVerified(report: ProvisionReport): void {
-  expect(report.verified.filter((v) => !v.ok)).toEqual([]);
+  expect(report.verified.filter((v) => v.status !== 'ok')).toEqual([]);
 }
 
 /** Run as superuser; escape identifiers with the client. */
@@ -133,7 +133,7 @@ describe('provision', () => {
     const password = trickyPassword();
     await admin((c) => c.query(`CREATE ROLE ${c.escapeIdentifier(spec.names.user)} LOGIN PASSWORD ${c.escapeLiteral(password)}`));
 
-    const error = await rejection(provision(spec, { adminUrl, password: 'not-the-password' }));
+    const error = await rejection(provision(spec, { adminUrl, password: 'not-the-password-but-long-enough-to-pass' }));
     expect(error.message).toMatch(/exists but the password in \.env .* does not log in/);
     expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: true, db: false });
 
@@ -176,7 +176,7 @@ describe('provision', () => {
       });
     });
     const url = `postgresql://postgres:secret-${closed}@127.0.0.1:${closed}/postgres`;
-    const error = await rejection(provision(freshSpec('down'), { adminUrl: url, password: 'x'.repeat(20) }));
+    const error = await rejection(provision(freshSpec('down'), { adminUrl: url, password: 'x'.repeat(40) }));
     expect(error.message).toBe(
       `cannot reach PostgreSQL at 127.0.0.1:${closed} (ECONNREFUSED); start it with \`docker compose up -d postgres\` or pass --admin-url`,
     );
@@ -193,7 +193,7 @@ describe('provision', () => {
       const error = await rejection(
         provision(freshSpec('slow'), {
           adminUrl: `postgresql://postgres:pw@127.0.0.1:${silent}/postgres`,
-          password: 'x'.repeat(20),
+          password: 'x'.repeat(40),
           connectTimeoutMs: 800,
         }),
       );
@@ -211,9 +211,9 @@ describe('provision', () => {
       await c.query(`CREATE ROLE ${c.escapeIdentifier(weak)} LOGIN CREATEDB PASSWORD ${c.escapeLiteral(weakPw)}`);
       await c.query(`GRANT CONNECT ON DATABASE postgres TO ${c.escapeIdentifier(weak)}`);
     });
-    const error = await rejection(provision(freshSpec('weakapp'), { adminUrl: urlFor(adminUrl, weak, weakPw), password: 'y'.repeat(20) }));
+    const error = await rejection(provision(freshSpec('weakapp'), { adminUrl: urlFor(adminUrl, weak, weakPw), password: 'y'.repeat(40) }));
     expect(error.message).toBe(
-      `admin user ${weak} at 127.0.0.1:${port} lacks CREATEROLE; connect as a superuser (e.g. postgres) with --admin-url or PGUSER`,
+      `admin user ${weak} at 127.0.0.1:${port} lacks CREATEROLE; connect as a superuser (e.g. postgres) or a role with CREATEROLE and CREATEDB, with --admin-url or PGUSER`,
     );
   });
 

@@ -35,6 +35,7 @@ const answers = (over: Partial<Answers> = {}): Answers => ({
   dbPoolSize: 20,
   dbMaxOverflow: 10,
   dbPoolTimeout: 30,
+  processes: 1,
   ulmUrl: 'http://ulm-backend:8000',
   install: false,
   createDb: false,
