@@ -254,21 +254,24 @@ export interface PsqlResult {
 }
 
 /**
- * Run `file` with the real psql exactly as the postgres image's entrypoint does
- * (`psql -v ON_ERROR_STOP=1 --no-psqlrc -f file`, as the admin, connected to `postgres`).
- * `env` is the ONLY extra environment psql gets (the app passwords); nothing leaks in from the
- * test process except PATH/HOME/locale.
+ * Run `file` with the real psql as the ovu-db-init service does
+ * (`psql -v ON_ERROR_STOP=1 -v ovu_db_init=1 --no-psqlrc -f file`, as the admin, connected to
+ * `postgres`), or with `entrypoint: true` as the postgres image's own entrypoint does (no
+ * `-v ovu_db_init=1`). `env` is the ONLY extra environment psql gets (the app verifiers); nothing
+ * leaks in from the test process except PATH/HOME/locale.
  */
 export async function runPsqlFile(
   file: string,
   env: NodeJS.ProcessEnv,
   adminUrl: string,
+  opts: { entrypoint?: boolean } = {},
 ): Promise<PsqlResult> {
   const base: NodeJS.ProcessEnv = {};
   for (const key of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ']) {
     if (process.env[key] !== undefined) base[key] = process.env[key];
   }
-  const result = await execa(psqlPath(), ['-v', 'ON_ERROR_STOP=1', '--no-psqlrc', '-f', file], {
+  const args = ['-v', 'ON_ERROR_STOP=1', ...(opts.entrypoint ? [] : ['-v', 'ovu_db_init=1']), '--no-psqlrc', '-f', file];
+  const result = await execa(psqlPath(), args, {
     env: { ...base, ...urlToPsqlEnv(adminUrl), PGDATABASE: 'postgres', PGCONNECT_TIMEOUT: '5', ...env },
     extendEnv: false,
     reject: false,
