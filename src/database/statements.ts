@@ -56,8 +56,9 @@ export const ROLE_TIMEOUTS = {
 /** The advisory lock every provision and every init-db.sql block holds while it changes the server. */
 export const PROVISION_LOCK_KEY = 7_304_821_016;
 
-/** Is the current user a member of the app role with its privileges (a superuser always is)? */
-const adminHasRole = 'EXISTS (SELECT FROM pg_roles r WHERE r.rolname = {role:literal} AND pg_has_role(r.oid, \'USAGE\'))';
+/** Is the current user a superuser, or a member of the app role with its privileges? (false before the role exists) */
+const adminHasRole =
+  "(EXISTS (SELECT FROM pg_roles WHERE rolname = current_user AND rolsuper) OR EXISTS (SELECT FROM pg_roles r WHERE r.rolname = {role:literal} AND pg_has_role(r.oid, 'USAGE')))";
 
 /** A role setting (ALTER ROLE … SET name = value) in place for every database. */
 function roleSettingIs(name: string, placeholder: string): string {
@@ -89,7 +90,7 @@ export const APP_STATEMENTS: readonly SqlStatement[] = [
     when: "r.rolname = {role:literal} AND (r.rolsuper OR r.rolreplication OR r.rolbypassrls OR r.rolcreatedb OR r.rolcreaterole OR EXISTS (SELECT FROM pg_roles p WHERE starts_with(p.rolname, 'pg_') AND p.oid <> r.oid AND pg_has_role(r.oid, p.oid, 'MEMBER')))",
     columns: {
       message:
-        "format('role %s already exists with %s; create-ovu-app does not adopt a role that can reach beyond its own database: remove that (ALTER ROLE %s NOSUPERUSER NOREPLICATION NOBYPASSRLS NOCREATEDB NOCREATEROLE, REVOKE pg_… FROM %s), or drop the role', r.rolname, concat_ws(', ', CASE WHEN r.rolsuper THEN 'SUPERUSER' END, CASE WHEN r.rolreplication THEN 'REPLICATION' END, CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END, CASE WHEN r.rolcreatedb THEN 'CREATEDB' END, CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END, (SELECT 'membership in ' || string_agg(p.rolname, ', ' ORDER BY p.rolname) FROM pg_roles p WHERE starts_with(p.rolname, 'pg_') AND p.oid <> r.oid AND pg_has_role(r.oid, p.oid, 'MEMBER'))), r.rolname, r.rolname)",
+        "format('role %s already exists with %s; create-ovu-app does not adopt a role that can reach beyond its own database: remove that (ALTER ROLE %s NOSUPERUSER NOREPLICATION NOBYPASSRLS NOCREATEDB NOCREATEROLE, REVOKE pg_… FROM %s), or drop the role', r.rolname, concat_ws(', ', CASE WHEN r.rolsuper THEN 'SUPERUSER' END, CASE WHEN r.rolreplication THEN 'REPLICATION' END, CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END, CASE WHEN r.rolcreatedb THEN 'CREATEDB' END, CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END, (SELECT 'membership in ' || string_agg(p.rolname, ', ' ORDER BY p.rolname) FROM pg_roles p WHERE NOT r.rolsuper AND starts_with(p.rolname, 'pg_') AND p.oid <> r.oid AND pg_has_role(r.oid, p.oid, 'MEMBER'))), r.rolname, r.rolname)",
     },
   },
   {
@@ -113,6 +114,8 @@ export const APP_STATEMENTS: readonly SqlStatement[] = [
     id: 'admin-membership-16',
     kind: 'ddl',
     label: 'granted {role} to the admin for this run',
+    // Explicit options: on 16+ a grant's INHERIT defaults to the member's own INHERIT attribute,
+    // and the admin needs both (SET for CREATE DATABASE … OWNER, INHERIT to act as the owner).
     sql: 'GRANT {role:ident} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE',
     when: `current_setting('server_version_num')::int >= 160000 AND NOT ${adminHasRole}`,
     transient: true,

@@ -323,6 +323,107 @@ describe('provision', () => {
     expect(await canConnect(urlFor(adminUrl, member, pw, open))).toBe(true);
   });
 
+  it.each([
+    ['REPLICATION', 'LOGIN REPLICATION', 'REPLICATION'],
+    ['BYPASSRLS', 'LOGIN BYPASSRLS', 'BYPASSRLS'],
+    ['CREATEDB', 'LOGIN CREATEDB', 'CREATEDB'],
+    ['CREATEROLE', 'LOGIN CREATEROLE', 'CREATEROLE'],
+    ['SUPERUSER', 'LOGIN SUPERUSER', 'SUPERUSER'],
+  ])('refuses to adopt an existing role with %s, saying why, and changes nothing', async (_name, attributes, shown) => {
+    const spec = freshSpec('unsafe');
+    const password = trickyPassword();
+    await admin((c) => c.query(`CREATE ROLE ${c.escapeIdentifier(spec.names.user)} ${attributes} PASSWORD ${c.escapeLiteral(password)}`));
+    const error = await rejection(provision(spec, { adminUrl, password }));
+    expect(error.message).toMatch(new RegExp(`^role ${spec.names.user} already exists with ${shown}; create-ovu-app does not adopt a role that can reach beyond its own database`));
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: true, db: false });
+  });
+
+  it('refuses a role that belongs to a predefined role (pg_execute_server_program), also through a group', async () => {
+    const spec = freshSpec('pgmember');
+    const group = freshDbName('grp');
+    const password = trickyPassword();
+    await admin(async (c) => {
+      await c.query(`CREATE ROLE ${c.escapeIdentifier(group)}`);
+      await c.query(`GRANT pg_execute_server_program TO ${c.escapeIdentifier(group)}`);
+      await c.query(`CREATE ROLE ${c.escapeIdentifier(spec.names.user)} LOGIN REPLICATION BYPASSRLS PASSWORD ${c.escapeLiteral(password)}`);
+      await c.query(`GRANT ${c.escapeIdentifier(group)} TO ${c.escapeIdentifier(spec.names.user)}`);
+    });
+    const error = await rejection(provision(spec, { adminUrl, password }));
+    expect(error.message).toContain(`already exists with REPLICATION, BYPASSRLS, membership in pg_execute_server_program;`);
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: true, db: false });
+  });
+
+  it.each([
+    ['empty', '', /^INV_\w+_DB_PASSWORD is empty; set it to 32\+ random printable characters/],
+    ['change-me', 'change-me', /is the placeholder "change-me" \(as in \.env\.example\), not a password/],
+    ['short', 'a'.repeat(31), /is 31 characters long; it must have at least 32/],
+  ])('refuses a %s password before connecting', async (_name, password, message) => {
+    const spec = testAppSpec(freshDbName('inv').replace(/^inv/, 'inv'));
+    // A server that does not exist: the refusal comes first.
+    const error = await rejection(provision(spec, { adminUrl: 'postgresql://postgres:pw@127.0.0.1:1/postgres', password }));
+    expect(error.message).toMatch(message);
+  });
+
+  it('--dry-run (superuser) lists the statements and the server-wide changes, hides the password, changes nothing', async () => {
+    const open = freshDbName('dryopen');
+    await admin((c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(open)}`));
+    const spec = freshSpec('dry');
+    const password = trickyPassword();
+    const report = await provision(spec, { adminUrl, password, dryRun: true });
+    expect(report.dryRun).toBe(true);
+    expect(report.planned.filter((p) => !p.serverWide).map((p) => p.id)).toEqual([
+      'create-role',
+      'create-database',
+      'revoke-public',
+      'allow-connections',
+      'connection-limit',
+      'statement-timeout',
+      'idle-timeout',
+    ]);
+    expect(report.planned.filter((p) => p.serverWide)).toContainEqual({
+      id: 'harden-databases',
+      label: `revoked PUBLIC CONNECT, TEMPORARY on database ${open}`,
+      sql: `REVOKE CONNECT, TEMPORARY ON DATABASE "${open}" FROM PUBLIC`,
+      serverWide: true,
+    });
+    expect(JSON.stringify(report)).not.toContain(password);
+    expect(report.changed).toEqual([]);
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: false, db: false });
+    const acl = await withClient(adminUrl, (c) => c.query<{ open: boolean }>("SELECT has_database_privilege('public', $1, 'CONNECT') AS open", [open]));
+    expect(acl.rows[0]!.open).toBe(true);
+  });
+
+  it('a cancelled run (Ctrl-C) stops at the next step and drops what it created', async () => {
+    const spec = freshSpec('cancel');
+    const controller = new AbortController();
+    const error = await rejection(
+      provision(spec, {
+        adminUrl,
+        password: trickyPassword(),
+        signal: controller.signal,
+        onStep: (label) => {
+          // Interrupted while CREATE DATABASE runs: the next step sees it.
+          if (label.startsWith('create database')) controller.abort();
+        },
+      }),
+    );
+    expect(error.exitCode).toBe(130);
+    expect(error.message).toBe(
+      `Cancelled during provisioning of ${spec.names.db}. (dropped what this run created: database ${spec.names.db}, role ${spec.names.user})`,
+    );
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: false, db: false });
+  });
+
+  it('refuses when the connection budget does not fit, naming the numbers and the choices', async () => {
+    const spec = testAppSpec(freshDbName('huge'));
+    spec.settings.processes = 150; // (2 + 1) x 150 + 1 = 451: more than the server's 400 on its own
+    const error = await rejection(provision(spec, { adminUrl, password: trickyPassword() }));
+    expect(error.message).toMatch(
+      new RegExp(`^connection budget exceeded at 127\\.0\\.0\\.1:${port}: 3 reserved \\+ ULM \\d+ \\+ apps .*${spec.names.user} 451 = \\d+ connections, but max_connections is 400; use smaller pools \\(--db-pool-size, --db-max-overflow\\) or fewer --processes, raise max_connections on the server, or put PgBouncer in front of it$`),
+    );
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: false, db: false });
+  });
+
   it('loads pg only when provisioning (dynamic import)', async () => {
     const source = await readFile(new URL('../../../src/database/provision.ts', import.meta.url), 'utf8');
     expect(source).not.toMatch(/^import (?!type )[^;]*from 'pg'/m);
