@@ -129,6 +129,22 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
     throw connectError(error, target, timeoutMs, secrets);
   }
 
+  // Ctrl-C while a statement runs (CREATE DATABASE waiting for template1, the lock wait): cancel
+  // it from a second connection, so the run stops now and rolls back instead of waiting.
+  const backendPid = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').catch(() => ({ rows: [] as { pid: number }[] }))).rows[0]?.pid;
+  let cancelling = false;
+  const onAbort = (): void => {
+    if (backendPid === undefined || cancelling) return;
+    cancelling = true;
+    void (async () => {
+      const other = await connect(pg, { connectionString: adminUrl, connectionTimeoutMillis: timeoutMs }).catch(() => undefined);
+      if (!other) return;
+      await other.query('SELECT pg_cancel_backend($1)', [backendPid]).catch(() => {});
+      await other.end().catch(() => {});
+    })();
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
   const report: ProvisionReport = {
     dryRun,
     server: { where: target.where, host: target.host, port: target.port, version: '', admin: target.user, superuser: false },
@@ -256,7 +272,8 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
       if (failed.length > 0) {
         throw new UserError(`verification failed for ${role}: ${failed.map((f) => f.label).join('; ')}`);
       }
-    } catch (error) {
+    } catch (caught) {
+      const error = opts.signal?.aborted && !(caught instanceof CancelledError) ? new CancelledError(`Cancelled during provisioning of ${db}.`) : caught;
       const undo = await rollback(admin, report, role, db, values);
       membershipHeld = false;
       if (error instanceof UserError) {
@@ -268,8 +285,10 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
     return report;
   } catch (error) {
     if (error instanceof UserError) throw error;
+    if (opts.signal?.aborted) throw new CancelledError(`Cancelled during provisioning of ${db}.`);
     throw failure(error);
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     if (membershipHeld) await apply(admin, statement(APP_STATEMENTS, 'admin-membership-end'), values).catch(() => {});
     await admin.end().catch(() => {});
   }
@@ -368,6 +387,16 @@ function explainPermission(error: unknown, s: SqlStatement, role: string, admin:
   return new UserError(`admin ${admin} at ${where} lacks a privilege for "${s.id}" (${reason}); provision as a superuser, or as the role that created ${role}`);
 }
 
+/** Run `fn`; once more if a cancel sent on Ctrl-C arrived just as it started (57014). */
+async function again<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (errorCode(error) !== '57014') throw error;
+    return fn();
+  }
+}
+
 /** Drop what this run created (database first, while the admin still holds the role, then the role). */
 async function rollback(admin: Client, report: ProvisionReport, role: string, db: string, values: SqlValues): Promise<string> {
   const undone: string[] = [];
@@ -376,22 +405,22 @@ async function rollback(admin: Client, report: ProvisionReport, role: string, db
   // if this run already gave it back (guarded: nothing happens for a superuser).
   const membership = report.created.database || report.created.role;
   if (membership) {
-    for (const id of ['admin-membership', 'admin-membership-16']) await apply(admin, statement(APP_STATEMENTS, id), values).catch(() => {});
+    for (const id of ['admin-membership', 'admin-membership-16']) await again(() => apply(admin, statement(APP_STATEMENTS, id), values)).catch(() => {});
   }
   if (report.created.database) {
     try {
-      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(db)} WITH (FORCE)`);
+      await again(() => admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(db)} WITH (FORCE)`));
       undone.push(`database ${db}`);
     } catch (error) {
       failed.push(`database ${db} (${errorMessage(error)})`);
     }
   }
   if (membership) {
-    await apply(admin, statement(APP_STATEMENTS, 'admin-membership-end'), values).catch(() => {});
+    await again(() => apply(admin, statement(APP_STATEMENTS, 'admin-membership-end'), values)).catch(() => {});
   }
   if (report.created.role) {
     try {
-      await admin.query(`DROP ROLE IF EXISTS ${admin.escapeIdentifier(role)}`);
+      await again(() => admin.query(`DROP ROLE IF EXISTS ${admin.escapeIdentifier(role)}`));
       undone.push(`role ${role}`);
     } catch (error) {
       failed.push(`role ${role} (${errorMessage(error)})`);

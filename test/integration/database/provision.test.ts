@@ -402,8 +402,8 @@ describe('provision', () => {
         password: trickyPassword(),
         signal: controller.signal,
         onStep: (label) => {
-          // Interrupted while CREATE DATABASE runs: the next step sees it.
-          if (label.startsWith('create database')) controller.abort();
+          // Interrupted after CREATE DATABASE: the statement running is cancelled, or the next step sees it.
+          if (label.startsWith('restrict')) controller.abort();
         },
       }),
     );
@@ -411,6 +411,29 @@ describe('provision', () => {
     expect(error.message).toBe(
       `Cancelled during provisioning of ${spec.names.db}. (dropped what this run created: database ${spec.names.db}, role ${spec.names.user})`,
     );
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: false, db: false });
+  });
+
+  it('Ctrl-C while CREATE DATABASE waits (a session on template1) cancels it at once and drops the role', async () => {
+    const spec = freshSpec('cancelwait');
+    const controller = new AbortController();
+    const started = Date.now();
+    // CREATE DATABASE waits up to 5 s for other sessions to leave its template.
+    const error = await withClient(urlFor(adminUrl, 'postgres', adminPassword, 'template1'), () =>
+      rejection(
+        provision(spec, {
+          adminUrl,
+          password: trickyPassword(),
+          signal: controller.signal,
+          onStep: (label) => {
+            if (label.startsWith('create database')) setTimeout(() => controller.abort(), 300);
+          },
+        }),
+      ),
+    );
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(error.exitCode).toBe(130);
+    expect(error.message).toBe(`Cancelled during provisioning of ${spec.names.db}. (dropped what this run created: role ${spec.names.user})`);
     expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: false, db: false });
   });
 
