@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { adrWorkspace, runCli, snapshotDir, type CliResult } from '../helpers/cli.ts';
+import { execa } from 'execa';
+import { BIN, adrWorkspace, runCli, snapshotDir, type CliResult } from '../helpers/cli.ts';
 import { verifierMatches } from '../../src/database/scram.ts';
 import { canConnect, urlFor, withClient } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/apps.ts';
@@ -205,6 +206,36 @@ describe('create-ovu-app --create-db and provision', () => {
     } finally {
       fs.writeFileSync(envFile, original);
     }
+  });
+
+  it('Ctrl-C while provisioning rolls back what that run created and exits 130', async () => {
+    const app = `intr${tag}`;
+    expect((await runCli([app, '--yes', '--workspace', ws])).exitCode).toBe(0);
+    // A session on template1 makes CREATE DATABASE wait (up to 5 s): Ctrl-C lands during it.
+    const result = await withClient(urlFor(adminUrl, 'postgres', adminPassword, 'template1'), async () => {
+      const child = execa(process.env.OVU_TEST_NODE ?? process.execPath, [BIN, 'provision', app, '--admin-url', adminUrl, '--workspace', ws], {
+        env: { CI: 'true', NO_COLOR: '1' },
+        reject: false,
+        stdin: 'ignore',
+        timeout: 30_000,
+      });
+      let stderr = '';
+      await new Promise<void>((resolve) => {
+        child.stderr!.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (stderr.includes(`… Creating ${app}_db`)) resolve();
+        });
+      });
+      // The role is created within milliseconds; by now CREATE DATABASE waits for template1.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      child.kill('SIGINT');
+      return child;
+    });
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stderr)).toContain(`Cancelled during provisioning of ${app}_db. (dropped what this run created: role ${app}_user)`);
+    expectNoSecrets({ exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) }, passwordOf(app));
+    const left = await withClient(adminUrl, (c) => c.query('SELECT 1 FROM pg_roles WHERE rolname = $1 UNION ALL SELECT 1 FROM pg_database WHERE datname = $2', [`${app}_user`, `${app}_db`]));
+    expect(left.rowCount).toBe(0);
   });
 
   it('refuses a tampered answers file that names another app', async () => {
