@@ -47,10 +47,10 @@ function syncVerifier(envFile: string, spec: AppSpec, password: string, dryRun: 
   const { verifierVar, passwordVar, slug, user } = spec.names;
   const current = readEnvVar(source, verifierVar);
   if (current && verifierMatches(password, current)) return undefined;
-  const what = current ? `replaced ${verifierVar} in .env (it did not match ${passwordVar})` : `added ${verifierVar} to .env (init-db.sql reads it)`;
-  if (dryRun) return { mark: 'warning', text: `would have ${what.replace(/^(replaced|added)/, (w) => (w === 'added' ? 'add' : 'replace'))}` };
+  const what = current ? `${verifierVar} in .env (it did not match ${passwordVar})` : `${verifierVar} to .env (init-db.sql reads it)`;
+  if (dryRun) return { mark: 'warning', text: `would ${current ? 'replace' : 'add'} ${what}` };
   fs.writeFileSync(envFile, setEnvVar(source, verifierVar, scramVerifier(password), `${slug}: SCRAM-SHA-256 verifier of ${passwordVar} for ${user} (read by init-db.sql)`), { mode: 0o600 });
-  return { mark: 'added', text: what };
+  return { mark: 'added', text: `${current ? 'replaced' : 'added'} ${what}` };
 }
 
 /** backend/.env follows the server the app was provisioned on: its DATABASE_URL host and port. */

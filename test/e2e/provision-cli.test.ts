@@ -144,6 +144,23 @@ describe('create-ovu-app --create-db and provision', () => {
     expect(initDb).not.toContain(passwordOf(shop));
   });
 
+  it('provision writes a missing or stale verifier back into .env (a workspace from before verifiers)', async () => {
+    const envFile = path.join(ws, '.env');
+    const variable = `${crm.toUpperCase()}_DB_VERIFIER`;
+    const original = fs.readFileSync(envFile, 'utf8');
+    const verifier = readEnvVar(original, variable)!;
+    fs.writeFileSync(envFile, original.replace(`${variable}=${verifier}\n`, ''));
+    const dry = await runCli(['provision', crm, '--dry-run', '--admin-url', adminUrl, '--workspace', ws]);
+    expect(dry.stderr).toContain(`would add ${variable} to .env (init-db.sql reads it)`);
+    expect(readEnvVar(fs.readFileSync(envFile, 'utf8'), variable)).toBeUndefined();
+    const r = await runCli(['provision', crm, '--admin-url', adminUrl, '--workspace', ws]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain(`added ${variable} to .env (init-db.sql reads it)`);
+    const written = readEnvVar(fs.readFileSync(envFile, 'utf8'), variable)!;
+    expect(verifierMatches(passwordOf(crm), written)).toBe(true);
+    expectNoSecrets(r, passwordOf(crm), written);
+  });
+
   it('provision --dry-run prints the SQL, hides the password, and changes nothing', async () => {
     const app = `dry${tag}`;
     expect((await runCli([app, '--yes', '--workspace', ws])).exitCode).toBe(0);
