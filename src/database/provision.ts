@@ -18,9 +18,10 @@ import { type Budget, budgetProblem, connectionLimit, ULM_ASSUMED_CONNECTIONS, U
 import { adminTarget, appUserConfig, connect, connectError, passwordLogsIn } from './connection.ts';
 import { errorCode, errorMessage, messageWithCode, oneLine } from './error-text.ts';
 import { PASSWORD_FIX, passwordProblem } from './passwords.ts';
-import { renderNodeQuery } from './render.ts';
+import { renderNode, renderNodeQuery } from './render.ts';
 import { scramVerifier } from './scram.ts';
 import {
+  ADMIN_HAS_ROLE,
   APP_STATEMENTS,
   LOST_PUBLIC_ACCESS_QUERY,
   PLATFORM_STATEMENTS,
@@ -405,7 +406,14 @@ async function rollback(admin: Client, report: ProvisionReport, role: string, db
   // if this run already gave it back (guarded: nothing happens for a superuser).
   const membership = report.created.database || report.created.role;
   if (membership) {
-    for (const id of ['admin-membership', 'admin-membership-16']) await again(() => apply(admin, statement(APP_STATEMENTS, id), values)).catch(() => {});
+    await again(async () => {
+      const row = (
+        await admin.query<{ v16: boolean; has: boolean }>(
+          `SELECT current_setting('server_version_num')::int >= 160000 AS v16, ${renderNodeQuery(ADMIN_HAS_ROLE, values, admin)} AS has`,
+        )
+      ).rows[0];
+      if (row && !row.has) await admin.query(renderNode(statement(APP_STATEMENTS, row.v16 ? 'admin-membership-16' : 'admin-membership'), values, admin));
+    }).catch(() => {});
   }
   if (report.created.database) {
     try {

@@ -57,8 +57,18 @@ export const ROLE_TIMEOUTS = {
 export const PROVISION_LOCK_KEY = 7_304_821_016;
 
 /** Is the current user a superuser, or a member of the app role with its privileges? (false before the role exists) */
-const adminHasRole =
+export const ADMIN_HAS_ROLE =
   "(EXISTS (SELECT FROM pg_roles WHERE rolname = current_user AND rolsuper) OR EXISTS (SELECT FROM pg_roles r WHERE r.rolname = {role:literal} AND pg_has_role(r.oid, 'USAGE')))";
+
+/** The database still needs work only its owner can do (create it owned by the role, revoke, grant, open). */
+const DATABASE_MISSING = 'NOT EXISTS (SELECT FROM pg_database WHERE datname = {db:literal})';
+const PUBLIC_NOT_REVOKED =
+  "NOT EXISTS (SELECT FROM pg_database d WHERE d.datname = {db:literal} AND NOT (has_database_privilege('public', d.oid, 'CONNECT') OR has_database_privilege('public', d.oid, 'TEMPORARY') OR has_database_privilege('public', d.oid, 'CREATE')))";
+const OWNER_LACKS_CONNECT =
+  "EXISTS (SELECT FROM pg_roles r JOIN pg_database d ON d.datname = {db:literal} WHERE r.rolname = {role:literal} AND NOT (has_database_privilege(r.oid, d.oid, 'CONNECT') AND has_database_privilege(r.oid, d.oid, 'TEMPORARY')))";
+const NOT_OPEN = 'NOT EXISTS (SELECT FROM pg_database WHERE datname = {db:literal} AND datallowconn)';
+/** Only then does a CREATEROLE admin need the app role's privileges. */
+const OWNER_WORK_PENDING = `(${DATABASE_MISSING} OR ${PUBLIC_NOT_REVOKED} OR ${OWNER_LACKS_CONNECT} OR ${NOT_OPEN})`;
 
 /** A role setting (ALTER ROLE … SET name = value) in place for every database. */
 function roleSettingIs(name: string, placeholder: string): string {
@@ -107,7 +117,7 @@ export const APP_STATEMENTS: readonly SqlStatement[] = [
     kind: 'ddl',
     label: 'granted {role} to the admin for this run',
     sql: 'GRANT {role:ident} TO CURRENT_USER',
-    when: `current_setting('server_version_num')::int < 160000 AND NOT ${adminHasRole}`,
+    when: `current_setting('server_version_num')::int < 160000 AND NOT ${ADMIN_HAS_ROLE} AND ${OWNER_WORK_PENDING}`,
     transient: true,
   },
   {
@@ -117,7 +127,7 @@ export const APP_STATEMENTS: readonly SqlStatement[] = [
     // Explicit options: on 16+ a grant's INHERIT defaults to the member's own INHERIT attribute,
     // and the admin needs both (SET for CREATE DATABASE … OWNER, INHERIT to act as the owner).
     sql: 'GRANT {role:ident} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE',
-    when: `current_setting('server_version_num')::int >= 160000 AND NOT ${adminHasRole}`,
+    when: `current_setting('server_version_num')::int >= 160000 AND NOT ${ADMIN_HAS_ROLE} AND ${OWNER_WORK_PENDING}`,
     transient: true,
   },
   {
@@ -128,15 +138,14 @@ export const APP_STATEMENTS: readonly SqlStatement[] = [
     kind: 'ddl',
     label: 'created database {db} owned by {role}',
     sql: 'CREATE DATABASE {db:ident} OWNER {role:ident} ALLOW_CONNECTIONS false',
-    when: 'NOT EXISTS (SELECT FROM pg_database WHERE datname = {db:literal})',
+    when: DATABASE_MISSING,
   },
   {
     id: 'revoke-public',
     kind: 'ddl',
     label: 'revoked all PUBLIC privileges on database {db}',
     sql: 'REVOKE ALL ON DATABASE {db:ident} FROM PUBLIC',
-    when:
-      "NOT EXISTS (SELECT FROM pg_database d WHERE d.datname = {db:literal} AND NOT (has_database_privilege('public', d.oid, 'CONNECT') OR has_database_privilege('public', d.oid, 'TEMPORARY') OR has_database_privilege('public', d.oid, 'CREATE')))",
+    when: PUBLIC_NOT_REVOKED,
   },
   {
     // The owner normally holds these already (and the guard then skips it); this keeps the
@@ -145,14 +154,14 @@ export const APP_STATEMENTS: readonly SqlStatement[] = [
     kind: 'ddl',
     label: 'granted CONNECT, TEMPORARY on database {db} to {role}',
     sql: 'GRANT CONNECT, TEMPORARY ON DATABASE {db:ident} TO {role:ident}',
-    when: "EXISTS (SELECT FROM pg_roles r JOIN pg_database d ON d.datname = {db:literal} WHERE r.rolname = {role:literal} AND NOT (has_database_privilege(r.oid, d.oid, 'CONNECT') AND has_database_privilege(r.oid, d.oid, 'TEMPORARY')))",
+    when: OWNER_LACKS_CONNECT,
   },
   {
     id: 'allow-connections',
     kind: 'ddl',
     label: 'opened database {db} for connections',
     sql: 'ALTER DATABASE {db:ident} ALLOW_CONNECTIONS true',
-    when: 'NOT EXISTS (SELECT FROM pg_database WHERE datname = {db:literal} AND datallowconn)',
+    when: NOT_OPEN,
   },
   {
     // One app must not take every connection of the server: the limit comes from its pool

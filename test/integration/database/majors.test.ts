@@ -79,6 +79,8 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
       await c.query('CREATE DATABASE ulm_db');
       await c.query('GRANT ALL PRIVILEGES ON DATABASE ulm_db TO ulm_user');
       await c.query(`CREATE ROLE ${OPS} LOGIN CREATEROLE CREATEDB PASSWORD '${scramVerifier(OPS_PASSWORD)}'`);
+      // As managed PostgreSQL has it: the admin may connect to its maintenance database.
+      await c.query(`GRANT CONNECT ON DATABASE postgres TO ${OPS}`);
     });
   });
 
@@ -219,6 +221,28 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
       expect(await canConnect(urlFor(superUrl, 'ulm_user', ULM_PASSWORD, 'ulm_db'))).toBe(true);
       const again = await provision(a.spec, { adminUrl: superUrl, password: a.password });
       expect(again.changed).toEqual([]);
+    });
+
+    it('an app a superuser made: the CREATEROLE admin finds it in place; on 16+ it may not change the role, and says how to fix that', async () => {
+      const a = app('su_made');
+      await provision(a.spec, { adminUrl: superUrl, password: a.password });
+      const again = await provision(a.spec, { adminUrl: opsUrl, password: a.password });
+      expect(again.changed).toEqual([]);
+      expect(failedChecks(again)).toEqual([]);
+      const next = trickyPassword();
+      passwords.push(next);
+      const reset = provision(a.spec, { adminUrl: opsUrl, password: next, resetPassword: true });
+      if (major >= 16) {
+        const error = await rejection(reset);
+        expect(error.message).toMatch(
+          new RegExp(
+            `^admin ${OPS} at 127\\.0\\.0\\.1:\\d+ may not change role ${a.spec.names.user} \\(permission denied[^)]*\\); on PostgreSQL 16 and later a CREATEROLE admin manages only the roles it created or holds ADMIN OPTION on: have a superuser run GRANT ${a.spec.names.user} TO ${OPS} WITH ADMIN OPTION, or provision as a superuser$`,
+          ),
+        );
+        expect(await canConnect(urlFor(superUrl, a.spec.names.user, a.password, a.spec.names.db))).toBe(true);
+      } else {
+        expect((await reset).changed).toEqual([`set the password of role ${a.spec.names.user} to the .env value`]);
+      }
     });
 
     it('three provisions at once (two of them the same app) all succeed', async () => {

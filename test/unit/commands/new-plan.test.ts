@@ -128,18 +128,18 @@ describe('planNewApp (in memory)', () => {
     const app = await planApp(answers(), { force: false });
     app.plan.commit();
     const files = workspace();
-    const password = readEnvVar(files['/ws/.env'], 'INVENTORY_DB_PASSWORD')!;
-    const verifier = readEnvVar(files['/ws/.env'], 'INVENTORY_DB_VERIFIER')!;
+    const password = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
+    const verifier = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')!;
     expect(verifierMatches(password, verifier)).toBe(true);
     for (const [file, content] of Object.entries(files)) if (file !== '/ws/.env') expect(content, file).not.toContain(verifier);
     // A password changed by hand gets a new verifier on the next --force run; a matching one is kept.
     const other = 'q'.repeat(40);
     vol.writeFileSync('/ws/.env', files['/ws/.env']!.replace(password, other));
     (await planApp(answers(), { force: true })).plan.commit();
-    const again = readEnvVar(workspace()['/ws/.env'], 'INVENTORY_DB_VERIFIER')!;
+    const again = readEnvVar(workspace()['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')!;
     expect(verifierMatches(other, again)).toBe(true);
     (await planApp(answers(), { force: true })).plan.commit();
-    expect(readEnvVar(workspace()['/ws/.env'], 'INVENTORY_DB_VERIFIER')).toBe(again);
+    expect(readEnvVar(workspace()['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')).toBe(again);
   });
 
   it('refuses an existing placeholder password in .env instead of keeping it', async () => {
