@@ -3,8 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { adrWorkspace, BIN, snapshotDir } from '../helpers/cli.ts';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { adrWorkspace, BIN, runCli, snapshotDir } from '../helpers/cli.ts';
+import { withClient } from '../helpers/postgres.ts';
+import { readEnvVar } from '../../src/workspace/env-file.ts';
 
 const TMUX = process.env.OVU_TMUX ?? 'tmux';
 
@@ -260,5 +263,36 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(screen).toContain('Cancelled: nothing was written.');
     expect(screen).not.toContain('✔ Created');
     expect(snapshotDir(ws)).toEqual(before);
+  });
+
+  it('provision shows the SQL it will run (password hidden) and asks; No changes nothing, Yes runs it', async () => {
+    const adminUrl = inject('adminUrl');
+    const app = `ask${randomBytes(3).toString('hex')}`;
+    const ws = adrWorkspace();
+    expect((await runCli([app, '--yes', '--workspace', ws])).exitCode).toBe(0);
+    const password = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), `${app.toUpperCase()}_DB_PASSWORD`)!;
+    const roleExists = () => withClient(adminUrl, async (c) => (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${app}_user`])).rowCount === 1);
+
+    const no = start(['provision', app, '--admin-url', adminUrl, '--workspace', ws], ws);
+    const plan = await no.prompt('Run these statements on the server? (y/N)');
+    expect(plan).toContain(`CREATE ROLE "${app}_user" LOGIN PASSWORD '***'`);
+    expect(plan).toContain('Server-wide changes');
+    expect(plan).not.toContain(password);
+    expect(plan).not.toContain(decodeURIComponent(new URL(adminUrl).password));
+    no.type('n');
+    no.press('Enter');
+    const declined = await no.exit();
+    expect(declined.code, declined.screen).toBe(130);
+    expect(declined.screen).toContain('Cancelled: nothing was changed on the server.');
+    expect(await roleExists()).toBe(false);
+
+    const yes = start(['provision', app, '--admin-url', adminUrl, '--workspace', ws], ws);
+    await yes.prompt('Run these statements on the server? (y/N)');
+    yes.type('y');
+    yes.press('Enter');
+    const done = await yes.exit();
+    expect(done.code, done.screen).toBe(0);
+    expect(done.screen).toContain(`✔ ${app}_db is ready for ${app}_user.`);
+    expect(await roleExists()).toBe(true);
   });
 });
