@@ -7,7 +7,8 @@ interface RunOption {
   name: string;
   short?: string;
   valueName?: string;
-  describe: string;
+  /** One text, or one per command when it means something different there. */
+  describe: string | Record<Command, string>;
   /** Commands that accept it. */
   commands: Command[];
 }
@@ -16,8 +17,20 @@ export type Command = 'new' | 'provision';
 
 const RUN_OPTIONS: RunOption[] = [
   { name: 'workspace', valueName: '<dir>', describe: 'platform root with docker-compose.yml and init-db.sql (default: nearest ancestor with a compose file, else .)', commands: ['new', 'provision'] },
-  { name: 'yes', short: 'y', describe: 'take defaults for everything not given; never prompt (provision: run without showing the plan first)', commands: ['new', 'provision'] },
-  { name: 'dry-run', describe: 'new: print every file it would create or change, with diffs; provision: print the SQL it would run (passwords hidden); change nothing', commands: ['new', 'provision'] },
+  {
+    name: 'yes',
+    short: 'y',
+    describe: { new: 'take defaults for everything not given; never prompt', provision: 'run without showing the SQL first and asking' },
+    commands: ['new', 'provision'],
+  },
+  {
+    name: 'dry-run',
+    describe: {
+      new: 'print every file the run would create or change, with diffs; write nothing',
+      provision: 'print the SQL it would run (password hidden), every server-wide change and who would lose access; change nothing',
+    },
+    commands: ['new', 'provision'],
+  },
   { name: 'force', describe: 'replace an existing app of the same name (its directory, service and init-db block)', commands: ['new'] },
   { name: 'reset-password', describe: "set the existing login's password to the one in .env", commands: ['provision'] },
   { name: 'json', describe: 'print one JSON object with the result on stdout', commands: ['new', 'provision'] },
@@ -129,7 +142,7 @@ export function helpText(command: Command): string {
   }
   for (const o of RUN_OPTIONS.filter((o) => o.commands.includes(command))) {
     const names = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.valueName ? ' ' + o.valueName : ''}`;
-    lines.push(row(names, o.describe));
+    lines.push(row(names, typeof o.describe === 'string' ? o.describe : o.describe[command]));
   }
   lines.push(
     '',

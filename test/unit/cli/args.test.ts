@@ -52,6 +52,13 @@ describe('helpText', () => {
     const help = helpText('provision');
     expect(help).toContain('--admin-url');
     expect(help).toContain('--reset-password');
+    expect(help).toMatch(/--dry-run +print the SQL it would run \(password hidden\)/);
+    expect(help).toMatch(/-y, --yes +run without showing the SQL first and asking/);
     expect(help).not.toContain('--port');
+  });
+
+  it('provision takes --dry-run and --yes', () => {
+    const a = parseCliArgs(['provision', 'inventory', '--dry-run', '--yes']);
+    expect(a).toMatchObject({ command: 'provision', dryRun: true, yes: true, given: { name: 'inventory' } });
   });
 });
