@@ -66,9 +66,9 @@ function makeIo(args: ParsedArgs, c: Colours): Io {
       const { confirmPlan } = await import('./prompts.ts');
       return confirmPlan();
     },
-    step(label) {
+    step(label, opts) {
       const started = Date.now();
-      process.on('SIGINT', onSigint);
+      if (opts?.interruptible) process.on('SIGINT', onSigint);
       if (!args.json) err(c.dim(`… ${label}`));
       return (ok, outcome) => {
         process.off('SIGINT', onSigint);

@@ -20,6 +20,9 @@ export interface Io {
   confirmProvision?(plan: ProvisionReport): Promise<boolean>;
   /** Aborted when the user interrupts (Ctrl-C) a running step: a task stops and undoes its work. */
   signal?: AbortSignal;
-  /** Starts a slow step; the returned function ends it. */
-  step(label: string): (ok: boolean, outcome?: TaskOutcome) => void;
+  /**
+   * Starts a slow step; the returned function ends it. `interruptible`: the step stops and undoes
+   * its work when `signal` aborts, so Ctrl-C should abort it rather than end the process.
+   */
+  step(label: string, opts?: { interruptible?: boolean }): (ok: boolean, outcome?: TaskOutcome) => void;
 }

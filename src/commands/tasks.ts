@@ -26,6 +26,8 @@ export interface TaskOutcome {
 export interface Task {
   id: 'install' | 'provision' | 'migrate';
   label: string;
+  /** Stops and undoes its work when the run's signal aborts (Ctrl-C). */
+  interruptible?: boolean;
   /** `output`: where the tools' own output goes (stderr under --json); `signal`: the user interrupted. */
   run(output: 'inherit' | 'stderr', signal?: AbortSignal): Promise<TaskOutcome>;
 }
@@ -83,6 +85,7 @@ export function provisionLines(report: ProvisionReport): ReportLine[] {
 export function provisionTask(spec: AppSpec, opts: ProvisionTaskOptions): Task {
   return {
     id: 'provision',
+    interruptible: true,
     label: `${opts.dryRun ? 'Planning' : 'Creating'} ${spec.names.db} and ${spec.names.user} on ${redactUrl(opts.adminUrl)}`,
     async run(_output, signal) {
       const { provision } = await import('../database/provision.ts');
@@ -126,7 +129,7 @@ export function migrateTask(spec: AppSpec, opts: { adminUrl: string; password: s
 export async function runTasks(tasks: Task[], io: Io, failed: (task: Task, err: unknown) => unknown = (_t, e) => e): Promise<{ id: Task['id']; outcome: TaskOutcome }[]> {
   const outcomes: { id: Task['id']; outcome: TaskOutcome }[] = [];
   for (const task of tasks) {
-    const end = io.step(task.label);
+    const end = io.step(task.label, { interruptible: task.interruptible === true });
     try {
       const outcome = await task.run(io.json ? 'stderr' : 'inherit', io.signal);
       end(true, outcome);
