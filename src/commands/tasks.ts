@@ -6,6 +6,7 @@
 import type { AppSpec } from '../app/spec.ts';
 import { redactUrl } from '../database/admin-url.ts';
 import type { ProvisionReport } from '../database/provision.ts';
+import { budgetProblem } from '../database/budget.ts';
 import { STACKS } from '../stacks/index.ts';
 import { installApp, migrateApp } from '../stacks/tools.ts';
 import type { Io } from './io.ts';
@@ -69,6 +70,9 @@ export function provisionLines(report: ProvisionReport): ReportLine[] {
       }),
     ),
   ];
+  // An app already in place is not refused for the budget (this run takes nothing more), but told.
+  const overBudget = budgetProblem(report.budget, report.server.where);
+  if (overBudget) lines.push({ mark: 'warning', text: overBudget });
   // Verification names each one the app could still reach; a dry run has no verification.
   const named = new Set(report.verified.filter((v) => v.status === 'warning').map((v) => v.label));
   for (const o of report.stillOpen) {

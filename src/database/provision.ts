@@ -198,9 +198,9 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
     }
 
     const existing = (
-      await admin.query<{ role_exists: boolean; rolsuper: boolean | null }>(
+      await admin.query<{ role_exists: boolean; limit: number | null }>(
         `SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = ${admin.escapeLiteral(role)}) AS role_exists,
-                (SELECT rolsuper FROM pg_roles WHERE rolname = ${admin.escapeLiteral(role)}) AS rolsuper`,
+                (SELECT rolconnlimit FROM pg_roles WHERE rolname = ${admin.escapeLiteral(role)}) AS limit`,
       )
     ).rows[0];
     if (!existing) throw new Error('no row from the existence query');
@@ -214,7 +214,10 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
     step('check the connection budget');
     report.budget = await readBudget(admin, role, limit);
     const overBudget = budgetProblem(report.budget, target.where);
-    if (overBudget) throw new UserError(overBudget);
+    // Refused when this run would take more than the role has now: a new role, or a higher limit
+    // (an existing role without a limit, -1, only gets safer). Rerunning an app in place is not.
+    const grows = !existing.role_exists || (existing.limit !== null && existing.limit >= 0 && existing.limit < limit);
+    if (overBudget && grows) throw new UserError(overBudget);
 
     let resetPassword = false;
     if (existing.role_exists) {

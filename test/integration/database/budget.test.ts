@@ -7,10 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.ts';
 import { POOL_DEFAULTS } from '../../../src/app/questions.ts';
 import { provision } from '../../../src/database/provision.ts';
+import { scramVerifier } from '../../../src/database/scram.ts';
 import { appSpec } from '../../helpers/spec.ts';
 import { freshDbName, startTestPostgres, trickyPassword, withClient, type TestPostgres } from '../../helpers/postgres.ts';
 
 let server: TestPostgres;
+const PASSWORD = trickyPassword();
 
 beforeAll(async () => {
   server = await startTestPostgres({ settings: { max_connections: '60' } });
@@ -51,6 +53,16 @@ describe('connection budget (max_connections = 60)', () => {
     const error = await provision(adr, { adminUrl: server.adminUrl, password: trickyPassword() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toContain(`${adr.names.user} 31 = 86 connections, but max_connections is 60`);
+    // An app already in place is not refused (a rerun takes nothing more), even with the server full.
+    const first = (await withClient(server.adminUrl, (c) => c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname LIKE 'first\\_%'"))).rows[0]!.rolname;
+    const firstSpec = appSpec(first.replace(/_user$/, ''), { pool: { ...POOL_DEFAULTS, timeout: 30 }, processes: 1 });
+    await withClient(server.adminUrl, (c) => c.query(`ALTER ROLE ${c.escapeIdentifier(first)} PASSWORD '${scramVerifier(PASSWORD)}'`));
+    const rerun = await provision(firstSpec, { adminUrl: server.adminUrl, password: PASSWORD });
+    expect(rerun.changed).toEqual([]);
+    // …but more processes for it would not fit: refused.
+    await expect(provision({ ...firstSpec, settings: { ...firstSpec.settings, processes: 2 } }, { adminUrl: server.adminUrl, password: PASSWORD })).rejects.toThrow(
+      new RegExp(`${first} 21 = 65 connections, but max_connections is 60`),
+    );
     const made = await withClient(server.adminUrl, (c) =>
       c.query('SELECT 1 FROM pg_roles WHERE rolname = ANY($1)', [[third.names.user, adr.names.user]]),
     );
