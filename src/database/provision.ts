@@ -112,11 +112,12 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
 
   const { default: pg } = await import('pg');
   const adminPassword = decodeURIComponent(parsed.password) || env.PGPASSWORD || '';
-  const secrets = [adminPassword, opts.password];
   const target = adminTarget(pg, adminUrl);
   const appConfig = appUserConfig(adminUrl, role, timeoutMs);
   const limit = connectionLimit(spec.settings.pool, spec.settings.processes);
-  const values = appValues(spec, scramVerifier(opts.password), { connLimit: limit });
+  const verifier = scramVerifier(opts.password);
+  const values = appValues(spec, verifier, { connLimit: limit });
+  const secrets = [adminPassword, opts.password, verifier];
   const shown: SqlValues = { ...values, verifier: '***' };
   /** An unexpected error as a one-line UserError without secrets or a raw SQLSTATE. */
   const failure = (error: unknown, undo = ''): UserError =>
@@ -252,7 +253,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
       if (resetPassword) {
         step(`reset the password of ${role}`);
         try {
-          await admin.query(`ALTER ROLE ${admin.escapeIdentifier(role)} PASSWORD ${admin.escapeLiteral(values.verifier as string)}`);
+          await admin.query(`ALTER ROLE ${admin.escapeIdentifier(role)} PASSWORD ${admin.escapeLiteral(verifier)}`);
         } catch (error) {
           throw explainPermission(error, { id: 'reset-password' } as SqlStatement, role, me.name, target.where);
         }
