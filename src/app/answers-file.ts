@@ -47,7 +47,9 @@ export function parseAnswersFile(text: string, file: string): AnswersFile {
       (a as Record<string, unknown>)[q.key] = defaultFor(q, a, NO_FACTS);
       continue;
     }
-    const value = (d.answers as unknown as Record<string, unknown>)[q.key];
+    let value = (d.answers as unknown as Record<string, unknown>)[q.key];
+    // A file written before the question existed takes its default.
+    if (value === undefined && q.since !== undefined) value = defaultFor(q, a, NO_FACTS);
     const problem = value === undefined ? `has no ${q.key}` : validateAnswer(q, value, a, NO_FACTS);
     if (problem) throw broken(`is not valid (${q.key}: ${problem})`);
     (a as Record<string, unknown>)[q.key] = value;

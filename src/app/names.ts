@@ -75,6 +75,7 @@ export function deriveNames(input: string): AppNames {
     user: `${snake}_user`,
     envPrefix,
     passwordVar: `${envPrefix}_DB_PASSWORD`,
+    verifierVar: `${envPrefix}_DB_VERIFIER`,
     service: `${slug}-backend`,
   };
   const longest = [names.db, names.user].reduce((a, b) => (b.length > a.length ? b : a));
@@ -85,4 +86,13 @@ export function deriveNames(input: string): AppNames {
     );
   }
   return names;
+}
+
+/**
+ * The environment variables an app's init-db.sql block reads (psql `\getenv`): the one-shot
+ * `ovu-db-init` compose service that runs init-db.sql must be given exactly these, from .env.
+ * Only the SCRAM-SHA-256 verifier: the password itself never reaches psql or the server.
+ */
+export function initDbEnvVars(names: Pick<AppNames, 'verifierVar'>): string[] {
+  return [names.verifierVar];
 }

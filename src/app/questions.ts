@@ -3,6 +3,7 @@ import { deriveNames } from './names.ts';
 import { STACKS } from '../stacks/index.ts';
 import { UserError } from '../errors.ts';
 import type { HostPorts } from '../host/ports.ts';
+import { adminUrlProblem } from '../database/admin-url.ts';
 
 /** Everything a user can answer. Saved answers are a subset (see `saved`). */
 export interface Answers {
@@ -13,6 +14,7 @@ export interface Answers {
   dbPoolSize: number;
   dbMaxOverflow: number;
   dbPoolTimeout: number;
+  processes: number;
   ulmUrl: string;
   install: boolean;
   createDb: boolean;
@@ -49,6 +51,8 @@ interface QuestionBase<K extends keyof Answers> {
   advanced?: { topic: string };
   /** Written to the app's answers file. Never true for anything that can hold a secret. */
   saved: boolean;
+  /** Added after the first release: an answers file without it takes the default. */
+  since?: string;
   /** Not meaningful given the other answers: not asked, not validated, not saved. */
   skip?: (a: Partial<Answers>) => boolean;
   /** Must be given when no prompt is possible. */
@@ -60,10 +64,17 @@ interface QuestionBase<K extends keyof Answers> {
 export type Question =
   | (QuestionBase<'name' | 'ulmUrl' | 'adminUrl' | 'dbService'> & { type: 'string'; default?: (a: Partial<Answers>, f: WorkspaceFacts) => string | undefined })
   | (QuestionBase<'stack' | 'kind'> & { type: 'choice'; choices: { value: string; label: string }[]; default: () => string })
-  | (QuestionBase<'port' | 'dbPoolSize' | 'dbMaxOverflow' | 'dbPoolTimeout'> & { type: 'int'; min: number; max: number; default: (a: Partial<Answers>, f: WorkspaceFacts) => number })
+  | (QuestionBase<'port' | 'dbPoolSize' | 'dbMaxOverflow' | 'dbPoolTimeout' | 'processes'> & { type: 'int'; min: number; max: number; default: (a: Partial<Answers>, f: WorkspaceFacts) => number })
   | (QuestionBase<'install' | 'createDb' | 'migrate'> & { type: 'boolean'; default: (a: Partial<Answers>, f: WorkspaceFacts) => boolean });
 
 const isCrud = (a: Partial<Answers>): boolean => a.kind !== 'readonly';
+
+/**
+ * Pool defaults: 5 + 5 per process, so an app login's CONNECTION LIMIT is 11 (budget.ts) and a
+ * default server (max_connections 100, 3 reserved) holds ULM (counted as 30) and 6 such apps; the
+ * ADR's 20 + 10 made it 31 per process, two apps. An async backend rarely needs more than 5.
+ */
+export const POOL_DEFAULTS = { size: 5, maxOverflow: 5 } as const;
 
 /**
  * Why `port` cannot be the app's host port, or undefined: another compose service publishes it, or
@@ -176,28 +187,28 @@ export const QUESTIONS: Question[] = [
     type: 'int',
     flag: '--db-pool-size',
     valueName: '<n>',
-    describe: 'SQLAlchemy/pg pool size (ADR default 20)',
+    describe: 'SQLAlchemy/pg pool size per process (default 5; the ADR said 20)',
     message: 'DB pool size',
     advanced: { topic: 'DB pool' },
     saved: true,
     skip: (a) => !isCrud(a),
     min: 1,
     max: 1000,
-    default: () => 20,
+    default: () => POOL_DEFAULTS.size,
   },
   {
     key: 'dbMaxOverflow',
     type: 'int',
     flag: '--db-max-overflow',
     valueName: '<n>',
-    describe: 'connections allowed above the pool size (ADR default 10)',
+    describe: 'connections allowed above the pool size (default 5; the ADR said 10)',
     message: 'DB max overflow',
     advanced: { topic: 'DB pool' },
     saved: true,
     skip: (a) => !isCrud(a),
     min: 0,
     max: 1000,
-    default: () => 10,
+    default: () => POOL_DEFAULTS.maxOverflow,
   },
   {
     key: 'dbPoolTimeout',
@@ -212,6 +223,21 @@ export const QUESTIONS: Question[] = [
     min: 1,
     max: 3600,
     default: () => 30,
+  },
+  {
+    key: 'processes',
+    type: 'int',
+    flag: '--processes',
+    valueName: '<n>',
+    describe: "backend processes (workers x replicas) running at once; the login's CONNECTION LIMIT is (pool size + overflow) x this + 1",
+    message: 'Backend processes running at once (workers x replicas)',
+    advanced: { topic: 'DB pool' },
+    saved: true,
+    since: '0.2.0',
+    skip: (a) => !isCrud(a),
+    min: 1,
+    max: 256,
+    default: () => 1,
   },
   {
     key: 'ulmUrl',
@@ -263,8 +289,7 @@ export const QUESTIONS: Question[] = [
     // Never saved and never prompted: it may carry the admin password.
     saved: false,
     skip: (a) => !a.createDb,
-    validate: (value) =>
-      /^postgres(ql)?:\/\//.test(value ?? '') ? undefined : '--admin-url must be a postgresql:// URL, e.g. postgresql://postgres:postgres@localhost:5432/postgres.',
+    validate: (value) => adminUrlProblem(value ?? ''),
   },
   {
     key: 'migrate',

@@ -23,6 +23,8 @@ export interface AppNames {
   envPrefix: string;
   /** Env var holding the DB password, `<ENVPREFIX>_DB_PASSWORD`. */
   passwordVar: string;
+  /** Env var holding the password's SCRAM-SHA-256 verifier, `<ENVPREFIX>_DB_VERIFIER` (what init-db.sql reads). */
+  verifierVar: string;
   /** Compose service name, `<slug>-backend`. */
   service: string;
 }
@@ -39,6 +41,8 @@ export interface AppSettings {
   /** Host port the backend is published on (the container listens on 8000). */
   port: number;
   pool: PoolSettings;
+  /** How many processes (workers, replicas) of the backend run at once: each has its own pool. */
+  processes: number;
   /** ULM base URL as seen from the app container. */
   ulmUrl: string;
 }
@@ -61,6 +65,7 @@ export function specFromAnswers(a: Answers): AppSpec {
       kind: a.kind,
       port: a.port,
       pool: { size: a.dbPoolSize, maxOverflow: a.dbMaxOverflow, timeout: a.dbPoolTimeout },
+      processes: a.processes,
       ulmUrl: a.ulmUrl,
     },
   };

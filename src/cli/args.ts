@@ -8,7 +8,8 @@ interface RunOption {
   name: string;
   short?: string;
   valueName?: string;
-  describe: string;
+  /** One text, or one per command when it means something different there. */
+  describe: string | Record<Command, string>;
   /** Commands that accept it. */
   commands: Command[];
   /** The values it takes, when it is a choice. */
@@ -19,8 +20,20 @@ export type Command = 'new' | 'provision';
 
 const RUN_OPTIONS: RunOption[] = [
   { name: 'workspace', valueName: '<dir>', describe: 'platform root with docker-compose.yml and init-db.sql (default: nearest ancestor with a compose file, else .)', commands: ['new', 'provision'] },
-  { name: 'yes', short: 'y', describe: 'take defaults for everything not given; never prompt', commands: ['new'] },
-  { name: 'dry-run', describe: 'print every file the run would create or change, with diffs; write nothing', commands: ['new'] },
+  {
+    name: 'yes',
+    short: 'y',
+    describe: { new: 'take defaults for everything not given; never prompt', provision: 'run without showing the SQL first and asking' },
+    commands: ['new', 'provision'],
+  },
+  {
+    name: 'dry-run',
+    describe: {
+      new: 'print every file the run would create or change, with diffs; write nothing',
+      provision: 'print the SQL it would run (password hidden), every server-wide change and who would lose access; change nothing',
+    },
+    commands: ['new', 'provision'],
+  },
   { name: 'force', describe: 'replace an existing app of the same name (its directory, service and init-db block)', commands: ['new'] },
   { name: 'reset-password', describe: "set the existing login's password to the one in .env", commands: ['provision'] },
   {
@@ -170,7 +183,7 @@ export function helpText(command: Command, runner = 'npx create-ovu-app'): strin
   }
   for (const o of RUN_OPTIONS.filter((o) => o.commands.includes(command))) {
     const names = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.valueName ? ' ' + o.valueName : ''}`;
-    lines.push(row(names, o.describe));
+    lines.push(row(names, typeof o.describe === 'string' ? o.describe : o.describe[command]));
   }
   lines.push('', 'Exit codes: 0 done, 1 failure, 2 bad usage or invalid answer, 130 cancelled.');
   if (command === 'new') lines.push('Without a TTY (or with CI=true) it never prompts: pass the app name and any flags.');

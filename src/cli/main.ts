@@ -92,6 +92,11 @@ function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSign
     }
   };
   return {
+    async confirmProvision(plan) {
+      err(report.provisionPlan(plan, c).join('\n'));
+      const { confirmProvision } = await import('./prompts.ts');
+      return waiting(() => confirmProvision(signal));
+    },
     interactive,
     json: args.json,
     verbose: args.verbose,
@@ -137,7 +142,11 @@ async function run(args: ParsedArgs, c: Colours, co: Colours, state: RunState, s
     const { runProvision } = await import('../commands/provision.ts');
     const r = await runProvision(args, io);
     if (args.json) out(JSON.stringify(report.provisionJson(r, state.steps), null, 2));
-    else out(`${co.green('✔')} ${r.spec.names.db} is ready for ${r.spec.names.user}.`);
+    else {
+      for (const l of r.files) err(report.reportLine(l, c));
+      if (r.dryRun) out([...report.provisionPlan(r.report, co), '', co.bold('Dry run: nothing was changed on the server or in the workspace.')].join('\n'));
+      else out(`${co.green('✔')} ${r.spec.names.db} is ready for ${r.spec.names.user}.`);
+    }
     return;
   }
   const { runNew } = await import('../commands/new.ts');

@@ -49,3 +49,7 @@ export function askAdvanced(topics: string[], signal?: AbortSignal): Promise<boo
 export function confirmPlan(signal?: AbortSignal): Promise<boolean> {
   return confirm({ message: 'Write these files?', default: true }, signal ? { signal } : {});
 }
+
+export function confirmProvision(signal?: AbortSignal): Promise<boolean> {
+  return confirm({ message: 'Run these statements on the server?', default: false }, signal ? { signal } : {});
+}

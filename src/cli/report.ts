@@ -4,6 +4,7 @@ import type { AppSpec } from '../app/spec.ts';
 import type { NewApp } from '../commands/new-plan.ts';
 import type { NewResult } from '../commands/new.ts';
 import type { ProvisionResult } from '../commands/provision.ts';
+import type { ProvisionReport } from '../database/provision.ts';
 import type { ReportLine } from '../commands/tasks.ts';
 import { groupChanges, pathTree, type Colours } from './output.ts';
 
@@ -144,9 +145,40 @@ export function provisionJson(r: ProvisionResult, steps: StepRecord[]): ResultJs
   return resultJson({
     command: 'provision',
     exitCode: 0,
+    dryRun: r.dryRun,
     workspace: r.root,
     app: { spec: r.spec, root: r.root, appDir: path.join(r.root, r.spec.names.slug) },
     steps,
     provision: r.outcome.json as object,
   });
+}
+
+/**
+ * The SQL a provision would run (--dry-run, and the interactive confirmation): the app's own
+ * statements, then every server-wide change, the roles that would lose access and the databases
+ * that stay open. The password never appears: roles get its verifier, shown as '***'.
+ */
+export function provisionPlan(report: ProvisionReport, c: Colours): string[] {
+  const own = report.planned.filter((p) => !p.serverWide);
+  const wide = report.planned.filter((p) => p.serverWide);
+  const lines = [
+    c.bold(`Plan for ${report.server.where} (PostgreSQL ${report.server.version}, admin ${report.server.admin}${report.server.superuser ? ', superuser' : ''}):`),
+    '',
+  ];
+  const sql = (p: ProvisionReport['planned'][number]): string => `  ${p.sql};  ${c.dim(`-- ${p.label}`)}`;
+  lines.push(own.length ? c.bold('The app\'s role and database:') : 'The app\'s role and database are in place: nothing to run.');
+  lines.push(...own.map(sql));
+  lines.push('', wide.length ? c.bold('Server-wide changes:') : 'Server-wide changes: none.');
+  lines.push(...wide.map(sql));
+  if (report.lostPublicAccess.length) {
+    lines.push('', c.bold(c.yellow('Roles that would lose access (they reach these databases only through PUBLIC):')));
+    lines.push(...report.lostPublicAccess.map((l) => c.yellow(`  ${l.role} → ${l.database}   (GRANT CONNECT ON DATABASE ${l.database} TO ${l.role}; keeps it)`)));
+  }
+  if (report.stillOpen.length) {
+    lines.push('', c.bold(c.yellow(`Databases that stay open to PUBLIC (admin ${report.server.admin} cannot close them; their owner must):`)));
+    lines.push(...report.stillOpen.map((o) => c.yellow(`  ${o.database} (owner ${o.owner}): ${o.statement}`)));
+  }
+  const total = report.budget.reserved + report.budget.ulm + report.budget.apps.reduce((s, a) => s + a.limit, 0);
+  lines.push('', `Connections: ${total} of max_connections ${report.budget.maxConnections} with ${report.planned.length ? 'this app' : 'the apps'} (CONNECTION LIMIT ${report.connectionLimit}).`);
+  return lines;
 }

@@ -8,6 +8,7 @@ import type { Workspace } from '../workspace/workspace.ts';
 import type { NewApp } from './new-plan.ts';
 import type { Invocation } from './suggest.ts';
 import type { Task, TaskOutcome } from './tasks.ts';
+import type { ProvisionReport } from '../database/provision.ts';
 
 export interface Io {
   /** Prompts are possible (a TTY, not CI, no --yes, no --json). */
@@ -28,6 +29,8 @@ export interface Io {
   answers(given: Partial<Answers>, facts: WorkspaceFacts, ws: Workspace): Promise<Answers>;
   /** Interactive only: shows what the plan will do and asks to go on. */
   confirm(app: NewApp): Promise<boolean>;
+  /** Interactive only: shows the SQL a provision would run (provision --dry-run's plan) and asks to go on. */
+  confirmProvision?(plan: ProvisionReport): Promise<boolean>;
   /** The plan is on disk: from here on, a failure or Ctrl-C leaves the app's files written. */
   committed(app: NewApp): void;
   /** Starts a slow step; the returned function ends it. */

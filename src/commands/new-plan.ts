@@ -13,7 +13,10 @@ import { renderBackend } from '../stacks/render.ts';
 import { STACKS } from '../stacks/index.ts';
 import { addAppToCompose, APP_COMPOSE_FILE } from '../workspace/compose/index.ts';
 import { editInitDb } from '../workspace/init-db.ts';
-import { ensureEnvVar, ensureLine, generatePassword, readEnvVar } from '../workspace/env-file.ts';
+import { ensureEnvVar, ensureLine, generatePassword, readEnvVar, setEnvVar } from '../workspace/env-file.ts';
+import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
+import { scramVerifier, verifierMatches } from '../database/scram.ts';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, connectionLimit } from '../database/budget.ts';
 import type { WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { UsageError, UserError } from '../errors.ts';
 import type { Toolchain } from '../stacks/stack.ts';
@@ -63,6 +66,24 @@ export function checkCollisions(snapshot: WorkspaceSnapshot, spec: AppSpec, forc
   if (!force && snapshot.initDbApps.includes(slug)) {
     throw new UsageError(`init-db.sql already has a block for "${slug}": choose another name, or pass --force to replace it.`);
   }
+}
+
+/**
+ * The connection budget of the workspace's apps on a default server (the generator cannot see the
+ * real one; provision checks that and refuses): a note naming the numbers, or undefined.
+ */
+export function workspaceBudgetProblem(snapshot: WorkspaceSnapshot, spec: AppSpec): string | undefined {
+  const apps = snapshot.apps.flatMap((a) => {
+    if (!('answers' in a.record) || a.dir === spec.names.slug) return [];
+    const other = specFromAnswers(a.record.answers);
+    return other.settings.kind === 'crud' ? [{ role: other.names.user, limit: connectionLimit(other.settings.pool, other.settings.processes) }] : [];
+  });
+  apps.push({ role: spec.names.user, limit: connectionLimit(spec.settings.pool, spec.settings.processes) });
+  const problem = budgetProblem(
+    { maxConnections: DEFAULT_MAX_CONNECTIONS, reserved: DEFAULT_RESERVED_CONNECTIONS, ulm: ULM_ASSUMED_CONNECTIONS, apps },
+    'a default PostgreSQL server (max_connections 100)',
+  );
+  return problem && `${problem}; provision checks the real server and refuses if it does not fit`;
 }
 
 /** The app's backend/.env, for running it outside docker: same login, PostgreSQL on `dbHost`. */
@@ -140,7 +161,14 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
     const initDb = editInitDb(plan.read(ws.initDbFile), spec, { force: opts.force });
     plan.write(ws.initDbFile, initDb.text);
     notes.push(...initDb.notes);
-    env = ensureEnvVar(env, names.passwordVar, password!, `${names.slug}: password of ${names.user} (read by init-db.sql and compose)`);
+    const weak = passwordProblem(password, names.passwordVar);
+    if (weak) throw new UserError(`${weak} in ${ws.envFile}: ${PASSWORD_FIX}, or delete the line to have one generated.`);
+    env = ensureEnvVar(env, names.passwordVar, password!, `${names.slug}: password of ${names.user} (compose passes it to the app)`);
+    // init-db.sql creates the role from the password's SCRAM-SHA-256 verifier, never the password.
+    const verifier = readEnvVar(env, names.verifierVar);
+    if (!verifier || !verifierMatches(password!, verifier)) {
+      env = setEnvVar(env, names.verifierVar, scramVerifier(password!), `${names.slug}: SCRAM-SHA-256 verifier of ${names.passwordVar} (read by init-db.sql)`);
+    }
     envExample = ensureEnvVar(envExample, names.passwordVar, 'change-me', `${names.slug}: password of ${names.user}`);
   }
   const tokenComment = 'Bearer token apps send to ULM for service-to-service calls';
@@ -153,6 +181,11 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   plan.write(ws.gitignoreFile, gitignore);
   const envMode = envBefore === undefined ? undefined : fs.statSync(ws.envFile).mode & 0o777;
   if (envMode !== undefined && envMode & 0o077) notes.push(`.env was readable by others (mode ${envMode.toString(8)}): it is written with mode ${(envMode & 0o700).toString(8)}`);
+
+  if (crud) {
+    const problem = workspaceBudgetProblem(snapshot, spec);
+    if (problem) notes.push(problem);
+  }
 
   const tasks: Task[] = [];
   if (answers.install) tasks.push(installTask(spec, backendDir, opts.tools));

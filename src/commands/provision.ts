@@ -1,16 +1,19 @@
 /** `create-ovu-app provision <app>`: the app's database and login on a server, now. */
 import path from 'node:path';
-import { UsageError, UserError } from '../errors.ts';
+import { CancelledError, UsageError, UserError } from '../errors.ts';
 import { ANSWERS_FILE, parseAnswersFile } from '../app/answers-file.ts';
 import { deriveNames } from '../app/names.ts';
 import { specFromAnswers, type AppSpec } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
-import { readEnvVar } from '../workspace/env-file.ts';
+import { readEnvVar, setEnvVar } from '../workspace/env-file.ts';
 import { findWorkspace, readIfExists, type Workspace } from '../workspace/workspace.ts';
 import { openWorkspace } from './open-workspace.ts';
-import type { AppNames } from '../app/spec.ts';
-import { migrateTask, provisionTask, runTasks, type Task, type TaskOutcome } from './tasks.ts';
+import { Plan } from '../plan/plan.ts';
+import { migrateTask, provisionTask, runTasks, type ReportLine, type Task, type TaskOutcome } from './tasks.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
+import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
+import { scramVerifier, verifierMatches } from '../database/scram.ts';
+import type { ProvisionReport } from '../database/provision.ts';
 import type { Io } from './io.ts';
 import { STACKS } from '../stacks/index.ts';
 import { installHint } from '../stacks/tools.ts';
@@ -20,38 +23,86 @@ export interface ProvisionResult {
   spec: AppSpec;
   /** The workspace root. */
   root: string;
+  dryRun: boolean;
   outcome: TaskOutcome;
+  /** The provision report (planned SQL on a dry run). */
+  report: ProvisionReport;
+  /** What provision changed (or on a dry run would change) in the workspace's files. */
+  files: ReportLine[];
+}
+
+/** The app's spec, its names from its directory; an answers file that names another app is refused. */
+function readApp(root: string, name: string): AppSpec {
+  const names = deriveNames(name);
+  const answersPath = path.join(root, names.slug, ANSWERS_FILE);
+  const saved = readIfExists(answersPath);
+  if (saved === undefined) {
+    throw new UserError(`No app "${names.slug}" in ${root} (${path.relative(root, answersPath)} is missing): generate it first, or pass --workspace.`);
+  }
+  const { answers } = parseAnswersFile(saved, answersPath);
+  if (deriveNames(answers.name).slug !== names.slug) {
+    throw new UserError(`${answersPath} names the app "${answers.name}", not "${names.slug}": restore it from git.`);
+  }
+  const spec = specFromAnswers({ ...answers, name: names.slug });
+  return { ...spec, names };
+}
+
+/** .env keeps the password's verifier for init-db.sql; write it when it is missing or belongs to another password. */
+function syncVerifier(plan: Plan, envFile: string, spec: AppSpec, password: string, dryRun: boolean): ReportLine | undefined {
+  const source = plan.read(envFile);
+  const { verifierVar, passwordVar, slug, user } = spec.names;
+  const current = readEnvVar(source, verifierVar);
+  if (current && verifierMatches(password, current)) return undefined;
+  const what = current ? `${verifierVar} in .env (it did not match ${passwordVar})` : `${verifierVar} to .env (init-db.sql reads it)`;
+  if (dryRun) return { mark: 'warning', text: `would ${current ? 'replace' : 'add'} ${what}` };
+  plan.write(envFile, setEnvVar(source, verifierVar, scramVerifier(password), `${slug}: SCRAM-SHA-256 verifier of ${passwordVar} for ${user} (read by init-db.sql)`), { mode: 0o600, secret: true });
+  return { mark: 'added', text: `${current ? 'replaced' : 'added'} ${what}` };
+}
+
+/** backend/.env follows the server the app was provisioned on: its DATABASE_URL host and port. */
+function syncBackendEnv(plan: Plan, file: string, report: ProvisionReport, dryRun: boolean): ReportLine | undefined {
+  const source = plan.read(file);
+  const url = readEnvVar(source, 'DATABASE_URL');
+  if (!source || !url) return undefined;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { mark: 'warning', text: `${file}: DATABASE_URL is not a URL; point it at ${report.server.where}` };
+  }
+  const host = report.server.host.includes(':') ? `[${report.server.host}]` : report.server.host;
+  const port = String(report.server.port);
+  if (u.hostname === host && (u.port || '5432') === port) return undefined;
+  const before = `${u.hostname}:${u.port || '5432'}`;
+  u.hostname = host;
+  u.port = port;
+  if (dryRun) return { mark: 'warning', text: `backend/.env points at ${before}; provisioning would point its DATABASE_URL at ${report.server.where}` };
+  plan.write(file, setEnvVar(source, 'DATABASE_URL', u.toString()), { mode: 0o600, secret: true });
+  return { mark: 'added', text: `backend/.env: DATABASE_URL now points at ${report.server.where} (was ${before})` };
 }
 
 export async function runProvision(args: ParsedArgs, io: Io): Promise<ProvisionResult> {
   if (!args.given.name) throw new UsageError(`Missing the app name: run \`${suggestCommand(io.invoked, ['provision', '<app-name>'])}\`.`);
   const ws = findWorkspace(args.workspace, process.cwd());
-  const names = deriveNames(args.given.name);
-  const lock = await openWorkspace(ws.root, io);
+  // A dry run changes nothing, so it neither waits for nor blocks another run.
+  const lock = args.dryRun ? undefined : await openWorkspace(ws.root, io);
   try {
-    return await provisionApp(ws, names, args, io);
+    return await provisionApp(ws, args.given.name, args, io);
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 
-async function provisionApp(ws: Workspace, names: AppNames, args: ParsedArgs, io: Io): Promise<ProvisionResult> {
-  const answersPath = path.join(ws.root, names.slug, ANSWERS_FILE);
-  const saved = readIfExists(answersPath);
-  if (saved === undefined) {
-    throw new UserError(`No app "${names.slug}" in ${ws.root} (${path.relative(ws.root, answersPath)} is missing): generate it first, or pass --workspace.`);
-  }
-  const { answers } = parseAnswersFile(saved, answersPath);
-  // The names come from the app's directory: an answers file naming another app is not followed.
-  if (deriveNames(answers.name).slug !== names.slug) {
-    throw new UserError(`${answersPath} names the app "${answers.name}", not "${names.slug}": restore it from git.`);
-  }
-  const spec = specFromAnswers(answers);
+async function provisionApp(ws: Workspace, name: string, args: ParsedArgs, io: Io): Promise<ProvisionResult> {
+  const spec = readApp(ws.root, name);
+  const { names } = spec;
   if (spec.settings.kind !== 'crud') throw new UsageError(`${names.slug} is a readonly app: it has no database to provision.`);
   const password = readEnvVar(readIfExists(ws.envFile), names.passwordVar);
-  if (!password) {
-    throw new UserError(`${names.passwordVar} is not set in ${ws.envFile}: add it (32+ random URL-safe characters) and run provision again.`);
+  if (password === undefined) {
+    throw new UserError(`${names.passwordVar} is not set in ${ws.envFile}: ${PASSWORD_FIX}, and run provision again.`);
   }
+  const weak = passwordProblem(password, names.passwordVar);
+  if (weak) throw new UserError(`${weak} in ${ws.envFile}: ${PASSWORD_FIX}, and run provision again (with --reset-password if the role exists).`);
   const backendDir = path.join(ws.root, names.slug, 'backend');
   // --migrate runs the app's own migration tool: without it installed, stop before the server is touched.
   const stack = STACKS[spec.settings.stack];
@@ -62,9 +113,33 @@ async function provisionApp(ws: Workspace, names: AppNames, args: ParsedArgs, io
     throw new UsageError(`${names.slug}'s dependencies are not installed, so --migrate cannot run (drop it to provision only); install them with \`${install}\`, then run: ${again}`);
   }
   const adminUrl = resolveAdminUrl(args.given.adminUrl, process.env);
-  const tasks: Task[] = [provisionTask(spec, { adminUrl, password, resetPassword: args.resetPassword })];
+  const base = { adminUrl, password, resetPassword: args.resetPassword };
+  // What provision changes in the workspace's files goes through one plan and its journal.
+  const plan = new Plan(readIfExists, ws.root);
+
+  // A plan first: --dry-run prints it; an interactive run shows it and asks, unless --yes.
+  if (args.dryRun || (io.interactive && !args.yes && io.confirmProvision)) {
+    const [planned] = await runTasks([provisionTask(spec, { ...base, dryRun: true })], io);
+    const report = planned!.outcome.json as ProvisionReport;
+    const files = [syncVerifier(plan, ws.envFile, spec, password, true), syncBackendEnv(plan, path.join(backendDir, '.env'), report, true)];
+    if (args.dryRun) return { spec, root: ws.root, dryRun: true, outcome: planned!.outcome, report, files: files.filter((l): l is ReportLine => l !== undefined) };
+    if (!(await io.confirmProvision!(report))) throw new CancelledError('Cancelled: nothing was changed on the server.');
+  }
+
+  const tasks: Task[] = [provisionTask(spec, base)];
   if (args.given.migrate) tasks.push(migrateTask(spec, { adminUrl, password, backendDir }));
   const outcomes = await runTasks(tasks, io);
   const provisioned = outcomes[0]!.outcome;
-  return { spec, root: ws.root, outcome: { ...provisioned, json: { ...(provisioned.json as object), migrated: Boolean(args.given.migrate) } } };
+  const report = provisioned.json as ProvisionReport;
+  const files = [syncVerifier(plan, ws.envFile, spec, password, false), syncBackendEnv(plan, path.join(backendDir, '.env'), report, false)];
+  await plan.commit();
+  const written = files.filter((l): l is ReportLine => l !== undefined);
+  return {
+    spec,
+    root: ws.root,
+    dryRun: false,
+    report,
+    files: written,
+    outcome: { ...provisioned, json: { ...report, files: written.map((l) => l.text), migrated: Boolean(args.given.migrate) } },
+  };
 }

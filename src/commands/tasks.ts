@@ -5,6 +5,8 @@
  */
 import type { AppSpec } from '../app/spec.ts';
 import { redactUrl } from '../database/admin-url.ts';
+import type { ProvisionReport } from '../database/provision.ts';
+import { budgetProblem } from '../database/budget.ts';
 import { STACKS } from '../stacks/index.ts';
 import type { Toolchain } from '../stacks/stack.ts';
 import { installApp, migrateApp, type ToolOptions } from '../stacks/tools.ts';
@@ -27,6 +29,8 @@ export interface TaskOutcome {
 export interface Task {
   id: 'install' | 'provision' | 'migrate';
   label: string;
+  /** Stops and undoes its work itself when the run's signal aborts (Ctrl-C): it is waited for. */
+  interruptible?: boolean;
   /** `tools`: what becomes of the tools' own output, and the Ctrl-C signal. */
   run(tools: ToolOptions): Promise<TaskOutcome>;
 }
@@ -47,6 +51,8 @@ export interface ProvisionTaskOptions {
   adminUrl: string;
   password: string;
   resetPassword: boolean;
+  /** Change nothing; the outcome's json is the report with the planned SQL. */
+  dryRun?: boolean;
 }
 
 export function hostOf(adminUrl: string): string {
@@ -54,25 +60,56 @@ export function hostOf(adminUrl: string): string {
   return `${u.hostname || 'localhost'}:${u.port || '5432'}`;
 }
 
+/** The report as lines: changes, checks, who lost access, what stays open. */
+export function provisionLines(report: ProvisionReport): ReportLine[] {
+  const lines: ReportLine[] = [
+    ...report.changed.map((text): ReportLine => ({ mark: 'added', text })),
+    ...report.verified.map((v): ReportLine => ({ mark: v.status, text: v.label })),
+    ...report.lostPublicAccess.map(
+      (l): ReportLine => ({
+        mark: 'warning',
+        text: `${l.role} could reach ${l.database} only through PUBLIC and ${report.dryRun ? 'would no longer' : 'no longer can'}: GRANT CONNECT ON DATABASE ${l.database} TO ${l.role} if it needs it.`,
+      }),
+    ),
+  ];
+  // An app already in place is not refused for the budget (this run takes nothing more), but told.
+  const overBudget = budgetProblem(report.budget, report.server.where);
+  if (overBudget) lines.push({ mark: 'warning', text: overBudget });
+  // Verification names each one the app could still reach; a dry run has no verification.
+  const named = new Set(report.verified.filter((v) => v.status === 'warning').map((v) => v.label));
+  for (const o of report.stillOpen) {
+    if ([...named].some((label) => label.includes(` ${o.database}:`))) continue;
+    lines.push({
+      mark: 'warning',
+      text: `${o.database} stays open to PUBLIC (every login may connect): admin ${report.server.admin} cannot close it; its owner ${o.owner} must run: ${o.statement}`,
+    });
+  }
+  return lines;
+}
+
 /** Creates the database and login, hardens the server, verifies: one step, one report. */
 export function provisionTask(spec: AppSpec, opts: ProvisionTaskOptions): Task {
   return {
     id: 'provision',
-    label: `Creating ${spec.names.db} and ${spec.names.user} on ${redactUrl(opts.adminUrl)}`,
-    async run() {
+    interruptible: true,
+    label: `${opts.dryRun ? 'Planning' : 'Creating'} ${spec.names.db} and ${spec.names.user} on ${redactUrl(opts.adminUrl)}`,
+    async run({ signal }) {
       const { provision } = await import('../database/provision.ts');
-      const report = await provision(spec, { adminUrl: opts.adminUrl, env: process.env, password: opts.password, resetPassword: opts.resetPassword });
-      const lines: ReportLine[] = [
-        ...report.changed.map((text): ReportLine => ({ mark: 'added', text })),
-        ...report.verified.map((v): ReportLine => ({ mark: v.ok ? 'ok' : 'failed', text: v.label })),
-        ...report.lostPublicAccess.map(
-          (l): ReportLine => ({
-            mark: 'warning',
-            text: `${l.role} could reach ${l.database} only through PUBLIC and no longer can: GRANT CONNECT ON DATABASE ${l.database} TO ${l.role} if it needs it.`,
-          }),
-        ),
-      ];
-      return { detail: report.changed.length ? `${report.changed.length} change(s)` : 'already in place, nothing changed', lines, json: report };
+      const report = await provision(spec, {
+        adminUrl: opts.adminUrl,
+        env: process.env,
+        password: opts.password,
+        resetPassword: opts.resetPassword,
+        dryRun: opts.dryRun === true,
+        ...(signal ? { signal } : {}),
+      });
+      const open = report.stillOpen.length;
+      const detail = report.dryRun
+        ? `${report.planned.length} statement(s) would run, nothing changed`
+        : report.changed.length
+          ? `${report.changed.length} change(s)`
+          : 'already in place, nothing changed';
+      return { detail: open ? `${detail}; ${open} database(s) stay open to PUBLIC` : detail, lines: provisionLines(report), json: report };
     },
   };
 }
@@ -109,7 +146,9 @@ export async function runTasks(tasks: Task[], io: Io, failed: (task: Task, err: 
     if (signal.aborted) throw failed(task, new InterruptedError());
     const end = io.step(task.label, task.id);
     try {
-      const outcome = await Promise.race([task.run({ output: io.verbose ? 'live' : 'folded', signal }), interrupted]);
+      const run = task.run({ output: io.verbose ? 'live' : 'folded', signal });
+      // A step that undoes its own work (provision) is waited for; any other is no longer.
+      const outcome = await (task.interruptible ? run : Promise.race([run, interrupted]));
       end(true, outcome);
       outcomes.push({ id: task.id, outcome });
     } catch (err) {

@@ -1,7 +1,8 @@
-/** The admin connection URL: from --admin-url, the libpq PG* variables or the default; and its redaction. */
-import { UserError } from '../errors.ts';
+/** The admin connection URL: from --admin-url, the libpq PG* variables or the default; its checks and redaction. */
+import { UsageError } from '../errors.ts';
 
 const DEFAULT_ADMIN_URL = 'postgresql://postgres:postgres@localhost:5432/postgres';
+const EXAMPLE = 'postgresql://user:password@host:5432/postgres';
 
 /** --admin-url, else the libpq PG* variables (missing parts from the default), else the default URL. */
 export function resolveAdminUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -18,21 +19,47 @@ export function resolveAdminUrl(flag: string | undefined, env: NodeJS.ProcessEnv
   const database = env.PGDATABASE || 'postgres';
   const hostPart = host.startsWith('/') ? encodeURIComponent(host) : host.includes(':') ? `[${host}]` : host;
   const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
-  return `postgresql://${auth}@${hostPart}:${port}/${encodeURIComponent(database)}`;
+  const url = `postgresql://${auth}@${hostPart}:${port}/${encodeURIComponent(database)}`;
+  parseAdminUrl(url, 'the PG* variables (PGHOST, PGPORT, …)');
+  return url;
 }
 
-/** The URL parsed, or a UserError (without the password) if it is not a postgresql:// URL. */
-export function parseAdminUrl(url: string): URL {
-  let parsed: URL;
+function decodes(text: string): boolean {
   try {
-    parsed = new URL(url);
+    decodeURIComponent(text);
+    return true;
   } catch {
-    throw new UserError(`--admin-url is not a URL (${redactUrl(url)}); use postgresql://user:password@host:5432/postgres`);
+    return false;
   }
-  if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
-    throw new UserError(`--admin-url must start with postgresql:// (got ${parsed.protocol}//…)`);
+}
+
+/**
+ * Why `url` is not an admin URL create-ovu-app will use, or undefined if it is. The reason never
+ * quotes the URL: any part of it may be the password (`postgres:Secret@host` has no `//`, so a URL
+ * parser takes `Secret@host` for a path and would connect to localhost).
+ */
+export function adminUrlProblem(url: string, what = '--admin-url'): string | undefined {
+  const invalid = (why: string): string => `${what} is not a valid postgresql:// URL: ${why}; expected ${EXAMPLE}.`;
+  if (!/^postgres(ql)?:\/\//i.test(url)) return invalid('it must start with postgresql:// (or postgres://)');
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return invalid('it does not parse as a URL');
   }
-  return parsed;
+  if (!decodes(u.username) || !decodes(u.password) || !decodes(u.pathname) || !decodes(u.search)) {
+    return invalid('it has a % not followed by two hex digits (write a literal % in the password as %25)');
+  }
+  if (u.hostname === '' && !u.searchParams.get('host')) return invalid('it names no host');
+  if (u.port !== '' && (!/^\d+$/.test(u.port) || Number(u.port) < 1 || Number(u.port) > 65535)) return invalid('its port is not 1 to 65535');
+  return undefined;
+}
+
+/** The URL parsed, or a one-line UsageError (exit 2) that quotes no part of it. */
+export function parseAdminUrl(url: string, what = '--admin-url'): URL {
+  const problem = adminUrlProblem(url, what);
+  if (problem) throw new UsageError(problem);
+  return new URL(url);
 }
 
 /** The URL with its password (userinfo and ?password=) replaced by ***. */
@@ -43,6 +70,6 @@ export function redactUrl(url: string): string {
     if (u.searchParams.has('password')) u.searchParams.set('password', '***');
     return u.toString().replace(/password=%2A%2A%2A/g, 'password=***');
   } catch {
-    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/(password=)[^&\s]*/gi, '$1***');
+    return 'postgresql://***';
   }
 }

@@ -66,9 +66,7 @@ export function connectError(error: unknown, target: Target, timeoutMs: number, 
   if (code === '3D000') {
     return new UserError(`the admin database in --admin-url does not exist at ${target.where}: ${oneLine(errorMessage(error), secrets)}`);
   }
-  return new UserError(
-    `cannot connect to PostgreSQL at ${target.where} as ${target.user}: ${oneLine(errorMessage(error), secrets)}${code ? ` (${code})` : ''}`,
-  );
+  return new UserError(`cannot connect to PostgreSQL at ${target.where} as ${target.user}: ${oneLine(messageWithCode(error), secrets)}`);
 }
 
 export async function connect(pg: Pg, config: ClientConfig): Promise<Client> {
@@ -93,7 +91,8 @@ export async function passwordLogsIn(pg: Pg, config: ClientConfig): Promise<true
   } catch (error) {
     const code = errorCode(error);
     // Authentication happens before the CONNECT privilege and database checks.
-    if (code === '42501' || code === '3D000') return true;
+    // 42501 no CONNECT, 3D000 no such database, 55000 a database not accepting connections yet.
+    if (code === '42501' || code === '3D000' || code === '55000') return true;
     if (code === '28P01') return code;
     return messageWithCode(error);
   }

@@ -1,4 +1,4 @@
-/** Error text for UserError messages: one line, no secrets, the PostgreSQL or system error code kept. */
+/** Error text for UserError messages: one line, no secrets, no raw SQLSTATE. */
 
 /** One line, no secrets. */
 export function oneLine(message: string, secrets: string[]): string {
@@ -19,8 +19,30 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The message followed by ` (code)` when there is a code. */
+/** A SQLSTATE (five characters, digits and capitals), as opposed to a system error code. */
+export function isSqlState(code: string | undefined): boolean {
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code);
+}
+
+/**
+ * The message followed by ` (code)` for a system error (ECONNRESET …); a SQLSTATE is replaced by
+ * what it means for the user where we know it, and left out otherwise.
+ */
 export function messageWithCode(error: unknown): string {
   const code = errorCode(error);
-  return `${errorMessage(error)}${code ? ` (${code})` : ''}`;
+  const message = errorMessage(error);
+  if (!isSqlState(code)) return `${message}${code ? ` (${code})` : ''}`;
+  switch (code) {
+    case 'XX000': // tuple concurrently updated
+    case '23505': // duplicate key (two CREATE ROLE at once)
+    case '40001':
+    case '40P01':
+      return `${message}: another session changed the same objects at the same moment; run it again`;
+    case '53300':
+      return `${message}: the server has no free connection slots`;
+    case '57014':
+      return `${message}: the statement was cancelled`;
+    default:
+      return message;
+  }
 }

@@ -11,7 +11,7 @@
 import { assertIdentifier } from './identifiers.ts';
 import type { SqlStatement, SqlValue, SqlValues } from './statements.ts';
 
-type PlaceholderKind = 'ident' | 'literal';
+type PlaceholderKind = 'ident' | 'literal' | 'int';
 
 /** What node-postgres' Client offers for quoting; a Client satisfies it. */
 export interface Escaper {
@@ -19,7 +19,14 @@ export interface Escaper {
   escapeLiteral(value: string): string;
 }
 
-const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*):(ident|literal)\}/g;
+const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*):(ident|literal|int)\}/g;
+const INTEGER = /^(0|[1-9][0-9]{0,17})$/;
+
+/** A whole number's text, checked: it goes into SQL unquoted. */
+function integerText(value: string): string {
+  if (!INTEGER.test(value)) throw new Error(`invalid integer SQL value ${JSON.stringify(value)}`);
+  return value;
+}
 const PSQL_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Replace every placeholder in `template` with what `render` returns for it. */
@@ -51,9 +58,11 @@ export function quoteLiteral(text: string): string {
 function psqlValue(value: SqlValue, kind: PlaceholderKind): string {
   if (typeof value !== 'string') {
     if (!PSQL_VARIABLE.test(value.psqlVar)) throw new Error(`invalid psql variable name ${JSON.stringify(value.psqlVar)}`);
+    if (kind === 'int') throw new Error(`psql variable :${value.psqlVar} cannot be an integer placeholder`);
     if (kind === 'ident') return `:"${value.psqlVar}"`;
     return `:'${value.psqlVar}'`;
   }
+  if (kind === 'int') return integerText(value);
   assertIdentifier(value, 'value rendered into init-db.sql');
   return kind === 'ident' ? `"${value}"` : quoteLiteral(value);
 }
@@ -72,6 +81,10 @@ export function renderPsql(statement: SqlStatement, values: SqlValues): string {
   const args: string[] = [];
   const formatString = substitute(statement.sql.replace(/%/g, '%%'), (name, kind) => {
     const column = columns[name];
+    if (kind === 'int') {
+      args.push(column !== undefined ? psqlFragment(column, values) : psqlValue(valueOf(values, name), 'int'));
+      return '%s';
+    }
     args.push(column !== undefined ? psqlFragment(column, values) : psqlValue(valueOf(values, name), 'literal'));
     return kind === 'ident' ? '%I' : '%L';
   });
@@ -83,6 +96,7 @@ export function renderPsql(statement: SqlStatement, values: SqlValues): string {
 
 function nodeValue(value: SqlValue, kind: PlaceholderKind, esc: Escaper): string {
   if (typeof value !== 'string') throw new Error(`psql variable :${value.psqlVar} cannot be used with node-postgres`);
+  if (kind === 'int') return integerText(value);
   return kind === 'ident' ? esc.escapeIdentifier(value) : esc.escapeLiteral(value);
 }
 
@@ -114,7 +128,8 @@ export function renderNode(
 ): string {
   return substitute(statement.sql, (name, kind) => {
     if (statement.columns?.[name] !== undefined) {
-      const value = row[name];
+      const raw = row[name];
+      const value = typeof raw === 'number' ? String(raw) : raw;
       if (typeof value !== 'string') throw new Error(`probe for ${statement.id} returned no ${name}`);
       return nodeValue(value, kind, esc);
     }

@@ -3,15 +3,25 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 import { type AppConfig, type Pg, connect } from './connection.ts';
 import { errorCode } from './error-text.ts';
+import { ROLE_TIMEOUTS } from './statements.ts';
 import type { AppSpec } from '../app/spec.ts';
 
 export interface Check {
   label: string;
-  ok: boolean;
+  /** `warning`: not as it should be, but not something this run could fix (a database the admin cannot close). */
+  status: 'ok' | 'warning' | 'failed';
 }
 
+export interface VerifyContext {
+  /** Databases that stay open to PUBLIC because the admin cannot revoke there, with the owner's statement. */
+  stillOpen: { database: string; owner: string; statement: string }[];
+  connectionLimit: number;
+}
+
+const check = (label: string, ok: boolean): Check => ({ label, status: ok ? 'ok' : 'failed' });
+
 /** Check the result from the app user's side. */
-export async function verify(pg: Pg, admin: Client, spec: AppSpec, password: string, appConfig: AppConfig): Promise<Check[]> {
+export async function verify(pg: Pg, admin: Client, spec: AppSpec, password: string, appConfig: AppConfig, ctx: VerifyContext): Promise<Check[]> {
   const { user: role, db } = spec.names;
   const results: Check[] = [];
 
@@ -30,9 +40,10 @@ export async function verify(pg: Pg, admin: Client, spec: AppSpec, password: str
   } catch {
     ownOk = false;
   }
-  results.push({ label: `${role} logs in to ${db} and can create a table`, ok: ownOk });
+  results.push(check(`${role} logs in to ${db} and can create a table`, ownOk));
 
-  // 2. Refused CONNECT to every other database that accepts connections.
+  // 2. Refused CONNECT to every other database that accepts connections; one that stays open to
+  // PUBLIC because this admin cannot close it is a warning naming the statement its owner must run.
   const others = (
     await admin.query<{ datname: string }>(
       `SELECT datname FROM pg_database WHERE datallowconn AND datname <> ${admin.escapeLiteral(db)} ORDER BY datname`,
@@ -48,18 +59,53 @@ export async function verify(pg: Pg, admin: Client, spec: AppSpec, password: str
     }
   });
   others.forEach((other, i) => {
-    results.push({ label: `${role} is refused CONNECT to ${other}`, ok: refused[i] === true });
+    if (refused[i] === true) {
+      results.push(check(`${role} is refused CONNECT to ${other}`, true));
+      return;
+    }
+    const open = ctx.stillOpen.find((o) => o.database === other);
+    results.push(
+      open
+        ? {
+            label: `${role} can still connect to ${other}: it stays open to PUBLIC, and only its owner ${open.owner} (or a superuser) can close it: ${open.statement}`,
+            status: 'warning',
+          }
+        : check(`${role} is refused CONNECT to ${other}`, false),
+    );
   });
 
-  // 3. No dangerous attributes.
+  // 3. No attribute or membership beyond its own database; its limits in place.
   const attrs = (
-    await admin.query<{ rolsuper: boolean; rolcreatedb: boolean; rolcreaterole: boolean }>(
-      `SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = ${admin.escapeLiteral(role)}`,
+    await admin.query<{
+      rolsuper: boolean;
+      rolcreatedb: boolean;
+      rolcreaterole: boolean;
+      rolreplication: boolean;
+      rolbypassrls: boolean;
+      rolconnlimit: number;
+      predefined: string | null;
+      config: string[] | null;
+    }>(
+      `SELECT r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication, r.rolbypassrls, r.rolconnlimit,
+              (SELECT string_agg(p.rolname, ', ') FROM pg_roles p WHERE starts_with(p.rolname, 'pg_') AND p.oid <> r.oid AND pg_has_role(r.oid, p.oid, 'MEMBER')) AS predefined,
+              (SELECT s.setconfig FROM pg_db_role_setting s WHERE s.setrole = r.oid AND s.setdatabase = 0) AS config
+       FROM pg_roles r WHERE r.rolname = ${admin.escapeLiteral(role)}`,
     )
   ).rows[0];
-  results.push({ label: `${role} is not a superuser`, ok: attrs?.rolsuper === false });
-  results.push({ label: `${role} cannot create databases`, ok: attrs?.rolcreatedb === false });
-  results.push({ label: `${role} cannot create roles`, ok: attrs?.rolcreaterole === false });
+  results.push(check(`${role} is not a superuser`, attrs?.rolsuper === false));
+  results.push(check(`${role} cannot create databases`, attrs?.rolcreatedb === false));
+  results.push(check(`${role} cannot create roles`, attrs?.rolcreaterole === false));
+  results.push(check(`${role} has neither REPLICATION nor BYPASSRLS`, attrs?.rolreplication === false && attrs?.rolbypassrls === false));
+  results.push(check(`${role} is in no predefined role${attrs?.predefined ? ` (is in ${attrs.predefined})` : ''}`, attrs !== undefined && attrs.predefined === null));
+  results.push(check(`${role} has CONNECTION LIMIT ${ctx.connectionLimit}`, attrs?.rolconnlimit === ctx.connectionLimit));
+  const config = attrs?.config ?? [];
+  results.push(
+    check(
+      `${role} has statement_timeout ${ROLE_TIMEOUTS.statementTimeoutMs} ms and idle_in_transaction_session_timeout ${ROLE_TIMEOUTS.idleInTransactionTimeoutMs} ms`,
+      config.includes(`statement_timeout=${ROLE_TIMEOUTS.statementTimeoutMs}`) &&
+        config.includes(`idle_in_transaction_session_timeout=${ROLE_TIMEOUTS.idleInTransactionTimeoutMs}`),
+    ),
+  );
   return results;
 }
 

@@ -47,3 +47,21 @@ function appendLines(source: string | undefined, lines: string[]): string {
   if (text && !/(\r?\n){2}$/.test(text) && lines[0]?.startsWith('#')) text += eol;
   return text + lines.join(eol) + eol;
 }
+
+/**
+ * Sets `key=value`: the last assignment of `key` is replaced in place (its line ending kept), or
+ * the line is appended (after an optional comment) when there is none.
+ */
+export function setEnvVar(source: string | undefined, key: string, value: string, comment?: string): string {
+  if (readEnvVar(source, key) === undefined) return appendLines(source, [...(comment ? [`# ${comment}`] : []), `${key}=${value}`]);
+  const text = source ?? '';
+  const parts = text.split(/(\r?\n)/);
+  for (let i = parts.length - 1; i >= 0; i -= 1) {
+    const m = LINE.exec(parts[i]!);
+    if (m && m[1] === key) {
+      parts[i] = `${key}=${value}`;
+      break;
+    }
+  }
+  return parts.join('');
+}

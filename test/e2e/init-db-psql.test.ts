@@ -1,7 +1,9 @@
 /**
- * init-db.sql against a real PostgreSQL 15 with the real psql, run the way the postgres image's
- * entrypoint runs it: `psql -v ON_ERROR_STOP=1 --no-psqlrc -f init-db.sql`, as the superuser,
- * connected to `postgres`. The server is shared by the whole run, so every test uses fresh names.
+ * init-db.sql against a real PostgreSQL 15 with the real psql, run the way the ovu-db-init service
+ * runs it: `psql -v ON_ERROR_STOP=1 -v ovu_db_init=1 --no-psqlrc -f init-db.sql`, as the superuser,
+ * connected to `postgres`, with each app's SCRAM-SHA-256 verifier in the environment (and, where
+ * said, the way the postgres image's entrypoint runs it: without `-v ovu_db_init=1` and without the
+ * app variables). The server is shared by the whole run, so every test uses fresh names.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { editInitDb } from '../../src/workspace/init-db.ts';
 import { provision } from '../../src/database/provision.ts';
+import { scramVerifier } from '../../src/database/scram.ts';
+import { initDbEnvVars } from '../../src/app/names.ts';
 import type { AppSpec } from '../../src/app/spec.ts';
 import {
   canConnect,
@@ -80,8 +84,14 @@ function freshApp(prefix: string): App {
   return { spec: testAppSpec(freshDbName(prefix)), password: trickyPassword() };
 }
 
+/** What ovu-db-init gets: exactly the variables initDbEnvVars names, here the verifiers. */
 function envOf(...apps: App[]): NodeJS.ProcessEnv {
-  return Object.fromEntries(apps.map((a) => [a.spec.names.passwordVar, a.password]));
+  return Object.fromEntries(
+    apps.flatMap((a) => {
+      expect(initDbEnvVars(a.spec.names)).toEqual([a.spec.names.verifierVar]);
+      return [[a.spec.names.verifierVar, scramVerifier(a.password)]];
+    }),
+  );
 }
 
 /** Creates a table as `user` in `db`: proves login + CREATE in public. */
@@ -203,8 +213,8 @@ describe('init-db.sql run by psql', () => {
     expect(second.stdout).not.toMatch(/^(CREATE ROLE|CREATE DATABASE|REVOKE|DO)$/m);
     expect(await snapshot(roles, dbs)).toEqual(before);
 
-    // A rerun with a different password does not change an existing role's password.
-    const changed = await runPsqlFile(file, { ...env, [a.spec.names.passwordVar]: 'another-password' }, adminUrl);
+    // A rerun with a different verifier does not change an existing role's password.
+    const changed = await runPsqlFile(file, { ...env, [a.spec.names.verifierVar]: scramVerifier('another-password'.repeat(3)) }, adminUrl);
     expect(changed.exitCode).toBe(0);
     expect(await snapshot(roles, dbs)).toEqual(before);
     expect(await createsTable(a.spec.names.user, a.password, a.spec.names.db)).toBe(true);
@@ -228,13 +238,13 @@ describe('init-db.sql run by psql', () => {
     ['unset', undefined],
     ['empty', ''],
   ] as const) {
-    it(`stops with exit != 0 and names the variable when the password is ${name}`, async () => {
+    it(`ovu-db-init: stops with exit != 0 and names the variable when the verifier is ${name}`, async () => {
       const a = freshApp('nopw');
       const file = await writeSql('nopw', withApps('', a.spec));
-      const env: NodeJS.ProcessEnv = value === undefined ? {} : { [a.spec.names.passwordVar]: value };
+      const env: NodeJS.ProcessEnv = value === undefined ? {} : { [a.spec.names.verifierVar]: value };
       const run = await runPsqlFile(file, env, adminUrl);
       expect(run.exitCode).not.toBe(0);
-      expect(run.stderr).toContain(`ERROR:  init-db.sql: ${a.spec.names.passwordVar} is not set or is empty`);
+      expect(run.stderr).toContain(`ERROR:  init-db.sql: ${a.spec.names.verifierVar} is not set or is empty`);
       expect(run.stderr).toContain('.env');
       expect(run.stderr).toContain('ovu-db-init');
       await withClient(adminUrl, async (c) => {
@@ -247,22 +257,6 @@ describe('init-db.sql run by psql', () => {
     });
   }
 
-  it("skips an app's block, with a notice, where the postgres image's entrypoint runs the file without the password", async () => {
-    const a = freshApp('entry');
-    const file = await writeSql('entry', withApps('', a.spec));
-    const run = await runPsqlFile(file, {}, adminUrl, { as: 'entrypoint' });
-    expect(run.stderr).toBe('');
-    expect(run.exitCode).toBe(0);
-    expect(run.stdout).toContain(`init-db.sql: ${a.spec.names.passwordVar} is not set here: skipped the ${a.spec.names.slug} block (ovu-db-init runs it with the password)`);
-    await withClient(adminUrl, async (c) => {
-      expect((await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [a.spec.names.user])).rowCount).toBe(0);
-    });
-    // With the password, the same run creates it.
-    const again = await runPsqlFile(file, envOf(a), adminUrl, { as: 'entrypoint' });
-    expect(again.exitCode).toBe(0);
-    expect(await createsTable(a.spec.names.user, a.password, a.spec.names.db)).toBe(true);
-  });
-
   it("the ADR's own init-db.sql: an app it creates by hand is refused, another app's file runs under psql", async () => {
     const inv = freshApp('adrinv');
     const other = freshApp('adrother');
@@ -270,10 +264,38 @@ describe('init-db.sql run by psql', () => {
     const adr = adrUlmSection(inv.spec.names.snake).replace(new RegExp(`${inv.spec.names.snake}_pass`, 'g'), 'inventory_pass');
     expect(() => editInitDb(adr, inv.spec, { force: false })).toThrow(/^init-db\.sql:2: your own lines already create the database /);
     const file = await writeSql('adr-other', withApps(adr, other.spec));
-    const run = await runPsqlFile(file, envOf(other), adminUrl, { as: 'entrypoint' });
+    const run = await runPsqlFile(file, envOf(other), adminUrl, { entrypoint: true });
     expect(run.stderr).not.toMatch(/ERROR/);
     expect(run.exitCode).toBe(0);
     expect(await createsTable(other.spec.names.user, other.password, other.spec.names.db)).toBe(true);
+  });
+
+  it("the image's entrypoint (no -v ovu_db_init, no app variables) skips the app blocks with a warning and succeeds", async () => {
+    const a = freshApp('entry');
+    const open = freshDbName('entryopen');
+    await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(open)}`));
+    const file = await writeSql('entry', withApps('', a.spec));
+    const run = await runPsqlFile(file, {}, adminUrl, { entrypoint: true });
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toContain(`init-db.sql: skipping ${a.spec.names.title} (${a.spec.names.verifierVar} is not in this environment); the ovu-db-init service creates it`);
+    const found = await withClient(adminUrl, (c) => c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [a.spec.names.user]));
+    expect(found.rowCount).toBe(0);
+    // The platform block still ran.
+    const acl = await withClient(adminUrl, (c) => c.query<{ open: boolean }>("SELECT has_database_privilege('public', $1, 'CONNECT') AS open", [open]));
+    expect(acl.rows[0]!.open).toBe(false);
+    // Then ovu-db-init creates it.
+    const init = await runPsqlFile(file, envOf(a), adminUrl);
+    expect(init.stderr).toBe('');
+    expect(await createsTable(a.spec.names.user, a.password, a.spec.names.db)).toBe(true);
+  });
+
+  it('stops when the verifier is not a SCRAM-SHA-256 verifier (e.g. the password put there by mistake)', async () => {
+    const a = freshApp('plain');
+    const file = await writeSql('plain', withApps('', a.spec));
+    const run = await runPsqlFile(file, { [a.spec.names.verifierVar]: a.password }, adminUrl);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toContain(`init-db.sql: ${a.spec.names.verifierVar} is not a SCRAM-SHA-256 verifier`);
+    expect(run.stderr + run.stdout).not.toContain(a.password);
   });
 
   it('stops when the app database already exists with another owner', async () => {
@@ -294,7 +316,7 @@ describe('init-db.sql run by psql', () => {
     try {
       const file = join(dir, 'init-db.sql');
       await writeFile(file, editInitDb(undefined, spec, { force: false }).text);
-      const run = await runPsqlFile(file, { [spec.names.passwordVar]: password }, adminUrl);
+      const run = await runPsqlFile(file, { [spec.names.verifierVar]: scramVerifier(password) }, adminUrl);
       expect(run.stderr).toBe('');
       expect(run.exitCode).toBe(0);
     } finally {
@@ -303,7 +325,7 @@ describe('init-db.sql run by psql', () => {
     const report = await provision(spec, { adminUrl, password });
     expect(report.created).toEqual({ role: false, database: false });
     expect(report.changed).toEqual([]);
-    expect(report.verified.filter((v) => !v.ok)).toEqual([]);
+    expect(report.verified.filter((v) => v.status !== 'ok')).toEqual([]);
   });
 
 });

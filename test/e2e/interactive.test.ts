@@ -4,8 +4,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { adrWorkspace, BIN, fakeInstaller, snapshotDir } from '../helpers/cli.ts';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { adrWorkspace, BIN, fakeInstaller, runCli, snapshotDir } from '../helpers/cli.ts';
+import { withClient } from '../helpers/postgres.ts';
+import { readEnvVar } from '../../src/workspace/env-file.ts';
 import { VERSION } from '../../src/version.ts';
 
 const TMUX = process.env.OVU_TMUX ?? 'tmux';
@@ -189,7 +192,7 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(fs.existsSync(path.join(ws, 'inventory/backend/app/main.py'))).toBe(true);
     expect(fs.existsSync(path.join(ws, 'inventory/backend/.venv'))).toBe(false); // install: no
     const saved = JSON.parse(fs.readFileSync(path.join(ws, 'inventory/.ovu-app.json'), 'utf8'));
-    expect(saved.answers).toEqual({ name: 'inventory', stack: 'python', kind: 'crud', port: 8001, dbPoolSize: 20, dbMaxOverflow: 10, dbPoolTimeout: 30, ulmUrl: 'http://ulm-backend:8000' });
+    expect(saved.answers).toEqual({ name: 'inventory', stack: 'python', kind: 'crud', port: 8001, dbPoolSize: 5, dbMaxOverflow: 5, dbPoolTimeout: 30, processes: 1, ulmUrl: 'http://ulm-backend:8000' });
     expect(fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8')).toMatch(/^ {2}- apps\.compose\.yaml$/m);
     expect(fs.readFileSync(path.join(ws, 'inventory/compose.yaml'), 'utf8')).toMatch(/^ {2}inventory-backend:$/m);
   });
@@ -384,6 +387,37 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(code, screen).toBe(0);
     const done = Number(/^Done in (\d+\.\d)s\.$/m.exec(screen)?.[1]);
     expect(done, screen).toBeLessThan(2);
+  });
+
+  it('provision shows the SQL it will run (password hidden) and asks; No changes nothing, Yes runs it', async () => {
+    const adminUrl = inject('adminUrl');
+    const app = `ask${randomBytes(3).toString('hex')}`;
+    const ws = adrWorkspace();
+    expect((await runCli([app, '--yes', '--workspace', ws])).exitCode).toBe(0);
+    const password = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), `${app.toUpperCase()}_DB_PASSWORD`)!;
+    const roleExists = () => withClient(adminUrl, async (c) => (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${app}_user`])).rowCount === 1);
+
+    const no = start(['provision', app, '--admin-url', adminUrl, '--workspace', ws], ws);
+    const plan = await no.prompt('Run these statements on the server? (y/N)');
+    expect(plan).toContain(`CREATE ROLE "${app}_user" LOGIN PASSWORD '***'`);
+    expect(plan).toContain('Server-wide changes');
+    expect(plan).not.toContain(password);
+    expect(plan).not.toContain(decodeURIComponent(new URL(adminUrl).password));
+    no.type('n');
+    no.press('Enter');
+    const declined = await no.exit();
+    expect(declined.code, declined.screen).toBe(130);
+    expect(declined.screen).toContain('Cancelled: nothing was changed on the server.');
+    expect(await roleExists()).toBe(false);
+
+    const yes = start(['provision', app, '--admin-url', adminUrl, '--workspace', ws], ws);
+    await yes.prompt('Run these statements on the server? (y/N)');
+    yes.type('y');
+    yes.press('Enter');
+    const done = await yes.exit();
+    expect(done.code, done.screen).toBe(0);
+    expect(done.screen).toContain(`✔ ${app}_db is ready for ${app}_user.`);
+    expect(await roleExists()).toBe(true);
   });
 });
 

@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { adrWorkspace, runCli, type CliResult } from '../helpers/cli.ts';
+import { execa } from 'execa';
+import { BIN, adrWorkspace, runCli, snapshotDir, type CliResult } from '../helpers/cli.ts';
+import { verifierMatches } from '../../src/database/scram.ts';
 import { canConnect, urlFor, withClient } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/apps.ts';
 import { readEnvVar } from '../../src/workspace/env-file.ts';
@@ -86,7 +88,8 @@ describe('create-ovu-app --create-db and provision', () => {
     expect(out.provision.changed).toEqual([]);
     expect(out.provision.created).toEqual({ role: false, database: false });
     expect(out.provision.verified.length).toBeGreaterThan(3);
-    expect(out.provision.verified.every((v: { ok: boolean }) => v.ok)).toBe(true);
+    expect(out.provision.verified.every((v: { status: string }) => v.status === 'ok')).toBe(true);
+    expect(out.provision.connectionLimit).toBe(11);
     expectNoSecrets(r, passwordOf(shop));
 
     const human = await runCli(['provision', shop, '--admin-url', adminUrl, '--workspace', ws]);
@@ -159,6 +162,139 @@ describe('create-ovu-app --create-db and provision', () => {
     expectNoSecrets(r, passwordOf(app));
     const db = await withClient(adminUrl, (c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [`${app}_db`]));
     expect(db.rowCount).toBe(0);
+  });
+
+  it('.env keeps each password with its SCRAM-SHA-256 verifier, which init-db.sql reads', () => {
+    const env = fs.readFileSync(path.join(ws, '.env'), 'utf8');
+    const verifier = readEnvVar(env, `${shop.toUpperCase()}_DB_VERIFIER`)!;
+    expect(verifierMatches(passwordOf(shop), verifier)).toBe(true);
+    const initDb = fs.readFileSync(path.join(ws, 'init-db.sql'), 'utf8');
+    expect(initDb).toContain(`\\getenv ${shop}_db_verifier ${shop.toUpperCase()}_DB_VERIFIER`);
+    expect(initDb).not.toContain(verifier);
+    expect(initDb).not.toContain(passwordOf(shop));
+  });
+
+  it('provision writes a missing or stale verifier back into .env (a workspace from before verifiers)', async () => {
+    const envFile = path.join(ws, '.env');
+    const variable = `${crm.toUpperCase()}_DB_VERIFIER`;
+    const original = fs.readFileSync(envFile, 'utf8');
+    const verifier = readEnvVar(original, variable)!;
+    fs.writeFileSync(envFile, original.replace(`${variable}=${verifier}\n`, ''));
+    const dry = await runCli(['provision', crm, '--dry-run', '--admin-url', adminUrl, '--workspace', ws]);
+    expect(dry.stderr).toContain(`would add ${variable} to .env (init-db.sql reads it)`);
+    expect(readEnvVar(fs.readFileSync(envFile, 'utf8'), variable)).toBeUndefined();
+    const r = await runCli(['provision', crm, '--admin-url', adminUrl, '--workspace', ws]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain(`added ${variable} to .env (init-db.sql reads it)`);
+    const written = readEnvVar(fs.readFileSync(envFile, 'utf8'), variable)!;
+    expect(verifierMatches(passwordOf(crm), written)).toBe(true);
+    expectNoSecrets(r, passwordOf(crm), written);
+  });
+
+  it('provision --dry-run prints the SQL, hides the password, and changes nothing', async () => {
+    const app = `dry${tag}`;
+    expect((await runCli([app, '--yes', '--workspace', ws])).exitCode).toBe(0);
+    const before = snapshotDir(ws);
+    const r = await runCli(['provision', app, '--dry-run', '--admin-url', adminUrl, '--workspace', ws]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`CREATE ROLE "${app}_user" LOGIN PASSWORD '***' NOSUPERUSER`);
+    expect(r.stdout).toContain(`CREATE DATABASE "${app}_db" OWNER "${app}_user" ALLOW_CONNECTIONS false`);
+    expect(r.stdout).toContain(`ALTER ROLE "${app}_user" CONNECTION LIMIT 11`);
+    expect(r.stdout).toMatch(/Server-wide changes/);
+    expect(r.stdout).toContain('Dry run: nothing was changed on the server or in the workspace.');
+    expect(r.stderr).toMatch(new RegExp(`backend/\\.env points at localhost:5432; provisioning would point its DATABASE_URL at 127\\.0\\.0\\.1:\\d+`));
+    expectNoSecrets(r, passwordOf(app));
+    expect(r.stdout + r.stderr).not.toMatch(/SCRAM-SHA-256\$\d+:[A-Za-z0-9+/]{8}/);
+    expect(snapshotDir(ws)).toEqual(before);
+    const role = await withClient(adminUrl, (c) => c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${app}_user`]));
+    expect(role.rowCount).toBe(0);
+
+    // Then for real (--yes: no plan shown, no question): backend/.env now names the server it was provisioned on.
+    const real = await runCli(['provision', app, '--yes', '--admin-url', adminUrl, '--workspace', ws]);
+    expect(real.exitCode).toBe(0);
+    const port = new URL(adminUrl).port;
+    expect(real.stderr).toContain(`backend/.env: DATABASE_URL now points at 127.0.0.1:${port} (was localhost:5432)`);
+    const backendEnv = fs.readFileSync(path.join(ws, app, 'backend', '.env'), 'utf8');
+    expect(readEnvVar(backendEnv, 'DATABASE_URL')).toBe(`postgresql://${app}_user:${passwordOf(app)}@127.0.0.1:${port}/${app}_db`);
+    expect(await canConnect(readEnvVar(backendEnv, 'DATABASE_URL')!)).toBe(true);
+    expectNoSecrets(real, passwordOf(app));
+  });
+
+  it.each([
+    ['postgres:Secret-pw-1@db.example:5432/postgres', /^error: --admin-url is not a valid postgresql:\/\/ URL: it must start with postgresql:\/\//],
+    ['postgresql://postgres:Secret-pw-1%ZZ@127.0.0.1:5432/postgres', /^error: --admin-url is not a valid postgresql:\/\/ URL: it has a % not followed by two hex digits/],
+  ])('a malformed admin URL (%s) is a one-line exit-2 error without the password', async (url, message) => {
+    for (const args of [['provision', shop, '--admin-url', url, '--workspace', ws], [`bad${tag}`, '--yes', '--create-db', '--admin-url', url, '--workspace', ws]]) {
+      const r = await runCli(args);
+      expectOneLineError(r, 2, message);
+      expect(r.stdout + r.stderr).not.toContain('Secret-pw-1');
+      expect(r.stdout + r.stderr).not.toContain('db.example');
+    }
+    expect(fs.existsSync(path.join(ws, `bad${tag}`))).toBe(false);
+  });
+
+  it('refuses a placeholder or short password from .env, saying why', async () => {
+    const app = `weak${tag}`;
+    expect((await runCli([app, '--yes', '--workspace', ws])).exitCode).toBe(0);
+    const envFile = path.join(ws, '.env');
+    const original = fs.readFileSync(envFile, 'utf8');
+    const variable = `${app.toUpperCase()}_DB_PASSWORD`;
+    const password = passwordOf(app);
+    try {
+      for (const [value, why] of [
+        ['change-me', `${variable} is the placeholder "change-me" (as in .env.example), not a password`],
+        ['short-password', `${variable} is 14 characters long; it must have at least 32`],
+      ] as const) {
+        fs.writeFileSync(envFile, original.replace(`${variable}=${password}`, `${variable}=${value}`));
+        const r = await runCli(['provision', app, '--admin-url', adminUrl, '--workspace', ws]);
+        expect(r.stderr).toContain(why);
+        expectOneLineError(r, 1, new RegExp(`^error: ${why.replace(/[.()]/g, '\\$&')} in `));
+      }
+    } finally {
+      fs.writeFileSync(envFile, original);
+    }
+  });
+
+  it('Ctrl-C while provisioning rolls back what that run created and exits 130', async () => {
+    const app = `intr${tag}`;
+    expect((await runCli([app, '--yes', '--workspace', ws])).exitCode).toBe(0);
+    // A session on template1 makes CREATE DATABASE wait (up to 5 s): Ctrl-C lands during it.
+    const result = await withClient(urlFor(adminUrl, 'postgres', adminPassword, 'template1'), async () => {
+      const child = execa(process.env.OVU_TEST_NODE ?? process.execPath, [BIN, 'provision', app, '--admin-url', adminUrl, '--workspace', ws], {
+        env: { CI: 'true', NO_COLOR: '1' },
+        reject: false,
+        stdin: 'ignore',
+        timeout: 30_000,
+      });
+      let stderr = '';
+      await new Promise<void>((resolve) => {
+        child.stderr!.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (stderr.includes(`… Creating ${app}_db`)) resolve();
+        });
+      });
+      // The role is created within milliseconds; by now CREATE DATABASE waits for template1.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      child.kill('SIGINT');
+      return child;
+    });
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stderr)).toContain(`Cancelled during provisioning of ${app}_db. (dropped what this run created: role ${app}_user)`);
+    expectNoSecrets({ exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) }, passwordOf(app));
+    const left = await withClient(adminUrl, (c) => c.query('SELECT 1 FROM pg_roles WHERE rolname = $1 UNION ALL SELECT 1 FROM pg_database WHERE datname = $2', [`${app}_user`, `${app}_db`]));
+    expect(left.rowCount).toBe(0);
+  });
+
+  it('refuses a tampered answers file that names another app', async () => {
+    const file = path.join(ws, crm, '.ovu-app.json');
+    const original = fs.readFileSync(file, 'utf8');
+    try {
+      fs.writeFileSync(file, original.replace(`"name": "${crm}"`, `"name": "${shop}"`));
+      const r = await runCli(['provision', crm, '--admin-url', adminUrl, '--workspace', ws]);
+      expectOneLineError(r, 1, new RegExp(`names the app "${shop}", not "${crm}": restore it from git`));
+    } finally {
+      fs.writeFileSync(file, original);
+    }
   });
 
   it('refuses a readonly app and an unknown app', async () => {

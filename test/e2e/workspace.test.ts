@@ -1,8 +1,8 @@
 /**
  * The workspace a platform team really has (a commented compose file with anchors and CRLF line
  * endings, a ULM service, an init-db.sql with its own ULM section and `\c` lines), two apps added
- * by the CLI, and init-db.sql run twice by real psql on a fresh PostgreSQL 15 the way the postgres
- * image runs it, with the passwords from .env.
+ * by the CLI, and init-db.sql run twice by real psql on a fresh PostgreSQL 15 the way the ovu-db-init
+ * service runs it, with the variables from .env that initDbEnvVars names (the apps' verifiers).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { runCli, tempDir } from '../helpers/cli.ts';
 import { canConnect, runPsqlFile, startTestPostgres, urlFor, type TestPostgres } from '../helpers/postgres.ts';
 import { composeConfig, runDbInit } from '../helpers/compose.ts';
 import { readEnvVar } from '../../src/workspace/env-file.ts';
+import { deriveNames, initDbEnvVars } from '../../src/app/names.ts';
 import { diffLines } from '../../src/cli/diff.ts';
 
 const FIXTURE = fs.readFileSync(new URL('../fixtures/compose/commented.yml', import.meta.url), 'utf8');
@@ -30,6 +31,7 @@ const ULM_SECTION = [
 let pg: TestPostgres;
 const ws = tempDir();
 const env: Record<string, string> = {};
+const initEnv: Record<string, string> = {};
 
 beforeAll(async () => {
   // Its own server: this test owns ulm_db and hardens the whole server.
@@ -44,6 +46,9 @@ beforeAll(async () => {
   }
   const dotenv = fs.readFileSync(path.join(ws, '.env'), 'utf8');
   for (const key of ['ULM_DB_PASSWORD', 'ALPHA_DB_PASSWORD', 'BETA_DB_PASSWORD']) env[key] = readEnvVar(dotenv, key)!;
+  // What ovu-db-init gets: the team's own ULM variable and what initDbEnvVars names for each app.
+  initEnv.ULM_DB_PASSWORD = env.ULM_DB_PASSWORD!;
+  for (const app of ['alpha', 'beta']) for (const key of initDbEnvVars(deriveNames(app))) initEnv[key] = readEnvVar(dotenv, key)!;
 }, 120_000);
 
 afterAll(async () => {
@@ -70,8 +75,9 @@ describe('a real workspace with two apps', () => {
       expect(svc.depends_on).toMatchObject({ 'ovu-db-init': { condition: 'service_completed_successfully' } });
       // The ULM service took 8001: the apps get the next free ports.
       expect(svc.ports).toMatchObject([{ published: port, target: 8000 }]);
-      // An app's password reaches its own service and ovu-db-init, not the database service.
-      expect(project.services['ovu-db-init'].environment[`${app.toUpperCase()}_DB_PASSWORD`]).toBe(env[`${app.toUpperCase()}_DB_PASSWORD`]);
+      // An app's password reaches its own service only: ovu-db-init gets its verifier.
+      expect(project.services['ovu-db-init'].environment[`${app.toUpperCase()}_DB_VERIFIER`]).toMatch(/^SCRAM-SHA-256\$4096:/);
+      expect(JSON.stringify(project.services['ovu-db-init'])).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
       expect(JSON.stringify(project.services.postgres)).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
       expect(JSON.stringify(project.services['ulm-backend'])).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
     }
@@ -92,7 +98,7 @@ describe('a real workspace with two apps', () => {
     expect(files.length).toBeGreaterThan(40);
     for (const e of files) {
       const text = fs.readFileSync(path.join(e.parentPath, e.name), 'utf8');
-      for (const [key, value] of Object.entries(env)) expect(text, `${e.name} holds ${key}`).not.toContain(value);
+      for (const [key, value] of Object.entries({ ...env, ...initEnv })) expect(text, `${e.name} holds ${key}`).not.toContain(value);
     }
   });
 
@@ -100,13 +106,14 @@ describe('a real workspace with two apps', () => {
     const file = path.join(ws, 'init-db.sql');
     // On an empty volume the postgres image first runs the whole file with its own environment
     // (ULM's password, not the apps'): the ULM section runs, the app blocks are skipped.
-    const entry = await runPsqlFile(file, { ULM_DB_PASSWORD: env.ULM_DB_PASSWORD }, pg.adminUrl, { as: 'entrypoint' });
+    const entry = await runPsqlFile(file, { ULM_DB_PASSWORD: env.ULM_DB_PASSWORD }, pg.adminUrl, { entrypoint: true });
     expect(entry.stderr).not.toMatch(/ERROR/);
     expect(entry.exitCode).toBe(0);
-    expect(entry.stdout).toContain('skipped the alpha block');
+    expect(entry.stderr).toContain('init-db.sql: skipping Alpha (ALPHA_DB_VERIFIER is not in this environment)');
+    // ovu-db-init gets each app's verifier, never a password.
     const init = (await composeConfig(ws)).services['ovu-db-init'];
-    expect(init.environment).toMatchObject({ ALPHA_DB_PASSWORD: env.ALPHA_DB_PASSWORD, BETA_DB_PASSWORD: env.BETA_DB_PASSWORD });
-    expect(init.environment).not.toHaveProperty('ULM_DB_PASSWORD');
+    expect(init.environment).toMatchObject({ ALPHA_DB_VERIFIER: initEnv.ALPHA_DB_VERIFIER, BETA_DB_VERIFIER: initEnv.BETA_DB_VERIFIER });
+    for (const key of ['ULM_DB_PASSWORD', 'ALPHA_DB_PASSWORD', 'BETA_DB_PASSWORD']) expect(init.environment).not.toHaveProperty(key);
     for (const run of [1, 2]) {
       const r = await runDbInit(init, pg.adminUrl);
       expect(r.stderr, `run ${run}`).not.toMatch(/ERROR/);
@@ -124,10 +131,10 @@ describe('a real workspace with two apps', () => {
     expect(await canConnect(url('ulm_user', env.ULM_DB_PASSWORD!, 'ulm_db'))).toBe(true);
   });
 
-  it('stops init-db.sql with a clear error when a password is missing', async () => {
-    const { ALPHA_DB_PASSWORD: _, ...withoutAlpha } = env;
+  it('stops init-db.sql with a clear error when a verifier is missing', async () => {
+    const { ALPHA_DB_VERIFIER: _, ...withoutAlpha } = initEnv;
     const r = await runPsqlFile(path.join(ws, 'init-db.sql'), withoutAlpha, pg.adminUrl);
     expect(r.exitCode).not.toBe(0);
-    expect(r.stderr).toMatch(/ALPHA_DB_PASSWORD is not set or is empty/);
+    expect(r.stderr).toMatch(/ALPHA_DB_VERIFIER is not set or is empty/);
   });
 });

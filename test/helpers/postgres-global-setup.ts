@@ -21,7 +21,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env.OVU_TEST_TMP = scratch;
   // The CLIs the tests run keep their compose index cache there too, not in ~/.cache.
   process.env.OVU_CACHE_DIR = join(scratch, 'ovu-cache');
-  const server = await startTestPostgres();
+  // The whole run shares this server and leaves its apps behind; each app login has a CONNECTION
+  // LIMIT and provision checks that they all fit max_connections, so give the run room for many.
+  const server = await startTestPostgres({ settings: { max_connections: '400' } });
   project.provide('adminUrl', server.adminUrl);
   return async () => {
     await server.stop();

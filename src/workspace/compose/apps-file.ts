@@ -7,7 +7,7 @@
  * per-app change, and an app's password reaches only its own service and ovu-db-init.
  */
 import type { AppSpec } from '../../app/spec.ts';
-import { initDbVariables } from '../init-db.ts';
+import { initDbEnvVars } from '../../app/names.ts';
 import { APP_COMPOSE_FILE, DB_INIT_SERVICE, envValue, isObj, type Obj } from './model.ts';
 import type { DatabaseService } from './project.ts';
 import { blockLines, type Style, type YMap } from './render.ts';
@@ -44,7 +44,7 @@ function dbInitService(db: DatabaseService, crud: AppSpec[]): YMap {
   const env: YMap = { PGHOST: db.name, PGPORT: '5432', PGUSER: envText(svc, 'POSTGRES_USER') ?? 'postgres', PGDATABASE: 'postgres' };
   const password = envText(svc, 'POSTGRES_PASSWORD');
   if (password !== undefined) env['PGPASSWORD'] = password;
-  for (const app of crud) for (const name of initDbVariables(app.names)) env[name] = `\${${name}}`;
+  for (const app of crud) for (const name of initDbEnvVars(app.names)) env[name] = `\${${name}}`;
   const out: YMap = {
     image: clientImage(svc['image']),
     command: ['sh', '-c', SCRIPT],

@@ -49,7 +49,7 @@ async function exists(role: string, db: string): Promise<{ role: boolean; db: bo
 }
 
 function expectAllVerified(report: ProvisionReport): void {
-  expect(report.verified.filter((v) => !v.ok)).toEqual([]);
+  expect(report.verified.filter((v) => v.status !== 'ok')).toEqual([]);
 }
 
 /** Run as superuser; escape identifiers with the client. */
@@ -133,7 +133,7 @@ describe('provision', () => {
     const password = trickyPassword();
     await admin((c) => c.query(`CREATE ROLE ${c.escapeIdentifier(spec.names.user)} LOGIN PASSWORD ${c.escapeLiteral(password)}`));
 
-    const error = await rejection(provision(spec, { adminUrl, password: 'not-the-password' }));
+    const error = await rejection(provision(spec, { adminUrl, password: 'not-the-password-but-long-enough-to-pass' }));
     expect(error.message).toMatch(/exists but the password in \.env .* does not log in/);
     expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: true, db: false });
 
@@ -176,7 +176,7 @@ describe('provision', () => {
       });
     });
     const url = `postgresql://postgres:secret-${closed}@127.0.0.1:${closed}/postgres`;
-    const error = await rejection(provision(freshSpec('down'), { adminUrl: url, password: 'x'.repeat(20) }));
+    const error = await rejection(provision(freshSpec('down'), { adminUrl: url, password: 'x'.repeat(40) }));
     expect(error.message).toBe(
       `cannot reach PostgreSQL at 127.0.0.1:${closed} (ECONNREFUSED); start it with \`docker compose up -d postgres\` or pass --admin-url`,
     );
@@ -193,7 +193,7 @@ describe('provision', () => {
       const error = await rejection(
         provision(freshSpec('slow'), {
           adminUrl: `postgresql://postgres:pw@127.0.0.1:${silent}/postgres`,
-          password: 'x'.repeat(20),
+          password: 'x'.repeat(40),
           connectTimeoutMs: 800,
         }),
       );
@@ -211,9 +211,9 @@ describe('provision', () => {
       await c.query(`CREATE ROLE ${c.escapeIdentifier(weak)} LOGIN CREATEDB PASSWORD ${c.escapeLiteral(weakPw)}`);
       await c.query(`GRANT CONNECT ON DATABASE postgres TO ${c.escapeIdentifier(weak)}`);
     });
-    const error = await rejection(provision(freshSpec('weakapp'), { adminUrl: urlFor(adminUrl, weak, weakPw), password: 'y'.repeat(20) }));
+    const error = await rejection(provision(freshSpec('weakapp'), { adminUrl: urlFor(adminUrl, weak, weakPw), password: 'y'.repeat(40) }));
     expect(error.message).toBe(
-      `admin user ${weak} at 127.0.0.1:${port} lacks CREATEROLE; connect as a superuser (e.g. postgres) with --admin-url or PGUSER`,
+      `admin user ${weak} at 127.0.0.1:${port} lacks CREATEROLE; connect as a superuser (e.g. postgres) or a role with CREATEROLE and CREATEDB, with --admin-url or PGUSER`,
     );
   });
 
@@ -321,6 +321,130 @@ describe('provision', () => {
     expect(await canConnect(urlFor(adminUrl, lonely, pw, open))).toBe('42501');
     expect(await canConnect(urlFor(adminUrl, granted, pw, open))).toBe(true);
     expect(await canConnect(urlFor(adminUrl, member, pw, open))).toBe(true);
+  });
+
+  it.each([
+    ['REPLICATION', 'LOGIN REPLICATION', 'REPLICATION'],
+    ['BYPASSRLS', 'LOGIN BYPASSRLS', 'BYPASSRLS'],
+    ['CREATEDB', 'LOGIN CREATEDB', 'CREATEDB'],
+    ['CREATEROLE', 'LOGIN CREATEROLE', 'CREATEROLE'],
+    ['SUPERUSER', 'LOGIN SUPERUSER', 'SUPERUSER'],
+  ])('refuses to adopt an existing role with %s, saying why, and changes nothing', async (_name, attributes, shown) => {
+    const spec = freshSpec('unsafe');
+    const password = trickyPassword();
+    await admin((c) => c.query(`CREATE ROLE ${c.escapeIdentifier(spec.names.user)} ${attributes} PASSWORD ${c.escapeLiteral(password)}`));
+    const error = await rejection(provision(spec, { adminUrl, password }));
+    expect(error.message).toMatch(new RegExp(`^role ${spec.names.user} already exists with ${shown}; create-ovu-app does not adopt a role that can reach beyond its own database`));
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: true, db: false });
+  });
+
+  it('refuses a role that belongs to a predefined role (pg_execute_server_program), also through a group', async () => {
+    const spec = freshSpec('pgmember');
+    const group = freshDbName('grp');
+    const password = trickyPassword();
+    await admin(async (c) => {
+      await c.query(`CREATE ROLE ${c.escapeIdentifier(group)}`);
+      await c.query(`GRANT pg_execute_server_program TO ${c.escapeIdentifier(group)}`);
+      await c.query(`CREATE ROLE ${c.escapeIdentifier(spec.names.user)} LOGIN REPLICATION BYPASSRLS PASSWORD ${c.escapeLiteral(password)}`);
+      await c.query(`GRANT ${c.escapeIdentifier(group)} TO ${c.escapeIdentifier(spec.names.user)}`);
+    });
+    const error = await rejection(provision(spec, { adminUrl, password }));
+    expect(error.message).toContain(`already exists with REPLICATION, BYPASSRLS, membership in pg_execute_server_program;`);
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: true, db: false });
+  });
+
+  it.each([
+    ['empty', '', /^INV_\w+_DB_PASSWORD is empty; set it to 32\+ random printable characters/],
+    ['change-me', 'change-me', /is the placeholder "change-me" \(as in \.env\.example\), not a password/],
+    ['short', 'a'.repeat(31), /is 31 characters long; it must have at least 32/],
+  ])('refuses a %s password before connecting', async (_name, password, message) => {
+    const spec = testAppSpec(freshDbName('inv').replace(/^inv/, 'inv'));
+    // A server that does not exist: the refusal comes first.
+    const error = await rejection(provision(spec, { adminUrl: 'postgresql://postgres:pw@127.0.0.1:1/postgres', password }));
+    expect(error.message).toMatch(message);
+  });
+
+  it('--dry-run (superuser) lists the statements and the server-wide changes, hides the password, changes nothing', async () => {
+    const open = freshDbName('dryopen');
+    await admin((c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(open)}`));
+    const spec = freshSpec('dry');
+    const password = trickyPassword();
+    const report = await provision(spec, { adminUrl, password, dryRun: true });
+    expect(report.dryRun).toBe(true);
+    expect(report.planned.filter((p) => !p.serverWide).map((p) => p.id)).toEqual([
+      'create-role',
+      'create-database',
+      'revoke-public',
+      'allow-connections',
+      'connection-limit',
+      'statement-timeout',
+      'idle-timeout',
+    ]);
+    expect(report.planned.filter((p) => p.serverWide)).toContainEqual({
+      id: 'harden-databases',
+      label: `revoked PUBLIC CONNECT, TEMPORARY on database ${open}`,
+      sql: `REVOKE CONNECT, TEMPORARY ON DATABASE "${open}" FROM PUBLIC`,
+      serverWide: true,
+    });
+    expect(JSON.stringify(report)).not.toContain(password);
+    expect(report.changed).toEqual([]);
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: false, db: false });
+    const acl = await withClient(adminUrl, (c) => c.query<{ open: boolean }>("SELECT has_database_privilege('public', $1, 'CONNECT') AS open", [open]));
+    expect(acl.rows[0]!.open).toBe(true);
+  });
+
+  it('a cancelled run (Ctrl-C) stops at the next step and drops what it created', async () => {
+    const spec = freshSpec('cancel');
+    const controller = new AbortController();
+    const error = await rejection(
+      provision(spec, {
+        adminUrl,
+        password: trickyPassword(),
+        signal: controller.signal,
+        onStep: (label) => {
+          // Interrupted after CREATE DATABASE: the statement running is cancelled, or the next step sees it.
+          if (label.startsWith('restrict')) controller.abort();
+        },
+      }),
+    );
+    expect(error.exitCode).toBe(130);
+    expect(error.message).toBe(
+      `Cancelled during provisioning of ${spec.names.db}. (dropped what this run created: database ${spec.names.db}, role ${spec.names.user})`,
+    );
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: false, db: false });
+  });
+
+  it('Ctrl-C while CREATE DATABASE waits (a session on template1) cancels it at once and drops the role', async () => {
+    const spec = freshSpec('cancelwait');
+    const controller = new AbortController();
+    const started = Date.now();
+    // CREATE DATABASE waits up to 5 s for other sessions to leave its template.
+    const error = await withClient(urlFor(adminUrl, 'postgres', adminPassword, 'template1'), () =>
+      rejection(
+        provision(spec, {
+          adminUrl,
+          password: trickyPassword(),
+          signal: controller.signal,
+          onStep: (label) => {
+            if (label.startsWith('create database')) setTimeout(() => controller.abort(), 300);
+          },
+        }),
+      ),
+    );
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(error.exitCode).toBe(130);
+    expect(error.message).toBe(`Cancelled during provisioning of ${spec.names.db}. (dropped what this run created: role ${spec.names.user})`);
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: false, db: false });
+  });
+
+  it('refuses when the connection budget does not fit, naming the numbers and the choices', async () => {
+    const spec = testAppSpec(freshDbName('huge'));
+    spec.settings.processes = 150; // (2 + 1) x 150 + 1 = 451: more than the server's 400 on its own
+    const error = await rejection(provision(spec, { adminUrl, password: trickyPassword() }));
+    expect(error.message).toMatch(
+      new RegExp(`^connection budget exceeded at 127\\.0\\.0\\.1:${port}: 3 reserved \\+ ULM \\d+ \\+ apps .*${spec.names.user} 451 = \\d+ connections, but max_connections is 400; use smaller pools \\(--db-pool-size, --db-max-overflow\\) or fewer --processes, raise max_connections on the server, or put PgBouncer in front of it$`),
+    );
+    expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: false, db: false });
   });
 
   it('loads pg only when provisioning (dynamic import)', async () => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { deriveNames } from '../../../src/app/names.ts';
+import { deriveNames, initDbEnvVars } from '../../../src/app/names.ts';
 import { UsageError } from '../../../src/errors.ts';
+
+describe('initDbEnvVars', () => {
+  it('names what an init-db.sql block reads: the verifier, never the password', () => {
+    expect(initDbEnvVars(deriveNames('Inventory Service'))).toEqual(['INVENTORY_SERVICE_DB_VERIFIER']);
+  });
+});
 
 describe('deriveNames', () => {
   it('derives every name from a simple name', () => {
@@ -12,6 +18,7 @@ describe('deriveNames', () => {
       user: 'inventory_user',
       envPrefix: 'INVENTORY',
       passwordVar: 'INVENTORY_DB_PASSWORD',
+      verifierVar: 'INVENTORY_DB_VERIFIER',
       service: 'inventory-backend',
     });
   });

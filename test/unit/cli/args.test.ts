@@ -68,8 +68,10 @@ describe('helpText', () => {
     expect(help).toContain('--reset-password');
     expect(help).toContain('--package-manager');
     expect(help).not.toContain('--create-db');
+    expect(help).toMatch(/--dry-run +print the SQL it would run \(password hidden\)/);
+    expect(help).toMatch(/-y, --yes +run without showing the SQL first and asking/);
     expect(help).not.toContain('--port');
-    expect(help).not.toMatch(/never prompts|--yes/);
+    expect(help).not.toMatch(/never prompts/);
     expect(help).toContain('  npx create-ovu-app provision inventory --migrate');
   });
 
@@ -80,5 +82,10 @@ describe('helpText', () => {
     expect(help).not.toMatch(/^ {2}create-ovu-app /m);
     // The compose index and its cache are gone: the help does not send anyone looking for them.
     expect(help).not.toMatch(/cache|OVU_CACHE_DIR/i);
+  });
+
+  it('provision takes --dry-run and --yes', () => {
+    const a = parseCliArgs(['provision', 'inventory', '--dry-run', '--yes']);
+    expect(a).toMatchObject({ command: 'provision', dryRun: true, yes: true, given: { name: 'inventory' } });
   });
 });

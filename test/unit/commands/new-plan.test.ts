@@ -14,6 +14,7 @@ const { realTemplates } = await import('../../helpers/templates.ts');
 const { findWorkspace } = await import('../../../src/workspace/workspace.ts');
 const { parseCompose } = await import('../../../src/workspace/compose/parse.ts');
 const { readEnvVar } = await import('../../../src/workspace/env-file.ts');
+const { verifierMatches } = await import('../../../src/database/scram.ts');
 const { UserError, UsageError } = await import('../../../src/errors.ts');
 import type { Answers } from '../../../src/app/questions.ts';
 import { ADR_COMPOSE } from '../../helpers/cli.ts';
@@ -35,6 +36,7 @@ const answers = (over: Partial<Answers> = {}): Answers => ({
   dbPoolSize: 20,
   dbMaxOverflow: 10,
   dbPoolTimeout: 30,
+  processes: 1,
   ulmUrl: 'http://ulm-backend:8000',
   install: false,
   createDb: false,
@@ -118,6 +120,39 @@ describe('planNewApp (in memory)', () => {
     await expect(planApp(answers(), { force: false })).rejects.toThrow(UserError);
     await expect(planApp(answers(), { force: false })).rejects.toThrow(/docker-compose.yml:4: .*enviroment/);
     expect(workspace()).toEqual(before);
+  });
+
+  it('keeps the password\'s SCRAM-SHA-256 verifier beside it in .env, and only there', async () => {
+    const app = await planApp(answers(), { force: false });
+    app.plan.commit();
+    const files = workspace();
+    const password = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
+    const verifier = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')!;
+    expect(verifierMatches(password, verifier)).toBe(true);
+    for (const [file, content] of Object.entries(files)) if (file !== '/ws/.env') expect(content, file).not.toContain(verifier);
+    // A password changed by hand gets a new verifier on the next --force run; a matching one is kept.
+    const other = 'q'.repeat(40);
+    vol.writeFileSync('/ws/.env', files['/ws/.env']!.replace(password, other));
+    (await planApp(answers(), { force: true })).plan.commit();
+    const again = readEnvVar(workspace()['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')!;
+    expect(verifierMatches(other, again)).toBe(true);
+    (await planApp(answers(), { force: true })).plan.commit();
+    expect(readEnvVar(workspace()['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')).toBe(again);
+  });
+
+  it('refuses an existing placeholder password in .env instead of keeping it', async () => {
+    vol.writeFileSync('/ws/.env', 'INVENTORY_DB_PASSWORD=change-me\n');
+    await expect(planApp(answers(), { force: false })).rejects.toThrow(
+      'INVENTORY_DB_PASSWORD is the placeholder "change-me" (as in .env.example), not a password in /ws/.env:',
+    );
+  });
+
+  it('notes when the workspace\'s apps would not fit a default server\'s connections', async () => {
+    expect((await planApp(answers(), { force: false })).notes.join('\n')).not.toContain('connection budget');
+    const big = await planApp(answers({ dbPoolSize: 5, dbMaxOverflow: 5, processes: 7 }), { force: false });
+    expect(big.notes).toContainEqual(
+      'connection budget exceeded at a default PostgreSQL server (max_connections 100): 3 reserved + ULM 30 + apps inventory_user 71 = 104 connections, but max_connections is 100; use smaller pools (--db-pool-size, --db-max-overflow) or fewer --processes, raise max_connections on the server, or put PgBouncer in front of it; provision checks the real server and refuses if it does not fit',
+    );
   });
 
   it('gives readonly apps no database anywhere', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.ts';
-import { redactUrl, resolveAdminUrl } from '../../../src/database/admin-url.ts';
+import { UsageError, UserError } from '../../../src/errors.ts';
+import { adminUrlProblem, parseAdminUrl, redactUrl, resolveAdminUrl } from '../../../src/database/admin-url.ts';
 
 describe('resolveAdminUrl / redactUrl', () => {
   it('prefers the flag, then PG* variables, then the default', () => {
@@ -23,5 +23,48 @@ describe('resolveAdminUrl / redactUrl', () => {
   it('a password given through PG* variables is redacted too', () => {
     const url = resolveAdminUrl(undefined, { PGPASSWORD: 'topsecret' });
     expect(redactUrl(url)).not.toContain('topsecret');
+  });
+});
+
+describe('malformed admin URLs', () => {
+  it.each([
+    ['postgres:Secret123@db.example:5432/postgres', 'it must start with postgresql:// (or postgres://)'],
+    ['postgresql:/Secret123@db.example/postgres', 'it must start with postgresql:// (or postgres://)'],
+    ['mysql://root:Secret123@db.example/x', 'it must start with postgresql:// (or postgres://)'],
+    ['postgresql://admin:Secret%ZZ123@db.example:5432/postgres', 'it has a % not followed by two hex digits (write a literal % in the password as %25)'],
+    ['postgresql://admin:Secret123@db.example:99999/postgres', 'it does not parse as a URL'],
+    ['postgresql://admin:Secret123@/postgres', 'it does not parse as a URL'],
+    ['postgresql:///postgres?password=Secret123', 'it names no host'],
+    ['postgresql://admin:Secret123@db.example:5432/post%ZZgres', 'it has a % not followed by two hex digits (write a literal % in the password as %25)'],
+  ])('%s: a one-line exit-2 error that quotes none of it', (url, why) => {
+    let error: unknown;
+    try {
+      parseAdminUrl(url);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    const message = (error as UsageError).message;
+    expect((error as UsageError).exitCode).toBe(2);
+    expect(message).toBe(`--admin-url is not a valid postgresql:// URL: ${why}; expected postgresql://user:password@host:5432/postgres.`);
+    expect(message).not.toContain('Secret');
+    expect(message).not.toContain('db.example');
+    expect(() => resolveAdminUrl(url, {})).toThrow(UsageError);
+  });
+
+  it('accepts what libpq accepts: postgres://, a socket directory in ?host=, IPv6, no password', () => {
+    for (const url of [
+      'postgres://u:p@h/d',
+      'postgresql://u:p%25w@h:5432/d',
+      'postgresql:///postgres?host=/var/run/postgresql',
+      'postgresql://u@[::1]:5432/postgres',
+      'POSTGRESQL://u@h/d',
+    ]) {
+      expect(adminUrlProblem(url), url).toBeUndefined();
+    }
+  });
+
+  it('a bad PG* variable is named as such', () => {
+    expect(() => resolveAdminUrl(undefined, { PGPORT: '70000' })).toThrow(/^the PG\* variables \(PGHOST, PGPORT, …\) is not a valid/);
   });
 });

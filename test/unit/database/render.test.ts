@@ -21,13 +21,24 @@ describe('sql renderers', () => {
   });
 
   it('psql: refuses plain values that are not identifiers', () => {
-    expect(() => renderPsql(createRole, { role: "a'b", password: { psqlVar: 'pw' } })).toThrow(/invalid/);
+    expect(() => renderPsql(createRole, { role: "a'b", verifier: { psqlVar: 'v' } })).toThrow(/invalid/);
+  });
+
+  it('int placeholders: digits only, unquoted, %s in format()', () => {
+    const limit = APP_STATEMENTS.find((s) => s.id === 'connection-limit')!;
+    const values = appValues(inventory, { psqlVar: 'v' }, { connLimit: 11 });
+    expect(renderPsql(limit, values)).toBe(
+      "SELECT format('ALTER ROLE %I CONNECTION LIMIT %s', 'inventory_user', 11) WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'inventory_user' AND rolconnlimit = 11) \\gexec",
+    );
+    expect(renderNode(limit, appValues(inventory, 'x', { connLimit: 7 }), esc)).toBe('ALTER ROLE "inventory_user" CONNECTION LIMIT 7');
+    expect(() => renderNode(limit, { ...values, connLimit: '1; DROP ROLE x' }, esc)).toThrow(/invalid integer/);
+    expect(() => renderPsql(limit, { ...values, connLimit: '-1' })).toThrow(/invalid integer/);
   });
 
   it('node: escapes with the client, never pastes raw values', () => {
-    const values = appValues(inventory, "it's \\ secret");
+    const values = appValues(inventory, "it's \\ secret", { connLimit: 11 });
     expect(renderNode(createRole, values, esc)).toBe(
-      `CREATE ROLE "inventory_user" LOGIN PASSWORD 'it''s \\ secret' NOSUPERUSER NOCREATEDB NOCREATEROLE`,
+      `CREATE ROLE "inventory_user" LOGIN PASSWORD 'it''s \\ secret' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`,
     );
     expect(renderNodeProbe(createRole, values, esc)).toBe(
       `SELECT 1 AS needed WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'inventory_user')`,
@@ -43,6 +54,6 @@ describe('sql renderers', () => {
   });
 
   it('node: a psql variable value is a programming error', () => {
-    expect(() => renderNode(createRole, appValues(inventory, { psqlVar: 'pw' }), esc)).toThrow(/psql variable/);
+    expect(() => renderNode(createRole, appValues(inventory, { psqlVar: 'pw' }, { connLimit: 1 }), esc)).toThrow(/psql variable/);
   });
 });

@@ -110,7 +110,7 @@ services:
       PGUSER: postgres
       PGDATABASE: postgres
       PGPASSWORD: postgres
-      INVENTORY_DB_PASSWORD: \${INVENTORY_DB_PASSWORD}
+      INVENTORY_DB_VERIFIER: \${INVENTORY_DB_VERIFIER}
     volumes:
       - ./init-db.sql:/ovu/init-db.sql:ro
     depends_on:
@@ -304,12 +304,12 @@ describe('adding an app to the ADR file', () => {
     });
   });
 
-  it("a second app leaves the team's file alone and adds its line and password to apps.compose.yaml", () => {
+  it("a second app leaves the team's file alone and adds its line and verifier to apps.compose.yaml", () => {
     const files = { '/ws/apps.compose.yaml': result.apps };
     const second = edit(result.text, spec('crm', 8011), [known(spec('inventory', 8010))], { 'apps.compose.yaml': files['/ws/apps.compose.yaml'] });
     expect(second.text).toBe(result.text);
     expect(second.notes).toEqual(['added service crm-backend (in crm/compose.yaml)']);
-    expect(insertedLines(result.apps, second.apps)).toEqual(['  - crm/compose.yaml\n', '      CRM_DB_PASSWORD: ${CRM_DB_PASSWORD}\n']);
+    expect(insertedLines(result.apps, second.apps)).toEqual(['  - crm/compose.yaml\n', '      CRM_DB_VERIFIER: ${CRM_DB_VERIFIER}\n']);
     expect(second.app).toContain('      DATABASE_URL: postgresql://crm_user:${CRM_DB_PASSWORD}@postgres:5432/crm_db\n');
   });
 

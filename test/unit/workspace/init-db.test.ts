@@ -49,35 +49,50 @@ describe('initDbBlock', () => {
     expect(block.match(/create-ovu-app: /g)).toHaveLength(2);
   });
 
-  it('reads the password with \\getenv and stops on unset/empty with an error naming the variable', () => {
-    expect(block).toContain('\\getenv inventory_db_password INVENTORY_DB_PASSWORD');
-    expect(block).toContain('\\if :{?inventory_db_password}');
-    expect(block).toContain("SELECT :'inventory_db_password' = '' AS inventory_db_password_missing \\gset");
-    expect(block).toMatch(/DO \$ovu\$BEGIN RAISE EXCEPTION '[^\n]*INVENTORY_DB_PASSWORD is not set or is empty; set it in \.env/);
+  it('reads the verifier with \\getenv; unset stops ovu-db-init with an error naming the variable, and skips the block otherwise', () => {
+    expect(block).toContain('\\getenv inventory_db_verifier INVENTORY_DB_VERIFIER');
+    expect(block).toContain('\\if :{?inventory_db_verifier}');
+    expect(block).toContain(
+      "SELECT :'inventory_db_verifier' = '' AS inventory_db_verifier_missing, left(:'inventory_db_verifier', 14) <> 'SCRAM-SHA-256$' AS inventory_db_verifier_malformed \\gset",
+    );
+    const missing = lines.indexOf('\\if :inventory_db_verifier_missing');
+    expect(lines[missing + 1]).toBe('\\if :{?ovu_db_init}');
+    expect(lines[missing + 2]).toMatch(/^DO \$ovu\$BEGIN RAISE EXCEPTION '[^\n]*INVENTORY_DB_VERIFIER is not set or is empty;.*ovu-db-init/);
+    expect(lines[missing + 3]).toBe('\\else');
+    expect(lines[missing + 4]).toMatch(/^\\warn 'init-db\.sql: skipping Inventory/);
     expect(block).not.toContain('\\quit');
-    // The statements only run in the \else branch.
-    const raise = lines.findIndex((l) => l.startsWith('DO $ovu$BEGIN RAISE'));
-    expect(lines[raise + 1]).toBe('\\else');
-    expect(lines.findIndex((l) => l.includes('CREATE ROLE'))).toBeGreaterThan(raise);
+    // The statements only run in the last \else branch, under the provisioning lock.
+    const lock = lines.findIndex((l) => l.startsWith('SELECT pg_advisory_lock('));
+    expect(lines[lock - 1]).toBe('\\else');
+    expect(lines.findIndex((l) => l.includes('CREATE ROLE'))).toBeGreaterThan(lock);
+    expect(lines.findIndex((l) => l.startsWith('SELECT pg_advisory_unlock('))).toBeGreaterThan(lines.findIndex((l) => l.includes('REVOKE %I FROM CURRENT_USER')));
   });
 
-  it('never contains a password, only the psql variable', () => {
+  it('never contains a password or a verifier, only the psql variable; never reads the password', () => {
     expect(block).not.toMatch(/PASSWORD '/);
-    expect(block).toContain("PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE', 'inventory_user', :'inventory_db_password')");
+    expect(block).not.toMatch(/SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]{8,}/);
+    expect(block).not.toContain('INVENTORY_DB_PASSWORD');
+    expect(block).toContain("PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', 'inventory_user', :'inventory_db_verifier')");
   });
 
-  it('creates role and database through format() with %I/%L, each guarded, then \\gexec', () => {
+  it('creates role and database through format() with %I/%L/%s, each guarded, then \\gexec', () => {
     expect(block).toContain(
-      "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE', 'inventory_user', :'inventory_db_password') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'inventory_user') \\gexec",
+      "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', 'inventory_user', :'inventory_db_verifier') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'inventory_user') \\gexec",
     );
     expect(block).toContain(
-      "SELECT format('CREATE DATABASE %I OWNER %I', 'inventory_db', 'inventory_user') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'inventory_db') \\gexec",
+      "SELECT format('CREATE DATABASE %I OWNER %I ALLOW_CONNECTIONS false', 'inventory_db', 'inventory_user') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'inventory_db') \\gexec",
     );
-    expect(block).toContain("SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', 'inventory_db') WHERE EXISTS");
-    expect(block).toContain("SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', 'inventory_db', 'inventory_user') WHERE NOT");
+    expect(block).toContain("SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', 'inventory_db') WHERE NOT EXISTS");
+    expect(block).toContain("SELECT format('ALTER DATABASE %I ALLOW_CONNECTIONS true', 'inventory_db')");
+    // The test pool (2 + 1) in one process, plus one: 4.
+    expect(block).toContain("SELECT format('ALTER ROLE %I CONNECTION LIMIT %s', 'inventory_user', 4)");
     const sqlLines = lines.filter((l) => l.startsWith('SELECT format('));
     expect(sqlLines).toHaveLength(APP_STATEMENTS.length);
     for (const l of sqlLines) expect(l).toMatch(/ WHERE .* \\gexec$/);
+    // The database is opened only after PUBLIC's privileges are revoked.
+    const at = (text: string): number => lines.findIndex((l) => l.includes(text));
+    expect(at('CREATE DATABASE')).toBeLessThan(at('REVOKE ALL ON DATABASE'));
+    expect(at('REVOKE ALL ON DATABASE')).toBeLessThan(at('ALLOW_CONNECTIONS true'));
   });
 
   it('does not \\c (works from whichever database the session is in)', () => {
@@ -99,7 +114,7 @@ describe('platformBlock', () => {
     expect(block.startsWith('-- >>> create-ovu-app: platform\n')).toBe(true);
     expect(block.endsWith('\n-- <<< create-ovu-app: platform')).toBe(true);
     expect(block).toContain(
-      "SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', d.datname) FROM pg_database d WHERE d.datallowconn AND (has_database_privilege('public', d.oid, 'CONNECT') OR has_database_privilege('public', d.oid, 'TEMPORARY'))",
+      "SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', d.datname) FROM pg_database d WHERE d.datallowconn AND (has_database_privilege('public', d.oid, 'CONNECT') OR has_database_privilege('public', d.oid, 'TEMPORARY')) AND pg_has_role(d.datdba, 'USAGE') \\gexec",
     );
     expect(block).not.toContain('datistemplate');
   });
