@@ -87,3 +87,18 @@ export function chooseDatabase(candidates: DatabaseCandidate[], flag: string | u
   }
   return undefined;
 }
+
+/** The PostgreSQL major of an official image tag (`postgres:13`, `postgres:13.4-alpine`), if it says. */
+export function postgresMajor(image: unknown): number | undefined {
+  const m = typeof image === 'string' ? /^(?:docker\.io\/)?(?:library\/)?postgres:(\d+)(?![\d])/.exec(image.trim()) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether the service mounts the workspace's init-db.sql where the image runs it on first start. */
+export function runsInitDbAtStart(service: Obj): boolean {
+  const vols = Array.isArray(service['volumes']) ? service['volumes'] : [];
+  return vols.some((v) => {
+    const [source, target] = typeof v === 'string' ? v.split(':') : isObj(v) ? [v['source'], v['target']] : [];
+    return typeof target === 'string' && target.startsWith('/docker-entrypoint-initdb.d') && typeof source === 'string' && /init-db\.sql$|^\.\/?$/.test(source);
+  });
+}

@@ -17,6 +17,7 @@ import type { AppSpec } from '../../app/spec.ts';
 import { parseCompose, ownPair, type Loaded } from './parse.ts';
 import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, DEFAULT_TOKEN_VAR, PG_DATA_VOLUME, appService, isObj, newPostgres, type Obj } from './model.ts';
 import { appsComposeFile } from './apps-file.ts';
+import { postgresMajor, runsInitDbAtStart } from './database-service.ts';
 import { DEFAULT_STYLE, blockLines, yToJS, type Style } from './render.ts';
 import { blankSeparated, Editor, ORDER } from './splice.ts';
 import { Lines, detectStyle, visitNodes } from './text.ts';
@@ -65,6 +66,13 @@ export function addAppToCompose(project: ComposeProject, spec: AppSpec): Compose
   const { service, slug } = spec.names;
   const crud = spec.settings.kind !== 'readonly';
   if (crud && project.postgresProblem) throw new UserError(project.postgresProblem);
+  const major = postgresMajor(project.postgres?.service['image']);
+  if (crud && project.postgres && major !== undefined && major < 15 && runsInitDbAtStart(project.postgres.service)) {
+    const { name, file } = project.postgres;
+    throw new UserError(
+      `${file}: ${name} (PostgreSQL ${major}) runs ./init-db.sql at its first start with its own psql ${major}, which lacks \\getenv (psql 15+), so that start would fail: remove the init-db.sql mount from ${name} (ovu-db-init runs the file with a current psql) or move to postgres:15 or newer, then run again`,
+    );
+  }
   const tokenVar = project.ulmTokenVar ?? DEFAULT_TOKEN_VAR;
   const notes: string[] = [];
   if (tokenVar !== DEFAULT_TOKEN_VAR) notes.push(`${service}: ULM_SERVICE_TOKEN reads \${${tokenVar}}, the variable the other services use`);

@@ -9,6 +9,8 @@ import { checkReferences } from './references.ts';
 import type { Obj } from './model.ts';
 import { visitNodes } from './text.ts';
 
+const MAX_ALIASES = 10_000;
+
 export interface Loaded {
   text: string;
   fileName: string;
@@ -32,6 +34,12 @@ export function parseCompose(text: string, fileName: string, external?: Readonly
     uniqueKeys: true,
   });
   const err = doc.errors[0];
+  if (err?.code === 'MULTIPLE_DOCS') {
+    const line = err.linePos?.[0]?.line ?? 1;
+    throw new UserError(
+      `${fileName}:${line}: a second YAML document starts here (---); Compose merges the documents of a file, create-ovu-app edits single-document files only: make them one document, or move the rest into a file you include, then run again`,
+    );
+  }
   if (err) {
     const pos = err.linePos?.[0];
     const msg = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?\s*$/, '');
@@ -39,8 +47,13 @@ export function parseCompose(text: string, fileName: string, external?: Readonly
   }
   let js: unknown;
   try {
-    js = doc.toJS();
+    // Real stacks use aliases by the hundred (yaml's default allows 100); an alias bomb, which
+    // expands each alias many times over, is still refused.
+    js = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
+    if (/Excessive alias count/.test((e as Error).message)) {
+      throw new UserError(`${fileName}:1: its YAML aliases expand to more than ${MAX_ALIASES} nodes, which looks like an alias bomb; create-ovu-app will not read it`);
+    }
     // toJS fails on an alias whose anchor is not defined (before it).
     let line = 1;
     visitNodes(doc.contents, (n) => {

@@ -491,6 +491,35 @@ describe('the database service is recognised by what it is', () => {
   });
 });
 
+describe('valid files Compose accepts are read; what is refused says why', () => {
+  it('reads a stack with hundreds of aliases, refuses an alias bomb', () => {
+    let many = 'x-labels: &labels {team: platform}\nservices:\n';
+    for (let i = 0; i < 200; i++) many += `  s${i}:\n    image: x\n    labels: *labels\n`;
+    expect(readComposeProject('/ws', FILE, many, [], () => undefined).services.size).toBe(200);
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const [i, l] of ['b', 'c', 'd', 'e', 'f'].entries()) levels.push(`${l}: &${l} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]`);
+    const bomb = `x-bomb:\n${levels.map((l) => `  ${l}`).join('\n')}\nservices:\n  api:\n    image: x\n`;
+    expect(catchError(() => readComposeProject('/ws', FILE, bomb, [], () => undefined)).message).toMatch(/^docker-compose\.yml:1: its YAML aliases expand to more than 10000 nodes, which looks like an alias bomb/);
+  });
+
+  it('refuses a file of several YAML documents with a message that says where and what to do', () => {
+    const err = catchError(() => readComposeProject('/ws', FILE, 'services:\n  a:\n    image: x\n---\nservices:\n  b:\n    image: y\n', [], () => undefined));
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.message).toMatch(/^docker-compose\.yml:4: a second YAML document starts here \(---\); Compose merges the documents of a file, create-ovu-app edits single-document files only/);
+    expect(err.message).not.toMatch(/parseAllDocuments|YAML\./);
+  });
+});
+
+describe('a database image older than PostgreSQL 15', () => {
+  it('is used through ovu-db-init (a current psql), unless it runs init-db.sql itself: then the run stops before writing', () => {
+    const old = 'services:\n  postgres:\n    image: postgres:13.4-alpine\n    environment:\n      POSTGRES_PASSWORD: x\n';
+    expect(load(edit(old).apps)['services']['ovu-db-init'].image).toBe('postgres:17-alpine');
+    const mounted = old + '    volumes:\n      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql\n';
+    expect(catchError(() => edit(mounted)).message).toMatch(/^docker-compose\.yml: postgres \(PostgreSQL 13\) runs \.\/init-db\.sql at its first start with its own psql 13, which lacks \\getenv \(psql 15\+\)/);
+    expect(edit(mounted.replace('13.4-alpine', '16'))).toBeDefined();
+  });
+});
+
 describe('adding an app without a compose file', () => {
   it('creates a minimal file: postgres:15 and the include', () => {
     const out = edit(undefined);
