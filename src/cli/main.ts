@@ -166,7 +166,7 @@ function progressOf(state: RunState) {
 }
 
 /** The one line after Ctrl-C: what was written, and the command that goes on from there. */
-async function interruptedMessage(args: ParsedArgs | undefined, state: RunState): Promise<string> {
+async function interruptedMessage(args: ParsedArgs | undefined, state: RunState, detail?: string): Promise<string> {
   const app = state.committed;
   if (args && app) {
     const { continueCommand } = await import('../commands/next-steps.ts');
@@ -181,8 +181,10 @@ async function interruptedMessage(args: ParsedArgs | undefined, state: RunState)
   if (args?.command === 'provision' && args.given.name) {
     const { suggestCommand } = await import('../commands/suggest.ts');
     const io = toolsOf(args);
-    const again = suggestCommand(io.invoked, ['provision', args.given.name, ...(args.given.migrate ? ['--migrate'] : []), ...(args.resetPassword ? ['--reset-password'] : [])], { adminUrl: true });
-    return `Interrupted: no files were written, and provision can safely run again: ${again}`;
+    const again = suggestCommand(io.invoked, ['provision', args.given.name, ...(args.given.migrate ? ['--migrate'] : []), ...(args.resetPassword ? ['--reset-password'] : []), ...(args.yes ? ['--yes'] : [])], { adminUrl: true });
+    // What provision undid on the server, when it says.
+    const undone = detail && /dropped what this run created/.test(detail) ? ` ${detail}` : '';
+    return `Interrupted: no files were written, and provision can safely run again: ${again}${undone}`;
   }
   return 'Interrupted: nothing was written.';
 }
@@ -234,7 +236,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (caught) {
     let e = isPromptExit(caught) ? new CancelledError() : asUserError(caught);
-    if (e instanceof InterruptedError || (interrupt.signal.aborted && e instanceof UserError)) e = new InterruptedError(await interruptedMessage(args, state));
+    if (e instanceof InterruptedError || (interrupt.signal.aborted && e instanceof UserError)) e = new InterruptedError(await interruptedMessage(args, state, e instanceof InterruptedError ? undefined : (e as UserError).message));
     if (e instanceof UserError) {
       // What a failed tool printed, kept folded until now.
       if (e instanceof ToolError && e.output.trim() && !args?.verbose) err(e.output.replace(/\s+$/, ''));

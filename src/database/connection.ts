@@ -69,15 +69,29 @@ export function connectError(error: unknown, target: Target, timeoutMs: number, 
   return new UserError(`cannot connect to PostgreSQL at ${target.where} as ${target.user}: ${oneLine(messageWithCode(error), secrets)}`);
 }
 
-export async function connect(pg: Pg, config: ClientConfig): Promise<Client> {
+/** Connects; `signal` gives up a connection attempt that is still waiting (Ctrl-C). */
+export async function connect(pg: Pg, config: ClientConfig, signal?: AbortSignal): Promise<Client> {
   const client = new pg.Client(config);
   // A connection that dies later must not crash the process; the next query reports it.
   client.on('error', () => {});
+  // pg's end() waits for a connection still being made; its socket is cut instead.
+  let giveUp = (): void => {};
+  const aborted = new Promise<never>((_resolve, reject) => {
+    giveUp = () => {
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      reject(new Error('connection attempt stopped'));
+    };
+  });
+  aborted.catch(() => {});
+  if (signal?.aborted) giveUp();
+  signal?.addEventListener('abort', giveUp, { once: true });
   try {
-    await client.connect();
+    await Promise.race([client.connect(), aborted]);
   } catch (error) {
     await client.end().catch(() => {});
     throw error;
+  } finally {
+    signal?.removeEventListener('abort', giveUp);
   }
   return client;
 }

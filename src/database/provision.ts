@@ -126,8 +126,9 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
   step(`connect to ${redactUrl(adminUrl)}`);
   let admin: Client;
   try {
-    admin = await connect(pg, { connectionString: adminUrl, connectionTimeoutMillis: timeoutMs });
+    admin = await connect(pg, { connectionString: adminUrl, connectionTimeoutMillis: timeoutMs }, opts.signal);
   } catch (error) {
+    if (opts.signal?.aborted) throw new CancelledError(`Cancelled while connecting to ${target.where}: nothing was changed.`);
     throw connectError(error, target, timeoutMs, secrets);
   }
 

@@ -163,19 +163,19 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     const generatedConfig = fs.readFileSync(path.join(ws, 'inventory/backend/app/core/config.py'), 'utf8');
     fs.writeFileSync(path.join(ws, 'inventory/backend/app/core/config.py'), generatedConfig.replace('\n', '\n\n'));
     fs.writeFileSync(path.join(ws, 'inventory/backend/app/core/config.py'), generatedConfig); // changed back: unchanged
-    const dry = await runCli(['inventory', '--yes', '--force', '--dry-run', '--db-pool-size', '5', '--port', '8001', '--workspace', ws]);
+    const dry = await runCli(['inventory', '--yes', '--force', '--dry-run', '--db-pool-size', '7', '--port', '8001', '--workspace', ws]);
     expect(dry.exitCode).toBe(0);
     expect(dry.stdout).toContain('= keep backend/app/team.py (not generated: kept)');
     expect(dry.stdout).toContain('= keep backend/app/main.py (changed since it was generated: yours is kept)');
     expect(dry.stdout).toContain('= keep backend/.venv/ (installed dependencies: kept)');
     expect(dry.stdout).toContain('~ update inventory/compose.yaml');
-    const forced = await runCli(['inventory', '--yes', '--force', '--db-pool-size', '5', '--port', '8001', '--workspace', ws]);
+    const forced = await runCli(['inventory', '--yes', '--force', '--db-pool-size', '7', '--port', '8001', '--workspace', ws]);
     expect(forced.exitCode).toBe(0);
     expect(forced.stdout).toMatch(/keep +backend\/app\/team\.py/);
     expect(fs.readFileSync(path.join(ws, 'inventory/backend/app/team.py'), 'utf8')).toBe('TEAM = 1\n');
     expect(fs.readFileSync(path.join(ws, 'inventory/backend/app/main.py'), 'utf8')).toMatch(/# the team was here\n$/);
     expect(fs.existsSync(path.join(ws, 'inventory/backend/.venv/bin/python'))).toBe(true);
-    expect(fs.readFileSync(path.join(ws, 'inventory/compose.yaml'), 'utf8')).toContain('DB_POOL_SIZE: "5"');
+    expect(fs.readFileSync(path.join(ws, 'inventory/compose.yaml'), 'utf8')).toContain('DB_POOL_SIZE: "7"');
     // Its own service and block were replaced, not duplicated; the password was kept.
     const compose = fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8');
     expect(compose.match(/^ {2}- apps\.compose\.yaml$/gm)).toHaveLength(1);

@@ -530,13 +530,14 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
       expect((await generated.exit()).code).toBe(0);
       const before = snapshotDir(ws);
       const url = `postgresql://postgres:pw-z@127.0.0.1:${db.port}/postgres`;
-      const t = start(['provision', 'inventory', '--admin-url', url, '--workspace', ws], ws);
+      // --yes: provision does not show its plan and ask first (that would connect to plan).
+      const t = start(['provision', 'inventory', '--yes', '--admin-url', url, '--workspace', ws], ws);
       await t.waitFor(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Creating inventory_db/m, 'the spinner of the database step');
       t.press('C-c');
       const { code, screen } = await t.exit(2000);
       expect(code, screen).toBe(130);
       expect(screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='))).toEqual([
-        `Interrupted: no files were written, and provision can safely run again: npx create-ovu-app provision inventory --workspace ${ws} --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres   # with PGPASSWORD set: the password is not repeated here`,
+        `Interrupted: no files were written, and provision can safely run again: npx create-ovu-app provision inventory --yes --workspace ${ws} --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres   # with PGPASSWORD set: the password is not repeated here`,
       ]);
       expect(snapshotDir(ws)).toEqual(before);
     } finally {

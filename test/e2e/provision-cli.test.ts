@@ -260,7 +260,8 @@ describe('create-ovu-app --create-db and provision', () => {
     expect((await runCli([app, '--yes', '--workspace', ws])).exitCode).toBe(0);
     // A session on template1 makes CREATE DATABASE wait (up to 5 s): Ctrl-C lands during it.
     const result = await withClient(urlFor(adminUrl, 'postgres', adminPassword, 'template1'), async () => {
-      const child = execa(process.env.OVU_TEST_NODE ?? process.execPath, [BIN, 'provision', app, '--admin-url', adminUrl, '--workspace', ws], {
+      // --verbose: the step's start line is printed at once (without a terminal there is no spinner).
+      const child = execa(process.env.OVU_TEST_NODE ?? process.execPath, [BIN, 'provision', app, '--verbose', '--admin-url', adminUrl, '--workspace', ws], {
         env: { CI: 'true', NO_COLOR: '1' },
         reject: false,
         stdin: 'ignore',
