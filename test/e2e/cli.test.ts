@@ -30,7 +30,7 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(r.stdout).toContain('Created inventory (python, crud)');
     expect(r.stdout).toContain('inventory_db');
     expect(r.stdout).toContain('Next steps:');
-    for (const f of ['app/main.py', 'app/core/config.py', 'app/core/database.py', 'app/clients/ulm.py', 'app/api/health.py', 'alembic.ini', 'alembic/env.py', 'alembic/versions/001_initial.py', 'pyproject.toml', 'Dockerfile', '.env.example', '.env', '.gitignore', 'README.md']) {
+    for (const f of ['app/main.py', 'app/core/config.py', 'app/core/database.py', 'app/clients/ulm.py', 'app/api/health.py', 'alembic.ini', 'alembic/env.py', 'alembic/versions/2025_12_16_0000-5d2f1c7a9b3e_initial.py', 'pyproject.toml', 'Dockerfile', '.env.example', '.env', '.gitignore', 'README.md']) {
       expect(fs.existsSync(path.join(ws, 'inventory/backend', f)), f).toBe(true);
     }
     const saved = JSON.parse(fs.readFileSync(path.join(ws, 'inventory/.ovu-app.json'), 'utf8'));

@@ -34,8 +34,10 @@ const SETTING_NAMES = [
 ].join(' ');
 
 const typechecksAndBuilds: StackCheck = {
-  name: 'type-checks and builds',
+  name: 'is clean under its own ESLint (typescript-eslint, type-checked) and tsc, and builds',
   async run({ backend }) {
+    // Each with the configuration the app ships; any finding fails the run.
+    await mustRun('npm', ['run', 'lint', '--', '--max-warnings=0'], { cwd: backend, env: appEnv() });
     await mustRun('npm', ['run', 'typecheck'], { cwd: backend, env: appEnv() });
     await mustRun('npm', ['run', 'build'], { cwd: backend, env: appEnv() });
     expect(fs.existsSync(path.join(backend, 'dist/server.js'))).toBe(true);

@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -49,7 +49,9 @@ class Clock:
 
 
 def make_client(
-    handler: Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]], **kwargs: Any
+    handler: Callable[[httpx.Request], httpx.Response]
+    | Callable[[httpx.Request], Coroutine[None, None, httpx.Response]],
+    **kwargs: Any,
 ) -> tuple[ULMClient, list[float]]:
     delays: list[float] = []
 
@@ -172,7 +174,9 @@ async def test_a_hanging_ulm_costs_one_deadline() -> None:
 async def test_retries_and_their_backoff_stay_inside_the_deadline() -> None:
     handler = Recorder(httpx.ConnectError("connection refused"))
     # Unbounded, ten attempts with these backoffs would take 1 + 2 + 4 + ... seconds.
-    client, _ = make_client(handler, timeout=0.3, max_attempts=10, backoff_base=1.0, jitter=lambda: 1.0, sleep=asyncio.sleep)
+    client, _ = make_client(
+        handler, timeout=0.3, max_attempts=10, backoff_base=1.0, jitter=lambda: 1.0, sleep=asyncio.sleep
+    )
 
     started = time.monotonic()
     with pytest.raises(ULMTimeoutError):

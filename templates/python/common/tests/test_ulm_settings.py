@@ -4,7 +4,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from app.clients import ulm as ulm_module
 from app.clients.ulm import close_ulm_client, get_ulm_client
 from app.core.config import settings
 
@@ -48,7 +47,7 @@ async def test_the_service_token_setting_is_sent(monkeypatch: pytest.MonkeyPatch
         return real_client(**{**kwargs, "transport": httpx.MockTransport(handler)})  # type: ignore[arg-type]
 
     monkeypatch.setattr(settings, "ULM_SERVICE_TOKEN", SecretStr("svc-secret"))
-    monkeypatch.setattr(ulm_module.httpx, "AsyncClient", with_mock)
+    monkeypatch.setattr(httpx, "AsyncClient", with_mock)
 
     await get_ulm_client().get_user("u-1")
 

@@ -75,4 +75,3 @@ async def test_ready_gives_up_on_a_slow_database_after_its_timeout(
 
 def test_ready_timeout_is_short() -> None:
     assert health.READY_TIMEOUT <= 2
-

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from app.core.database import create_sessions, get_sessions
 from app.main import app
@@ -185,8 +185,7 @@ async def test_outages_are_503_naming_no_address(client: httpx.AsyncClient, erro
         async def __aexit__(self, *exc: object) -> None:
             return None
 
-    sessions: async_sessionmaker[AsyncSession] = lambda: Failing()  # type: ignore[assignment,return-value]  # noqa: E731
-    app.dependency_overrides[get_sessions] = lambda: sessions
+    app.dependency_overrides[get_sessions] = lambda: Failing
 
     response = await client.get("/items")
 

@@ -21,11 +21,11 @@ type Answer = Response | Error;
 /** A fetch that answers from a script (the last answer repeats) and records requests. */
 function recorder(...answers: Answer[]) {
   const requests: Request[] = [];
-  const fetch: typeof globalThis.fetch = async (input, init) => {
+  const fetch: typeof globalThis.fetch = (input, init) => {
     requests.push(new Request(input, init));
-    const answer = answers.length > 1 ? answers.shift()! : answers[0]!;
-    if (answer instanceof Error) throw answer;
-    return answer.clone();
+    const answer = answers.length > 1 ? answers.shift() : answers[0];
+    if (answer === undefined) throw new Error('the script has no answer');
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer.clone());
   };
   return { fetch, requests };
 }
@@ -39,9 +39,10 @@ function makeClient(fetch: typeof globalThis.fetch, options: Partial<ULMClientOp
     fetch,
     now: () => clock.now,
     random: () => 0.5,
-    sleep: async (ms) => {
+    sleep: (ms) => {
       delays.push(ms);
       clock.now += ms;
+      return Promise.resolve();
     },
     ...options,
   });
@@ -60,7 +61,7 @@ describe('ULMClient', () => {
     const { client, delays } = makeClient(ulm.fetch);
 
     expect(await client.getUser(42)).toEqual(ADA);
-    expect(ulm.requests[0]!.url).toBe(`${BASE}/api/v1/users/42`);
+    expect(ulm.requests[0].url).toBe(`${BASE}/api/v1/users/42`);
     expect(delays).toEqual([]);
   });
 
@@ -126,7 +127,7 @@ describe('ULMClient', () => {
 
   it('gives a hanging ULM one deadline, not one per attempt', async () => {
     const hang: typeof fetch = (_input, init) =>
-      new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+      new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('The operation was aborted', 'TimeoutError'))));
     const client = new ULMClient({ baseUrl: BASE, fetch: hang, timeoutMs: 200 });
 
     const started = performance.now();
@@ -183,11 +184,11 @@ describe('ULMClient', () => {
   it('sends the service token on lookups, and no Authorization header without one', async () => {
     const withToken = recorder(json(USER));
     await makeClient(withToken.fetch, { token: 's3cret' }).client.getUser('42');
-    expect(withToken.requests[0]!.headers.get('authorization')).toBe('Bearer s3cret');
+    expect(withToken.requests[0].headers.get('authorization')).toBe('Bearer s3cret');
 
     const without = recorder(json(USER));
     await makeClient(without.fetch).client.getUser('42');
-    expect(without.requests[0]!.headers.has('authorization')).toBe(false);
+    expect(without.requests[0].headers.has('authorization')).toBe(false);
   });
 
   it("authenticates a caller at the auth path, with the caller's token", async () => {
@@ -195,8 +196,8 @@ describe('ULMClient', () => {
     const { client } = makeClient(ulm.fetch, { token: 'service', authPath: '/auth/whoami' });
 
     expect(await client.authenticate('caller-token')).toEqual(ADA);
-    expect(new URL(ulm.requests[0]!.url).pathname).toBe('/auth/whoami');
-    expect(ulm.requests[0]!.headers.get('authorization')).toBe('Bearer caller-token');
+    expect(new URL(ulm.requests[0].url).pathname).toBe('/auth/whoami');
+    expect(ulm.requests[0].headers.get('authorization')).toBe('Bearer caller-token');
   });
 
   it('caches an accepted token for its TTL', async () => {
@@ -235,7 +236,7 @@ describe('ULMClient', () => {
     const { client } = makeClient(ulm.fetch);
 
     expect(await client.getUsers(['42', 43])).toEqual([ADA, { id: '43', email: 'alan@example.com', name: null }]);
-    expect(new URL(ulm.requests[0]!.url).searchParams.get('ids')).toBe('42,43');
+    expect(new URL(ulm.requests[0].url).searchParams.get('ids')).toBe('42,43');
     expect(await client.getUsers([])).toEqual([]);
     expect(ulm.requests).toHaveLength(1);
     await expect(makeClient(recorder(json({ items: [] })).fetch).client.getUsers(['1'])).rejects.toBeInstanceOf(ULMError);
@@ -244,7 +245,7 @@ describe('ULMClient', () => {
   it('escapes the user id in the path', async () => {
     const ulm = recorder(json(USER));
     await makeClient(ulm.fetch).client.getUser('../admin');
-    expect(ulm.requests[0]!.url).toBe(`${BASE}/api/v1/users/..%2Fadmin`);
+    expect(ulm.requests[0].url).toBe(`${BASE}/api/v1/users/..%2Fadmin`);
   });
 
   it('pings the health path: any answer below 500 is up', async () => {
@@ -252,7 +253,7 @@ describe('ULMClient', () => {
     const { client } = makeClient(ulm.fetch, { healthPath: '/healthz' });
 
     await client.ping(1000);
-    expect(new URL(ulm.requests[0]!.url).pathname).toBe('/healthz');
+    expect(new URL(ulm.requests[0].url).pathname).toBe('/healthz');
     await expect(client.ping(1000)).rejects.toBeInstanceOf(ULMUnavailableError);
   });
 });
@@ -287,6 +288,6 @@ describe('the ULM settings', () => {
 
     await client.getUser('42');
 
-    expect(ulm.requests[0]!.headers.get('authorization')).toBe('Bearer svc-secret');
+    expect(ulm.requests[0].headers.get('authorization')).toBe('Bearer svc-secret');
   });
 });

@@ -1,5 +1,6 @@
 /** Example ULM-backed routes: GET /users/:userId and GET /users?ids=... */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Problem } from './helpers/answers.js';
 import { TOKEN } from './helpers/fake-ulm.js';
 import { testApp, type TestApp } from './helpers/app.js';
 
@@ -25,7 +26,8 @@ describe('GET /users', () => {
     const response = await get('/users/nobody');
 
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toMatchObject({ code: 'user_not_found', detail: expect.stringContaining('nobody') });
+    expect(response.json<Problem>().code).toBe('user_not_found');
+    expect(response.json<Problem>().detail).toContain('nobody');
   });
 
   it('reads several users in one call; unknown ids are left out', async () => {
@@ -53,7 +55,7 @@ describe('GET /users', () => {
     const response = await get('/users/u-1');
 
     expect(response.statusCode).toBe(503);
-    expect(response.json().code).toBe('ulm_unavailable');
+    expect(response.json<Problem>().code).toBe('ulm_unavailable');
     expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(response.body).not.toMatch(/127\.0\.0\.1|ulm\.test|\/api\/v1/);
   });
@@ -72,7 +74,7 @@ describe('GET /users', () => {
     const response = await get('/users/u-1');
 
     expect(response.statusCode).toBe(502);
-    expect(response.json().code).toBe('ulm_bad_answer');
+    expect(response.json<Problem>().code).toBe('ulm_bad_answer');
     expect(response.body).not.toContain('/api/v1');
     expect(t.logs.join('\n')).toContain('ULM_SERVICE_TOKEN');
   });
@@ -83,7 +85,7 @@ describe('authentication', () => {
     const response = await t.app.inject({ method: 'GET', url: '/users/u-1' });
 
     expect(response.statusCode).toBe(401);
-    expect(response.json().code).toBe('not_authenticated');
+    expect(response.json<Problem>().code).toBe('not_authenticated');
     expect(response.headers['www-authenticate']).toBe('Bearer');
     expect(t.fakeUlm.requests).toEqual([]);
   });
@@ -92,9 +94,9 @@ describe('authentication', () => {
     const response = await t.app.inject({ method: 'GET', url: '/users/u-1', headers: { authorization: 'Bearer forged' } });
 
     expect(response.statusCode).toBe(401);
-    expect(response.json().code).toBe('invalid_token');
+    expect(response.json<Problem>().code).toBe('invalid_token');
     expect(t.fakeUlm.paths()).toEqual(['/api/v1/auth/me']);
-    expect(t.fakeUlm.requests[0]!.headers.get('authorization')).toBe('Bearer forged');
+    expect(t.fakeUlm.requests[0].headers.get('authorization')).toBe('Bearer forged');
   });
 
   it('answers 401 for another scheme', async () => {

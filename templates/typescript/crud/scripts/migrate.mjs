@@ -49,12 +49,29 @@ const CREATE_TABLE = `CREATE TABLE ${TABLE} (
 
 class MigrateError extends Error {}
 
-/** sha256 of the script, as lowercase hex: Prisma's migration checksum. */
+/**
+ * A row of _prisma_migrations, as this script reads it.
+ * @typedef {object} MigrationRow
+ * @property {string} id
+ * @property {string} checksum
+ * @property {string} migration_name
+ * @property {Date | null} finished_at
+ * @property {Date | null} rolled_back_at
+ */
+
+/**
+ * sha256 of the script, as lowercase hex: Prisma's migration checksum.
+ * @param {string} script
+ */
 function checksum(script) {
   return crypto.createHash('sha256').update(script, 'utf8').digest('hex');
 }
 
-/** Prisma accepts a checksum taken with LF or CRLF line endings (git may have converted them). */
+/**
+ * Prisma accepts a checksum taken with LF or CRLF line endings (git may have converted them).
+ * @param {string} script
+ * @param {string} sum
+ */
 function matchesChecksum(script, sum) {
   return [script, script.replaceAll('\r\n', '\n'), script.replaceAll('\n', '\r\n')].some((s) => checksum(s) === sum);
 }
@@ -100,11 +117,13 @@ function connectionSettings() {
   return { connectionString: url.toString(), schema, where };
 }
 
+/** @param {pg.Client} client */
 async function acquireLock(client) {
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   for (;;) {
+    /** @type {pg.QueryResult<{ locked: boolean }>} */
     const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [ADVISORY_LOCK]);
-    if (rows[0].locked) return;
+    if (rows[0]?.locked) return;
     if (Date.now() > deadline) {
       throw new MigrateError(`Timed out after ${LOCK_TIMEOUT_MS / 1000} s waiting for the migration lock (another migrate is running?)`);
     }
@@ -112,6 +131,12 @@ async function acquireLock(client) {
   }
 }
 
+/**
+ * @param {pg.Client} client
+ * @param {string} schema
+ * @param {Readonly<{ create: boolean }>} options
+ * @returns {Promise<MigrationRow[]>}
+ */
 async function appliedMigrations(client, schema, { create }) {
   const { rows: found } = await client.query(
     `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -119,6 +144,7 @@ async function appliedMigrations(client, schema, { create }) {
     [schema, TABLE],
   );
   if (found.length === 0) {
+    /** @type {pg.QueryResult<{ relname: string }>} */
     const { rows: tables } = await client.query(
       `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relkind = 'r' ORDER BY 1`,
@@ -133,12 +159,17 @@ async function appliedMigrations(client, schema, { create }) {
     if (create) await client.query(CREATE_TABLE);
     return [];
   }
+  /** @type {pg.QueryResult<MigrationRow>} */
   const { rows } = await client.query(
     `SELECT id, checksum, migration_name, finished_at, rolled_back_at FROM ${TABLE} ORDER BY started_at`,
   );
   return rows;
 }
 
+/**
+ * @param {string} command
+ * @returns {Promise<number>} the exit code
+ */
 async function main(command) {
   if (!['deploy', 'status'].includes(command)) {
     throw new MigrateError(`Unknown command "${command}". Usage: node scripts/migrate.mjs [deploy|status]`);
@@ -203,8 +234,9 @@ async function main(command) {
         await client.query(`UPDATE ${TABLE} SET applied_steps_count = applied_steps_count + 1 WHERE id = $1`, [id]);
         await client.query(`UPDATE ${TABLE} SET finished_at = $2 WHERE id = $1`, [id, new Date()]);
         await client.query('COMMIT');
-      } catch (error) {
+      } catch (caught) {
         await client.query('ROLLBACK').catch(() => {});
+        const error = /** @type {Error & { position?: string, detail?: string }} */ (caught);
         const position = error.position ? ` (at character ${error.position} of migration.sql)` : '';
         const before = done.length ? `\nApplied before it: ${done.join(', ')}.` : '';
         throw new MigrateError(
@@ -229,6 +261,6 @@ try {
   process.exitCode = await main(process.argv[2] ?? 'deploy');
 } catch (error) {
   // MigrateError and pg's errors (connection refused, password authentication failed...) say enough.
-  console.error(`Error: ${error instanceof Error ? error.message : error}`);
+  console.error(`Error: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 }

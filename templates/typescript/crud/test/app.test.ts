@@ -1,6 +1,7 @@
 /** App-wide behaviour: OpenAPI document, error shapes, settings. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from '../src/config.js';
+import type { OpenApi, Problem } from './helpers/answers.js';
 import { testApp, type TestApp } from './helpers/app.js';
 
 describe('the app', () => {
@@ -16,7 +17,7 @@ describe('the app', () => {
     const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
 
     expect(response.statusCode).toBe(200);
-    const doc = response.json();
+    const doc = response.json<OpenApi>();
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toBe('{{app.title}}');
     expect(Object.keys(doc.paths)).toEqual(
@@ -29,7 +30,7 @@ describe('the app', () => {
     const response = await t.app.inject({ method: 'GET', url: '/nope' });
 
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toEqual({ code: 'not_found', detail: 'Not Found' });
+    expect(response.json<Problem>()).toEqual({ code: 'not_found', detail: 'Not Found' });
   });
 });
 

@@ -1,6 +1,8 @@
 /** /items against the in-memory database and the fake ULM (see test/helpers). */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isDatabaseOutage } from '../src/db.js';
+import type { ItemJson } from '../src/items.js';
+import type { Invalid, Problem } from './helpers/answers.js';
 import { TOKEN } from './helpers/fake-ulm.js';
 import { testApp, type TestApp } from './helpers/app.js';
 
@@ -19,14 +21,15 @@ const post = (payload: object) => t.app.inject({ method: 'POST', url: '/items', 
 async function create(name = 'Widget', owner = 'u-1') {
   const response = await post({ name, owner_user_id: owner });
   expect(response.statusCode, response.body).toBe(201);
-  return response.json();
+  return response.json<ItemJson>();
 }
 
 describe('/items', () => {
   it('creates an item', async () => {
     const item = await create();
 
-    expect(item).toEqual({ id: 1, name: 'Widget', owner_user_id: 'u-1', created_at: expect.any(String) });
+    expect(item).toMatchObject({ id: 1, name: 'Widget', owner_user_id: 'u-1' });
+    expect(typeof item.created_at).toBe('string');
     expect(new Date(item.created_at).toISOString()).toBe(item.created_at);
   });
 
@@ -34,7 +37,8 @@ describe('/items', () => {
     const response = await post({ name: 'Widget', owner_user_id: 'ghost' });
 
     expect(response.statusCode).toBe(422);
-    expect(response.json()).toMatchObject({ code: 'owner_not_found', detail: expect.stringContaining('ghost') });
+    expect(response.json<Problem>().code).toBe('owner_not_found');
+    expect(response.json<Problem>().detail).toContain('ghost');
     expect(t.db.items.rows).toEqual([]);
   });
 
@@ -52,14 +56,14 @@ describe('/items', () => {
     const response = await post({ name: '', owner_user_id: 'u-1' });
 
     expect(response.statusCode).toBe(422);
-    expect(response.json().detail[0]).toMatchObject({ loc: ['body', 'name'], type: 'minLength' });
+    expect(response.json<Invalid>().detail[0]).toMatchObject({ loc: ['body', 'name'], type: 'minLength' });
   });
 
   it('names a missing field', async () => {
     const response = await post({ name: 'Widget' });
 
     expect(response.statusCode).toBe(422);
-    expect(response.json().detail[0].loc).toEqual(['body', 'owner_user_id']);
+    expect(response.json<Invalid>().detail[0].loc).toEqual(['body', 'owner_user_id']);
   });
 
   it('lists items, oldest first, with limit and offset', async () => {
@@ -71,8 +75,8 @@ describe('/items', () => {
     const page = await get('/items?limit=1&offset=1');
 
     expect(all.statusCode).toBe(200);
-    expect(all.json().map((i: { name: string }) => i.name)).toEqual(['A', 'B', 'C']);
-    expect(page.json().map((i: { name: string }) => i.name)).toEqual(['B']);
+    expect(all.json<ItemJson[]>().map((i) => i.name)).toEqual(['A', 'B', 'C']);
+    expect(page.json<ItemJson[]>().map((i) => i.name)).toEqual(['B']);
   });
 
   it('refuses a limit over 200', async () => {
@@ -112,7 +116,7 @@ describe('/items', () => {
     const response = await get(`/items/${item.id}`);
 
     expect(response.statusCode).toBe(404);
-    expect(response.json().code).toBe('owner_not_found');
+    expect(response.json<Problem>().code).toBe('owner_not_found');
     expect(response.body).not.toContain('u-1');
   });
 
@@ -123,7 +127,7 @@ describe('/items', () => {
     const response = await get(`/items/${item.id}`);
 
     expect(response.statusCode).toBe(503);
-    expect(response.json().code).toBe('ulm_unavailable');
+    expect(response.json<Problem>().code).toBe('ulm_unavailable');
     expect(response.headers['retry-after']).toBeDefined();
   });
 
@@ -160,7 +164,7 @@ describe('/items with the database down', () => {
 
       for (const response of [await get('/items'), await get('/items/1'), await post({ name: 'W', owner_user_id: 'u-1' })]) {
         expect(response.statusCode, response.body).toBe(503);
-        expect(response.json().code).toBe('database_unavailable');
+        expect(response.json<Problem>().code).toBe('database_unavailable');
         expect(response.headers['retry-after']).toBe('5');
         expect(response.body).not.toMatch(/10\.0\.0\.5|5432|P1001/);
       }

@@ -44,7 +44,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
 
   registerErrorHandlers(app);
   await app.register(healthRoutes);

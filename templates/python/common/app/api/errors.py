@@ -46,7 +46,9 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
-def error_response(status_code: int, code: str, detail: object, headers: Mapping[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status_code: int, code: str, detail: object, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(status_code=status_code, content={"code": code, "detail": detail}, headers=headers)
 
 
@@ -58,25 +60,34 @@ def _where(request: Request) -> str:
     return f"{request.method} {request.url.path}"
 
 
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("Unhandled error during %s", _where(request), exc_info=exc)
+    return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Internal Server Error")
+
+
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+    if not isinstance(exc, ApiError):  # registered for ApiError only
+        return await _internal_error(request, exc)
     return error_response(exc.status_code, exc.code, exc.detail, exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):  # registered for StarletteHTTPException only
+        return await _internal_error(request, exc)
     code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
     return error_response(exc.status_code, code, exc.detail, exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # registered for RequestValidationError only
+        return await _internal_error(request, exc)
     problems = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
     return error_response(422, "validation_error", jsonable_encoder(problems))
 
 
 async def _ulm_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ULMError)
+    if not isinstance(exc, ULMError):  # registered for ULMError only
+        return await _internal_error(request, exc)
     if isinstance(exc, ULMNotFoundError):
         return error_response(status.HTTP_404_NOT_FOUND, "user_not_found", str(exc))
     if isinstance(exc, ULMUnauthorizedError):
@@ -98,12 +109,9 @@ async def _ulm_error(request: Request, exc: Exception) -> JSONResponse:
             {"Retry-After": retry_after_seconds(exc.retry_after)},
         )
     logger.error("Unusable answer from ULM during %s: %s", _where(request), exc)
-    return error_response(status.HTTP_502_BAD_GATEWAY, "ulm_bad_answer", "The user service (ULM) gave an unusable answer.")
-
-
-async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("Unhandled error during %s", _where(request), exc_info=exc)
-    return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Internal Server Error")
+    return error_response(
+        status.HTTP_502_BAD_GATEWAY, "ulm_bad_answer", "The user service (ULM) gave an unusable answer."
+    )
 
 
 def register_error_handlers(app: FastAPI) -> None:

@@ -199,7 +199,7 @@ class ULMClient:
         user_id = str(user_id)
         path = f"/api/v1/users/{quote(user_id, safe='')}"
         response = await self._call(path, headers=self._service_headers)
-        if response.status_code == 404:
+        if response.status_code == httpx.codes.NOT_FOUND:
             raise ULMNotFoundError(user_id)
         return self._user(self._json(response, path), path)
 
@@ -231,29 +231,31 @@ class ULMClient:
             self._auth_cache.popitem(last=False)
         return user
 
-    async def ping(self, timeout: float) -> None:
-        """Readiness: ULM answers its health path (any answer below 500) within ``timeout``."""
+    async def ping(self, within: float) -> None:
+        """Readiness: ULM answers its health path (any answer below 500) within ``within`` seconds."""
         if self.breaker.is_open:
             raise ULMUnavailableError("ULM circuit breaker is open")
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 response = await self._http.get(self.health_path)
         except TimeoutError:
-            raise ULMTimeoutError(f"ULM did not answer GET {self.health_path} within {timeout}s") from None
+            raise ULMTimeoutError(f"ULM did not answer GET {self.health_path} within {within}s") from None
         except httpx.TransportError as exc:
             raise ULMUnavailableError(f"ULM GET {self.health_path} failed: {_describe(exc)}") from exc
-        if response.status_code >= 500:
+        if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
             raise ULMUnavailableError(f"ULM answered HTTP {response.status_code} for GET {self.health_path}")
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _call(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def _call(
+        self, path: str, *, headers: dict[str, str], params: dict[str, str] | None = None
+    ) -> httpx.Response:
         """One call: the breaker, then attempts inside one deadline."""
         self.breaker.before_call()
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self._attempts(path, **kwargs)
+                response = await self._attempts(path, headers=headers, params=params)
         except (TimeoutError, httpx.TimeoutException):
             self.breaker.failure()
             raise ULMTimeoutError(f"ULM did not answer GET {path} within {self.timeout}s") from None
@@ -266,11 +268,11 @@ class ULMClient:
         self.breaker.success()
         return response
 
-    async def _attempts(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def _attempts(self, path: str, *, headers: dict[str, str], params: dict[str, str] | None) -> httpx.Response:
         problem = ""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = await self._http.get(path, **kwargs)
+                response = await self._http.get(path, headers=headers, params=params)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Nothing reached ULM: safe to try again.
                 problem = _describe(exc)
@@ -281,7 +283,7 @@ class ULMClient:
                 raise ULMUnavailableError(f"ULM GET {path} failed: {_describe(exc)}") from exc
             else:
                 if response.status_code not in RETRY_STATUSES:
-                    if response.status_code >= 500:
+                    if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
                         raise ULMUnavailableError(f"ULM answered HTTP {response.status_code} for GET {path}")
                     return response
                 problem = f"HTTP {response.status_code}"
@@ -299,18 +301,19 @@ class ULMClient:
         raise ULMUnavailableError(f"ULM is unavailable ({problem}) after {self.max_attempts} attempts: GET {path}")
 
     @staticmethod
-    def _json(response: httpx.Response, path: str) -> Any:
+    def _json(response: httpx.Response, path: str) -> object:
         if response.status_code in (401, 403):
             raise ULMError(f"ULM refused GET {path} (HTTP {response.status_code}); check ULM_SERVICE_TOKEN")
-        if response.status_code != 200:
+        if response.status_code != httpx.codes.OK:
             raise ULMError(f"ULM answered HTTP {response.status_code} for GET {path}")
         try:
-            return response.json()
+            body: object = response.json()
         except ValueError as exc:
             raise ULMError(f"ULM returned a body that is not JSON for GET {path}") from exc
+        return body
 
     @staticmethod
-    def _user(body: Any, path: str) -> ULMUser:
+    def _user(body: object, path: str) -> ULMUser:
         if not isinstance(body, dict):
             raise ULMError(f"ULM returned {type(body).__name__} for GET {path}, expected an object")
         try:
@@ -328,14 +331,14 @@ def retry_after_seconds(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
 
 
-_client: ULMClient | None = None
+class _Shared:
+    client: ULMClient | None = None
 
 
 def get_ulm_client() -> ULMClient:
     """FastAPI dependency: the process-wide ULM client, created on first use."""
-    global _client
-    if _client is None:
-        _client = ULMClient(
+    if _Shared.client is None:
+        _Shared.client = ULMClient(
             settings.ULM_BASE_URL,
             token=settings.ULM_SERVICE_TOKEN.get_secret_value() if settings.ULM_SERVICE_TOKEN else None,
             timeout=settings.ULM_TIMEOUT,
@@ -345,7 +348,7 @@ def get_ulm_client() -> ULMClient:
             breaker_threshold=settings.ULM_BREAKER_THRESHOLD,
             breaker_cooldown=settings.ULM_BREAKER_COOLDOWN,
         )
-    return _client
+    return _Shared.client
 
 
 ULM = Annotated[ULMClient, Depends(get_ulm_client)]
@@ -353,7 +356,6 @@ ULM = Annotated[ULMClient, Depends(get_ulm_client)]
 
 async def close_ulm_client() -> None:
     """Close the shared client (called from the app's lifespan on shutdown)."""
-    global _client
-    if _client is not None:
-        client, _client = _client, None
+    client, _Shared.client = _Shared.client, None
+    if client is not None:
         await client.aclose()

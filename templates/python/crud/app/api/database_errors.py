@@ -31,10 +31,37 @@ OUTAGES: tuple[type[BaseException], ...] = (
 )
 
 
+# SQLSTATE classes and codes of a server that cannot take us now: connection exceptions (08),
+# shutting down or starting up (57P01-57P03), too many connections (53300).
+OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+MAX_CHAIN = 10
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc``, the driver's error SQLAlchemy wraps (``.orig``), and what caused them."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < MAX_CHAIN:
+        e = todo.pop()
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        orig = e.orig if isinstance(e, sa_exc.DBAPIError) else None
+        todo += [e.__cause__, e.__context__, orig if isinstance(orig, BaseException) else None]
+    return seen
+
+
 def is_outage(exc: BaseException) -> bool:
-    if isinstance(exc, OUTAGES):
-        return True
-    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+    """Whether ``exc`` means the database cannot be reached or cannot take us now."""
+    for e in _chain(exc):
+        if isinstance(e, OUTAGES):
+            return True
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return True
+        sqlstate = getattr(e, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(OUTAGE_SQLSTATES):
+            return True
+    return False
 
 
 def database_unavailable() -> JSONResponse:
@@ -50,7 +77,9 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if not is_outage(exc):
         logger.exception("Database error during %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Internal Server Error")
-    logger.warning("Database unavailable during %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+    logger.warning(
+        "Database unavailable during %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc
+    )
     return database_unavailable()
 
 

@@ -37,7 +37,7 @@ async def ready(response: Response, sessions: Sessions) -> dict[str, Any]:
     try:
         async with asyncio.timeout(READY_TIMEOUT), sessions() as db:
             await db.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure to reach the database means "not ready"
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the database means "not ready"
         logger.warning("Readiness: database unavailable: %s: %s", type(exc).__name__, exc)
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, inspect, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from alembic import command
 from app.clients.ulm import ULMClient, get_ulm_client
 from app.core.config import settings
 from app.core.database import create_sessions, engine_options, get_sessions

@@ -4,12 +4,12 @@
  * Callers must be authenticated (src/auth.ts). ULM errors become HTTP answers in src/errors.ts:
  * unknown user -> 404, ULM down -> 503, ULM too slow -> 504.
  */
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { authenticate } from '../auth.js';
 import { ErrorBody, User } from '../schemas.js';
 
-export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const userRoutes: FastifyPluginCallbackTypebox = (app, _options, done) => {
   app.addHook('onRequest', authenticate);
 
   app.get(
@@ -43,4 +43,5 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .filter(Boolean),
       ),
   );
+  done();
 };

@@ -35,7 +35,7 @@ export class FakeULM {
     }
     if (this.hang) {
       await new Promise((_, reject) => {
-        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        init?.signal?.addEventListener('abort', () => reject(new DOMException('The operation was aborted', 'TimeoutError')));
       });
     }
     if (this.status !== undefined) return Response.json({ detail: 'fake ULM error' }, { status: this.status });

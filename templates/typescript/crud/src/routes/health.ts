@@ -7,7 +7,7 @@
  *   (take the app out of rotation). ULM is not checked: this app serves its own data while ULM
  *   is down.
  */
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { APP_SLUG } from '../config.js';
 import { DATABASE_RETRY_AFTER } from '../db.js';
@@ -25,11 +25,10 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 const Live = Type.Object({ status: Type.String(), app: Type.String() });
 const Ready = Type.Object({ status: Type.String(), app: Type.String(), database: Type.String() });
 
-export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/health/live', { schema: { tags: ['health'], summary: 'The process answers', response: { 200: Live } } }, async () => ({
-    status: 'ok',
-    app: APP_SLUG,
-  }));
+export const healthRoutes: FastifyPluginCallbackTypebox = (app, _options, done) => {
+  app.get('/health/live', { schema: { tags: ['health'], summary: 'The process answers', response: { 200: Live } } }, () =>
+    Promise.resolve({ status: 'ok', app: APP_SLUG }),
+  );
 
   app.get(
     '/health/ready',
@@ -47,4 +46,5 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return { status: 'ok', app: APP_SLUG, database: 'ok' };
     },
   );
+  done();
 };

@@ -11,7 +11,7 @@
  * a 500: unknown owner -> 404 (GET) / 422 (POST); ULM down -> 503, too slow -> 504; the database
  * down -> 503 (src/errors.ts).
  */
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { authenticate } from '../auth.js';
 import { ULMNotFoundError } from '../clients/ulm.js';
@@ -40,7 +40,7 @@ const ItemId = Type.Object({ itemId: Type.Integer({ minimum: -2147483648, maximu
 
 const errors = { 401: ErrorBody, 503: ErrorBody } as const;
 
-export const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const itemRoutes: FastifyPluginCallbackTypebox = (app, _options, done) => {
   app.addHook('onRequest', authenticate);
 
   app.post(
@@ -100,4 +100,5 @@ export const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     },
   );
+  done();
 };

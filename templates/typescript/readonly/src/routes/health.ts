@@ -5,7 +5,7 @@
  * - `GET /health/ready` ULM, this app's only dependency, answers within READY_TIMEOUT_MS (and
  *   its circuit breaker is closed); 503 otherwise.
  */
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { APP_SLUG } from '../config.js';
 
@@ -15,11 +15,10 @@ const RETRY_AFTER_SECONDS = 5;
 const Live = Type.Object({ status: Type.String(), app: Type.String() });
 const Ready = Type.Object({ status: Type.String(), app: Type.String(), ulm: Type.String() });
 
-export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/health/live', { schema: { tags: ['health'], summary: 'The process answers', response: { 200: Live } } }, async () => ({
-    status: 'ok',
-    app: APP_SLUG,
-  }));
+export const healthRoutes: FastifyPluginCallbackTypebox = (app, _options, done) => {
+  app.get('/health/live', { schema: { tags: ['health'], summary: 'The process answers', response: { 200: Live } } }, () =>
+    Promise.resolve({ status: 'ok', app: APP_SLUG }),
+  );
 
   app.get(
     '/health/ready',
@@ -37,4 +36,5 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return { status: 'ok', app: APP_SLUG, ulm: 'ok' };
     },
   );
+  done();
 };
