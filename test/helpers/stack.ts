@@ -195,3 +195,39 @@ export function internals(body: string, ports: number[]): string[] {
     .map(String);
   return found;
 }
+
+/**
+ * A Node.js binary of `spec` (e.g. '22'), from the npm registry's `node` package, kept between
+ * runs in the cache test/e2e/pack.test.ts uses too.
+ */
+export async function nodeBinary(spec: string): Promise<string> {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { execa } = await import('execa');
+  const cache = process.env.OVU_NODE_MATRIX_CACHE ?? path.join(os.homedir(), '.cache', 'ovu-node-matrix');
+  const dir = path.join(cache, `node-${spec}`);
+  const bin = path.join(dir, 'node_modules', 'node', 'bin', 'node');
+  const works = async () => (await execa(bin, ['--version'], { reject: false })).exitCode === 0;
+  if (fs.existsSync(bin) && (await works())) return bin;
+  fs.mkdirSync(cache, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(cache, `.staging-${spec}-`));
+  try {
+    fs.writeFileSync(path.join(staging, 'package.json'), '{"private":true}\n');
+    const r = await execa('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node@${spec}`], {
+      cwd: staging,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, npm_config_cache: path.join(staging, '.npm-cache') },
+      extendEnv: false,
+      reject: false,
+      timeout: 300_000,
+    });
+    if (r.exitCode !== 0) throw new Error(`npm install node@${spec} failed:\n${r.stderr}`);
+    fs.rmSync(path.join(staging, '.npm-cache'), { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(staging, dir);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  if (!(await works())) throw new Error(`${bin} does not run`);
+  return bin;
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'vitest';
 import { mustRun, pytestCounts } from '../../helpers/apps.ts';
-import { appEnv, type Counts, type Stack } from '../../helpers/stack.ts';
+import { appEnv, type Counts, type Stack, type StackCheck } from '../../helpers/stack.ts';
 
 const python = (backend: string, code: string, env: NodeJS.ProcessEnv = {}) =>
   mustRun('.venv/bin/python', ['-c', code], { cwd: backend, env: appEnv(env) });
@@ -26,6 +26,21 @@ async function expertClean(backend: string): Promise<void> {
   expect(await tool('ruff', 'format', '--check', '.')).toMatch(/\d+ files already formatted/);
   expect(await tool('mypy')).toMatch(/^Success: no issues found/m);
 }
+
+/** --install leaves a uv.lock that matches pyproject.toml, which the image installs as it is. */
+const reproducible: StackCheck = {
+  name: 'has the uv.lock that --install wrote, current with pyproject.toml, which the image installs with uv sync --frozen',
+  async run({ backend, slug }) {
+    const lock = fs.readFileSync(path.join(backend, 'uv.lock'), 'utf8');
+    expect(lock).toMatch(new RegExp(`^name = "${slug}"$`, 'm'));
+    expect(lock).toMatch(/^name = "fastapi"$/m);
+    await mustRun('.venv/bin/uv', ['lock', '--check'], { cwd: backend, env: appEnv() });
+    const dockerfile = fs.readFileSync(path.join(backend, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^RUN uv sync --frozen$/m);
+    expect(dockerfile).toMatch(/^FROM python:3\.1[3-9]-slim$/m);
+    expect(dockerfile).not.toMatch(/^RUN .*pip install/m);
+  },
+};
 
 export const pythonStack: Stack = {
   name: 'python',
@@ -59,6 +74,7 @@ export const pythonStack: Stack = {
   stoppedBy: 'SIGTERM',
   shutdownLog: /Finished server process/,
   crudChecks: [
+    reproducible,
     {
       name: 'hands the ADR pool settings to the engine, on asyncpg',
       async run({ backend }) {
@@ -95,5 +111,5 @@ export const pythonStack: Stack = {
       },
     },
   ],
-  readonlyChecks: [{ name: 'is clean under its own ruff (lint and format) and mypy --strict', run: ({ backend }) => expertClean(backend) }],
+  readonlyChecks: [reproducible, { name: 'is clean under its own ruff (lint and format) and mypy --strict', run: ({ backend }) => expertClean(backend) }],
 };
