@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import exc as sa_exc
@@ -173,6 +174,8 @@ async def test_database_down_is_503_with_retry_after(anonymous: httpx.AsyncClien
     "error",
     [
         ConnectionRefusedError(111, "Connect call failed ('10.0.0.5', 5432)"),
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+        sa_exc.DBAPIError("SELECT 1", None, ConnectionResetError("reset by 10.0.0.5"), connection_invalidated=True),
         sa_exc.TimeoutError("QueuePool limit of size 20 overflow 10 reached"),
         TimeoutError(),
     ],

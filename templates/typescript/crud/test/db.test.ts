@@ -45,3 +45,17 @@ describe('?schema= in DATABASE_URL', () => {
     expect(() => poolConfig(readConfig({ DATABASE_URL: 'postgresql://u:p@db/app?schema=a%20b' }).database)).toThrow(/schema/);
   });
 });
+
+describe('shutdown', () => {
+  it('closes the database the app made when the app closes', async () => {
+    const { buildApp } = await import('../src/app.js');
+    const config = readConfig({ DATABASE_URL: 'postgresql://x:y@127.0.0.1:1/none' });
+    const app = await buildApp({ config });
+    const db = app.db as ReturnType<typeof createDatabase>;
+    expect(db.pool.ended).toBe(false);
+
+    await app.close();
+
+    expect(db.pool.ended).toBe(true);
+  });
+});
