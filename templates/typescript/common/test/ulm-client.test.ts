@@ -135,6 +135,21 @@ describe('ULMClient', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
+  it('gives a retry only what is left of the deadline', async () => {
+    let calls = 0;
+    // Refused at once, then hanging: the second attempt may take only what the first left.
+    const refusedThenHang: typeof fetch = (_input, init) =>
+      calls++ === 0
+        ? Promise.reject(connectionRefused())
+        : new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('The operation was aborted', 'TimeoutError'))));
+    const client = new ULMClient({ baseUrl: BASE, fetch: refusedThenHang, timeoutMs: 300, backoffBaseMs: 200, random: () => 1 });
+
+    const started = performance.now();
+    await expect(client.getUser('42')).rejects.toBeInstanceOf(ULMTimeoutError);
+    expect(calls).toBe(2);
+    expect(performance.now() - started).toBeLessThan(450);
+  });
+
   it('keeps retries and their backoff inside the deadline', async () => {
     const ulm = recorder(connectionRefused());
     // Ten attempts with these backoffs would take 1 + 2 + 4 + ... seconds.
