@@ -4,12 +4,14 @@
 // target is not met.
 //
 //   node scripts/bench.mjs [--json] [--runs N] [--warmups N] [--npx-runs N] [--apps N]
-//                          [--admin-url postgresql://…] [--skip-npx] [--skip-scale]
+//                          [--admin-url postgresql://…] [--skip-npx] [--skip-scale] [--skip-apps]
 //
 //   --json        the results as JSON on stdout (the table goes to stderr)
 //   --admin-url   (or OVU_BENCH_ADMIN_URL) a PostgreSQL admin URL: adds the row "generate, install,
 //                 create the database, migrate, until /health answers". Provisioning hardens that
 //                 server as create-ovu-app always does (PUBLIC loses CONNECT on every database).
+//                 With it, scripts/bench-apps.mjs then runs too (unless --skip-apps): each stack's
+//                 generated crud app under load next to a minimal hand-written one, and under faults.
 //
 // Nothing is cached between runs: the CLI keeps no state outside the workspace it edits.
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,6 +38,7 @@ const { values: opt } = parseArgs({
     'admin-url': { type: 'string' },
     'skip-npx': { type: 'boolean', default: false },
     'skip-scale': { type: 'boolean', default: false },
+    'skip-apps': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -346,10 +349,10 @@ async function healthRow(adminUrl) {
     const exited = new Promise((resolve) => server.once('exit', (code) => resolve(code)));
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const status = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0);
+      const status = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status, () => 0);
       if (status === 200) break;
-      if (server.exitCode !== null) throw new Error(`uvicorn exited with ${server.exitCode} before /health answered`);
-      if (Date.now() > deadline) throw new Error(`/health did not answer 200 within 60 s (last status ${status})`);
+      if (server.exitCode !== null) throw new Error(`uvicorn exited with ${server.exitCode} before /health/ready answered`);
+      if (Date.now() > deadline) throw new Error(`/health/ready did not answer 200 within 60 s (last status ${status})`);
       await new Promise((r) => setTimeout(r, 25));
     }
     const totalMs = since();
@@ -420,6 +423,11 @@ async function main() {
   else await attempt('npx <tarball>, empty npm cache', () => npxRow(vite));
   if (ADMIN_URL) await attempt('to /health (python, crud)', () => healthRow(ADMIN_URL));
   else rows.push(skipped('to /health (python, crud)', 'no PostgreSQL given: pass --admin-url or set OVU_BENCH_ADMIN_URL'));
+  // The generated apps under load and faults (scripts/bench-apps.mjs, its own table on stderr).
+  if (ADMIN_URL && !opt['skip-apps']) {
+    say('\nThe generated apps under load and faults (scripts/bench-apps.mjs; --skip-apps leaves them out):');
+    spawnSync(NODE, [path.join(ROOT, 'scripts', 'bench-apps.mjs'), '--admin-url', ADMIN_URL], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 1_800_000 });
+  }
 
   const seconds = (Date.now() - started) / 1000;
   say('');

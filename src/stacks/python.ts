@@ -6,19 +6,18 @@ import type { InstallStep, StackDef } from './stack.ts';
 const venvBin = (backendDir: string, tool: string): string => path.join(backendDir, '.venv', 'bin', tool);
 
 /**
- * A virtualenv in .venv with the app installed in it. A .venv an interrupted run left without
- * its pip (or python) is made again rather than skipped.
+ * FastAPI + SQLAlchemy 2 (async) + Alembic in a virtualenv in .venv, managed with uv: `--install`
+ * always leaves a uv.lock (which the Dockerfile installs with `uv sync --frozen`). With uv on PATH
+ * it is used as it is; otherwise python3 makes the virtualenv and pip brings uv into it. A .venv an
+ * interrupted run left without its pip (or python) is made again rather than skipped.
+ * `--inexact` keeps pip and uv in the virtualenv, which the lock does not list.
  */
 function installSteps(installer: PythonInstaller): InstallStep[] {
-  if (installer === 'uv') {
-    return [
-      { command: ['uv', 'venv', '--allow-existing', '.venv'], skip: (dir) => fs.existsSync(venvBin(dir, 'python')) },
-      { command: ['uv', 'pip', 'install', '--python', path.join('.venv', 'bin', 'python'), '-e', '.[dev]'] },
-    ];
-  }
+  if (installer === 'uv') return [{ command: ['uv', 'sync', '--extra', 'dev', '--inexact'] }];
   return [
     { command: ['python3', '-m', 'venv', '.venv'], skip: (dir) => fs.existsSync(venvBin(dir, 'python')) && fs.existsSync(venvBin(dir, 'pip')) },
-    { command: [path.join('.venv', 'bin', 'pip'), 'install', '--disable-pip-version-check', '-e', '.[dev]'] },
+    { command: [path.join('.venv', 'bin', 'pip'), 'install', '--disable-pip-version-check', '--quiet', 'uv'], skip: (dir) => fs.existsSync(venvBin(dir, 'uv')) },
+    { command: [path.join('.venv', 'bin', 'uv'), 'sync', '--extra', 'dev', '--inexact'] },
   ];
 }
 

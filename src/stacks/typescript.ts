@@ -10,11 +10,11 @@ export const typescript: StackDef = {
   layers: (kind) => [`typescript/common`, `typescript/${kind}`],
   install: (tools) => [{ command: installCommand(tools.pm) }],
   installed: (dir) => fs.existsSync(path.join(dir, 'node_modules', 'pg')),
-  // Prisma's own `migrate deploy` downloads its schema engine first; the app's script applies the
-  // same migration.sql files and records them in _prisma_migrations as Prisma does, so a later
-  // `prisma migrate deploy` sees them as applied.
+  // The app's script runs `prisma migrate deploy` where Prisma's schema engine can be had (it is a
+  // download), and otherwise applies the same migration.sql files itself, recording them in
+  // _prisma_migrations as Prisma does; it says which it did.
   migrate: { shown: 'node scripts/migrate.mjs', command: () => [process.execPath, 'scripts/migrate.mjs'] },
-  migrateHint: ({ pm }) => `${runScript(pm, 'migrate')}   # or ${runScript(pm, 'migrate:offline')} where Prisma cannot download its engine`,
+  migrateHint: ({ pm }) => `${runScript(pm, 'migrate')}   # prisma migrate deploy, or the bundled runner where Prisma's engine cannot be had`,
   testHint: ({ pm }) => runScript(pm, 'test'),
   docsPath: '/openapi.json',
   // Fastify reads its port from the environment; the default 8000 is where ULM runs locally.

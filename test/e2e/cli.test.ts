@@ -40,7 +40,7 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(r.stdout).toContain('Created inventory (python, crud)');
     expect(r.stdout).toContain('inventory_db');
     expect(r.stdout).toContain('Next steps:');
-    for (const f of ['app/main.py', 'app/core/config.py', 'app/core/database.py', 'app/clients/ulm.py', 'app/api/health.py', 'alembic.ini', 'alembic/env.py', 'alembic/versions/001_initial.py', 'pyproject.toml', 'Dockerfile', '.env.example', '.env', '.gitignore', 'README.md']) {
+    for (const f of ['app/main.py', 'app/core/config.py', 'app/core/database.py', 'app/clients/ulm.py', 'app/api/health.py', 'alembic.ini', 'alembic/env.py', 'alembic/versions/2025_12_16_0000-5d2f1c7a9b3e_initial.py', 'pyproject.toml', 'Dockerfile', '.env.example', '.env', '.gitignore', 'README.md']) {
       expect(fs.existsSync(path.join(ws, 'inventory/backend', f)), f).toBe(true);
     }
     const saved = JSON.parse(fs.readFileSync(path.join(ws, 'inventory/.ovu-app.json'), 'utf8'));
@@ -362,14 +362,14 @@ describe('package managers and the commands the CLI suggests', () => {
     const r = await runCli(['inventory', '--yes', '--install', '--workspace', ws], { env: { PATH: withUv.PATH } });
     expect(r.exitCode, r.stderr).toBe(0);
     const backend = path.join(ws, 'inventory/backend');
-    expect(withUv.calls()).toEqual([`uv venv --allow-existing .venv @ ${backend}`, `uv pip install --python .venv/bin/python -e .[dev] @ ${backend}`]);
+    expect(withUv.calls()).toEqual([`uv sync --extra dev --inexact @ ${backend}`]);
     // Not installed for real, and the next steps do not pretend otherwise; they name uv too.
     const noInstall = await runCli(['catalog', '--yes', '--workspace', ws], { env: { PATH: withUv.PATH } });
-    expect(nextSteps(noInstall.stdout)[1]).toBe("uv venv --allow-existing .venv && uv pip install --python .venv/bin/python -e '.[dev]'");
+    expect(nextSteps(noInstall.stdout)[1]).toBe('uv sync --extra dev --inexact');
 
     const withoutUv = fakePrograms(['python3']);
     const pip = await runCli(['shop', '--yes', '--workspace', ws], { env: { PATH: withoutUv.PATH } });
-    expect(nextSteps(pip.stdout)[1]).toBe("python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check -e '.[dev]'");
+    expect(nextSteps(pip.stdout)[1]).toBe("python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check --quiet uv && .venv/bin/uv sync --extra dev --inexact");
   });
 
   it('suggests a provision command that works as printed, from the backend directory it says to cd into', async () => {

@@ -7,8 +7,12 @@ import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adrWorkspace, ROOT, runMainInProcess, snapshotDir, tempDir } from '../helpers/cli.ts';
 
-/** 250 kB as npm reports a tarball's size (1 kB = 1000 bytes). */
-const MAX_TARBALL_BYTES = 250_000;
+/**
+ * 300 kB as npm reports a tarball's size (1 kB = 1000 bytes). Raised from 250 kB for issue #18: the
+ * generated apps' templates grew (auth, deadlines, breaker, health probes, lint configs, the
+ * migration runner and the tests of each), and they are most of the package.
+ */
+const MAX_TARBALL_BYTES = 300_000;
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 

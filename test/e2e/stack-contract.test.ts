@@ -2,23 +2,30 @@
  * The generated apps as products, one contract for every stack: generated, installed, provisioned
  * and migrated by one command against a real PostgreSQL 15 (the suite's embedded server, scram
  * auth), tested with their own tests, then booted against a stand-in ULM and held to the same HTTP
- * contract. Each stack (test/e2e/stacks/*.ts) supplies only what differs, and its own checks.
+ * contract, including under faults: a ULM that is slow, hangs or stops, a database that goes away
+ * and comes back (a TCP proxy in front of PostgreSQL). Each stack (test/e2e/stacks/*.ts) supplies
+ * only what differs, and its own checks.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adrWorkspace, runCli } from '../helpers/cli.ts';
-import { freePort, startFakeUlm, waitForHttp, type FakeUlm } from '../helpers/apps.ts';
-import { endedBy, type GeneratedApp, type Stack } from '../helpers/stack.ts';
+import { freePort, waitForHttp } from '../helpers/apps.ts';
+import { endedBy, internals, startFakeUlm, startTcpProxy, type FakeUlm, type GeneratedApp, type Stack } from '../helpers/stack.ts';
 import { readEnvVar } from '../../src/workspace/env-file.ts';
 import { pythonStack } from './stacks/python.ts';
 import { typescriptStack } from './stacks/typescript.ts';
 
 const adminUrl = inject('adminUrl');
 
-const ADA = { id: 'u-1', email: 'ada@example.com', name: 'Ada' };
-const GRACE = { id: 'u-2', email: 'grace@example.com' };
+// ULM's users carry more than an app may show: the apps answer with id, email and name only.
+const ADA = { id: 'u-1', email: 'ada@example.com', name: 'Ada', password_hash: 'x' };
+const ADA_SHOWN = { id: 'u-1', email: 'ada@example.com', name: 'Ada' };
+const GRACE = { id: 'u-2', email: 'grace@example.com', roles: ['admin'] };
+const GRACE_SHOWN = { id: 'u-2', email: 'grace@example.com', name: null };
+const TOKEN = 'ada-token';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 interface Server {
   url: string;
@@ -29,7 +36,7 @@ async function boot(stack: Stack, backend: string, env: NodeJS.ProcessEnv): Prom
   const port = await freePort();
   const proc = stack.start(backend, port, env);
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health`, 60_000, proc);
+  await waitForHttp(`${url}/health/live`, 60_000, proc);
   return { url, proc };
 }
 
@@ -50,10 +57,42 @@ async function withServer(stack: Stack, backend: string, env: NodeJS.ProcessEnv,
   }
 }
 
-const getJson = async (url: string) => {
-  const r = await fetch(url);
-  return { status: r.status, body: (await r.json()) as unknown };
+/** Every error body the apps sent, checked at the end for internal addresses. */
+const errorBodies: string[] = [];
+
+interface Answer {
+  status: number;
+  body: unknown;
+  headers: Headers;
+  ms: number;
+}
+
+async function call(url: string, init: RequestInit = {}): Promise<Answer> {
+  const started = performance.now();
+  const r = await fetch(url, init);
+  const text = await r.text();
+  if (r.status >= 400) errorBodies.push(text);
+  return { status: r.status, body: text ? (JSON.parse(text) as unknown) : null, headers: r.headers, ms: performance.now() - started };
+}
+
+const getJson = async (url: string, headers: Record<string, string> = AUTH) => {
+  const { status, body } = await call(url, { headers });
+  return { status, body };
 };
+
+const postItem = (url: string, body: unknown, headers: Record<string, string> = AUTH) =>
+  call(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` passes or `ms` pass. */
+async function eventually(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await sleep(200);
+  }
+}
 
 const STACKS = [pythonStack, typescriptStack];
 
@@ -64,10 +103,18 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
   beforeAll(async () => {
     ulm = await startFakeUlm();
     ulm.users.set(ADA.id, ADA);
+    ulm.tokens.set(TOKEN, ADA.id);
   });
   afterAll(async () => {
     await ulm.stop();
   });
+  // Each fault test leaves ULM as it found it.
+  const healthyUlm = async () => {
+    ulm.delayMs = 0;
+    ulm.hang = false;
+    ulm.users.set(ADA.id, ADA);
+    ulm.tokens.set(TOKEN, ADA.id);
+  };
 
   describe(`generated crud app (${stack.name})`, () => {
     const slug = stack.crudSlug;
@@ -111,42 +158,152 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
       expect(integration.skipped).toBe(0);
     });
 
-    it('boots, reports its database, and serves items with owners from ULM', async () => {
+    it('boots, is ready, and serves items with owners from ULM to authenticated callers', async () => {
       // The database comes from the app's own backend/.env, as the CLI wrote it.
+      await healthyUlm();
       await withServer(stack, backend, { ULM_BASE_URL: ulm.url, ULM_SERVICE_TOKEN: 'svc-token' }, async (url) => {
-        expect(await getJson(`${url}/health`)).toMatchObject({ status: 200, body: { status: 'ok', database: 'ok' } });
+        expect(await getJson(`${url}/health/live`, {})).toMatchObject({ status: 200, body: { status: 'ok' } });
+        expect(await getJson(`${url}/health/ready`, {})).toMatchObject({ status: 200, body: { status: 'ok', database: 'ok' } });
 
-        const openapi = (await getJson(`${url}/openapi.json`)).body as { paths: Record<string, unknown> };
-        expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/health', '/items', stack.itemRoute]));
+        const openapi = (await getJson(`${url}/openapi.json`, {})).body as { paths: Record<string, unknown> };
+        expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready', '/items', stack.itemRoute]));
 
-        const created = await fetch(`${url}/items`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ name: 'Widget', owner_user_id: ADA.id }),
-        });
+        // No token, or one ULM does not accept: 401, and nothing is stored.
+        const widget = { name: 'Widget', owner_user_id: ADA.id };
+        expect(await postItem(url, widget, {})).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
+        expect(await postItem(url, widget, { authorization: 'Bearer forged' })).toMatchObject({ status: 401, body: { code: 'invalid_token' } });
+        expect(await getJson(`${url}/items`, {})).toMatchObject({ status: 401 });
+        expect(ulm.requests.some((r) => r.path === '/api/v1/auth/me' && r.authorization === 'Bearer forged')).toBe(true);
+
+        const created = await postItem(url, widget);
         expect(created.status).toBe(201);
-        const item = (await created.json()) as { id: number };
+        const item = created.body as { id: number };
         expect(item).toMatchObject({ id: expect.any(Number), name: 'Widget', owner_user_id: ADA.id });
 
-        // The item as it was created, its owner exactly as ULM returns it, asked for with the service token.
-        expect(await getJson(`${url}/items/${item.id}`)).toEqual({ status: 200, body: { item, owner: ADA } });
-        expect(ulm.authHeaders).toContain('Bearer svc-token');
+        // The item as it was created, its owner as ULM returns it but allow-listed, asked for with the service token.
+        expect(await getJson(`${url}/items/${item.id}`)).toEqual({ status: 200, body: { item, owner: ADA_SHOWN } });
+        expect(ulm.requests.filter((r) => r.path.startsWith('/api/v1/users/')).map((r) => r.authorization)).toContain('Bearer svc-token');
+        // The caller's token was checked once, then cached.
+        expect(ulm.requests.filter((r) => r.path === '/api/v1/auth/me' && r.authorization === `Bearer ${TOKEN}`)).toHaveLength(1);
 
-        expect(await getJson(`${url}/items/999999`)).toEqual({ status: 404, body: { detail: expect.stringContaining('999999') } });
+        expect(await getJson(`${url}/items/999999`)).toEqual({ status: 404, body: { code: 'item_not_found', detail: expect.stringContaining('999999') } });
 
-        // ULM no longer knows the owner: a clear 404 that names the user, not a 500.
+        // ULM no longer knows the owner: a clear 404 that does not name the user, not a 500.
         ulm.users.delete(ADA.id);
-        expect(await getJson(`${url}/items/${item.id}`)).toEqual({ status: 404, body: { detail: expect.stringContaining(`'${ADA.id}'`) } });
+        const orphan = await getJson(`${url}/items/${item.id}`);
+        expect(orphan).toEqual({ status: 404, body: { code: 'owner_not_found', detail: expect.any(String) } });
+        expect(JSON.stringify(orphan.body)).not.toContain(ADA.id);
       });
     });
 
-    it('answers 503, not 500, when ULM is down', async () => {
-      const deadUlm = `http://127.0.0.1:${await freePort()}`;
-      await withServer(stack, backend, { ULM_BASE_URL: deadUlm }, async (url) => {
-        const items = (await getJson(`${url}/items`)).body as { id: number }[];
-        expect(items.length).toBeGreaterThan(0);
-        expect(await getJson(`${url}/items/${items[0]!.id}`)).toEqual({ status: 503, body: { detail: expect.stringContaining('ULM') } });
+    it('releases its database connection before calling ULM: a slow ULM does not starve the pool', async () => {
+      await healthyUlm();
+      // Two connections: were they held while ULM takes 2 s, 60 requests would take a minute and time out.
+      const env = { ULM_BASE_URL: ulm.url, DB_POOL_SIZE: '2', DB_MAX_OVERFLOW: '0', DB_POOL_TIMEOUT: '3' };
+      await withServer(stack, backend, env, async (url) => {
+        const item = (await postItem(url, { name: 'Slow', owner_user_id: ADA.id })).body as { id: number };
+        ulm.delayMs = 2000;
+        const started = performance.now();
+        const requests = Array.from({ length: 60 }, () => call(`${url}/items/${item.id}`, { headers: AUTH }));
+        await sleep(300);
+        const ready = await call(`${url}/health/ready`);
+        const answers = await Promise.all(requests);
+        const took = performance.now() - started;
+        ulm.delayMs = 0;
+
+        expect(ready.status).toBe(200);
+        expect(ready.ms).toBeLessThan(1000);
+        expect(answers.map((a) => a.status)).toEqual(Array(60).fill(200));
+        expect(took).toBeLessThan(10_000);
       });
+    });
+
+    it('gives a hanging ULM one deadline (ULM_TIMEOUT), then its circuit breaker answers at once, and recovers', async () => {
+      await healthyUlm();
+      const env = { ULM_BASE_URL: ulm.url, ULM_TIMEOUT: '2', ULM_BREAKER_THRESHOLD: '3', ULM_BREAKER_COOLDOWN: '2' };
+      await withServer(stack, backend, env, async (url) => {
+        const item = (await postItem(url, { name: 'Hung', owner_user_id: ADA.id })).body as { id: number };
+        ulm.hang = true;
+
+        const hung = await Promise.all([1, 2, 3].map(() => call(`${url}/items/${item.id}`, { headers: AUTH })));
+        for (const a of hung) {
+          expect(a.status).toBe(504);
+          expect(a.body).toMatchObject({ code: 'ulm_timeout' });
+          expect(a.ms).toBeLessThan(5000);
+        }
+        const fast = await call(`${url}/items/${item.id}`, { headers: AUTH });
+        expect(fast).toMatchObject({ status: 503, body: { code: 'ulm_unavailable' } });
+        expect(Number(fast.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(fast.ms).toBeLessThan(200);
+        // Items that need no ULM call are still served (the token is cached).
+        expect((await call(`${url}/items`, { headers: AUTH })).status).toBe(200);
+
+        ulm.hang = false;
+        await sleep(2100);
+        expect((await call(`${url}/items/${item.id}`, { headers: AUTH })).status).toBe(200);
+      });
+    });
+
+    it('answers 503 with Retry-After while ULM is stopped, serves what needs no ULM, and recovers', async () => {
+      await healthyUlm();
+      await withServer(stack, backend, { ULM_BASE_URL: ulm.url }, async (url) => {
+        const item = (await postItem(url, { name: 'Stopped', owner_user_id: ADA.id })).body as { id: number };
+        await ulm.stop();
+        try {
+          const down = await call(`${url}/items/${item.id}`, { headers: AUTH });
+          expect(down).toMatchObject({ status: 503, body: { code: 'ulm_unavailable', detail: expect.stringContaining('ULM') } });
+          expect(Number(down.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+          expect((await call(`${url}/items`, { headers: AUTH })).status).toBe(200);
+          // A token never seen cannot be checked: 503, not 401 and not 500.
+          expect((await call(`${url}/items`, { headers: { authorization: 'Bearer new-token' } })).status).toBe(503);
+          expect((await call(`${url}/health/ready`)).status).toBe(200); // the database is fine
+        } finally {
+          await ulm.start();
+        }
+        await eventually(async () => (await call(`${url}/items/${item.id}`, { headers: AUTH })).status === 200, 15_000);
+      });
+    });
+
+    it('answers 503 with Retry-After while its database is down, stays live but not ready, and recovers', async () => {
+      await healthyUlm();
+      const real = new URL(app.databaseUrl);
+      const proxy = await startTcpProxy(real.hostname === 'localhost' ? '127.0.0.1' : real.hostname, Number(real.port));
+      const viaProxy = new URL(app.databaseUrl);
+      viaProxy.hostname = '127.0.0.1';
+      viaProxy.port = String(proxy.port);
+      try {
+        await withServer(stack, backend, { ULM_BASE_URL: ulm.url, DATABASE_URL: viaProxy.toString() }, async (url) => {
+          const item = (await postItem(url, { name: 'Outage', owner_user_id: ADA.id })).body as { id: number };
+          await proxy.stop();
+
+          for (const down of [
+            await call(`${url}/items`, { headers: AUTH }),
+            await call(`${url}/items/${item.id}`, { headers: AUTH }),
+            await postItem(url, { name: 'Lost', owner_user_id: ADA.id }),
+          ]) {
+            expect(down, JSON.stringify(down.body)).toMatchObject({ status: 503, body: { code: 'database_unavailable' } });
+            expect(Number(down.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+            expect(internals(JSON.stringify(down.body), [proxy.port, Number(real.port)])).toEqual([]);
+          }
+          expect((await call(`${url}/health/live`)).status).toBe(200);
+          const notReady = await call(`${url}/health/ready`);
+          expect(notReady).toMatchObject({ status: 503, body: { database: 'unavailable' } });
+          expect(notReady.ms).toBeLessThan(2000);
+
+          await proxy.start();
+          await eventually(async () => (await call(`${url}/health/ready`)).status === 200, 15_000);
+          expect((await call(`${url}/items/${item.id}`, { headers: AUTH })).status).toBe(200);
+          expect((await postItem(url, { name: 'Back', owner_user_id: ADA.id })).status).toBe(201);
+        });
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('never named an internal address in an error answer', () => {
+      expect(errorBodies.length).toBeGreaterThan(10);
+      const ports = [ulm.port, Number(new URL(app.databaseUrl).port)];
+      expect(errorBodies.flatMap((b) => internals(b, ports).map((what) => `${what} in ${b}`))).toEqual([]);
     });
   });
 
@@ -178,14 +335,32 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
       expect(counts.skipped).toBe(0);
     });
 
-    it('boots and reads users through ULM', async () => {
+    it('boots and reads users through ULM for authenticated callers; ready follows ULM', async () => {
+      await healthyUlm();
       ulm.users.set(GRACE.id, GRACE);
       await withServer(stack, backend, { ULM_BASE_URL: ulm.url }, async (url) => {
-        const health = await getJson(`${url}/health`);
-        expect(health.status).toBe(200);
-        expect(health.body).not.toHaveProperty('database', 'ok');
-        expect(await getJson(`${url}/users/${GRACE.id}`)).toEqual({ status: 200, body: GRACE });
-        expect(await getJson(`${url}/users/nobody`)).toEqual({ status: 404, body: { detail: expect.stringContaining("'nobody'") } });
+        expect(await getJson(`${url}/health/ready`, {})).toMatchObject({ status: 200, body: { status: 'ok', ulm: 'ok' } });
+        const ready = (await getJson(`${url}/health/ready`, {})).body;
+        expect(ready).not.toHaveProperty('database');
+        expect(await getJson(`${url}/users/${GRACE.id}`, {})).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
+        expect(await getJson(`${url}/users/${GRACE.id}`, { authorization: 'Bearer forged' })).toMatchObject({ status: 401 });
+        expect(await getJson(`${url}/users/${GRACE.id}`)).toEqual({ status: 200, body: GRACE_SHOWN });
+        expect(await getJson(`${url}/users/nobody`)).toEqual({ status: 404, body: { code: 'user_not_found', detail: expect.stringContaining("'nobody'") } });
+
+        await ulm.stop();
+        try {
+          expect((await call(`${url}/health/live`)).status).toBe(200);
+          const notReady = await call(`${url}/health/ready`);
+          expect(notReady).toMatchObject({ status: 503, body: { ulm: 'unavailable' } });
+          expect(notReady.ms).toBeLessThan(2000);
+          const down = await call(`${url}/users/${GRACE.id}`, { headers: AUTH });
+          expect(down).toMatchObject({ status: 503, body: { code: 'ulm_unavailable' } });
+          expect(down.headers.get('retry-after')).toBeTruthy();
+          expect(internals(JSON.stringify(down.body), [ulm.port])).toEqual([]);
+        } finally {
+          await ulm.start();
+        }
+        await eventually(async () => (await call(`${url}/health/ready`)).status === 200, 15_000);
       });
     });
   });

@@ -10,12 +10,27 @@ import { expect } from 'vitest';
 import { tempDir } from '../../helpers/cli.ts';
 import { mustRun } from '../../helpers/apps.ts';
 import { withClient } from '../../helpers/postgres.ts';
-import { appEnv, type Counts, type Stack, type StackCheck } from '../../helpers/stack.ts';
+import { appEnv, nodeBinary, type Counts, type Stack, type StackCheck } from '../../helpers/stack.ts';
 
-/** Runs the app's own vitest and returns its counts from the JSON report. */
-async function vitestCounts(backend: string, script: string): Promise<Counts> {
+/** The Node.js LTS lines the apps target (engines, Dockerfile): their tests run on both, the server on the newest. */
+const NODES = ['22', '24'] as const;
+const nodes = new Map<string, string>();
+const nodeFor = (spec: string): string => {
+  const bin = nodes.get(spec);
+  if (!bin) throw new Error(`Node ${spec} is not ready: the check that runs the tests on it must run first`);
+  return bin;
+};
+
+/** Runs the app's own vitest (on `node`, default the one running npm) and returns its counts from the JSON report. */
+async function vitestCounts(backend: string, script: string, node?: string): Promise<Counts> {
   const report = path.join(tempDir('ovu-vitest-'), 'report.json');
-  await mustRun('npm', ['run', script, '--', '--reporter=json', `--outputFile=${report}`], { cwd: backend, env: appEnv() });
+  const args = ['--reporter=json', `--outputFile=${report}`];
+  if (node) {
+    const config = script === 'test:integration' ? ['--config', 'vitest.integration.config.ts'] : [];
+    await mustRun(node, ['node_modules/vitest/vitest.mjs', 'run', ...config, ...args], { cwd: backend, env: appEnv() });
+  } else {
+    await mustRun('npm', ['run', script, '--', ...args], { cwd: backend, env: appEnv() });
+  }
   const r = JSON.parse(fs.readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
   return { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
 }
@@ -34,11 +49,43 @@ const SETTING_NAMES = [
 ].join(' ');
 
 const typechecksAndBuilds: StackCheck = {
-  name: 'type-checks and builds',
+  name: 'is clean under its own ESLint (typescript-eslint, type-checked) and tsc, and builds',
   async run({ backend }) {
+    // Each with the configuration the app ships; any finding fails the run.
+    await mustRun('npm', ['run', 'lint', '--', '--max-warnings=0'], { cwd: backend, env: appEnv() });
     await mustRun('npm', ['run', 'typecheck'], { cwd: backend, env: appEnv() });
     await mustRun('npm', ['run', 'build'], { cwd: backend, env: appEnv() });
     expect(fs.existsSync(path.join(backend, 'dist/server.js'))).toBe(true);
+  },
+};
+
+const onBothNodes: StackCheck = {
+  name: `runs on Node ${NODES.join(' and ')}: engines and the image say so, and its unit tests pass on each`,
+  async run({ backend }) {
+    const pkg = JSON.parse(fs.readFileSync(path.join(backend, 'package.json'), 'utf8')) as { engines: { node: string } };
+    expect(pkg.engines.node).toBe('^22.12.0 || >=24.0.0');
+    expect(fs.readFileSync(path.join(backend, 'Dockerfile'), 'utf8').match(/^FROM node:\S+/gm)).toEqual(expect.arrayContaining(['FROM node:24-bookworm-slim']));
+    expect(fs.readFileSync(path.join(backend, 'Dockerfile'), 'utf8')).not.toMatch(/FROM node:(1\d|20)\b/);
+    for (const spec of NODES) {
+      const node = await nodeBinary(spec);
+      expect(await mustRun(node, ['--version'], { cwd: backend })).toMatch(new RegExp(`^v${spec}\\.`));
+      const counts = await vitestCounts(backend, 'test', node);
+      expect(counts, `Node ${spec}`).toMatchObject({ failed: 0, skipped: 0 });
+      expect(counts.passed, `Node ${spec}`).toBeGreaterThan(10);
+      nodes.set(spec, node);
+    }
+  },
+};
+
+const reproducible: StackCheck = {
+  name: 'has the package-lock.json that --install wrote, which the image installs with npm ci',
+  async run({ backend, slug }) {
+    const lock = JSON.parse(fs.readFileSync(path.join(backend, 'package-lock.json'), 'utf8')) as { name: string; lockfileVersion: number; packages: Record<string, unknown> };
+    expect(lock).toMatchObject({ name: slug, lockfileVersion: 3 });
+    expect(Object.keys(lock.packages)).toEqual(expect.arrayContaining(['node_modules/fastify', 'node_modules/typebox']));
+    const dockerfile = fs.readFileSync(path.join(backend, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^RUN npm ci$/m);
+    expect(dockerfile).not.toMatch(/^RUN .*npm install/m);
   },
 };
 
@@ -58,8 +105,9 @@ export const typescriptStack: Stack = {
   },
   // Reads dist/: the readonly app's settings are looked at after its build (a check of its own).
   settingNames: async (backend) => (await nodeJson(backend, SETTING_NAMES)) as string[],
+  // On the newest LTS, as in the image.
   start: (backend, port, env) =>
-    execa(process.execPath, ['dist/server.js'], { cwd: backend, env: appEnv({ ...env, PORT: String(port), HOST: '127.0.0.1' }), extendEnv: false, reject: false }),
+    execa(nodeFor('24'), ['dist/server.js'], { cwd: backend, env: appEnv({ ...env, PORT: String(port), HOST: '127.0.0.1' }), extendEnv: false, reject: false }),
   stoppedBy: 'exit',
   shutdownLog: /SIGTERM received: shutting down/,
   crudChecks: [
@@ -73,8 +121,14 @@ export const typescriptStack: Stack = {
           const columns = await c.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'items' ORDER BY column_name");
           expect(columns.rows.map((r) => r.column_name)).toEqual(['created_at', 'id', 'name', 'owner_user_id']);
         });
-        // Nothing pending: the offline migrator agrees with itself on a second look.
+        // Nothing pending: the bundled runner agrees on a second look.
         await mustRun(process.execPath, ['scripts/migrate.mjs', 'status'], { cwd: backend, env: appEnv({ DATABASE_URL: databaseUrl }) });
+        // `npm run migrate` (what --migrate ran) asks for Prisma's engine first, and says which runner it used.
+        const again = await mustRun('npm', ['run', 'migrate'], { cwd: backend, env: appEnv({ DATABASE_URL: databaseUrl }) });
+        expect(again).toMatch(/running prisma migrate deploy|Prisma's schema engine cannot be had here[^]*with the bundled runner instead/);
+        expect(again).toContain('No pending migrations to apply.');
+        // The image has a target that runs the same.
+        expect(fs.readFileSync(path.join(backend, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:24-bookworm-slim AS migrate$[^]*^CMD \["node", "scripts\/migrate\.mjs"\]$/m);
       },
     },
     {
@@ -110,6 +164,8 @@ export const typescriptStack: Stack = {
     },
     // Before the pool check and the boot: both run the build in dist/.
     typechecksAndBuilds,
+    reproducible,
+    onBothNodes,
     {
       name: 'shapes the pg pool from the ADR settings',
       async run({ backend, databaseUrl, slug }) {
@@ -127,5 +183,5 @@ export const typescriptStack: Stack = {
       },
     },
   ],
-  readonlyChecks: [typechecksAndBuilds],
+  readonlyChecks: [typechecksAndBuilds, reproducible, onBothNodes],
 };

@@ -63,7 +63,7 @@ describe('planNewApp (in memory)', () => {
       expect.arrayContaining([
         '/ws/inventory/.ovu-app.json',
         '/ws/inventory/backend/app/main.py',
-        '/ws/inventory/backend/alembic/versions/001_initial.py',
+        '/ws/inventory/backend/alembic/versions/2025_12_16_0000-5d2f1c7a9b3e_initial.py',
         '/ws/inventory/backend/.gitignore',
         '/ws/inventory/backend/.env',
         '/ws/docker-compose.yml',

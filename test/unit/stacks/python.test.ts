@@ -5,15 +5,19 @@ import { describe, expect, it } from 'vitest';
 import { python } from '../../../src/stacks/python.ts';
 
 describe('the Python install steps', () => {
-  it.each(['pip', 'uv'] as const)('%s: makes the virtualenv again when an interrupted run left it without its tools', (installer) => {
+  it('uv: one uv sync, which makes (or repairs) the virtualenv and leaves uv.lock', () => {
+    expect(python.install({ pm: { name: 'npm' }, python: 'uv' })).toEqual([{ command: ['uv', 'sync', '--extra', 'dev', '--inexact'] }]);
+  });
+
+  it.each(['pip'] as const)('%s: makes the virtualenv again when an interrupted run left it without its tools', (installer) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovu-venv-'));
     const [venv] = python.install({ pm: { name: 'npm' }, python: installer });
     expect(venv!.skip!(dir)).toBe(false);
     fs.mkdirSync(path.join(dir, '.venv', 'bin'), { recursive: true });
     expect(venv!.skip!(dir)).toBe(false);
     fs.writeFileSync(path.join(dir, '.venv', 'bin', 'python'), '');
-    // pip's own venv needs its pip; uv installs into any venv with a python.
-    expect(venv!.skip!(dir)).toBe(installer === 'uv');
+    // pip's own venv needs its pip.
+    expect(venv!.skip!(dir)).toBe(false);
     fs.writeFileSync(path.join(dir, '.venv', 'bin', 'pip'), '');
     expect(venv!.skip!(dir)).toBe(true);
   });

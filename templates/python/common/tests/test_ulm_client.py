@@ -1,18 +1,34 @@
 """ULMClient against httpx.MockTransport: no network, no real ULM."""
 
+import asyncio
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 import httpx
 import pytest
 
-from app.clients.ulm import ULMClient, ULMError, ULMNotFoundError, ULMUnavailableError
+from app.clients.ulm import (
+    ULMClient,
+    ULMError,
+    ULMNotFoundError,
+    ULMTimeoutError,
+    ULMUnauthorizedError,
+    ULMUnavailableError,
+    ULMUser,
+)
 
 BASE = "http://ulm.test"
-USER = {"id": "42", "email": "ada@example.com"}
+USER = {"id": "42", "email": "ada@example.com", "name": "Ada", "password_hash": "secret"}
+ADA = ULMUser(id="42", email="ada@example.com", name="Ada")
+
+Answer = httpx.Response | Exception
 
 
 class Recorder:
-    """A MockTransport handler that answers from a script and records requests."""
+    """A MockTransport handler that answers from a script (the last answer repeats)."""
 
-    def __init__(self, *answers) -> None:
+    def __init__(self, *answers: Answer) -> None:
         self.answers = list(answers)
         self.requests: list[httpx.Request] = []
 
@@ -24,23 +40,50 @@ class Recorder:
         return answer
 
 
-def make_client(handler: Recorder, **kwargs) -> tuple[ULMClient, list[float]]:
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_client(
+    handler: Callable[[httpx.Request], httpx.Response]
+    | Callable[[httpx.Request], Coroutine[None, None, httpx.Response]],
+    **kwargs: Any,
+) -> tuple[ULMClient, list[float]]:
     delays: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
         delays.append(seconds)
 
-    client = ULMClient(BASE, transport=httpx.MockTransport(handler), sleep=fake_sleep, **kwargs)
-    return client, delays
+    options: dict[str, Any] = {"sleep": fake_sleep, "jitter": lambda: 0.5, **kwargs}
+    return ULMClient(BASE, transport=httpx.MockTransport(handler), **options), delays
 
 
-async def test_get_user_success() -> None:
+async def test_get_user_returns_only_the_allow_listed_fields() -> None:
     handler = Recorder(httpx.Response(200, json=USER))
     client, delays = make_client(handler)
 
-    assert await client.get_user(42) == USER
+    assert await client.get_user(42) == ADA
     assert str(handler.requests[0].url) == f"{BASE}/api/v1/users/42"
     assert delays == []
+    await client.aclose()
+
+
+async def test_numeric_ids_become_strings() -> None:
+    client, _ = make_client(Recorder(httpx.Response(200, json={"id": 7})))
+
+    assert await client.get_user(7) == ULMUser(id="7")
+    await client.aclose()
+
+
+async def test_a_user_without_id_is_an_unusable_answer() -> None:
+    client, _ = make_client(Recorder(httpx.Response(200, json={"email": "x@example.com"})))
+
+    with pytest.raises(ULMError):
+        await client.get_user("42")
     await client.aclose()
 
 
@@ -52,18 +95,18 @@ async def test_get_user_404_raises_not_found() -> None:
         await client.get_user("ghost")
 
     assert info.value.user_id == "ghost"
-    assert isinstance(info.value, ULMError)
     assert len(handler.requests) == 1  # a 404 is final, never retried
     await client.aclose()
 
 
-async def test_503_is_retried_with_backoff_then_succeeds() -> None:
+async def test_503_is_retried_after_a_jittered_backoff() -> None:
     handler = Recorder(httpx.Response(503), httpx.Response(503), httpx.Response(200, json=USER))
-    client, delays = make_client(handler, max_attempts=3, backoff_base=0.1)
+    client, delays = make_client(handler, backoff_base=0.1, jitter=lambda: 0.5)
 
-    assert await client.get_user("42") == USER
+    assert await client.get_user("42") == ADA
     assert len(handler.requests) == 3
-    assert delays == pytest.approx([0.1, 0.2])
+    # Full jitter: a random share (here 0.5) of 0.1 s, then of 0.2 s.
+    assert delays == pytest.approx([0.05, 0.1])
     await client.aclose()
 
 
@@ -71,7 +114,7 @@ async def test_502_and_504_are_retried() -> None:
     handler = Recorder(httpx.Response(502), httpx.Response(504), httpx.Response(200, json=USER))
     client, _ = make_client(handler)
 
-    assert await client.get_user("42") == USER
+    assert await client.get_user("42") == ADA
     assert len(handler.requests) == 3
     await client.aclose()
 
@@ -88,7 +131,7 @@ async def test_500_is_not_retried() -> None:
     await client.aclose()
 
 
-async def test_connection_error_is_retried_then_unavailable() -> None:
+async def test_connection_errors_are_retried_then_unavailable() -> None:
     handler = Recorder(httpx.ConnectError("connection refused"))
     client, delays = make_client(handler, max_attempts=3)
 
@@ -101,16 +144,103 @@ async def test_connection_error_is_retried_then_unavailable() -> None:
     await client.aclose()
 
 
-async def test_timeout_is_retried_then_succeeds() -> None:
-    handler = Recorder(httpx.ReadTimeout("too slow"), httpx.Response(200, json=USER))
+async def test_a_broken_answer_is_not_retried() -> None:
+    # The request may have reached ULM: not safe to send again.
+    handler = Recorder(httpx.ReadError("connection reset"), httpx.Response(200, json=USER))
     client, _ = make_client(handler)
 
-    assert await client.get_user("42") == USER
-    assert len(handler.requests) == 2
+    with pytest.raises(ULMUnavailableError):
+        await client.get_user("42")
+
+    assert len(handler.requests) == 1
     await client.aclose()
 
 
-async def test_bearer_token_is_sent() -> None:
+async def test_a_hanging_ulm_costs_one_deadline() -> None:
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    client, _ = make_client(hang, timeout=0.2)
+
+    started = time.monotonic()
+    with pytest.raises(ULMTimeoutError):
+        # A guard for this test only: without the client's own deadline it would wait forever.
+        await asyncio.wait_for(client.get_user("42"), 2)
+
+    assert 0.15 < time.monotonic() - started < 1.0
+    await client.aclose()
+
+
+async def test_retries_and_their_backoff_stay_inside_the_deadline() -> None:
+    handler = Recorder(httpx.ConnectError("connection refused"))
+    # Unbounded, ten attempts with these backoffs would take 1 + 2 + 4 + ... seconds.
+    client, _ = make_client(
+        handler, timeout=0.3, max_attempts=10, backoff_base=1.0, jitter=lambda: 1.0, sleep=asyncio.sleep
+    )
+
+    started = time.monotonic()
+    with pytest.raises(ULMTimeoutError):
+        await client.get_user("42")
+
+    assert time.monotonic() - started < 1.0
+    await client.aclose()
+
+
+async def test_the_breaker_opens_after_consecutive_failures_and_fails_fast() -> None:
+    clock = Clock()
+    handler = Recorder(httpx.Response(503))
+    client, _ = make_client(handler, max_attempts=1, breaker_threshold=2, breaker_cooldown=10, clock=clock)
+
+    for _ in range(2):
+        with pytest.raises(ULMUnavailableError):
+            await client.get_user("42")
+    assert len(handler.requests) == 2
+
+    with pytest.raises(ULMUnavailableError) as info:
+        await client.get_user("42")
+
+    assert len(handler.requests) == 2  # ULM was not asked
+    assert info.value.retry_after == pytest.approx(10)
+    await client.aclose()
+
+
+async def test_the_breaker_lets_one_trial_through_after_the_cooldown() -> None:
+    clock = Clock()
+    handler = Recorder(httpx.Response(503), httpx.Response(503), httpx.Response(503), httpx.Response(200, json=USER))
+    client, _ = make_client(handler, max_attempts=1, breaker_threshold=2, breaker_cooldown=10, clock=clock)
+    for _ in range(2):
+        with pytest.raises(ULMUnavailableError):
+            await client.get_user("42")
+
+    clock.now += 10
+    with pytest.raises(ULMUnavailableError):  # the trial fails: open again at once
+        await client.get_user("42")
+    assert len(handler.requests) == 3
+    with pytest.raises(ULMUnavailableError):
+        await client.get_user("42")
+    assert len(handler.requests) == 3
+
+    clock.now += 10
+    assert await client.get_user("42") == ADA  # the trial succeeds: closed
+    assert await client.get_user("42") == ADA
+    assert len(handler.requests) == 5
+    await client.aclose()
+
+
+async def test_answers_that_are_not_outages_keep_the_breaker_closed() -> None:
+    handler = Recorder(httpx.Response(404))
+    client, _ = make_client(handler, breaker_threshold=1)
+
+    for _ in range(3):
+        with pytest.raises(ULMNotFoundError):
+            await client.get_user("ghost")
+
+    assert len(handler.requests) == 3
+    await client.aclose()
+
+
+async def test_the_service_token_is_sent_on_lookups() -> None:
     handler = Recorder(httpx.Response(200, json=USER))
     client, _ = make_client(handler, token="s3cret")
 
@@ -120,7 +250,7 @@ async def test_bearer_token_is_sent() -> None:
     await client.aclose()
 
 
-async def test_no_authorization_header_without_token() -> None:
+async def test_no_authorization_header_without_a_service_token() -> None:
     handler = Recorder(httpx.Response(200, json=USER))
     client, _ = make_client(handler)
 
@@ -130,20 +260,65 @@ async def test_no_authorization_header_without_token() -> None:
     await client.aclose()
 
 
-async def test_get_users_sends_ids_query_and_returns_list() -> None:
-    users = [USER, {"id": "43", "email": "alan@example.com"}]
-    handler = Recorder(httpx.Response(200, json=users))
-    client, _ = make_client(handler)
+async def test_authenticate_asks_the_auth_path_with_the_callers_token() -> None:
+    handler = Recorder(httpx.Response(200, json=USER))
+    client, _ = make_client(handler, token="service", auth_path="/auth/whoami")
 
-    assert await client.get_users(["42", 43]) == users
-    request = handler.requests[0]
-    assert request.url.path == "/api/v1/users"
-    assert request.url.params["ids"] == "42,43"
+    assert await client.authenticate("caller-token") == ADA
+    assert handler.requests[0].url.path == "/auth/whoami"
+    assert handler.requests[0].headers["Authorization"] == "Bearer caller-token"
     await client.aclose()
 
 
-async def test_get_users_with_no_ids_makes_no_call() -> None:
-    handler = Recorder(httpx.Response(500))
+async def test_authenticate_caches_an_accepted_token_for_the_ttl() -> None:
+    clock = Clock()
+    handler = Recorder(httpx.Response(200, json=USER))
+    client, _ = make_client(handler, auth_cache_ttl=30, clock=clock)
+
+    await client.authenticate("t")
+    clock.now += 29
+    await client.authenticate("t")
+    assert len(handler.requests) == 1
+    clock.now += 2
+    await client.authenticate("t")
+    assert len(handler.requests) == 2
+    await client.authenticate("other")
+    assert len(handler.requests) == 3
+    await client.aclose()
+
+
+async def test_authenticate_rejects_a_token_ulm_refuses_and_does_not_cache_it() -> None:
+    handler = Recorder(httpx.Response(401), httpx.Response(200, json=USER))
+    client, _ = make_client(handler)
+
+    with pytest.raises(ULMUnauthorizedError):
+        await client.authenticate("t")
+    assert await client.authenticate("t") == ADA
+    await client.aclose()
+
+
+async def test_ulm_refusing_the_service_token_is_an_unusable_answer() -> None:
+    client, _ = make_client(Recorder(httpx.Response(401)))
+
+    with pytest.raises(ULMError) as info:
+        await client.get_user("42")
+
+    assert not isinstance(info.value, ULMUnauthorizedError)  # not the caller's fault
+    assert "ULM_SERVICE_TOKEN" in str(info.value)
+    await client.aclose()
+
+
+async def test_get_users_sends_ids_and_returns_users() -> None:
+    handler = Recorder(httpx.Response(200, json=[USER, {"id": "43", "email": "alan@example.com"}]))
+    client, _ = make_client(handler)
+
+    assert await client.get_users(["42", 43]) == [ADA, ULMUser(id="43", email="alan@example.com")]
+    assert handler.requests[0].url.params["ids"] == "42,43"
+    await client.aclose()
+
+
+async def test_get_users_with_no_ids_does_not_call_ulm() -> None:
+    handler = Recorder(httpx.Response(200, json=[]))
     client, _ = make_client(handler)
 
     assert await client.get_users([]) == []
@@ -152,8 +327,7 @@ async def test_get_users_with_no_ids_makes_no_call() -> None:
 
 
 async def test_get_users_rejects_a_non_list_body() -> None:
-    handler = Recorder(httpx.Response(200, json={"items": [USER]}))
-    client, _ = make_client(handler)
+    client, _ = make_client(Recorder(httpx.Response(200, json={"items": [USER]})))
 
     with pytest.raises(ULMError):
         await client.get_users(["42"])
@@ -170,13 +344,12 @@ async def test_user_id_is_escaped_in_the_path() -> None:
     await client.aclose()
 
 
-async def test_shared_client_is_created_once_and_closed() -> None:
-    from app.clients.ulm import close_ulm_client, get_ulm_client
+async def test_ping_accepts_any_answer_below_500() -> None:
+    handler = Recorder(httpx.Response(404), httpx.Response(500))
+    client, _ = make_client(handler, health_path="/healthz")
 
-    first = get_ulm_client()
-    assert get_ulm_client() is first
-    await close_ulm_client()
-    assert first._http.is_closed
-    second = get_ulm_client()
-    assert second is not first
-    await close_ulm_client()
+    await client.ping(1.0)
+    assert handler.requests[0].url.path == "/healthz"
+    with pytest.raises(ULMUnavailableError):
+        await client.ping(1.0)
+    await client.aclose()

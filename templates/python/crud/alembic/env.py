@@ -8,11 +8,11 @@ migrations only ever touch {{app.db}}.
 import asyncio
 from logging.config import fileConfig
 
+from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from alembic import context
 from app.core.config import settings
 from app.models import Base  # imports every model, so autogenerate sees them
 
@@ -55,8 +55,8 @@ async def run_async_migrations() -> None:
 
 
 def run_migrations_online() -> None:
-    # A caller may hand over a ready (sync) connection, e.g. from tests:
-    #   cfg.attributes["connection"] = connection; command.upgrade(cfg, "head")
+    # A caller may hand over a ready (sync) connection in config.attributes["connection"], as
+    # tests/integration does to migrate a schema of its own.
     connection = config.attributes.get("connection")
     if connection is None:
         asyncio.run(run_async_migrations())

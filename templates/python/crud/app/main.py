@@ -12,7 +12,8 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.api import health, items, users
-from app.api.errors import register_ulm_error_handlers
+from app.api.database_errors import register_database_error_handlers
+from app.api.errors import register_error_handlers
 from app.clients.ulm import close_ulm_client
 from app.core.config import APP_TITLE, settings
 from app.core.database import engine
@@ -33,7 +34,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 app = FastAPI(title=APP_TITLE, version=__version__, debug=settings.DEBUG, lifespan=lifespan)
 
-register_ulm_error_handlers(app)
+register_error_handlers(app)
+register_database_error_handlers(app)
 
 app.include_router(health.router)
 app.include_router(users.router)

@@ -1,61 +1,26 @@
 """Shared fixtures.
 
-* ``fake_ulm`` / ``ulm_client`` - a fake ULM behind ``httpx.MockTransport``;
-  no network, no real ULM.
-* ``db_session`` - ADR-002's in-memory SQLite database (aiosqlite), tables
-  created from the models; PostgreSQL is exercised in tests/integration.
-* ``client`` - an httpx AsyncClient talking to the app in-process, with
-  ``get_db`` and ``get_ulm_client`` overridden by the fixtures above.
+* ``fake_ulm`` / ``ulm_client`` - the real ULM client over a fake ULM
+  (``tests/fake_ulm.py``); no network, no real ULM.
+* ``engine`` / ``sessions`` - a fresh SQLite database per test (aiosqlite, in a
+  file so that it has a real connection pool), tables created from the models;
+  PostgreSQL is exercised in tests/integration.
+* ``client`` - an httpx AsyncClient talking to the app in-process, with a valid
+  token, and ``get_sessions`` and ``get_ulm_client`` overridden by the above.
 """
 
 from collections.abc import AsyncIterator
-from typing import Any
+from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.clients.ulm import ULMClient, get_ulm_client
-from app.core.database import get_db
+from app.core.database import create_sessions, get_sessions
 from app.main import app
 from app.models import Base
-
-FAKE_ULM_URL = "http://ulm.test"
-
-
-class FakeULM:
-    """In-memory stand-in for ULM's user API.
-
-    Set ``down = True`` to make every call fail to connect, or ``status`` to an
-    HTTP status to make every call answer with it.
-    """
-
-    def __init__(self) -> None:
-        self.users: dict[str, dict[str, Any]] = {
-            "u-1": {"id": "u-1", "email": "ada@example.com", "name": "Ada Lovelace"},
-            "u-2": {"id": "u-2", "email": "alan@example.com", "name": "Alan Turing"},
-        }
-        self.down = False
-        self.status: int | None = None
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.down:
-            raise httpx.ConnectError("connection refused", request=request)
-        if self.status is not None:
-            return httpx.Response(self.status, json={"detail": "fake ULM error"})
-        path = request.url.path
-        if path == "/api/v1/users":
-            ids = request.url.params.get("ids", "").split(",")
-            return httpx.Response(200, json=[self.users[i] for i in ids if i in self.users])
-        prefix = "/api/v1/users/"
-        if path.startswith(prefix):
-            user = self.users.get(path[len(prefix):])
-            if user is None:
-                return httpx.Response(404, json={"detail": "User not found"})
-            return httpx.Response(200, json=user)
-        return httpx.Response(404, json={"detail": "Not Found"})
+from tests.fake_ulm import FAKE_ULM_URL, TOKEN, FakeULM
 
 
 @pytest.fixture
@@ -71,26 +36,34 @@ async def ulm_client(fake_ulm: FakeULM) -> AsyncIterator[ULMClient]:
 
 
 @pytest.fixture
-async def db_session() -> AsyncIterator[AsyncSession]:
-    """A fresh in-memory SQLite database per test (ADR-002 unit-test strategy)."""
-    engine = create_async_engine("sqlite+aiosqlite:///:memory:")
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
-
-    async_session = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-    async with async_session() as session:
-        yield session
+    yield engine
     await engine.dispose()
 
 
 @pytest.fixture
-async def client(ulm_client: ULMClient, db_session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
-    async def override_get_db() -> AsyncIterator[AsyncSession]:
-        yield db_session
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessions(engine)
 
-    app.dependency_overrides[get_db] = override_get_db
+
+@pytest.fixture
+async def anonymous(
+    ulm_client: ULMClient, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app, called without a token."""
+    app.dependency_overrides[get_sessions] = lambda: sessions
     app.dependency_overrides[get_ulm_client] = lambda: ulm_client
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
     app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def client(anonymous: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The app, called with a token ULM accepts."""
+    anonymous.headers["Authorization"] = f"Bearer {TOKEN}"
+    return anonymous

@@ -1,42 +1,77 @@
-"""GET /health."""
+"""GET /health/live and /health/ready."""
+
+import asyncio
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.core.database import get_db
+from app.api import health
+from app.core.database import create_sessions, get_sessions
 from app.main import app
+from tests.fake_ulm import FakeULM
 
 
-async def test_health_ok(client: httpx.AsyncClient) -> None:
-    response = await client.get("/health")
+async def test_live_is_ok_without_asking_anything(anonymous: httpx.AsyncClient, fake_ulm: FakeULM) -> None:
+    app.dependency_overrides[get_sessions] = lambda: None  # no database at all
+    response = await anonymous.get("/health/live")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "app": "{{app.slug}}"}
+    assert fake_ulm.requests == []
+
+
+async def test_ready_checks_the_database(anonymous: httpx.AsyncClient) -> None:
+    response = await anonymous.get("/health/ready")
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "app": "{{app.slug}}", "database": "ok"}
 
 
-async def test_health_does_not_call_ulm(client: httpx.AsyncClient, fake_ulm) -> None:
+async def test_ready_does_not_call_ulm(anonymous: httpx.AsyncClient, fake_ulm: FakeULM) -> None:
     fake_ulm.down = True
 
-    response = await client.get("/health")
+    response = await anonymous.get("/health/ready")
 
     assert response.status_code == 200
     assert fake_ulm.requests == []
 
 
-async def test_health_reports_unreachable_database_as_503(client: httpx.AsyncClient) -> None:
+async def test_ready_is_503_when_the_database_cannot_be_reached(anonymous: httpx.AsyncClient) -> None:
     # A database that cannot be opened stands in for PostgreSQL being down.
     broken = create_async_engine("sqlite+aiosqlite:////nonexistent-dir/nope.db")
-    sessions = async_sessionmaker(broken, class_=AsyncSession)
-
-    async def broken_db():
-        async with sessions() as session:
-            yield session
-
-    app.dependency_overrides[get_db] = broken_db
+    app.dependency_overrides[get_sessions] = lambda: create_sessions(broken)
     try:
-        response = await client.get("/health")
+        response = await anonymous.get("/health/ready")
     finally:
         await broken.dispose()
 
     assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
     assert response.json() == {"status": "error", "app": "{{app.slug}}", "database": "unavailable"}
+
+
+async def test_ready_gives_up_on_a_slow_database_after_its_timeout(
+    anonymous: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class SlowSession:
+        async def __aenter__(self) -> "SlowSession":
+            await asyncio.sleep(10)
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    monkeypatch.setattr(health, "READY_TIMEOUT", 0.1)
+    app.dependency_overrides[get_sessions] = lambda: SlowSession
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    response = await anonymous.get("/health/ready")
+
+    assert response.status_code == 503
+    assert loop.time() - started < 2
+
+
+def test_ready_timeout_is_short() -> None:
+    assert health.READY_TIMEOUT <= 2

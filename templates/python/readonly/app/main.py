@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.api import health, users
-from app.api.errors import register_ulm_error_handlers
+from app.api.errors import register_error_handlers
 from app.clients.ulm import close_ulm_client
 from app.core.config import APP_TITLE, settings
 
@@ -31,7 +31,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 app = FastAPI(title=APP_TITLE, version=__version__, debug=settings.DEBUG, lifespan=lifespan)
 
-register_ulm_error_handlers(app)
+register_error_handlers(app)
 
 app.include_router(health.router)
 app.include_router(users.router)

@@ -1,19 +1,38 @@
-"""GET /health."""
+"""GET /health/live and /health/ready: ULM is this app's only dependency."""
 
 import httpx
+import pytest
+
+from tests.fake_ulm import FakeULM
 
 
-async def test_health_ok(client: httpx.AsyncClient) -> None:
-    response = await client.get("/health")
+async def test_live_is_ok_without_asking_ulm(anonymous: httpx.AsyncClient, fake_ulm: FakeULM) -> None:
+    fake_ulm.down = True
+
+    response = await anonymous.get("/health/live")
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "app": "{{app.slug}}"}
+    assert fake_ulm.requests == []
 
 
-async def test_health_does_not_call_ulm(client: httpx.AsyncClient, fake_ulm) -> None:
-    fake_ulm.down = True
-
-    response = await client.get("/health")
+async def test_ready_asks_ulm(anonymous: httpx.AsyncClient, fake_ulm: FakeULM) -> None:
+    response = await anonymous.get("/health/ready")
 
     assert response.status_code == 200
-    assert fake_ulm.requests == []
+    assert response.json() == {"status": "ok", "app": "{{app.slug}}", "ulm": "ok"}
+    assert fake_ulm.paths() == ["/health"]
+
+
+@pytest.mark.parametrize("failure", ["down", "status"])
+async def test_ready_is_503_when_ulm_is_not(anonymous: httpx.AsyncClient, fake_ulm: FakeULM, failure: str) -> None:
+    if failure == "down":
+        fake_ulm.down = True
+    else:
+        fake_ulm.status = 503
+
+    response = await anonymous.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json() == {"status": "error", "app": "{{app.slug}}", "ulm": "unavailable"}

@@ -22,7 +22,8 @@ const require = createRequire(import.meta.url);
 let cli;
 try {
   const manifest = require.resolve('prisma/package.json');
-  cli = path.join(path.dirname(manifest), require(manifest).bin.prisma);
+  const { default: prisma } = await import('prisma/package.json', { with: { type: 'json' } });
+  cli = path.join(path.dirname(manifest), prisma.bin.prisma);
 } catch {
   // `npm install --omit=dev` (a production install): the client must have been generated before.
   console.warn('prisma-generate: the prisma CLI is not installed (production install?), skipping `prisma generate`.');

@@ -5,10 +5,11 @@
  * and database instead. src/server.ts starts it.
  */
 import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { ULMClient, type UserDirectory } from './clients/ulm.js';
+import { clientOptions, ULMClient, type UserDirectory } from './clients/ulm.js';
 import { APP_TITLE, APP_VERSION, readConfig, type Config } from './config.js';
-import { createDatabase, type Database } from './db.js';
+import { createDatabase, databaseOutage, type Database } from './db.js';
 import { registerErrorHandlers } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
@@ -36,17 +37,11 @@ export interface BuildOptions {
 
 export async function buildApp(options: BuildOptions = {}): Promise<FastifyInstance> {
   const config = options.config ?? readConfig();
-  const app = Fastify({ logger: options.logger ?? false });
+  const app = Fastify({ logger: options.logger ?? false }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const ulm =
-    options.ulm ??
-    new ULMClient({
-      baseUrl: config.ulm.baseUrl,
-      token: config.ulm.token,
-      timeoutMs: config.ulm.timeout * 1000,
-      logger: { warn: (message) => app.log.warn(message) },
-    });
+  const ulm = options.ulm ?? new ULMClient({ ...clientOptions(config.ulm), logger: { warn: (message) => app.log.warn(message) } });
   app.decorate('ulm', ulm);
+  app.decorateRequest('user', null);
 
   // The pool connects on first use; the app closes it when it closes (server shutdown).
   const db = options.db ?? createDatabase(config.database, { log: (message) => app.log.error(message) });
@@ -57,11 +52,12 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(swagger, {
     openapi: {
       info: { title: APP_TITLE, version: APP_VERSION, description: '{{app.title}} backend (OVU platform)' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
 
-  registerErrorHandlers(app);
+  registerErrorHandlers(app, { isOutage: databaseOutage });
   await app.register(healthRoutes);
   await app.register(userRoutes);
   await app.register(itemRoutes);

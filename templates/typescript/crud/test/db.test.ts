@@ -29,3 +29,33 @@ describe('database pool', () => {
     await db.close();
   });
 });
+
+describe('?schema= in DATABASE_URL', () => {
+  it('becomes the search_path of every pooled connection, and leaves the URL', () => {
+    const { database } = readConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/app?schema=tenant_1&sslmode=require' });
+
+    const config = poolConfig(database);
+
+    expect(config.options).toBe('-c search_path=tenant_1');
+    expect(config.connectionString).toBe('postgresql://u:p@db:5432/app?sslmode=require');
+  });
+
+  it('is left alone when absent, and refused when it is not a plain name', () => {
+    expect(poolConfig(readConfig({ DATABASE_URL: 'postgresql://u:p@db/app' }).database).options).toBeUndefined();
+    expect(() => poolConfig(readConfig({ DATABASE_URL: 'postgresql://u:p@db/app?schema=a%20b' }).database)).toThrow(/schema/);
+  });
+});
+
+describe('shutdown', () => {
+  it('closes the database the app made when the app closes', async () => {
+    const { buildApp } = await import('../src/app.js');
+    const config = readConfig({ DATABASE_URL: 'postgresql://x:y@127.0.0.1:1/none' });
+    const app = await buildApp({ config });
+    const db = app.db as ReturnType<typeof createDatabase>;
+    expect(db.pool.ended).toBe(false);
+
+    await app.close();
+
+    expect(db.pool.ended).toBe(true);
+  });
+});

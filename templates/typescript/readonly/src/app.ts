@@ -5,8 +5,9 @@
  * instead. src/server.ts starts it.
  */
 import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { ULMClient, type UserDirectory } from './clients/ulm.js';
+import { clientOptions, ULMClient, type UserDirectory } from './clients/ulm.js';
 import { APP_TITLE, APP_VERSION, readConfig, type Config } from './config.js';
 import { registerErrorHandlers } from './errors.js';
 import { healthRoutes } from './routes/health.js';
@@ -30,25 +31,20 @@ export interface BuildOptions {
 
 export async function buildApp(options: BuildOptions = {}): Promise<FastifyInstance> {
   const config = options.config ?? readConfig();
-  const app = Fastify({ logger: options.logger ?? false });
+  const app = Fastify({ logger: options.logger ?? false }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const ulm =
-    options.ulm ??
-    new ULMClient({
-      baseUrl: config.ulm.baseUrl,
-      token: config.ulm.token,
-      timeoutMs: config.ulm.timeout * 1000,
-      logger: { warn: (message) => app.log.warn(message) },
-    });
+  const ulm = options.ulm ?? new ULMClient({ ...clientOptions(config.ulm), logger: { warn: (message) => app.log.warn(message) } });
   app.decorate('ulm', ulm);
+  app.decorateRequest('user', null);
 
   // OpenAPI document, served at /openapi.json; must be registered before the routes.
   await app.register(swagger, {
     openapi: {
       info: { title: APP_TITLE, version: APP_VERSION, description: '{{app.title}} backend (OVU platform)' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
 
   registerErrorHandlers(app);
   await app.register(healthRoutes);

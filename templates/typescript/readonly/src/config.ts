@@ -16,10 +16,19 @@ export const ENV_FILE = fileURLToPath(new URL('../.env', import.meta.url));
 export interface ULMConfig {
   /** ULM, the users service: reached over HTTP only, never through ulm_db. */
   baseUrl: string;
-  /** Seconds per ULM request (each attempt). */
+  /** Seconds one ULM call may take in all, retries included. */
   timeout: number;
-  /** Sent as `Authorization: Bearer <token>` when set. */
-  token?: string;
+  /** Sent as `Authorization: Bearer <token>` on user lookups when set. */
+  token: string | undefined;
+  /** Where ULM says whose a caller's token is (200 with the user, 401 otherwise). */
+  authPath: string;
+  /** What /health/ready asks ULM (any answer below 500 means ULM is up). */
+  healthPath: string;
+  /** Seconds a token ULM accepted is trusted without asking again. */
+  authCacheTtl: number;
+  /** After this many failed ULM calls in a row, fail at once for `breakerCooldown` seconds. */
+  breakerThreshold: number;
+  breakerCooldown: number;
 }
 
 export interface Config {
@@ -50,12 +59,12 @@ function integer(env: Env, name: string, fallback: number, min: number): number 
   return value;
 }
 
-function seconds(env: Env, name: string, fallback: number): number {
+function seconds(env: Env, name: string, fallback: number, { orZero = false } = {}): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(`${name} must be a number of seconds > 0, got "${raw}"`);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !orZero)) {
+    throw new ConfigError(`${name} must be a number of seconds ${orZero ? '>= 0' : '> 0'}, got "${raw}"`);
   }
   return value;
 }
@@ -78,6 +87,11 @@ export function readConfig(env: Env = process.env): Config {
       baseUrl: text(env, 'ULM_BASE_URL', '{{ulmUrl}}'),
       timeout: seconds(env, 'ULM_TIMEOUT', 5),
       token: env.ULM_SERVICE_TOKEN?.trim() || undefined,
+      authPath: text(env, 'ULM_AUTH_PATH', '/api/v1/auth/me'),
+      healthPath: text(env, 'ULM_HEALTH_PATH', '/health'),
+      authCacheTtl: seconds(env, 'AUTH_CACHE_TTL', 30, { orZero: true }),
+      breakerThreshold: integer(env, 'ULM_BREAKER_THRESHOLD', 5, 1),
+      breakerCooldown: seconds(env, 'ULM_BREAKER_COOLDOWN', 10),
     },
   };
 }

@@ -1,6 +1,7 @@
 /** App-wide behaviour: OpenAPI document, error shapes, settings. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from '../src/config.js';
+import type { OpenApi, Problem } from './helpers/answers.js';
 import { testApp, type TestApp } from './helpers/app.js';
 
 describe('the app', () => {
@@ -16,20 +17,20 @@ describe('the app', () => {
     const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
 
     expect(response.statusCode).toBe(200);
-    const doc = response.json();
+    const doc = response.json<OpenApi>();
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toBe('{{app.title}}');
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/health', '/users/{userId}', '/users']),
+      expect.arrayContaining(['/health/live', '/health/ready', '/users/{userId}', '/users']),
     );
     expect(doc.paths['/openapi.json']).toBeUndefined();
   });
 
-  it('answers unknown routes with 404 {"detail": "Not Found"}', async () => {
+  it('answers unknown routes with 404 {"code": "not_found", ...}', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/nope' });
 
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toEqual({ detail: 'Not Found' });
+    expect(response.json<Problem>()).toEqual({ code: 'not_found', detail: 'Not Found' });
   });
 });
 
@@ -39,7 +40,16 @@ describe('settings', () => {
 
     expect(config.host).toBe('0.0.0.0');
     expect(config.port).toBe({{containerPort}});
-    expect(config.ulm).toEqual({ baseUrl: '{{ulmUrl}}', timeout: 5, token: undefined });
+    expect(config.ulm).toEqual({
+      baseUrl: '{{ulmUrl}}',
+      timeout: 5,
+      token: undefined,
+      authPath: '/api/v1/auth/me',
+      healthPath: '/health',
+      authCacheTtl: 30,
+      breakerThreshold: 5,
+      breakerCooldown: 10,
+    });
   });
 
   it('reads the environment', () => {
@@ -48,14 +58,30 @@ describe('settings', () => {
       ULM_BASE_URL: 'http://ulm:8000',
       ULM_TIMEOUT: '2.5',
       ULM_SERVICE_TOKEN: 'tok',
+      ULM_AUTH_PATH: '/auth/me',
+      ULM_HEALTH_PATH: '/ping',
+      AUTH_CACHE_TTL: '0',
+      ULM_BREAKER_THRESHOLD: '2',
+      ULM_BREAKER_COOLDOWN: '1.5',
     });
 
     expect(config.port).toBe(9000);
-    expect(config.ulm).toEqual({ baseUrl: 'http://ulm:8000', timeout: 2.5, token: 'tok' });
+    expect(config.ulm).toEqual({
+      baseUrl: 'http://ulm:8000',
+      timeout: 2.5,
+      token: 'tok',
+      authPath: '/auth/me',
+      healthPath: '/ping',
+      authCacheTtl: 0,
+      breakerThreshold: 2,
+      breakerCooldown: 1.5,
+    });
   });
 
   it('refuses invalid numbers', () => {
     expect(() => readConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => readConfig({ ULM_TIMEOUT: '0' })).toThrow(/ULM_TIMEOUT/);
+    expect(() => readConfig({ ULM_BREAKER_THRESHOLD: '0' })).toThrow(/ULM_BREAKER_THRESHOLD/);
+    expect(() => readConfig({ AUTH_CACHE_TTL: '-1' })).toThrow(/AUTH_CACHE_TTL/);
   });
 });

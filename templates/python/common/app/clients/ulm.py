@@ -3,41 +3,75 @@
 ADR-002: this app never reads ``ulm_db``. Everything it needs to know about
 users comes from ULM's API:
 
-* ``GET {ULM_BASE_URL}/api/v1/users/{id}``   -> one user object (JSON object)
-* ``GET {ULM_BASE_URL}/api/v1/users?ids=a,b`` -> a JSON list of user objects
+* ``GET {ULM_BASE_URL}/api/v1/users/{id}``    -> one user (a JSON object)
+* ``GET {ULM_BASE_URL}/api/v1/users?ids=a,b`` -> a JSON list of users
+* ``GET {ULM_BASE_URL}{ULM_AUTH_PATH}``        -> the user a caller's token belongs to
+  (200), or 401 when ULM does not accept the token
 
-Calls carry ``Authorization: Bearer <ULM_SERVICE_TOKEN>`` when a token is set.
-Connection errors, timeouts and HTTP 502/503/504 are retried with exponential
-backoff; any other answer is final.
+User lookups carry ``Authorization: Bearer <ULM_SERVICE_TOKEN>`` when a token
+is set; the token check carries the caller's own token.
 
-Errors:
+What a call may cost is bounded:
 
-* ``ULMNotFoundError``    - ULM answered 404 for the user.
-* ``ULMUnavailableError`` - ULM could not be reached, timed out, or answered 5xx.
-* ``ULMError``            - base class; also raised for other unexpected answers
-                            (401/403, other 4xx, a body that is not the JSON we
-                            expect).
+* one overall deadline per call (``ULM_TIMEOUT`` seconds), retries included;
+* retries only where nothing was done on ULM's side (the connection could not
+  be opened) or where ULM says "try again" (502/503/504), after a random
+  ("full jitter") backoff that stays inside the deadline;
+* a circuit breaker: after ``ULM_BREAKER_THRESHOLD`` failed calls in a row the
+  client fails at once for ``ULM_BREAKER_COOLDOWN`` seconds, then lets one trial
+  call through. A dead ULM then costs microseconds per request, not seconds.
 
-One ``httpx.AsyncClient`` is shared by the whole process: ``get_ulm_client``
-(a FastAPI dependency) creates it on first use, and the app's lifespan closes
-it with ``close_ulm_client`` on shutdown.
+Users come back as ``ULMUser``: an allow-listed model (id, email, name), never
+ULM's raw JSON.
+
+Errors (``app.api.errors`` turns them into HTTP answers):
+
+* ``ULMNotFoundError``     - ULM answered 404 for the user (-> 404).
+* ``ULMUnauthorizedError`` - ULM does not accept the caller's token (-> 401).
+* ``ULMTimeoutError``      - the deadline passed (-> 504).
+* ``ULMUnavailableError``  - ULM could not be reached or failed, or the breaker
+                             is open (-> 503 with Retry-After).
+* ``ULMError``             - base class; any other answer we cannot use (-> 502).
+
+Messages name hosts and paths for the log; HTTP answers never repeat them.
+
+One ``ULMClient`` is shared by the whole process: ``get_ulm_client`` (a FastAPI
+dependency) creates it on first use, and the app's lifespan closes it with
+``close_ulm_client`` on shutdown.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import math
+import random
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
+from fastapi import Depends
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.config import settings
 
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+class ULMUser(BaseModel):
+    """A user as this app shows it: only these fields of ULM's answer."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, frozen=True)
+
+    id: str
+    email: str | None = None
+    name: str | None = None
 
 
 class ULMError(Exception):
@@ -52,8 +86,64 @@ class ULMNotFoundError(ULMError):
         self.user_id = user_id
 
 
+class ULMUnauthorizedError(ULMError):
+    """ULM does not accept the caller's token."""
+
+
 class ULMUnavailableError(ULMError):
-    """ULM could not be reached, timed out, or failed (5xx)."""
+    """ULM could not be reached or failed (5xx), or the breaker is open."""
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ULMTimeoutError(ULMUnavailableError):
+    """ULM did not answer within the call's deadline."""
+
+
+class CircuitBreaker:
+    """Consecutive failures open it; after ``cooldown`` seconds one trial call may pass."""
+
+    def __init__(self, threshold: int, cooldown: float, clock: Callable[[], float]) -> None:
+        if threshold < 1:
+            raise ValueError("threshold must be at least 1")
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._clock = clock
+        self.failures = 0
+        self._opened_at: float | None = None
+        self._trial = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened_at is not None and (self._trial or self._clock() < self._opened_at + self.cooldown)
+
+    def before_call(self) -> None:
+        if self._opened_at is None:
+            return
+        left = self._opened_at + self.cooldown - self._clock()
+        if left > 0 or self._trial:
+            raise ULMUnavailableError(
+                f"ULM circuit breaker is open after {self.failures} failed calls",
+                retry_after=max(left, 1.0),
+            )
+        self._trial = True  # half-open: this call is the trial
+
+    def success(self) -> None:
+        self.failures = 0
+        self._opened_at = None
+        self._trial = False
+
+    def failure(self) -> None:
+        self.failures += 1
+        if self._trial or self.failures >= self.threshold:
+            self._opened_at = self._clock()
+        self._trial = False
+
+    def abandon(self) -> None:
+        """The call ended without an outcome (cancelled): let another trial through."""
+        self._trial = False
 
 
 class ULMClient:
@@ -65,109 +155,207 @@ class ULMClient:
         *,
         token: str | None = None,
         timeout: float = 5.0,
+        auth_path: str = "/api/v1/auth/me",
+        health_path: str = "/health",
+        auth_cache_ttl: float = 30.0,
+        auth_cache_size: int = 1024,
         max_attempts: int = 3,
         backoff_base: float = 0.1,
+        breaker_threshold: int = 5,
+        breaker_cooldown: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.auth_path = "/" + auth_path.lstrip("/")
+        self.health_path = "/" + health_path.lstrip("/")
+        self.auth_cache_ttl = auth_cache_ttl
+        self.auth_cache_size = auth_cache_size
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
+        self.breaker = CircuitBreaker(breaker_threshold, breaker_cooldown, clock)
         self._sleep = sleep
-        headers = {"Accept": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+        self._clock = clock
+        self._jitter = jitter
+        self._auth_cache: OrderedDict[str, tuple[float, ULMUser]] = OrderedDict()
+        self._service_headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            headers=headers,
+            headers={"Accept": "application/json"},
+            # A backstop only: the deadline below is what bounds a call.
             timeout=httpx.Timeout(timeout),
             transport=transport,
         )
 
-    async def get_user(self, user_id: str | int) -> dict[str, Any]:
-        """Return the ULM user ``user_id``; ``ULMNotFoundError`` if there is none."""
+    async def get_user(self, user_id: str | int) -> ULMUser:
+        """The ULM user ``user_id``; ``ULMNotFoundError`` if there is none."""
         user_id = str(user_id)
-        response = await self._request("GET", f"/api/v1/users/{quote(user_id, safe='')}")
-        if response.status_code == 404:
+        path = f"/api/v1/users/{quote(user_id, safe='')}"
+        response = await self._call(path, headers=self._service_headers)
+        if response.status_code == httpx.codes.NOT_FOUND:
             raise ULMNotFoundError(user_id)
-        body = self._json(response)
-        if not isinstance(body, dict):
-            raise ULMError(f"ULM returned {type(body).__name__} for user '{user_id}', expected an object")
-        return body
+        return self._user(self._json(response, path), path)
 
-    async def get_users(self, ids: Iterable[str | int]) -> list[dict[str, Any]]:
-        """Return the ULM users with these ids, as ULM lists them.
-
-        Ids ULM does not know are simply missing from the list.
-        """
+    async def get_users(self, ids: Iterable[str | int]) -> list[ULMUser]:
+        """The ULM users with these ids; ids ULM does not know are left out."""
         id_list = [str(i) for i in ids]
         if not id_list:
             return []
-        response = await self._request("GET", "/api/v1/users", params={"ids": ",".join(id_list)})
-        body = self._json(response)
+        path = "/api/v1/users"
+        response = await self._call(path, params={"ids": ",".join(id_list)}, headers=self._service_headers)
+        body = self._json(response, path)
         if not isinstance(body, list):
-            raise ULMError(f"ULM returned {type(body).__name__} for a user list, expected a JSON list")
-        return body
+            raise ULMError(f"ULM returned {type(body).__name__} for GET {path}, expected a JSON list")
+        return [self._user(user, path) for user in body]
+
+    async def authenticate(self, token: str) -> ULMUser:
+        """The user ``token`` belongs to, as ULM's auth endpoint says; cached for a while."""
+        key = hashlib.sha256(token.encode()).hexdigest()
+        cached = self._auth_cache.get(key)
+        if cached is not None and cached[0] > self._clock():
+            return cached[1]
+        response = await self._call(self.auth_path, headers={"Authorization": f"Bearer {token}"})
+        if response.status_code in (401, 403):
+            raise ULMUnauthorizedError(f"ULM refused the caller's token (HTTP {response.status_code})")
+        user = self._user(self._json(response, self.auth_path), self.auth_path)
+        self._auth_cache[key] = (self._clock() + self.auth_cache_ttl, user)
+        self._auth_cache.move_to_end(key)
+        while len(self._auth_cache) > self.auth_cache_size:
+            self._auth_cache.popitem(last=False)
+        return user
+
+    async def ping(self, within: float) -> None:
+        """Readiness: ULM answers its health path (any answer below 500) within ``within`` seconds."""
+        if self.breaker.is_open:
+            raise ULMUnavailableError("ULM circuit breaker is open")
+        try:
+            async with asyncio.timeout(within):
+                response = await self._http.get(self.health_path)
+        except TimeoutError:
+            raise ULMTimeoutError(f"ULM did not answer GET {self.health_path} within {within}s") from None
+        except httpx.TransportError as exc:
+            raise ULMUnavailableError(f"ULM GET {self.health_path} failed: {_describe(exc)}") from exc
+        if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
+            raise ULMUnavailableError(f"ULM answered HTTP {response.status_code} for GET {self.health_path}")
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request, retrying connection errors, timeouts and 502/503/504."""
+    async def _call(
+        self, path: str, *, headers: dict[str, str], params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """One call: the breaker, then attempts inside one deadline."""
+        self.breaker.before_call()
+        try:
+            async with asyncio.timeout(self.timeout):
+                response = await self._attempts(path, headers=headers, params=params)
+        except (TimeoutError, httpx.TimeoutException):
+            self.breaker.failure()
+            raise ULMTimeoutError(f"ULM did not answer GET {path} within {self.timeout}s") from None
+        except ULMUnavailableError:
+            self.breaker.failure()
+            raise
+        except BaseException:
+            self.breaker.abandon()
+            raise
+        self.breaker.success()
+        return response
+
+    async def _attempts(self, path: str, *, headers: dict[str, str], params: dict[str, str] | None) -> httpx.Response:
         problem = ""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = await self._http.request(method, path, **kwargs)
-            except httpx.TransportError as exc:  # connect errors, timeouts, broken connections
-                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                response = await self._http.get(path, headers=headers, params=params)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing reached ULM: safe to try again.
+                problem = _describe(exc)
+            except httpx.TimeoutException:
+                raise
+            except httpx.TransportError as exc:
+                # The request may have reached ULM: not retried.
+                raise ULMUnavailableError(f"ULM GET {path} failed: {_describe(exc)}") from exc
             else:
                 if response.status_code not in RETRY_STATUSES:
-                    if response.status_code >= 500:
-                        raise ULMUnavailableError(f"ULM answered HTTP {response.status_code} for {method} {path}")
+                    if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
+                        raise ULMUnavailableError(f"ULM answered HTTP {response.status_code} for GET {path}")
                     return response
                 problem = f"HTTP {response.status_code}"
             if attempt < self.max_attempts:
-                delay = self.backoff_base * 2 ** (attempt - 1)
+                delay = self._jitter() * self.backoff_base * 2 ** (attempt - 1)
                 logger.warning(
-                    "ULM %s %s failed (%s), attempt %d/%d, retrying in %.2fs",
-                    method, path, problem, attempt, self.max_attempts, delay,
+                    "ULM GET %s failed (%s), attempt %d/%d, retrying in %.3fs",
+                    path,
+                    problem,
+                    attempt,
+                    self.max_attempts,
+                    delay,
                 )
                 await self._sleep(delay)
-        raise ULMUnavailableError(
-            f"ULM is unavailable ({problem}) after {self.max_attempts} attempts: {method} {path}"
-        )
+        raise ULMUnavailableError(f"ULM is unavailable ({problem}) after {self.max_attempts} attempts: GET {path}")
 
     @staticmethod
-    def _json(response: httpx.Response) -> Any:
+    def _json(response: httpx.Response, path: str) -> object:
         if response.status_code in (401, 403):
-            raise ULMError(
-                f"ULM refused the request (HTTP {response.status_code}); check ULM_SERVICE_TOKEN"
-            )
-        if response.status_code != 200:
-            raise ULMError(f"ULM answered HTTP {response.status_code} for {response.request.url.path}")
+            raise ULMError(f"ULM refused GET {path} (HTTP {response.status_code}); check ULM_SERVICE_TOKEN")
+        if response.status_code != httpx.codes.OK:
+            raise ULMError(f"ULM answered HTTP {response.status_code} for GET {path}")
         try:
-            return response.json()
+            body: object = response.json()
         except ValueError as exc:
-            raise ULMError("ULM returned a body that is not JSON") from exc
+            raise ULMError(f"ULM returned a body that is not JSON for GET {path}") from exc
+        return body
+
+    @staticmethod
+    def _user(body: object, path: str) -> ULMUser:
+        if not isinstance(body, dict):
+            raise ULMError(f"ULM returned {type(body).__name__} for GET {path}, expected an object")
+        try:
+            return ULMUser.model_validate(body)
+        except ValidationError as exc:
+            raise ULMError(f"ULM returned a user without a usable id for GET {path}") from exc
 
 
-_client: ULMClient | None = None
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def retry_after_seconds(seconds: float) -> str:
+    """A Retry-After header value: whole seconds, at least 1."""
+    return str(max(1, math.ceil(seconds)))
+
+
+class _Shared:
+    client: ULMClient | None = None
 
 
 def get_ulm_client() -> ULMClient:
     """FastAPI dependency: the process-wide ULM client, created on first use."""
-    global _client
-    if _client is None:
-        token = settings.ULM_SERVICE_TOKEN.get_secret_value() if settings.ULM_SERVICE_TOKEN else None
-        _client = ULMClient(settings.ULM_BASE_URL, token=token, timeout=settings.ULM_TIMEOUT)
-    return _client
+    if _Shared.client is None:
+        _Shared.client = ULMClient(
+            settings.ULM_BASE_URL,
+            token=settings.ULM_SERVICE_TOKEN.get_secret_value() if settings.ULM_SERVICE_TOKEN else None,
+            timeout=settings.ULM_TIMEOUT,
+            auth_path=settings.ULM_AUTH_PATH,
+            health_path=settings.ULM_HEALTH_PATH,
+            auth_cache_ttl=settings.AUTH_CACHE_TTL,
+            breaker_threshold=settings.ULM_BREAKER_THRESHOLD,
+            breaker_cooldown=settings.ULM_BREAKER_COOLDOWN,
+        )
+    return _Shared.client
+
+
+ULM = Annotated[ULMClient, Depends(get_ulm_client)]
 
 
 async def close_ulm_client() -> None:
     """Close the shared client (called from the app's lifespan on shutdown)."""
-    global _client
-    if _client is not None:
-        client, _client = _client, None
+    client, _Shared.client = _Shared.client, None
+    if client is not None:
         await client.aclose()

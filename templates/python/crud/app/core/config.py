@@ -5,7 +5,7 @@ Environment variables win over .env; .env wins over the defaults below.
 
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -68,8 +68,19 @@ class Settings(BaseSettings):
 
     # User data comes only from the ULM service's HTTP API, never from ulm_db.
     ULM_BASE_URL: str = "{{ulmUrl}}"
-    ULM_TIMEOUT: float = 5.0
+    # Seconds one ULM call may take in all, retries included.
+    ULM_TIMEOUT: float = Field(default=5.0, gt=0)
+    # Sent as "Authorization: Bearer <token>" on user lookups when set.
     ULM_SERVICE_TOKEN: SecretStr | None = None
+    # Where ULM says whose a caller's token is (200 with the user, 401 otherwise).
+    ULM_AUTH_PATH: str = "/api/v1/auth/me"
+    # What /health/ready asks ULM (any answer below 500 means ULM is up).
+    ULM_HEALTH_PATH: str = "/health"
+    # Seconds a token ULM accepted is trusted without asking again.
+    AUTH_CACHE_TTL: float = Field(default=30.0, ge=0)
+    # After this many failed ULM calls in a row, fail at once for ULM_BREAKER_COOLDOWN seconds.
+    ULM_BREAKER_THRESHOLD: int = Field(default=5, ge=1)
+    ULM_BREAKER_COOLDOWN: float = Field(default=10.0, gt=0)
 
     @field_validator("DATABASE_URL")
     @classmethod

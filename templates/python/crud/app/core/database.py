@@ -3,40 +3,57 @@
 ADR-002: the app talks only to its own database. It never connects to
 ulm_db or to another app's database; user data comes from the ULM API
 (app.clients.ulm).
+
+Routes get the session factory (``Sessions``), not a session: each opens a
+session for exactly the database work it does (``async with sessions() as db``)
+and closes it, handing the connection back to the pool, before it calls
+anything slow such as ULM. A request waiting on ULM holds no connection.
 """
 
-from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.core.config import settings
 
 
-def create_engine(url: str | None = None) -> AsyncEngine:
-    """Build an async engine for ``url`` (default: settings.DATABASE_URL).
+def engine_options(url: str) -> dict[str, Any]:
+    """The engine's settings for ``url``: the pool ones apply to PostgreSQL only.
 
-    The pool settings (DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT) apply to
-    PostgreSQL; SQLite (used by the unit tests) does not take them.
+    SQLite (used by the unit tests) does not take them.
     """
-    url = url or settings.DATABASE_URL
-    options: dict = {"echo": settings.DEBUG}
+    options: dict[str, Any] = {"echo": settings.DEBUG}
     if not url.startswith("sqlite"):
         options.update(
             pool_size=settings.DB_POOL_SIZE,
             max_overflow=settings.DB_MAX_OVERFLOW,
             pool_timeout=settings.DB_POOL_TIMEOUT,
+            # A connection that died while idle (database restart) is replaced, not used.
             pool_pre_ping=True,
         )
-    return create_async_engine(url, **options)
+    return options
+
+
+def create_engine(url: str | None = None) -> AsyncEngine:
+    """An async engine for ``url`` (default: settings.DATABASE_URL)."""
+    url = url or settings.DATABASE_URL
+    return create_async_engine(url, **engine_options(url))
+
+
+def create_sessions(bind: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
 
 
 # Created at import, connects on first use.
 engine = create_engine()
 
-AsyncSessionLocal = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+SessionLocal = create_sessions(engine)
 
 
-async def get_db() -> AsyncIterator[AsyncSession]:
-    """FastAPI dependency: one session per request."""
-    async with AsyncSessionLocal() as session:
-        yield session
+def get_sessions() -> async_sessionmaker[AsyncSession]:
+    """FastAPI dependency: the session factory (tests override it)."""
+    return SessionLocal
+
+
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]

@@ -1,9 +1,10 @@
 """Bodies for the /items routes."""
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.clients.ulm import ULMUser
 
 
 class ItemCreate(BaseModel):
@@ -21,7 +22,7 @@ class ItemRead(BaseModel):
 
 
 class ItemWithOwner(BaseModel):
-    """An item from this app's database, with its owner as ULM returns it."""
+    """An item from this app's database, with its owner from ULM (allow-listed fields only)."""
 
     item: ItemRead
-    owner: dict[str, Any]
+    owner: ULMUser

@@ -6,104 +6,126 @@ postgresql://{{app.user}}:<password>@localhost:5432/{{app.db}}.
 Without a PostgreSQL DATABASE_URL they fail and say so: plain `pytest` leaves
 them out, and a run that asked for them should not pass by skipping them.
 
-The tests first bring the database to the latest migration (alembic upgrade
-head, exactly as a deployment does) and remove the rows they create.
+They run in a schema of their own, created for the run (the app's login owns
+its database), migrated with `alembic upgrade head` as a deployment does, and
+dropped at the end: they neither see nor touch the rows already there.
 """
 
-import subprocess
-import sys
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import delete, inspect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, inspect, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from app.clients.ulm import get_ulm_client
-from app.core import database
+from app.clients.ulm import ULMClient, get_ulm_client
 from app.core.config import settings
+from app.core.database import create_sessions, engine_options, get_sessions
 from app.main import app
 from app.models import Item
+from tests.fake_ulm import TOKEN
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module", autouse=True)
-def migrated_database() -> None:
-    """alembic upgrade head, in a subprocess (Alembic's env.py runs its own event loop)."""
-    if "DATABASE_URL" not in settings.model_fields_set or not settings.DATABASE_URL.startswith("postgresql"):
-        pytest.fail("integration tests need DATABASE_URL (environment or .env) set to this app's PostgreSQL database")
-    result = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=BACKEND_DIR,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"alembic upgrade head failed:\n{result.stdout}\n{result.stderr}")
+def _upgrade(connection: Connection) -> None:
+    config = Config(str(BACKEND_DIR / "alembic.ini"))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
 
 
 @pytest.fixture
 async def engine() -> AsyncIterator[AsyncEngine]:
-    """The app's real engine; disposed after each test (each test has its own event loop)."""
-    yield database.engine
-    await database.engine.dispose()
+    """An engine on a fresh schema at the latest migration, dropped afterwards."""
+    if "DATABASE_URL" not in settings.model_fields_set or not settings.DATABASE_URL.startswith("postgresql"):
+        pytest.fail("integration tests need DATABASE_URL (environment or .env) set to this app's PostgreSQL database")
+    schema = f"test_{secrets.token_hex(6)}"
+    admin = create_async_engine(settings.DATABASE_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_async_engine(
+        settings.DATABASE_URL,
+        connect_args={"server_settings": {"search_path": schema}},
+        **engine_options(settings.DATABASE_URL),
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade)
+        yield engine
+    finally:
+        await engine.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
 
 
-async def test_database_is_postgresql_at_head(engine: AsyncEngine) -> None:
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessions(engine)
+
+
+@pytest.fixture
+async def api(sessions: async_sessionmaker[AsyncSession], ulm_client: ULMClient) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on the test schema (no SQLite), ULM faked."""
+    app.dependency_overrides[get_sessions] = lambda: sessions
+    app.dependency_overrides[get_ulm_client] = lambda: ulm_client
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers) as http:
+        yield http
+    app.dependency_overrides.clear()
+
+
+async def test_the_schema_is_at_head_on_postgresql(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         assert conn.dialect.name == "postgresql"
         assert conn.dialect.driver == "asyncpg"
         tables = await conn.run_sync(lambda sync_conn: inspect(sync_conn).get_table_names())
-    assert "items" in tables
-    assert "alembic_version" in tables
+        version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+    assert sorted(tables) == ["alembic_version", "items"]
+    assert version
 
 
-async def test_create_and_read_back_item(engine: AsyncEngine) -> None:
-    sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+async def test_create_and_read_back_item(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session:
         item = Item(name="integration widget", owner_user_id="00000000-0000-0000-0000-000000000001")
         session.add(item)
         await session.commit()
-        item_id = item.id
 
-    try:
-        async with sessions() as session:
-            stored = await session.get(Item, item_id)
-            assert stored is not None
-            assert stored.name == "integration widget"
-            assert stored.owner_user_id == "00000000-0000-0000-0000-000000000001"
-            assert stored.created_at is not None
-            assert stored.created_at.tzinfo is not None
-    finally:
-        async with sessions() as session:
-            await session.execute(delete(Item).where(Item.id == item_id))
-            await session.commit()
+    async with sessions() as session:
+        stored = await session.get(Item, item.id)
+    assert stored is not None
+    assert stored.name == "integration widget"
+    assert stored.created_at.tzinfo is not None
 
 
-async def test_items_api_on_postgresql(engine: AsyncEngine, ulm_client) -> None:
-    """POST and GET /items through the real get_db (no override); ULM is faked."""
-    app.dependency_overrides[get_ulm_client] = lambda: ulm_client
-    item_id = None
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
-            created = await http.post("/items", json={"name": "api widget", "owner_user_id": "u-2"})
-            assert created.status_code == 201, created.text
-            item_id = created.json()["id"]
+async def test_items_api_on_postgresql(api: httpx.AsyncClient) -> None:
+    created = await api.post("/items", json={"name": "api widget", "owner_user_id": "u-2"})
+    assert created.status_code == 201, created.text
 
-            fetched = await http.get(f"/items/{item_id}")
-            assert fetched.status_code == 200, fetched.text
-            assert fetched.json()["item"]["name"] == "api widget"
-            assert fetched.json()["owner"]["email"] == "alan@example.com"
+    fetched = await api.get(f"/items/{created.json()['id']}")
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.json()["owner"] == {"id": "u-2", "email": "alan@example.com", "name": "Alan Turing"}
+    assert (await api.get("/items")).json() == [created.json()]
+    assert (await api.get("/health/ready")).json()["database"] == "ok"
 
-            health = await http.get("/health")
-            assert health.json()["database"] == "ok"
-    finally:
-        app.dependency_overrides.clear()
-        if item_id is not None:
-            async with engine.begin() as conn:
-                await conn.execute(delete(Item).where(Item.id == item_id))
 
+async def test_items_are_listed_in_id_order_and_paged(
+    api: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    ids = [(await api.post("/items", json={"name": n, "owner_user_id": "u-1"})).json()["id"] for n in "ABC"]
+    # An update moves A's row behind C's on disk: without ORDER BY, PostgreSQL would list B, C, A.
+    async with sessions.begin() as session:
+        await session.execute(update(Item).where(Item.id == ids[0]).values(name="A2"))
+
+    listed = (await api.get("/items")).json()
+    page = (await api.get("/items", params={"limit": 1, "offset": 1})).json()
+
+    assert [i["name"] for i in listed] == ["A2", "B", "C"]
+    assert [i["id"] for i in page] == [ids[1]]

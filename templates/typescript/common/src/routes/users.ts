@@ -1,39 +1,38 @@
 /**
  * Example routes that read users from ULM: through its API, never its database.
  *
- * ULM errors become HTTP answers in src/errors.ts: unknown user -> 404, ULM down, failing or
- * timing out -> 503.
+ * Callers must be authenticated (src/auth.ts). ULM errors become HTTP answers in src/errors.ts:
+ * unknown user -> 404, ULM down -> 503, ULM too slow -> 504.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { authenticate } from '../auth.js';
+import { ErrorBody, User } from '../schemas.js';
 
-const user = { type: 'object', additionalProperties: true, description: 'A user, as ULM returns it' } as const;
+export const userRoutes: FastifyPluginCallbackTypebox = (app, _options, done) => {
+  app.addHook('onRequest', authenticate);
 
-export async function userRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { userId: string } }>(
+  app.get(
     '/users/:userId',
     {
       schema: {
         tags: ['users'],
         summary: 'One user, read from ULM',
-        params: { type: 'object', properties: { userId: { type: 'string', minLength: 1 } }, required: ['userId'] },
-        response: { 200: user },
+        params: Type.Object({ userId: Type.String({ minLength: 1 }) }),
+        response: { 200: User, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
       },
     },
     async (request) => app.ulm.getUser(request.params.userId),
   );
 
-  app.get<{ Querystring: { ids: string } }>(
+  app.get(
     '/users',
     {
       schema: {
         tags: ['users'],
         summary: 'Several users in one ULM call; ids ULM does not know are left out',
-        querystring: {
-          type: 'object',
-          properties: { ids: { type: 'string', description: 'Comma-separated ULM user ids, e.g. ids=a,b' } },
-          required: ['ids'],
-        },
-        response: { 200: { type: 'array', items: user } },
+        querystring: Type.Object({ ids: Type.String({ description: 'Comma-separated ULM user ids, e.g. ids=a,b' }) }),
+        response: { 200: Type.Array(User), 401: ErrorBody, 503: ErrorBody },
       },
     },
     async (request) =>
@@ -44,4 +43,5 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
           .filter(Boolean),
       ),
   );
-}
+  done();
+};

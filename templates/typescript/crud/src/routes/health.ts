@@ -1,11 +1,20 @@
-/** GET /health: is this app up, and can it reach its database? */
-import type { FastifyInstance } from 'fastify';
+/**
+ * Health probes, open to anyone (no token).
+ *
+ * - `GET /health/live`  the process answers; no dependency is asked. A liveness probe restarts
+ *   the app only when it is really stuck.
+ * - `GET /health/ready` the database answers `SELECT 1` within READY_TIMEOUT_MS; 503 otherwise
+ *   (take the app out of rotation). ULM is not checked: this app serves its own data while ULM
+ *   is down.
+ */
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { APP_SLUG } from '../config.js';
+import { DATABASE_RETRY_AFTER } from '../db.js';
 
-/** A health probe must answer quickly, even when the pool would wait DB_POOL_TIMEOUT seconds. */
-const DATABASE_CHECK_TIMEOUT_MS = 5000;
+export const READY_TIMEOUT_MS = 1000;
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
@@ -13,38 +22,29 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-const healthSchema = {
-  tags: ['health'],
-  summary: 'Is the app up?',
-  response: {
-    200: {
-      type: 'object',
-      properties: {
-        status: { type: 'string' },
-        app: { type: 'string' },
-        database: { type: 'string' },
-      },
-    },
-    503: {
-      type: 'object',
-      properties: { status: { type: 'string' }, app: { type: 'string' }, database: { type: 'string' } },
-    },
-  },
-} as const;
+const Live = Type.Object({ status: Type.String(), app: Type.String() });
+const Ready = Type.Object({ status: Type.String(), app: Type.String(), database: Type.String() });
 
-export async function healthRoutes(app: FastifyInstance): Promise<void> {
-  /**
-   * 200 when the database answers, 503 (database "unavailable") when it does not.
-   * ULM is not checked here: this app stays up while ULM is down, and the routes that need
-   * ULM answer 503 themselves.
-   */
-  app.get('/health', { schema: healthSchema }, async (request, reply) => {
-    try {
-      await withTimeout(app.db.ping(), DATABASE_CHECK_TIMEOUT_MS);
-    } catch (error) {
-      request.log.warn(`Health check: database unavailable: ${(error as Error).message}`);
-      return reply.code(503).send({ status: 'error', app: APP_SLUG, database: 'unavailable' });
-    }
-    return { status: 'ok', app: APP_SLUG, database: 'ok' };
-  });
-}
+export const healthRoutes: FastifyPluginCallbackTypebox = (app, _options, done) => {
+  app.get('/health/live', { schema: { tags: ['health'], summary: 'The process answers', response: { 200: Live } } }, () =>
+    Promise.resolve({ status: 'ok', app: APP_SLUG }),
+  );
+
+  app.get(
+    '/health/ready',
+    { schema: { tags: ['health'], summary: 'The database answers quickly', response: { 200: Ready, 503: Ready } } },
+    async (request, reply) => {
+      try {
+        await withTimeout(app.db.ping(), READY_TIMEOUT_MS);
+      } catch (error) {
+        request.log.warn(`Readiness: database unavailable: ${error instanceof Error ? error.message : String(error)}`);
+        return reply
+          .code(503)
+          .header('Retry-After', String(DATABASE_RETRY_AFTER))
+          .send({ status: 'error', app: APP_SLUG, database: 'unavailable' });
+      }
+      return { status: 'ok', app: APP_SLUG, database: 'ok' };
+    },
+  );
+  done();
+};

@@ -4,48 +4,53 @@
  * Items live in this app's database; their owners live in ULM. We store only the owner's ULM
  * id and ask ULM's API for the user when we need it: never a query against ulm_db.
  *
- * ULM answers are mapped so a ULM problem is never a 500: unknown owner -> 404 (GET) / 422
- * (POST); ULM down, failing or timing out -> 503 (src/errors.ts).
+ * Each Prisma query takes a pooled connection and gives it back when it is done; no
+ * transaction is held open across a ULM call, so a slow ULM never holds a connection.
+ *
+ * Callers must be authenticated (src/auth.ts). ULM answers are mapped so a ULM problem is never
+ * a 500: unknown owner -> 404 (GET) / 422 (POST); ULM down -> 503, too slow -> 504; the database
+ * down -> 503 (src/errors.ts).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { authenticate } from '../auth.js';
 import { ULMNotFoundError } from '../clients/ulm.js';
-import { HttpError } from '../errors.js';
+import { ApiError } from '../errors.js';
 import { itemJson } from '../items.js';
+import { ErrorBody, User } from '../schemas.js';
 
-const item = {
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    name: { type: 'string' },
-    owner_user_id: { type: 'string', description: 'Id of the owning user in ULM' },
-    created_at: { type: 'string', format: 'date-time' },
-  },
-  required: ['id', 'name', 'owner_user_id', 'created_at'],
-} as const;
+const Item = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  owner_user_id: Type.String({ description: 'Id of the owning user in ULM' }),
+  created_at: Type.String({ format: 'date-time' }),
+});
 
-const detail = { type: 'object', properties: { detail: {} } } as const;
+const NewItem = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  owner_user_id: Type.String({ minLength: 1, maxLength: 64, description: 'Id of the owning user in ULM' }),
+});
 
-interface CreateBody {
-  name: string;
-  owner_user_id: string;
-}
+const Page = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+});
 
-export async function itemRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Body: CreateBody }>(
+const ItemId = Type.Object({ itemId: Type.Integer({ minimum: -2147483648, maximum: 2147483647 }) });
+
+const errors = { 401: ErrorBody, 503: ErrorBody } as const;
+
+export const itemRoutes: FastifyPluginCallbackTypebox = (app, _options, done) => {
+  app.addHook('onRequest', authenticate);
+
+  app.post(
     '/items',
     {
       schema: {
         tags: ['items'],
         summary: 'Create an item; the owner must exist in ULM (checked through its API)',
-        body: {
-          type: 'object',
-          properties: {
-            name: { type: 'string', minLength: 1, maxLength: 200 },
-            owner_user_id: { type: 'string', minLength: 1, maxLength: 64, description: 'Id of the owning user in ULM' },
-          },
-          required: ['name', 'owner_user_id'],
-        },
-        response: { 201: item, 422: detail, 503: detail },
+        body: NewItem,
+        response: { 201: Item, 422: ErrorBody, ...errors },
       },
     },
     async (request, reply) => {
@@ -55,7 +60,7 @@ export async function itemRoutes(app: FastifyInstance): Promise<void> {
       } catch (error) {
         if (error instanceof ULMNotFoundError) {
           // The request names an owner ULM does not know.
-          throw new HttpError(422, `Owner user '${ownerUserId}' does not exist in ULM`);
+          throw new ApiError(422, 'owner_not_found', `Owner user '${ownerUserId}' does not exist in ULM`);
         }
         throw error; // ULMUnavailableError -> 503, other ULMErrors -> 502 (src/errors.ts)
       }
@@ -64,57 +69,36 @@ export async function itemRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Querystring: { limit: number; offset: number } }>(
+  app.get(
     '/items',
-    {
-      schema: {
-        tags: ['items'],
-        summary: 'Items, oldest first',
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
-          },
-        },
-        response: { 200: { type: 'array', items: item } },
-      },
-    },
+    { schema: { tags: ['items'], summary: 'Items, oldest first', querystring: Page, response: { 200: Type.Array(Item), ...errors } } },
     async (request) => (await app.db.items.list(request.query)).map(itemJson),
   );
 
-  app.get<{ Params: { itemId: number } }>(
+  app.get(
     '/items/:itemId',
     {
       schema: {
         tags: ['items'],
         summary: 'The item from this database, with its owner from ULM',
-        params: { type: 'object', properties: { itemId: { type: 'integer', minimum: -2147483648, maximum: 2147483647 } }, required: ['itemId'] },
-        response: {
-          200: {
-            type: 'object',
-            properties: { item, owner: { type: 'object', additionalProperties: true, description: 'As ULM returns it' } },
-            required: ['item', 'owner'],
-          },
-          404: detail,
-          503: detail,
-        },
+        params: ItemId,
+        response: { 200: Type.Object({ item: Item, owner: User }), 404: ErrorBody, ...errors },
       },
     },
     async (request) => {
       const { itemId } = request.params;
       const found = await app.db.items.get(itemId);
-      if (!found) throw new HttpError(404, `Item ${itemId} not found`);
-      let owner;
+      if (!found) throw new ApiError(404, 'item_not_found', `Item ${itemId} not found`);
       try {
-        owner = await app.ulm.getUser(found.ownerUserId);
+        return { item: itemJson(found), owner: await app.ulm.getUser(found.ownerUserId) };
       } catch (error) {
         if (error instanceof ULMNotFoundError) {
-          throw new HttpError(404, `Owner of item ${itemId}: user '${found.ownerUserId}' was not found in ULM`);
+          request.log.warn(`Owner '${found.ownerUserId}' of item ${itemId} is not in ULM`);
+          throw new ApiError(404, 'owner_not_found', `The owner of item ${itemId} is not known to ULM`);
         }
         throw error; // ULMUnavailableError -> 503, other ULMErrors -> 502 (src/errors.ts)
       }
-      return { item: itemJson(found), owner };
     },
   );
-}
+  done();
+};

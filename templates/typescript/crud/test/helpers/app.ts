@@ -10,6 +10,8 @@ export interface TestApp {
   app: FastifyInstance;
   fakeUlm: FakeULM;
   db: MemoryDatabase;
+  /** What the app logged (warnings and errors), one JSON line each. */
+  logs: string[];
 }
 
 export async function testApp(): Promise<TestApp> {
@@ -17,6 +19,7 @@ export async function testApp(): Promise<TestApp> {
   // The real client over the fake: retries run without waiting.
   const ulm = new ULMClient({ baseUrl: FAKE_ULM_URL, fetch: fakeUlm.fetch, backoffBaseMs: 0 });
   const db = new MemoryDatabase();
-  const app = await buildApp({ config: readConfig({}), ulm, db });
-  return { app, fakeUlm, db };
+  const logs: string[] = [];
+  const app = await buildApp({ config: readConfig({}), ulm, db, logger: { level: 'warn', stream: { write: (line: string) => logs.push(line) } } });
+  return { app, fakeUlm, db, logs };
 }

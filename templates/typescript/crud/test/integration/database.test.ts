@@ -4,51 +4,75 @@
  *
  *   npm run test:integration
  *
- * They first bring the database to the latest migration (scripts/migrate.mjs, which records in
- * _prisma_migrations exactly as `prisma migrate deploy`), and delete the rows they create.
- * Without DATABASE_URL they fail and say so: `npm test` leaves them out, and a run that asked for
- * them should not pass by skipping them.
+ * They run in a schema of their own, created for the run (the app's login owns its database)
+ * and dropped at the end, so they neither see nor touch the rows already there: DATABASE_URL
+ * with `?schema=`, which both scripts/migrate.mjs (which records in _prisma_migrations exactly
+ * as `prisma migrate deploy`) and the app (src/db.ts) honour. Without DATABASE_URL they fail
+ * and say so: `npm test` leaves them out, and a run that asked for them should not pass by
+ * skipping them.
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { ULMClient } from '../../src/clients/ulm.js';
 import { loadEnvFile, readConfig } from '../../src/config.js';
 import { createDatabase, type PrismaDatabase } from '../../src/db.js';
-import { FAKE_ULM_URL, FakeULM } from '../helpers/fake-ulm.js';
+import { FAKE_ULM_URL, FakeULM, TOKEN } from '../helpers/fake-ulm.js';
 
 loadEnvFile();
 const BACKEND = fileURLToPath(new URL('../..', import.meta.url));
 const MIGRATIONS = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
+const SCHEMA = `test_${crypto.randomBytes(6).toString('hex')}`;
 
-function migrate(...args: string[]): string {
-  return execFileSync(process.execPath, ['scripts/migrate.mjs', ...args], { cwd: BACKEND, encoding: 'utf8' });
+function migrate(databaseUrl: string, ...args: string[]): string {
+  return execFileSync(process.execPath, ['scripts/migrate.mjs', ...args], {
+    cwd: BACKEND,
+    encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+  });
 }
 
-describe('PostgreSQL (DATABASE_URL)', () => {
-  let db: PrismaDatabase;
-  const created: number[] = [];
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
 
-  beforeAll(() => {
+describe('PostgreSQL (DATABASE_URL), in a schema of its own', () => {
+  let db: PrismaDatabase;
+  let url: string;
+
+  beforeAll(async () => {
     if (!process.env.DATABASE_URL?.startsWith('postgres')) {
       throw new Error("integration tests need DATABASE_URL (environment or .env) set to this app's PostgreSQL database");
     }
-    migrate(); // applies what is pending; fails the suite if it cannot
-    db = createDatabase(readConfig().database);
+    await admin(`CREATE SCHEMA "${SCHEMA}"`);
+    const withSchema = new URL(process.env.DATABASE_URL);
+    withSchema.searchParams.set('schema', SCHEMA);
+    url = withSchema.toString();
+    migrate(url); // applies every migration; fails the suite if it cannot
+    db = createDatabase({ ...readConfig().database, url });
   });
 
   afterAll(async () => {
-    if (!db) return;
-    if (created.length) await db.prisma.item.deleteMany({ where: { id: { in: created } } });
-    await db.close();
+    await db?.close();
+    await admin(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
   });
 
   it('is at the latest migration, recorded as Prisma records it', async () => {
-    expect(migrate('status')).toContain('Database schema is up to date!');
-    expect(migrate()).toContain('No pending migrations to apply.');
+    expect(migrate(url, 'status')).toContain('Database schema is up to date!');
+    const again = migrate(url);
+    expect(again).toContain('No pending migrations to apply.');
+    // It said which runner it used: Prisma's where its engine can be had, else the bundled one.
+    expect(again).toMatch(/running prisma migrate deploy|with the bundled runner instead/);
 
     const names = fs
       .readdirSync(MIGRATIONS, { withFileTypes: true })
@@ -57,25 +81,46 @@ describe('PostgreSQL (DATABASE_URL)', () => {
     const rows = await db.prisma.$queryRaw<
       { migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }[]
     >`SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations WHERE rolled_back_at IS NULL`;
+    expect(rows.map((r) => r.migration_name).sort()).toEqual(names.sort());
     for (const name of names) {
-      const row = rows.find((r) => r.migration_name === name);
+      const row = rows.find((r) => r.migration_name === name)!;
       const script = fs.readFileSync(`${MIGRATIONS}/${name}/migration.sql`);
-      expect(row, name).toBeDefined();
-      expect(row!.checksum).toBe(crypto.createHash('sha256').update(script).digest('hex'));
-      expect(row!.finished_at).toBeInstanceOf(Date);
-      expect(row!.applied_steps_count).toBe(1);
+      expect(row.checksum).toBe(crypto.createHash('sha256').update(script).digest('hex'));
+      expect(row.finished_at).toBeInstanceOf(Date);
+      expect(row.applied_steps_count).toBe(1);
     }
+  });
+
+  it("puts the app's tables in the schema ?schema= names, and queries them there", async () => {
+    const tables = await db.prisma.$queryRaw<{ table_schema: string }[]>`
+      SELECT table_schema FROM information_schema.tables WHERE table_name = 'items'`;
+    expect(tables.map((t) => t.table_schema)).toContain(SCHEMA);
+    const [current] = await db.prisma.$queryRaw<{ schema: string }[]>`SELECT current_schema() AS schema`;
+    expect(current?.schema).toBe(SCHEMA);
+    // Prisma's own queries too (it names the schema in them).
+    const item = await db.items.create({ name: 'where', ownerUserId: 'u-1' });
+    const [row] = await db.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM items WHERE id = ${item.id} AND name = 'where'`;
+    expect(Number(row?.n)).toBe(1);
   });
 
   it('stores and reads items through Prisma and the pg adapter', async () => {
     const item = await db.items.create({ name: 'integration widget', ownerUserId: '00000000-0000-0000-0000-000000000001' });
-    created.push(item.id);
 
     const stored = await db.items.get(item.id);
 
     expect(stored).toMatchObject({ name: 'integration widget', ownerUserId: '00000000-0000-0000-0000-000000000001' });
     expect(stored!.createdAt).toBeInstanceOf(Date);
-    expect((await db.items.list({ limit: 200, offset: 0 })).some((i) => i.id === item.id)).toBe(true);
+  });
+
+  it('lists items in id order, paged, even after an update moved a row', async () => {
+    await db.prisma.item.deleteMany();
+    const ids = [];
+    for (const name of ['A', 'B', 'C']) ids.push((await db.items.create({ name, ownerUserId: 'u-1' })).id);
+    // An update moves A's row behind C's on disk: without ORDER BY, PostgreSQL would list B, C, A.
+    await db.prisma.$executeRaw`UPDATE items SET name = 'A2' WHERE id = ${ids[0]}`;
+
+    expect((await db.items.list({ limit: 200, offset: 0 })).map((i) => i.name)).toEqual(['A2', 'B', 'C']);
+    expect((await db.items.list({ limit: 1, offset: 1 })).map((i) => i.id)).toEqual([ids[1]]);
   });
 
   it('uses a pool shaped by DB_POOL_SIZE + DB_MAX_OVERFLOW and DB_POOL_TIMEOUT', () => {
@@ -85,22 +130,21 @@ describe('PostgreSQL (DATABASE_URL)', () => {
     expect(db.pool.options.connectionTimeoutMillis).toBe(database.poolTimeout * 1000);
   });
 
-  it('serves /items and /health from PostgreSQL (ULM faked)', async () => {
+  it('serves /items and /health/ready from PostgreSQL (ULM faked)', async () => {
     const fakeUlm = new FakeULM();
     const ulm = new ULMClient({ baseUrl: FAKE_ULM_URL, fetch: fakeUlm.fetch, backoffBaseMs: 0 });
     const app = await buildApp({ config: readConfig(), ulm, db });
+    const headers = { authorization: `Bearer ${TOKEN}` };
     try {
-      const post = await app.inject({ method: 'POST', url: '/items', payload: { name: 'api widget', owner_user_id: 'u-2' } });
+      const post = await app.inject({ method: 'POST', url: '/items', payload: { name: 'api widget', owner_user_id: 'u-2' }, headers });
       expect(post.statusCode, post.body).toBe(201);
-      created.push(post.json().id);
 
-      const get = await app.inject({ method: 'GET', url: `/items/${post.json().id}` });
+      const get = await app.inject({ method: 'GET', url: `/items/${post.json<{ id: number }>().id}`, headers });
       expect(get.statusCode, get.body).toBe(200);
-      expect(get.json().item.name).toBe('api widget');
-      expect(get.json().owner.email).toBe('alan@example.com');
+      expect(get.json()).toMatchObject({ item: { name: 'api widget' }, owner: { id: 'u-2', email: 'alan@example.com', name: 'Alan Turing' } });
 
-      const health = await app.inject({ method: 'GET', url: '/health' });
-      expect(health.json()).toMatchObject({ status: 'ok', database: 'ok' });
+      const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.json()).toMatchObject({ status: 'ok', database: 'ok' });
     } finally {
       await app.close(); // a database passed in stays open (closed in afterAll)
     }

@@ -8,12 +8,15 @@ import { FAKE_ULM_URL, FakeULM } from './fake-ulm.js';
 export interface TestApp {
   app: FastifyInstance;
   fakeUlm: FakeULM;
+  /** What the app logged (warnings and errors), one JSON line each. */
+  logs: string[];
 }
 
 export async function testApp(): Promise<TestApp> {
   const fakeUlm = new FakeULM();
   // The real client over the fake: retries run without waiting.
   const ulm = new ULMClient({ baseUrl: FAKE_ULM_URL, fetch: fakeUlm.fetch, backoffBaseMs: 0 });
-  const app = await buildApp({ config: readConfig({}), ulm });
-  return { app, fakeUlm };
+  const logs: string[] = [];
+  const app = await buildApp({ config: readConfig({}), ulm, logger: { level: 'warn', stream: { write: (line: string) => logs.push(line) } } });
+  return { app, fakeUlm, logs };
 }
