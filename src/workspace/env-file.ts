@@ -24,12 +24,22 @@ export function readEnvVar(source: string | undefined, key: string): string | un
 }
 
 /**
+ * A value as a .env line holds it literally for every reader, Compose included: Compose expands
+ * `$` in unquoted and double-quoted values (a SCRAM verifier has two), but not in single quotes.
+ */
+function envValue(value: string): string {
+  if (/^[A-Za-z0-9_./:@%+,=-]*$/.test(value)) return value;
+  if (value.includes("'") || /[\r\n]/.test(value)) throw new Error(`internal error: cannot write ${JSON.stringify(value)} literally in .env`);
+  return `'${value}'`;
+}
+
+/**
  * Appends `key=value` (after an optional comment) unless the key is already set: an existing
  * value, such as a password a running database already uses, is never replaced.
  */
 export function ensureEnvVar(source: string | undefined, key: string, value: string, comment?: string): string {
   if (readEnvVar(source, key) !== undefined) return source ?? '';
-  return appendLines(source, [...(comment ? [`# ${comment}`] : []), `${key}=${value}`]);
+  return appendLines(source, [...(comment ? [`# ${comment}`] : []), `${key}=${envValue(value)}`]);
 }
 
 /** Appends `line` unless an identical line exists (used for .gitignore entries). */
@@ -53,13 +63,13 @@ function appendLines(source: string | undefined, lines: string[]): string {
  * the line is appended (after an optional comment) when there is none.
  */
 export function setEnvVar(source: string | undefined, key: string, value: string, comment?: string): string {
-  if (readEnvVar(source, key) === undefined) return appendLines(source, [...(comment ? [`# ${comment}`] : []), `${key}=${value}`]);
+  if (readEnvVar(source, key) === undefined) return appendLines(source, [...(comment ? [`# ${comment}`] : []), `${key}=${envValue(value)}`]);
   const text = source ?? '';
   const parts = text.split(/(\r?\n)/);
   for (let i = parts.length - 1; i >= 0; i -= 1) {
     const m = LINE.exec(parts[i]!);
     if (m && m[1] === key) {
-      parts[i] = `${key}=${value}`;
+      parts[i] = `${key}=${envValue(value)}`;
       break;
     }
   }

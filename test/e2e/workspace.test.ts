@@ -76,7 +76,7 @@ describe('a real workspace with two apps', () => {
       // The ULM service took 8001: the apps get the next free ports.
       expect(svc.ports).toMatchObject([{ published: port, target: 8000 }]);
       // An app's password reaches its own service only: ovu-db-init gets its verifier.
-      expect(project.services['ovu-db-init'].environment[`${app.toUpperCase()}_DB_VERIFIER`]).toMatch(/^SCRAM-SHA-256\$4096:/);
+      expect(project.services['ovu-db-init'].environment[`${app.toUpperCase()}_DB_VERIFIER`]).toMatch(/^SCRAM-SHA-256\$\$4096:/); // a literal $ as docker compose config writes it
       expect(JSON.stringify(project.services['ovu-db-init'])).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
       expect(JSON.stringify(project.services.postgres)).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
       expect(JSON.stringify(project.services['ulm-backend'])).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
@@ -112,7 +112,9 @@ describe('a real workspace with two apps', () => {
     expect(entry.stderr).toContain('init-db.sql: skipping Alpha (ALPHA_DB_VERIFIER is not in this environment)');
     // ovu-db-init gets each app's verifier, never a password.
     const init = (await composeConfig(ws)).services['ovu-db-init'];
-    expect(init.environment).toMatchObject({ ALPHA_DB_VERIFIER: initEnv.ALPHA_DB_VERIFIER, BETA_DB_VERIFIER: initEnv.BETA_DB_VERIFIER });
+    // Compose passes each verifier as it is in .env (`docker compose config` shows a `$` as `$$`).
+    const literal = (v: string): string => v.replace(/\$/g, '$$$$');
+    expect(init.environment).toMatchObject({ ALPHA_DB_VERIFIER: literal(initEnv.ALPHA_DB_VERIFIER!), BETA_DB_VERIFIER: literal(initEnv.BETA_DB_VERIFIER!) });
     for (const key of ['ULM_DB_PASSWORD', 'ALPHA_DB_PASSWORD', 'BETA_DB_PASSWORD']) expect(init.environment).not.toHaveProperty(key);
     for (const run of [1, 2]) {
       const r = await runDbInit(init, pg.adminUrl);

@@ -93,7 +93,8 @@ export function fakePrograms(names: string[], exitCode = 0): { PATH: string; cal
 /** Stand-in python3 for the install: `python3 -m venv .venv` makes .venv/bin/{python,pip}; pip prints `lines` lines over `seconds`. */
 export function fakeInstaller(lines: number, seconds: number, pipExit = 0): Record<string, string> {
   const dir = tempDir('ovu-fake-python-');
-  const pip = `#!/bin/sh\ni=0\nwhile [ $i -lt ${lines} ]; do i=$((i+1)); echo "Collecting package-$i"; sleep ${(seconds / lines).toFixed(3)}; done\nexit ${pipExit}\n`;
+  // Its pip prints like pip and, as `pip install uv` would, leaves a uv (one that does nothing).
+  const pip = `#!/bin/sh\ni=0\nwhile [ $i -lt ${lines} ]; do i=$((i+1)); echo "Collecting package-$i"; sleep ${(seconds / lines).toFixed(3)}; done\nprintf '#!/bin/sh\\nexit 0\\n' > .venv/bin/uv; chmod +x .venv/bin/uv\nexit ${pipExit}\n`;
   fs.writeFileSync(
     path.join(dir, 'python3'),
     `#!/bin/sh\nmkdir -p .venv/bin\nprintf '%s' '${pip.replace(/'/g, "'\\''")}' > .venv/bin/pip\nchmod +x .venv/bin/pip\nln -sf /bin/sh .venv/bin/python\n`,

@@ -36,7 +36,8 @@ export async function runDbInit(service: Record<string, any>, adminUrl: string):
   const u = new URL(adminUrl);
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    ...(service.environment as Record<string, string>),
+    // `docker compose config` writes a literal `$` as `$$`.
+    ...Object.fromEntries(Object.entries(service.environment as Record<string, string>).map(([k, v]) => [k, String(v).replace(/\$\$/g, '$')])),
     PGHOST: u.hostname,
     PGPORT: u.port,
     PGUSER: decodeURIComponent(u.username),
