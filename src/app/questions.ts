@@ -265,7 +265,7 @@ export const QUESTIONS: Question[] = [
     key: 'install',
     type: 'boolean',
     flag: '--install',
-    describe: "install the app's dependencies (.venv + pip for Python, npm for TypeScript)",
+    describe: "install the app's dependencies (Python: uv sync into .venv, leaving uv.lock; TypeScript: the package manager)",
     message: "Install the app's dependencies now?",
     saved: false,
     default: (_a, f) => f.interactive,

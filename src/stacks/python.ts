@@ -32,5 +32,6 @@ export const python: StackDef = {
   migrateHint: () => '.venv/bin/alembic upgrade head',
   testHint: () => '.venv/bin/pytest',
   docsPath: '/docs',
+  readyCheck: (port) => ['python', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/health/ready', timeout=4)`],
   localEnv: () => [],
 };

@@ -39,6 +39,8 @@ export interface StackDef {
   testHint(tools: Toolchain): string;
   /** Where the running app describes its API. */
   docsPath: string;
+  /** The command that asks the running app whether it is ready (`/health/ready`), in the container. */
+  readyCheck(port: number): string[];
   /** Lines of the app's own backend/.env that only this stack needs. */
   localEnv(port: number): string[];
 }

@@ -5,6 +5,7 @@
  */
 import { CONTAINER_PORT, type AppSpec } from '../../app/spec.ts';
 import { FlowList, Quoted, type YMap } from './render.ts';
+import { STACKS } from '../../stacks/index.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -41,6 +42,14 @@ export function appService(spec: AppSpec, pgName: string | undefined, tokenVar: 
     build: './backend',
     environment: env,
     ports: [new Quoted(`${settings.port}:${CONTAINER_PORT}`)],
+    // The same check as the image's HEALTHCHECK: ready means its database (or ULM) answers.
+    healthcheck: {
+      test: new FlowList(['CMD', ...STACKS[settings.stack].readyCheck(CONTAINER_PORT)].map((a) => new Quoted(a))),
+      interval: '10s',
+      timeout: '5s',
+      retries: 5,
+      start_period: '10s',
+    },
   };
   // The database service is up and the app's database exists once ovu-db-init has finished.
   if (pgName !== undefined) svc['depends_on'] = { [DB_INIT_SERVICE]: { condition: 'service_completed_successfully' } };

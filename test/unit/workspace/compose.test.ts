@@ -82,6 +82,12 @@ services:
       ULM_SERVICE_TOKEN: \${ULM_SERVICE_TOKEN}
     ports:
       - "8010:8000"
+    healthcheck:
+      test: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=4)"]
+      interval: 10s
+      timeout: 5s
+      retries: 5
+      start_period: 10s
     depends_on:
       ovu-db-init:
         condition: service_completed_successfully
@@ -289,7 +295,10 @@ describe('adding an app to the ADR file', () => {
     parseCompose(result.text, FILE, new Set(['inventory-backend', 'ovu-db-init']));
     parseCompose(result.apps, 'apps.compose.yaml', new Set(['postgres', 'inventory-backend']), true);
     parseCompose(result.app, 'inventory/compose.yaml', new Set(['ovu-db-init']), true);
-    expect(load(result.app)['services']['inventory-backend']).toEqual({
+    const { healthcheck, ...service } = load(result.app)['services']['inventory-backend'];
+    expect(healthcheck.test.slice(0, 3)).toEqual(['CMD', 'python', '-c']);
+    expect(healthcheck.test[3]).toContain("urlopen('http://127.0.0.1:8000/health/ready'");
+    expect(service).toEqual({
       build: './backend',
       environment: {
         DATABASE_URL: 'postgresql://inventory_user:${INVENTORY_DB_PASSWORD}@postgres:5432/inventory_db',
@@ -322,7 +331,8 @@ describe('adding an app to the ADR file', () => {
     const ro = edit(source, spec('reports', 8030, 'readonly'));
     expect(ro.text).toBe(source + INCLUDE);
     expect(ro.apps).toBe(`${APPS_HEADER}include:\n  - reports/compose.yaml\n`);
-    expect(load(ro.app)['services']['reports-backend']).toEqual({
+    const { healthcheck: _ready, ...roService } = load(ro.app)['services']['reports-backend'];
+    expect(roService).toEqual({
       build: './backend',
       environment: { ULM_BASE_URL: 'http://ulm-backend:8000', ULM_SERVICE_TOKEN: '${ULM_SERVICE_TOKEN}' },
       ports: ['8030:8000'],
