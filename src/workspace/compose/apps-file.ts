@@ -8,9 +8,9 @@
  */
 import type { AppSpec } from '../../app/spec.ts';
 import { initDbEnvVars } from '../../app/names.ts';
-import { APP_COMPOSE_FILE, DB_INIT_SERVICE, envValue, isObj, type Obj } from './model.ts';
+import { APP_COMPOSE_FILE, DB_INIT_SERVICE, envValue, reachOf, type Obj } from './model.ts';
 import type { DatabaseService } from './project.ts';
-import { blockLines, type Style, type YMap } from './render.ts';
+import { blockLines, withEol, type Style, type YMap } from './render.ts';
 
 const HEADER = '# apps.compose.yaml: written by create-ovu-app from the apps in this workspace; do not edit.';
 
@@ -52,12 +52,7 @@ function dbInitService(db: DatabaseService, crud: AppSpec[]): YMap {
     volumes: ['./init-db.sql:/ovu/init-db.sql:ro'],
     depends_on: { [db.name]: { condition: 'service_started' } },
   };
-  // It must reach the database however the file connects them, and exist where the database does.
-  const nets = svc['networks'];
-  const netNames = Array.isArray(nets) ? nets.filter((n): n is string => typeof n === 'string') : isObj(nets) ? Object.keys(nets) : [];
-  if (netNames.length) out['networks'] = netNames;
-  if (Array.isArray(svc['profiles'])) out['profiles'] = svc['profiles'].map(String);
-  return out;
+  return { ...out, ...reachOf(svc) };
 }
 
 export interface AppsFileNotes {
@@ -83,5 +78,5 @@ export function appsComposeFile(apps: { dir: string; spec: AppSpec }[], db: Data
     }
   }
   const text = lines.join('\n') + '\n';
-  return { text: style.eol === '\n' ? text : text.replace(/\n/g, style.eol), notes };
+  return { text: withEol(text, style), notes };
 }

@@ -15,10 +15,10 @@ import { isAlias, isMap, isSeq, type YAMLMap } from 'yaml';
 import { UserError } from '../../errors.ts';
 import type { AppSpec } from '../../app/spec.ts';
 import { parseCompose, ownPair, type Loaded } from './parse.ts';
-import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, DEFAULT_TOKEN_VAR, PG_DATA_VOLUME, appService, isObj, newPostgres, type Obj } from './model.ts';
+import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, DEFAULT_TOKEN_VAR, PG_DATA_VOLUME, appService, isObj, newPostgres, reachOf, type Obj } from './model.ts';
 import { appsComposeFile } from './apps-file.ts';
 import { postgresMajor, runsInitDbAtStart } from './database-service.ts';
-import { DEFAULT_STYLE, blockLines, yToJS, type Style } from './render.ts';
+import { DEFAULT_STYLE, blockLines, withEol, yToJS, type Style } from './render.ts';
 import { blankSeparated, Editor, ORDER } from './splice.ts';
 import { Lines, detectStyle, visitNodes } from './text.ts';
 import type { ComposeProject, DatabaseService } from './project.ts';
@@ -35,17 +35,10 @@ export interface ComposeEdit {
   ulmTokenVar: string;
 }
 
-const withEol = (text: string, style: Style): string => (style.eol === '\n' ? text : text.replace(/\n/g, style.eol));
-
 /** The app's own compose file: its one service, in the workspace file's style. */
 function appComposeFile(spec: AppSpec, db: DatabaseService | undefined, tokenVar: string, style: Style, external: Set<string>): string {
   const { slug, service } = spec.names;
-  const svc = appService(spec, db?.name, tokenVar);
-  // On the database's named networks, so that its name resolves.
-  const nets = db?.service['networks'];
-  const netNames = Array.isArray(nets) ? nets.filter((n): n is string => typeof n === 'string') : isObj(nets) ? Object.keys(nets) : [];
-  if (db && netNames.length) svc['networks'] = netNames;
-  if (db && Array.isArray(db.service['profiles'])) svc['profiles'] = db.service['profiles'].map(String);
+  const svc = { ...appService(spec, db?.name, tokenVar), ...(db ? reachOf(db.service) : {}) };
   const lines = [
     `# ${slug}'s service, written by create-ovu-app and yours to edit. apps.compose.yaml includes`,
     '# this file; paths here are relative to this directory.',

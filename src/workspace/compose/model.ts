@@ -56,6 +56,23 @@ export function appService(spec: AppSpec, pgName: string | undefined, tokenVar: 
   return svc;
 }
 
+/** The names a service's `networks:` (a list or a mapping) joins. */
+export function networkNames(nets: unknown): string[] {
+  return Array.isArray(nets) ? nets.filter((n): n is string => typeof n === 'string') : isObj(nets) ? Object.keys(nets) : [];
+}
+
+/**
+ * What a service needs to reach the database service however the project connects them, and to
+ * exist where it does: the same named networks and profiles.
+ */
+export function reachOf(db: Obj): YMap {
+  const out: YMap = {};
+  const nets = networkNames(db['networks']);
+  if (nets.length) out['networks'] = nets;
+  if (Array.isArray(db['profiles'])) out['profiles'] = db['profiles'].map(String);
+  return out;
+}
+
 /** The database service for a workspace that has none (ADR-002's). */
 export function newPostgres(): YMap {
   return {

@@ -1,6 +1,6 @@
 /** What the Compose schema cannot check: names that must be defined elsewhere in the project. */
 import { formatPath, type ComposePath, type SchemaProblem } from './schema.ts';
-import { isObj, type Obj } from './model.ts';
+import { isObj, networkNames, type Obj } from './model.ts';
 
 /** What the schema cannot check: names that must be defined elsewhere in the same file. */
 /**
@@ -80,7 +80,7 @@ export function checkReferences(js: Obj, external: ReadonlySet<string> | undefin
     }
 
     const nets = svc['networks'];
-    const netNames = Array.isArray(nets) ? nets.filter((n): n is string => typeof n === 'string') : isObj(nets) ? Object.keys(nets) : [];
+    const netNames = networkNames(nets);
     for (const n of netNames) {
       if (n !== 'default' && !included && !(n in networks)) {
         const path = at('networks');

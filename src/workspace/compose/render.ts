@@ -15,6 +15,9 @@ export interface Style {
   eol: string;
 }
 
+/** `text` with the style's line endings. */
+export const withEol = (text: string, style: Style): string => (style.eol === '\n' ? text : text.replace(/\n/g, style.eol));
+
 export const DEFAULT_STYLE: Style = { step: 2, seqOffset: 2, singleQuote: false, flowPadding: false, eol: '\n' };
 
 /** A string always written quoted, in the file's quote style (ports: "8001:8000"). */
