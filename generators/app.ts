@@ -4,6 +4,7 @@ import { QUESTIONS, defaultFor, parseValue, validateAnswer, type Answers, type Q
 import { workspaceFacts } from '../src/commands/new-plan.ts';
 import { runNew } from '../src/commands/new.ts';
 import type { Io } from '../src/commands/io.ts';
+import type { ParsedArgs } from '../src/cli/args.ts';
 import { findWorkspace } from '../src/workspace/workspace.ts';
 import { readSnapshot } from '../src/workspace/snapshot.ts';
 import { groupChanges } from '../src/cli/output.ts';
@@ -66,7 +67,7 @@ export default function appGenerator(plop: NodePlopAPI): void {
     // The CLI's own `new` command, with plop's answers in place of flags and prompts.
     const pm = detectPackageManager(process.env.npm_config_user_agent);
     const io: Io = { interactive: false, json: false, verbose: false, signal: new AbortController().signal, tools: { pm, python: pythonInstaller() }, invoked: { pm, workspace: ws.root }, answers: async (_given, facts) => typed(raw, facts), confirm: async () => true, notice: () => {}, committed: () => {}, step: () => () => {} };
-    const args = { command: 'new', given: {}, workspace: ws.root, yes: true, dryRun: false, force: Boolean(config.force), resetPassword: false, json: false, verbose: false, packageManager: undefined, help: false, version: false } as const;
+    const args: ParsedArgs = { command: 'new', given: {}, positionals: [], options: {}, workspace: ws.root, yes: true, dryRun: false, force: Boolean(config.force), resetPassword: false, json: false, verbose: false, packageManager: undefined, help: false, version: false };
     const { app } = await runNew(args, io);
     const { created, changed } = groupChanges(app.plan, ws.root);
     return `${path.relative(ws.root, app.appDir)}/ (${created.length} files created; changed: ${changed.join(', ') || 'nothing'})`;

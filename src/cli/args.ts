@@ -2,6 +2,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { QUESTIONS, parseValue, type Answers } from '../app/questions.ts';
 import { PACKAGE_MANAGERS, type PackageManagerName } from '../stacks/package-managers.ts';
+import { COMMANDS, COMMAND_DEFS, isCommand, type Command } from './commands.ts';
+
+export type { Command } from './commands.ts';
 
 /** Options that steer a run rather than answer a question. */
 interface RunOption {
@@ -9,17 +12,18 @@ interface RunOption {
   short?: string;
   valueName?: string;
   /** One text, or one per command when it means something different there. */
-  describe: string | Record<Command, string>;
+  describe: string | Partial<Record<Command, string>>;
   /** Commands that accept it. */
   commands: Command[];
   /** The values it takes, when it is a choice. */
   choices?: readonly string[];
 }
 
-export type Command = 'new' | 'provision';
+/** Options every command takes. */
+const ALL: Command[] = [...COMMANDS];
 
 const RUN_OPTIONS: RunOption[] = [
-  { name: 'workspace', valueName: '<dir>', describe: 'platform root with docker-compose.yml and init-db.sql (default: nearest ancestor with a compose file, else .)', commands: ['new', 'provision'] },
+  { name: 'workspace', valueName: '<dir>', describe: 'platform root with docker-compose.yml and init-db.sql (default: nearest ancestor with a compose file, else .)', commands: ALL },
   {
     name: 'yes',
     short: 'y',
@@ -35,7 +39,7 @@ const RUN_OPTIONS: RunOption[] = [
     commands: ['new', 'provision'],
   },
   { name: 'force', describe: 'replace an existing app of the same name (its directory, service and init-db block)', commands: ['new'] },
-  { name: 'reset-password', describe: "set the existing login's password to the one in .env", commands: ['provision'] },
+  { name: 'reset-password', describe: "set the existing login's password to the one in <app>/.env", commands: ['provision'] },
   {
     name: 'package-manager',
     valueName: PACKAGE_MANAGERS.join('|'),
@@ -43,22 +47,20 @@ const RUN_OPTIONS: RunOption[] = [
     describe: 'install TypeScript apps with it and name it in the commands printed (default: the one that ran this, else npm)',
     commands: ['new', 'provision'],
   },
-  { name: 'json', describe: 'print one JSON object with the result on stdout (schema/result-v1.schema.json)', commands: ['new', 'provision'] },
-  { name: 'verbose', describe: "show the tools' output as they run (otherwise only when one fails)", commands: ['new', 'provision'] },
-  { name: 'help', short: 'h', describe: 'show this help', commands: ['new', 'provision'] },
-  { name: 'version', short: 'v', describe: 'print the version', commands: ['new', 'provision'] },
+  { name: 'json', describe: 'print one JSON object with the result on stdout (schema/result-v1.schema.json)', commands: ALL },
+  { name: 'verbose', describe: "show the tools' output as they run (otherwise only when one fails)", commands: ALL },
+  { name: 'help', short: 'h', describe: 'show this help', commands: ALL },
+  { name: 'version', short: 'v', describe: 'print the version', commands: ALL },
 ];
-
-/** Question flags the provision command also takes, with what each means there. */
-const PROVISION_QUESTIONS: Partial<Record<keyof Answers, string>> = {
-  adminUrl: 'admin connection to the server (default: PG* env vars, else postgres:postgres@localhost:5432)',
-  migrate: "then run the app's first migration (its dependencies must be installed)",
-};
 
 export interface ParsedArgs {
   command: Command;
   /** Answers given as flags or the positional name, already typed and parsed. */
   given: Partial<Answers>;
+  /** The positional arguments, in order (the app name is also `given.name`). */
+  positionals: string[];
+  /** Every run option given, by name (`keep-db`, `base`, …): what the command's own options read. */
+  options: Record<string, string | boolean | undefined>;
   workspace: string | undefined;
   yes: boolean;
   dryRun: boolean;
@@ -80,19 +82,23 @@ export interface ParseOptions {
 const flagName = (flag: string): string => flag.replace(/^--/, '');
 
 function questionsFor(command: Command) {
-  return QUESTIONS.filter((q) => q.flag.startsWith('--') && (command === 'new' || q.key in PROVISION_QUESTIONS)).map((q) => ({
+  const own = COMMAND_DEFS[command].questions;
+  return QUESTIONS.filter((q) => q.flag.startsWith('--') && (own === 'all' || q.key in own)).map((q) => ({
     ...q,
-    describe: command === 'provision' ? PROVISION_QUESTIONS[q.key]! : q.describe,
+    describe: own === 'all' ? q.describe : own[q.key]!,
   }));
 }
 
+const describeFor = (o: RunOption, command: Command): string => (typeof o.describe === 'string' ? o.describe : (o.describe[command] ?? ''));
+
 export function parseCliArgs(argv: string[], opts: ParseOptions = {}): ParsedArgs {
   // `create-ovu-app help [command]` and `create-ovu-app version` are the flags in words.
-  if (argv[0] === 'help') return parseCliArgs([...(argv[1] === 'provision' ? ['provision'] : []), '--help'], opts);
+  if (argv[0] === 'help') return parseCliArgs([...(isCommand(argv[1]) ? [argv[1]] : []), '--help'], opts);
   if (argv[0] === 'version') return parseCliArgs(['--version'], opts);
   const runner = opts.runner ?? 'create-ovu-app';
-  const command: Command = argv[0] === 'provision' ? 'provision' : 'new';
-  const rest = argv[0] === 'provision' || argv[0] === 'new' ? argv.slice(1) : argv;
+  const command: Command = isCommand(argv[0]) ? argv[0] : 'new';
+  const rest = isCommand(argv[0]) ? argv.slice(1) : argv;
+  const def = COMMAND_DEFS[command];
 
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const q of questionsFor(command)) {
@@ -108,16 +114,17 @@ export function parseCliArgs(argv: string[], opts: ParseOptions = {}): ParsedArg
   } catch (err) {
     // node's messages are long and mention parseArgs internals; keep the useful part.
     const msg = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
-    throw new UsageError(`${msg}. Run \`${runner}${command === 'provision' ? ' provision' : ''} --help\` for the options.`);
+    throw new UsageError(`${msg}. Run \`${runner}${command === 'new' ? '' : ` ${command}`} --help\` for the options.`);
   }
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const flag = (name: string): boolean => v[name] === true;
 
   const given: Partial<Answers> = {};
-  if (parsed.positionals.length > 1) {
-    throw new UsageError(`Expected one app name, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}. Quote a name with spaces.`);
+  if (parsed.positionals.length > def.positionals.length && !(v.help === true)) {
+    const expected = def.positionals.length === 1 ? 'one app name' : def.positionals.length === 0 ? 'no arguments' : def.positionals.map((p) => `<${p}>`).join(' ');
+    throw new UsageError(`Expected ${expected}, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}.${def.positionals.length === 1 ? ' Quote a name with spaces.' : ''}`);
   }
-  if (parsed.positionals[0] !== undefined) given.name = parsed.positionals[0];
+  if (def.positionals[0] === 'app-name' && parsed.positionals[0] !== undefined) given.name = parsed.positionals[0];
   for (const q of questionsFor(command)) {
     const raw = v[flagName(q.flag)];
     if (raw === undefined) continue;
@@ -134,6 +141,8 @@ export function parseCliArgs(argv: string[], opts: ParseOptions = {}): ParsedArg
   return {
     command,
     given,
+    positionals: parsed.positionals,
+    options: Object.fromEntries(RUN_OPTIONS.filter((o) => o.commands.includes(command)).map((o) => [o.name, v[o.name]])),
     workspace: typeof v.workspace === 'string' ? v.workspace : undefined,
     yes: flag('yes'),
     dryRun: flag('dry-run'),
@@ -153,53 +162,23 @@ function row(left: string, right: string): string {
 
 /** --help for one command, generated from the same schema the prompts and validation use. */
 export function helpText(command: Command, runner = 'npx create-ovu-app'): string {
-  const lines: string[] = [];
-  if (command === 'provision') {
-    lines.push(
-      'Usage: create-ovu-app provision <app-name> [options]',
-      '',
-      "Create an existing app's database <app>_db and login <app>_user on a PostgreSQL server, harden",
-      "the server's PUBLIC access, verify it, and with --migrate run the app's first migration.",
-      "The app's settings and password come from the workspace (<app>/.ovu-app.json and .env).",
-      '',
-      'Options:',
-    );
-  } else {
-    lines.push(
-      'Usage: create-ovu-app [new] <app-name> [options]',
-      '',
-      'Scaffold an OVU app following ADR-002: its own database <app>_db and login <app>_user,',
-      'user data only through the ULM API, its own migrations.',
-      '',
-      'Commands:',
-      row('new', 'scaffold an app (the default; these options)'),
-      row('provision', `create an existing app's database and login now (\`${runner} provision --help\`)`),
-      '',
-      'Options:',
-    );
+  const def = COMMAND_DEFS[command];
+  const lines: string[] = [`Usage: create-ovu-app ${def.usage}`, '', ...def.about, ''];
+  if (command === 'new') {
+    lines.push('Commands:');
+    for (const name of COMMANDS) lines.push(row(name, `${COMMAND_DEFS[name].summary}${name === 'new' ? '' : ` (\`${runner} ${name} --help\`)`}`));
+    lines.push('');
   }
+  lines.push('Options:');
   for (const q of questionsFor(command)) {
     lines.push(row(`${q.flag}${q.valueName ? ' ' + q.valueName : ''}`, q.describe));
   }
   for (const o of RUN_OPTIONS.filter((o) => o.commands.includes(command))) {
     const names = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.valueName ? ' ' + o.valueName : ''}`;
-    lines.push(row(names, typeof o.describe === 'string' ? o.describe : o.describe[command]));
+    lines.push(row(names, describeFor(o, command)));
   }
   lines.push('', 'Exit codes: 0 done, 1 failure, 2 bad usage or invalid answer, 130 cancelled.');
   if (command === 'new') lines.push('Without a TTY (or with CI=true) it never prompts: pass the app name and any flags.');
-  lines.push(
-    '',
-    'Examples:',
-    ...(command === 'new'
-      ? [
-          `  ${runner} inventory --yes`,
-          `  ${runner} inventory --kind readonly --port 8010 --dry-run`,
-          `  ${runner} inventory --yes --install --create-db --migrate`,
-        ]
-      : [
-          `  ${runner} provision inventory --migrate`,
-          `  ${runner} provision inventory --admin-url postgresql://postgres:postgres@localhost:5432/postgres`,
-        ]),
-  );
+  lines.push('', 'Examples:', ...def.examples.map((e) => `  ${runner} ${e}`));
   return lines.join('\n');
 }

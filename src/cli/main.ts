@@ -6,11 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError, CancelledError, InterruptedError, ToolError } from '../errors.ts';
 import { isPromptExit } from './collect-answers.ts';
-import { colours, groupChanges, renderDryRun, type Colours } from './output.ts';
-import { canAnimate, seconds, startStep } from './progress.ts';
+import { colours, groupChanges, type Colours } from './output.ts';
+import { canAnimate, startStep } from './progress.ts';
+import { RUNNERS } from './run/index.ts';
+import type { RunState } from './run/state.ts';
+import { isCommand } from './commands.ts';
 import * as report from './report.ts';
 import type { Io } from '../commands/io.ts';
-import type { NewApp } from '../commands/new-plan.ts';
 import type { Invocation } from '../commands/suggest.ts';
 import { detectPackageManager, runnerWords, type PackageManager } from '../stacks/package-managers.ts';
 import { pythonInstaller } from '../stacks/python-installer.ts';
@@ -56,16 +58,6 @@ function packageManager(args: ParsedArgs | undefined): PackageManager {
   const detected = detectPackageManager(process.env.npm_config_user_agent);
   if (!args?.packageManager) return detected;
   return args.packageManager === detected.name ? detected : { name: args.packageManager };
-}
-
-/** What the run has done so far: what its result, an error or an interruption reports. */
-interface RunState {
-  command: 'new' | 'provision';
-  /** The new app once its plan is on disk. */
-  committed?: NewApp;
-  steps: report.StepRecord[];
-  /** Time spent waiting for the user at prompts, left out of "Done in". */
-  promptMs: number;
 }
 
 /** Before the first question: which workspace the app goes into. */
@@ -138,25 +130,8 @@ function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSign
 async function run(args: ParsedArgs, c: Colours, co: Colours, state: RunState, signal: AbortSignal): Promise<void> {
   const started = Date.now();
   const io = makeIo(args, c, state, signal);
-  if (args.command === 'provision') {
-    const { runProvision } = await import('../commands/provision.ts');
-    const r = await runProvision(args, io);
-    if (args.json) out(JSON.stringify(report.provisionJson(r, state.steps), null, 2));
-    else {
-      for (const l of r.files) err(report.reportLine(l, c));
-      if (r.dryRun) out([...report.provisionPlan(r.report, co), '', co.bold('Dry run: nothing was changed on the server or in the workspace.')].join('\n'));
-      else out(`${co.green('✔')} ${r.spec.names.db} is ready for ${r.spec.names.user}.`);
-    }
-    return;
-  }
-  const { runNew } = await import('../commands/new.ts');
-  const r = await runNew(args, io);
-  if (args.json) out(JSON.stringify(report.newJson(r, state.steps), null, 2));
-  else if (r.dryRun) out(renderDryRun(r.app.plan, r.app.snapshot.workspace.root, co, r.app.kept));
-  else {
-    out(report.newSummary(r, co, !io.interactive));
-    out(co.dim(`\nDone in ${seconds(Date.now() - started - state.promptMs)}.`));
-  }
+  const { run: runner } = await RUNNERS[args.command]();
+  await runner({ args, io, c, co, out, err, state, started });
 }
 
 /** What a run that stopped after the write has done, from the steps that ended well. */
@@ -215,7 +190,7 @@ export async function main(argv: string[]): Promise<number> {
   const wantsJson = argv.includes('--json');
   const c = colours(process.stderr);
   const co = colours(process.stdout);
-  const state: RunState = { command: argv[0] === 'provision' ? 'provision' : 'new', steps: [], promptMs: 0 };
+  const state: RunState = { command: isCommand(argv[0]) ? argv[0] : 'new', steps: [], promptMs: 0 };
   // Ctrl-C: the command stops at its next safe point and the tools it runs are stopped; a second
   // Ctrl-C does not wait for that.
   const interrupt = new AbortController();

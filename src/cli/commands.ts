@@ -1,0 +1,57 @@
+/**
+ * Every command the CLI knows, as text: its usage line, what it does, the question flags it takes
+ * and its examples. --help, flag parsing and the dispatch in main.ts all read this table; a new
+ * command is one entry here, its options in args.ts's RUN_OPTIONS and its runner in ./run/.
+ */
+import type { Answers } from '../app/questions.ts';
+
+export const COMMANDS = ['new', 'provision'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface CommandDef {
+  /** After `create-ovu-app`: e.g. `provision <app-name> [options]`. */
+  usage: string;
+  /** One line for the command list of the main help. */
+  summary: string;
+  /** The paragraph under the usage line of its own help. */
+  about: string[];
+  /** Positional arguments: their names in order (the first is the app name when there is one). */
+  positionals: string[];
+  /** Question flags it takes: every one (`all`), or some with what each means here. */
+  questions: 'all' | Partial<Record<keyof Answers, string>>;
+  /** Examples, without the runner (`<runner> ` is put in front). */
+  examples: string[];
+}
+
+const ADMIN_URL = 'admin connection to the server (default: PG* env vars, else postgres:postgres@localhost:5432)';
+
+export const COMMAND_DEFS: Record<Command, CommandDef> = {
+  new: {
+    usage: '[new] <app-name> [options]',
+    summary: 'scaffold an app (the default; these options)',
+    about: [
+      'Scaffold an OVU app following ADR-002: its own database <app>_db and login <app>_user,',
+      'user data only through the ULM API, its own migrations.',
+    ],
+    positionals: ['app-name'],
+    questions: 'all',
+    examples: ['inventory --yes', 'inventory --kind readonly --port 8010 --dry-run', 'inventory --yes --install --create-db --migrate'],
+  },
+  provision: {
+    usage: 'provision <app-name> [options]',
+    summary: "create an existing app's database and login now",
+    about: [
+      "Create an existing app's database <app>_db and login <app>_user on a PostgreSQL server, harden",
+      "the server's PUBLIC access, verify it, and with --migrate run the app's first migration.",
+      "The app's settings and password come from the workspace (<app>/.ovu-app.json and <app>/.env).",
+    ],
+    positionals: ['app-name'],
+    questions: { adminUrl: ADMIN_URL, migrate: "then run the app's first migration (its dependencies must be installed)" },
+    examples: ['provision inventory --migrate', 'provision inventory --admin-url postgresql://postgres:postgres@localhost:5432/postgres'],
+  },
+};
+
+/** The admin URL's help text, for the commands that reach a server. */
+export const ADMIN_URL_HELP = ADMIN_URL;
+
+export const isCommand = (word: string | undefined): word is Command => (COMMANDS as readonly string[]).includes(word ?? '');
