@@ -1,0 +1,40 @@
+/**
+ * Workspace files computed whole from the set of apps (as apps.compose.yaml is): each kind is a
+ * function of the apps, and every command that changes the set (new, remove) writes all of them
+ * through `derivedFiles`, so an app that leaves takes its entries with it. A new kind is one entry
+ * in DERIVED.
+ */
+import type { AppSpec } from '../app/spec.ts';
+
+export interface DerivedApp {
+  /** Directory under the workspace root. */
+  dir: string;
+  spec: AppSpec;
+}
+
+export interface DerivedContext {
+  root: string;
+  /** The workspace's apps after the change, sorted by directory. */
+  apps: DerivedApp[];
+  /** A workspace file's text as the run read it (undefined: missing). */
+  read(file: string): string | undefined;
+}
+
+export interface DerivedFile {
+  /** Relative to the workspace root. */
+  path: string;
+  /** The file's text; undefined removes it (e.g. the last app that needed it left). */
+  text: string | undefined;
+  /** Written with this mode (e.g. 0o600 for a file holding secrets). */
+  mode?: number;
+  secret?: boolean;
+}
+
+export type DerivedKind = (ctx: DerivedContext) => DerivedFile[];
+
+const DERIVED: DerivedKind[] = [];
+
+export function derivedFiles(ctx: DerivedContext): DerivedFile[] {
+  const apps = [...ctx.apps].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
+  return DERIVED.flatMap((kind) => kind({ ...ctx, apps }));
+}
