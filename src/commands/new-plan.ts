@@ -14,6 +14,7 @@ import { STACKS } from '../stacks/index.ts';
 import { addAppToCompose, APP_COMPOSE_FILE } from '../workspace/compose/index.ts';
 import { editInitDb } from '../workspace/init-db.ts';
 import { ensureEnvVar, ensureLine, generatePassword, readEnvVar, setEnvVar } from '../workspace/env-file.ts';
+import { findAppPassword, type FoundPassword } from '../workspace/app-env.ts';
 import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
 import { scramVerifier, verifierMatches } from '../database/scram.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, connectionLimit } from '../database/budget.ts';
@@ -93,7 +94,7 @@ function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): 
   const lines = [
     `# Settings for running this app outside docker (${settings.kind === 'crud' ? 'server, migrations, tests' : 'server, tests'}).`,
     '# Written by create-ovu-app. Keep it out of git: it holds the database password,',
-    `# the same as ${names.passwordVar} in the workspace .env.`,
+    `# the same as ${names.passwordVar} in ${names.slug}/.env.`,
   ];
   if (password !== undefined) {
     lines.push(
@@ -108,15 +109,37 @@ function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): 
 }
 
 /**
- * The app's password: the one .env has (the database may already use it), else a new one. Compose
- * puts it into DATABASE_URL as it is, so it must need no escaping there.
+ * The app's password: the one the workspace has (the database may already use it), else a new one.
+ * Compose puts it into DATABASE_URL as it is, so it must need no escaping there.
  */
-function usablePassword(existing: string | undefined, variable: string): string {
-  if (!existing) return generatePassword();
-  if (!/^[A-Za-z0-9._~-]+$/.test(existing)) {
-    throw new UserError(`${variable} in .env has characters a URL must escape (only letters, digits and . _ ~ - can be used as they are): replace it with 32+ such characters, or delete the line to have one generated.`);
+function usablePassword(existing: FoundPassword, variable: string, root: string): string {
+  if (!existing.value) return generatePassword();
+  if (!/^[A-Za-z0-9._~-]+$/.test(existing.value)) {
+    throw new UserError(`${variable} in ${path.relative(root, existing.file)} has characters a URL must escape (only letters, digits and . _ ~ - can be used as they are): replace it with 32+ such characters, or delete the line to have one generated.`);
   }
-  return existing;
+  return existing.value;
+}
+
+/**
+ * `<app>/.env`: the password, for Compose to interpolate into the app's own compose.yaml (an
+ * included file reads the .env of its own directory) and for provision; no other service sees it.
+ */
+function appEnv(spec: AppSpec, password: string): string {
+  const { names } = spec;
+  return [
+    `# ${names.slug}'s secrets, written by create-ovu-app. Keep it out of git (the workspace .gitignore's`,
+    `# ".env" line covers it). Compose reads it for ${names.slug}/compose.yaml only: other services,`,
+    '# even those with `env_file: .env`, never receive it.',
+    `# Password of ${names.user}; its SCRAM-SHA-256 verifier is ${names.verifierVar} in the workspace .env.`,
+    `${names.passwordVar}=${password}`,
+    '',
+  ].join('\n');
+}
+
+/** `<app>/.env.example`: what `<app>/.env` holds, with a placeholder, to commit. */
+function appEnvExample(spec: AppSpec): string {
+  const { names } = spec;
+  return [`# ${names.slug}'s secrets: copy to .env (ignored by git) and set a password of 32+ characters.`, `# Password of ${names.user}`, `${names.passwordVar}=change-me`, ''].join('\n');
 }
 
 export interface PlanOptions {
@@ -145,13 +168,22 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
   notes.push(...compose.notes);
 
-  // The workspace .env keeps an existing password: the database may already use it.
+  // An existing password is kept: the database may already use it.
   const envBefore = plan.read(ws.envFile);
-  const password = crud ? usablePassword(readEnvVar(envBefore, names.passwordVar), names.passwordVar) : undefined;
+  const found = findAppPassword(plan.read.bind(plan), ws, names);
+  const password = crud ? usablePassword(found, names.passwordVar, ws.root) : undefined;
+  if (crud) {
+    const weak = passwordProblem(password, names.passwordVar);
+    if (weak) throw new UserError(`${weak} in ${path.relative(ws.root, found.file)}: ${PASSWORD_FIX}, or delete the line to have one generated.`);
+  }
 
   const files: AppFile[] = [...(await renderBackend(spec))].map(([rel, content]) => ({ rel: `backend/${rel}`, content }));
   files.push({ rel: compose.appFile.name, content: compose.appFile.text });
   files.push({ rel: 'backend/.env', content: localEnv(spec, password, opts.dbHost), mode: 0o600, secret: true });
+  if (crud) {
+    files.push({ rel: '.env', content: appEnv(spec, password!), mode: 0o600, secret: true });
+    files.push({ rel: '.env.example', content: appEnvExample(spec) });
+  }
   const record = Object.fromEntries(files.map((f) => [f.rel, sha256(f.content)]));
   files.push({ rel: ANSWERS_FILE, content: answersFileText(answers, record) });
   const previous = snapshot.apps.find((a) => a.dir === names.slug)?.record;
@@ -162,15 +194,12 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
     const initDb = editInitDb(plan.read(ws.initDbFile), spec, { force: opts.force });
     plan.write(ws.initDbFile, initDb.text);
     notes.push(...initDb.notes);
-    const weak = passwordProblem(password, names.passwordVar);
-    if (weak) throw new UserError(`${weak} in ${ws.envFile}: ${PASSWORD_FIX}, or delete the line to have one generated.`);
-    env = ensureEnvVar(env, names.passwordVar, password!, `${names.slug}: password of ${names.user} (compose passes it to the app)`);
     // init-db.sql creates the role from the password's SCRAM-SHA-256 verifier, never the password.
     const verifier = readEnvVar(env, names.verifierVar);
     if (!verifier || !verifierMatches(password!, verifier)) {
-      env = setEnvVar(env, names.verifierVar, scramVerifier(password!), `${names.slug}: SCRAM-SHA-256 verifier of ${names.passwordVar} (read by init-db.sql)`);
+      env = setEnvVar(env, names.verifierVar, scramVerifier(password!), `${names.slug}: SCRAM-SHA-256 verifier of ${names.passwordVar} (${names.slug}/.env) for ovu-db-init; it cannot log in`);
     }
-    envExample = ensureEnvVar(envExample, names.passwordVar, 'change-me', `${names.slug}: password of ${names.user}`);
+    if (found.legacy) notes.push(`${names.passwordVar} is now in ${names.slug}/.env; the copy in the workspace .env reaches every service with \`env_file: .env\`: delete that line (\`create-ovu-app doctor --fix\` does)`);
   }
   const tokenComment = 'Bearer token apps send to ULM for service-to-service calls';
   env = ensureEnvVar(env, compose.ulmTokenVar, '', tokenComment);

@@ -7,6 +7,7 @@ import { specFromAnswers, type AppSpec } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { readEnvVar, setEnvVar } from '../workspace/env-file.ts';
 import { findWorkspace, readIfExists, type Workspace } from '../workspace/workspace.ts';
+import { findAppPassword } from '../workspace/app-env.ts';
 import { openWorkspace } from './open-workspace.ts';
 import { Plan } from '../plan/plan.ts';
 import { migrateTask, provisionTask, runTasks, type ReportLine, type Task, type TaskOutcome } from './tasks.ts';
@@ -50,12 +51,12 @@ function readApp(root: string, name: string): AppSpec {
 /** .env keeps the password's verifier for init-db.sql; write it when it is missing or belongs to another password. */
 function syncVerifier(plan: Plan, envFile: string, spec: AppSpec, password: string, dryRun: boolean): ReportLine | undefined {
   const source = plan.read(envFile);
-  const { verifierVar, passwordVar, slug, user } = spec.names;
+  const { verifierVar, passwordVar, slug } = spec.names;
   const current = readEnvVar(source, verifierVar);
   if (current && verifierMatches(password, current)) return undefined;
-  const what = current ? `${verifierVar} in .env (it did not match ${passwordVar})` : `${verifierVar} to .env (init-db.sql reads it)`;
+  const what = current ? `${verifierVar} in .env (it did not match ${passwordVar} in ${slug}/.env)` : `${verifierVar} to .env (init-db.sql reads it)`;
   if (dryRun) return { mark: 'warning', text: `would ${current ? 'replace' : 'add'} ${what}` };
-  plan.write(envFile, setEnvVar(source, verifierVar, scramVerifier(password), `${slug}: SCRAM-SHA-256 verifier of ${passwordVar} for ${user} (read by init-db.sql)`), { mode: 0o600, secret: true });
+  plan.write(envFile, setEnvVar(source, verifierVar, scramVerifier(password), `${slug}: SCRAM-SHA-256 verifier of ${passwordVar} (${slug}/.env) for ovu-db-init; it cannot log in`), { mode: 0o600, secret: true });
   return { mark: 'added', text: `${current ? 'replaced' : 'added'} ${what}` };
 }
 
@@ -97,12 +98,13 @@ async function provisionApp(ws: Workspace, name: string, args: ParsedArgs, io: I
   const spec = readApp(ws.root, name);
   const { names } = spec;
   if (spec.settings.kind !== 'crud') throw new UsageError(`${names.slug} is a readonly app: it has no database to provision.`);
-  const password = readEnvVar(readIfExists(ws.envFile), names.passwordVar);
+  const found = findAppPassword(readIfExists, ws, names);
+  const password = found.value;
   if (password === undefined) {
-    throw new UserError(`${names.passwordVar} is not set in ${ws.envFile}: ${PASSWORD_FIX}, and run provision again.`);
+    throw new UserError(`${names.passwordVar} is not set in ${found.file}: ${PASSWORD_FIX}, and run provision again.`);
   }
   const weak = passwordProblem(password, names.passwordVar);
-  if (weak) throw new UserError(`${weak} in ${ws.envFile}: ${PASSWORD_FIX}, and run provision again (with --reset-password if the role exists).`);
+  if (weak) throw new UserError(`${weak} in ${found.file}: ${PASSWORD_FIX}, and run provision again (with --reset-password if the role exists).`);
   const backendDir = path.join(ws.root, names.slug, 'backend');
   // --migrate runs the app's own migration tool: without it installed, stop before the server is touched.
   const stack = STACKS[spec.settings.stack];

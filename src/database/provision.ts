@@ -39,7 +39,7 @@ export interface ProvisionOptions {
   adminUrl?: string;
   /** Environment for the PG* fallback (default process.env). */
   env?: NodeJS.ProcessEnv;
-  /** The app user's password (the value of its <SNAKE>_DB_PASSWORD in .env). */
+  /** The app user's password (the value of its <SNAKE>_DB_PASSWORD in <app>/.env). */
   password: string;
   /** If the role exists and `password` does not log in, set the role's password to it. */
   resetPassword?: boolean;
@@ -231,7 +231,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
         }
         if (!opts.resetPassword) {
           throw new UserError(
-            `role ${role} exists but the password in .env (${passwordVar}) does not log in; rerun with --reset-password to set it to the .env value`,
+            `role ${role} exists but the password in ${spec.names.slug}/.env (${passwordVar}) does not log in; rerun with --reset-password to set it to that value`,
           );
         }
         resetPassword = true;
@@ -258,7 +258,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
         } catch (error) {
           throw explainPermission(error, { id: 'reset-password' } as SqlStatement, role, me.name, target.where);
         }
-        report.changed.push(`set the password of role ${role} to the .env value`);
+        report.changed.push(`set the password of role ${role} to the value in ${spec.names.slug}/.env`);
       }
       for (const s of APP_STATEMENTS) {
         if (s.kind === 'assert') continue;
@@ -337,7 +337,7 @@ async function lock(admin: Client, timeoutMs: number, where: string): Promise<vo
 /** Every statement a run would execute now (the admin's membership grant shown with its undo). */
 async function planAll(admin: Client, values: SqlValues, shown: SqlValues, reset: string | undefined): Promise<PlannedStatement[]> {
   const out: PlannedStatement[] = [];
-  if (reset) out.push({ id: 'reset-password', label: 'set the password to the .env value', sql: reset, serverWide: false });
+  if (reset) out.push({ id: 'reset-password', label: "set the password to the value in the app's .env", sql: reset, serverWide: false });
   const shownIds = new Set<string>();
   for (const s of APP_STATEMENTS) {
     if (s.kind === 'assert') continue;

@@ -75,7 +75,7 @@ export function initDbBlock(spec: AppSpec): string {
   const malformed = `${v}_malformed`;
   const limit = connectionLimit(spec.settings.pool, spec.settings.processes);
   const values = appValues(spec, { psqlVar: v }, { connLimit: limit });
-  const notSet = `init-db.sql: ${verifierVar} is not set or is empty; keep it in .env beside the password (create-ovu-app writes it) and pass it to the ovu-db-init service's environment (the ${title} block needs it to create role ${user})`;
+  const notSet = `init-db.sql: ${verifierVar} is not set or is empty; keep it in the workspace .env (create-ovu-app writes it) and pass it to the ovu-db-init service's environment (the ${title} block needs it to create role ${user})`;
   const notScram = `init-db.sql: ${verifierVar} is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$4096:…); run \`create-ovu-app provision ${slug}\` to write it again`;
   return [
     startMarker(slug),

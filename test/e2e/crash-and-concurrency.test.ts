@@ -7,9 +7,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { adrWorkspace, BIN, runCli, snapshotDir } from '../helpers/cli.ts';
+import { adrWorkspace, appPassword, BIN, runCli, snapshotDir } from '../helpers/cli.ts';
 import { composeConfig } from '../helpers/compose.ts';
-import { readEnvVar } from '../../src/workspace/env-file.ts';
 
 /** Runs the CLI under strace, with `signal` delivered at the `n`th rename. */
 async function runWithSignalAtRename(ws: string, signal: string, n: number) {
@@ -26,12 +25,11 @@ function expectWholeOrAbsent(ws: string, slug: string): 'whole' | 'absent' {
   expect(files.filter((f) => f.startsWith('.create-ovu-app') || f.endsWith('.tmp'))).toEqual([]);
   const apps = fs.existsSync(path.join(ws, 'apps.compose.yaml')) ? fs.readFileSync(path.join(ws, 'apps.compose.yaml'), 'utf8') : '';
   const initDb = fs.existsSync(path.join(ws, 'init-db.sql')) ? fs.readFileSync(path.join(ws, 'init-db.sql'), 'utf8') : '';
-  const env = fs.existsSync(path.join(ws, '.env')) ? fs.readFileSync(path.join(ws, '.env'), 'utf8') : '';
   const parts = [
     fs.existsSync(path.join(ws, slug, 'backend', 'app', 'main.py')),
     apps.includes(`- ${slug}/compose.yaml`),
     initDb.includes(`-- >>> create-ovu-app: ${slug}`),
-    readEnvVar(env, `${slug.toUpperCase()}_DB_PASSWORD`) !== undefined,
+    appPassword(ws, slug) !== undefined,
   ];
   expect(new Set(parts).size, `${slug}: ${JSON.stringify(parts)}`).toBe(1);
   return parts[0] ? 'whole' : 'absent';

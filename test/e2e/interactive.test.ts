@@ -6,9 +6,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { adrWorkspace, BIN, fakeInstaller, runCli, snapshotDir } from '../helpers/cli.ts';
+import { adrWorkspace, appPassword, BIN, fakeInstaller, runCli, snapshotDir } from '../helpers/cli.ts';
 import { withClient } from '../helpers/postgres.ts';
-import { readEnvVar } from '../../src/workspace/env-file.ts';
 import { VERSION } from '../../src/version.ts';
 
 const TMUX = process.env.OVU_TMUX ?? 'tmux';
@@ -175,7 +174,7 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(plan).toContain('backend/ (');
     expect(plan).toContain('changed: docker-compose.yml');
     expect(plan).toContain('service   inventory-backend on port 8001');
-    expect(plan).toContain('database  inventory_db, login inventory_user, password in .env as INVENTORY_DB_PASSWORD');
+    expect(plan).toContain('database  inventory_db, login inventory_user; password INVENTORY_DB_PASSWORD in inventory/.env (only inventory-backend gets it)');
     // Nothing is written before the confirmation; the run holds the workspace's lock while it asks.
     expect(fs.readdirSync(ws).sort()).toEqual(['.create-ovu-app', 'docker-compose.yml']);
     expect(fs.readdirSync(path.join(ws, '.create-ovu-app')).sort()).toEqual(['.gitignore', 'lock']);
@@ -233,7 +232,7 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(code, screen).toBe(0);
     expect(fs.existsSync(path.join(ws, 'stock-keeper/backend/app/main.py'))).toBe(true);
     expect(fs.existsSync(path.join(ws, '2fa'))).toBe(false);
-    expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).toMatch(/^STOCK_KEEPER_DB_PASSWORD=[\w-]{43}$/m);
+    expect(fs.readFileSync(path.join(ws, 'stock-keeper', '.env'), 'utf8')).toMatch(/^STOCK_KEEPER_DB_PASSWORD=[\w-]{43}$/m);
   });
 
   it.each([
@@ -394,7 +393,7 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     const app = `ask${randomBytes(3).toString('hex')}`;
     const ws = adrWorkspace();
     expect((await runCli([app, '--yes', '--workspace', ws])).exitCode).toBe(0);
-    const password = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), `${app.toUpperCase()}_DB_PASSWORD`)!;
+    const password = appPassword(ws, app)!;
     const roleExists = () => withClient(adminUrl, async (c) => (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${app}_user`])).rowCount === 1);
 
     const no = start(['provision', app, '--admin-url', adminUrl, '--workspace', ws], ws);

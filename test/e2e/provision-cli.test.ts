@@ -7,7 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { execa } from 'execa';
-import { BIN, adrWorkspace, runCli, snapshotDir, type CliResult } from '../helpers/cli.ts';
+import { BIN, adrWorkspace, appPassword, runCli, snapshotDir, type CliResult } from '../helpers/cli.ts';
 import { verifierMatches } from '../../src/database/scram.ts';
 import { canConnect, urlFor, withClient } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/apps.ts';
@@ -22,7 +22,7 @@ const crm = `crm${tag}`;
 const ws = adrWorkspace();
 const ULM_PASSWORD = 'ulm-secret-pw';
 
-const passwordOf = (app: string): string => readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), `${app.toUpperCase()}_DB_PASSWORD`)!;
+const passwordOf = (app: string): string => appPassword(ws, app)!;
 const appUrl = (app: string, db: string): string => urlFor(adminUrl, `${app}_user`, passwordOf(app), db);
 
 function expectNoSecrets(r: CliResult, ...secrets: string[]): void {
@@ -164,10 +164,11 @@ describe('create-ovu-app --create-db and provision', () => {
     expect(db.rowCount).toBe(0);
   });
 
-  it('.env keeps each password with its SCRAM-SHA-256 verifier, which init-db.sql reads', () => {
+  it('the workspace .env keeps each password\'s SCRAM-SHA-256 verifier, which init-db.sql reads; the password is only in the app\'s .env', () => {
     const env = fs.readFileSync(path.join(ws, '.env'), 'utf8');
     const verifier = readEnvVar(env, `${shop.toUpperCase()}_DB_VERIFIER`)!;
     expect(verifierMatches(passwordOf(shop), verifier)).toBe(true);
+    expect(env).not.toContain(passwordOf(shop));
     const initDb = fs.readFileSync(path.join(ws, 'init-db.sql'), 'utf8');
     expect(initDb).toContain(`\\getenv ${shop}_db_verifier ${shop.toUpperCase()}_DB_VERIFIER`);
     expect(initDb).not.toContain(verifier);
@@ -236,7 +237,7 @@ describe('create-ovu-app --create-db and provision', () => {
   it('refuses a placeholder or short password from .env, saying why', async () => {
     const app = `weak${tag}`;
     expect((await runCli([app, '--yes', '--workspace', ws])).exitCode).toBe(0);
-    const envFile = path.join(ws, '.env');
+    const envFile = path.join(ws, app, '.env');
     const original = fs.readFileSync(envFile, 'utf8');
     const variable = `${app.toUpperCase()}_DB_PASSWORD`;
     const password = passwordOf(app);

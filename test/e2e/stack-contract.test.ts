@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adrWorkspace, runCli } from '../helpers/cli.ts';
+import { adrWorkspace, appPassword as passwordOf, runCli } from '../helpers/cli.ts';
 import { freePort, waitForHttp } from '../helpers/apps.ts';
 import { endedBy, internals, startFakeUlm, startTcpProxy, type FakeUlm, type GeneratedApp, type Stack } from '../helpers/stack.ts';
 import { readEnvVar } from '../../src/workspace/env-file.ts';
@@ -128,7 +128,7 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
       expect(r.exitCode).toBe(0);
       expect(fs.existsSync(path.join(backend, stack.installedMarker))).toBe(true);
       // Neither the admin password nor the app's appears in the output.
-      const appPassword = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), `${slug.toUpperCase()}_DB_PASSWORD`);
+      const appPassword = passwordOf(ws, slug);
       expect(appPassword).toBeTruthy();
       expect(r.stdout + r.stderr).not.toContain(appPassword);
       expect(r.stdout + r.stderr).not.toContain(new URL(adminUrl).password);

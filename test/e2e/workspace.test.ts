@@ -15,7 +15,8 @@ import { deriveNames, initDbEnvVars } from '../../src/app/names.ts';
 import { diffLines } from '../../src/cli/diff.ts';
 
 const FIXTURE = fs.readFileSync(new URL('../fixtures/compose/commented.yml', import.meta.url), 'utf8');
-const COMPOSE = FIXTURE.replace(/\r?\n/g, '\r\n');
+// ULM loads the whole workspace .env, as many real services do: no app's password may be in it.
+const COMPOSE = FIXTURE.replace('      context: ./ulm/backend\n', '      context: ./ulm/backend\n    env_file: .env\n').replace(/\r?\n/g, '\r\n');
 const ULM_SECTION = [
   '-- ULM (the platform team\'s own section, idempotent)',
   "SELECT 'CREATE ROLE ulm_user LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ulm_user') \\gexec",
@@ -45,7 +46,9 @@ beforeAll(async () => {
     expect(r.exitCode).toBe(0);
   }
   const dotenv = fs.readFileSync(path.join(ws, '.env'), 'utf8');
-  for (const key of ['ULM_DB_PASSWORD', 'ALPHA_DB_PASSWORD', 'BETA_DB_PASSWORD']) env[key] = readEnvVar(dotenv, key)!;
+  env.ULM_DB_PASSWORD = readEnvVar(dotenv, 'ULM_DB_PASSWORD')!;
+  for (const app of ['alpha', 'beta']) env[`${app.toUpperCase()}_DB_PASSWORD`] = readEnvVar(fs.readFileSync(path.join(ws, app, '.env'), 'utf8'), `${app.toUpperCase()}_DB_PASSWORD`)!;
+  expect(Object.values(env).every((v) => v && v.length > 10)).toBe(true);
   // What ovu-db-init gets: the team's own ULM variable and what initDbEnvVars names for each app.
   initEnv.ULM_DB_PASSWORD = env.ULM_DB_PASSWORD!;
   for (const app of ['alpha', 'beta']) for (const key of initDbEnvVars(deriveNames(app))) initEnv[key] = readEnvVar(dotenv, key)!;
@@ -80,7 +83,12 @@ describe('a real workspace with two apps', () => {
       expect(JSON.stringify(project.services['ovu-db-init'])).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
       expect(JSON.stringify(project.services.postgres)).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
       expect(JSON.stringify(project.services['ulm-backend'])).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
+      // Nor the other app's service.
+      const other = app === 'alpha' ? 'beta' : 'alpha';
+      expect(JSON.stringify(project.services[`${other}-backend`])).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
     }
+    // ULM did load the workspace .env (the check above is not vacuous).
+    expect(project.services['ulm-backend'].environment).toHaveProperty('ULM_DB_PASSWORD', 'ulm-pw-from-env');
     expect(project.services['ovu-db-init']).toMatchObject({ image: 'postgres:15', depends_on: { postgres: { condition: 'service_started' } } });
     expect(project.services['ovu-db-init'].volumes).toContainEqual(expect.objectContaining({ target: '/ovu/init-db.sql', source: path.join(ws, 'init-db.sql'), read_only: true }));
   });
@@ -100,6 +108,9 @@ describe('a real workspace with two apps', () => {
       const text = fs.readFileSync(path.join(e.parentPath, e.name), 'utf8');
       for (const [key, value] of Object.entries({ ...env, ...initEnv })) expect(text, `${e.name} holds ${key}`).not.toContain(value);
     }
+    // The workspace .env (which `env_file: .env` services load) holds no app password either.
+    const workspaceEnv = fs.readFileSync(path.join(ws, '.env'), 'utf8');
+    for (const app of ['ALPHA', 'BETA']) expect(workspaceEnv).not.toContain(env[`${app}_DB_PASSWORD`]);
   });
 
   it('ovu-db-init, run as Compose resolves it, creates and isolates every app, and can run again', async () => {

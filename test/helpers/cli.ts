@@ -137,3 +137,11 @@ export function adrWorkspace(): string {
   fs.writeFileSync(path.join(dir, 'docker-compose.yml'), ADR_COMPOSE);
   return dir;
 }
+
+/** An app's database password, from its own `<app>/.env`. */
+export function appPassword(ws: string, slug: string): string | undefined {
+  const file = path.join(ws, slug, '.env');
+  if (!fs.existsSync(file)) return undefined;
+  const m = new RegExp(`^${slug.toUpperCase().replace(/-/g, '_')}_DB_PASSWORD=(.*)$`, 'm').exec(fs.readFileSync(file, 'utf8'));
+  return m?.[1];
+}

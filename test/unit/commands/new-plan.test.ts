@@ -77,7 +77,7 @@ describe('planNewApp (in memory)', () => {
     expect(paths.some((p) => /\/_[a-z]/.test(p))).toBe(false);
   });
 
-  it('writes a valid compose file, the password only in .env files', async () => {
+  it('writes a valid compose file, the password only in the app\'s own .env files', async () => {
     const app = await planApp(answers(), { force: false });
     await app.plan.commit();
     const files = workspace();
@@ -85,11 +85,13 @@ describe('planNewApp (in memory)', () => {
     parseCompose(files['/ws/apps.compose.yaml']!, 'apps.compose.yaml', new Set(['postgres', 'inventory-backend']), true);
     parseCompose(files['/ws/inventory/compose.yaml']!, 'inventory/compose.yaml', new Set(['ovu-db-init']), true);
     expect(files['/ws/docker-compose.yml']).toMatch(/\ninclude:\n  - apps.compose.yaml\n$/);
-    const password = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
+    const password = readEnvVar(files['/ws/inventory/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
     expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(files['/ws/.env']).toMatch(/^# mine\nULM_SERVICE_TOKEN=t\n/);
+    expect(files['/ws/inventory/.env.example']).toContain('INVENTORY_DB_PASSWORD=change-me\n');
+    expect(files['/ws/.env.example']).not.toContain('INVENTORY_DB_PASSWORD');
     for (const [file, content] of Object.entries(files)) {
-      if (file === '/ws/.env' || file === '/ws/inventory/backend/.env') continue;
+      if (file === '/ws/inventory/.env' || file === '/ws/inventory/backend/.env') continue;
       expect(content, file).not.toContain(password);
     }
     expect(files['/ws/inventory/backend/.env']).toContain(`DATABASE_URL=postgresql://inventory_user:${password}@localhost:5432/inventory_db`);
@@ -99,8 +101,10 @@ describe('planNewApp (in memory)', () => {
   it('keeps an existing password on a rerun with --force', async () => {
     await (await planApp(answers(), { force: false })).plan.commit();
     const env = workspace()['/ws/.env'];
+    const own = workspace()['/ws/inventory/.env'];
     await (await planApp(answers({ dbPoolSize: 5 }), { force: true })).plan.commit();
     expect(workspace()['/ws/.env']).toBe(env);
+    expect(workspace()['/ws/inventory/.env']).toBe(own);
     expect(workspace()['/ws/inventory/compose.yaml']).toContain('DB_POOL_SIZE: "5"');
   });
 
@@ -122,17 +126,17 @@ describe('planNewApp (in memory)', () => {
     expect(workspace()).toEqual(before);
   });
 
-  it('keeps the password\'s SCRAM-SHA-256 verifier beside it in .env, and only there', async () => {
+  it('keeps the password\'s SCRAM-SHA-256 verifier in the workspace .env, and only there', async () => {
     const app = await planApp(answers(), { force: false });
     app.plan.commit();
     const files = workspace();
-    const password = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
+    const password = readEnvVar(files['/ws/inventory/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
     const verifier = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')!;
     expect(verifierMatches(password, verifier)).toBe(true);
     for (const [file, content] of Object.entries(files)) if (file !== '/ws/.env') expect(content, file).not.toContain(verifier);
     // A password changed by hand gets a new verifier on the next --force run; a matching one is kept.
     const other = 'q'.repeat(40);
-    vol.writeFileSync('/ws/.env', files['/ws/.env']!.replace(password, other));
+    vol.writeFileSync('/ws/inventory/.env', files['/ws/inventory/.env']!.replace(password, other));
     (await planApp(answers(), { force: true })).plan.commit();
     const again = readEnvVar(workspace()['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')!;
     expect(verifierMatches(other, again)).toBe(true);
@@ -140,11 +144,25 @@ describe('planNewApp (in memory)', () => {
     expect(readEnvVar(workspace()['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')).toBe(again);
   });
 
-  it('refuses an existing placeholder password in .env instead of keeping it', async () => {
+  it('refuses an existing placeholder password instead of keeping it, in the app\'s .env or a 0.1 workspace .env', async () => {
     vol.writeFileSync('/ws/.env', 'INVENTORY_DB_PASSWORD=change-me\n');
     await expect(planApp(answers(), { force: false })).rejects.toThrow(
-      'INVENTORY_DB_PASSWORD is the placeholder "change-me" (as in .env.example), not a password in /ws/.env:',
+      'INVENTORY_DB_PASSWORD is the placeholder "change-me" (as in .env.example), not a password in .env:',
     );
+    vol.mkdirSync('/ws/inventory');
+    vol.writeFileSync('/ws/inventory/.env', 'INVENTORY_DB_PASSWORD=change-me\n');
+    await expect(planApp(answers(), { force: true })).rejects.toThrow(
+      'INVENTORY_DB_PASSWORD is the placeholder "change-me" (as in .env.example), not a password in inventory/.env:',
+    );
+  });
+
+  it('moves a 0.1 workspace\'s password into the app\'s .env (keeping its value) and says the old line should go', async () => {
+    const old = 'p'.repeat(43);
+    vol.writeFileSync('/ws/.env', `INVENTORY_DB_PASSWORD=${old}\n`);
+    const app = await planApp(answers(), { force: false });
+    await app.plan.commit();
+    expect(readEnvVar(workspace()['/ws/inventory/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')).toBe(old);
+    expect(app.notes.join('\n')).toContain('INVENTORY_DB_PASSWORD is now in inventory/.env; the copy in the workspace .env reaches every service with `env_file: .env`');
   });
 
   it('notes when the workspace\'s apps would not fit a default server\'s connections', async () => {
