@@ -17,7 +17,8 @@ import { ensureEnvVar, ensureLine, generatePassword, readEnvVar, setEnvVar } fro
 import { findAppPassword, type FoundPassword } from '../workspace/app-env.ts';
 import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
 import { scramVerifier, verifierMatches } from '../database/scram.ts';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, connectionLimit } from '../database/budget.ts';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, budgetTotal, connectionLimit } from '../database/budget.ts';
+import { serverSettings } from '../workspace/compose/database-service.ts';
 import type { WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { UsageError, UserError } from '../errors.ts';
 import type { Toolchain } from '../stacks/stack.ts';
@@ -71,8 +72,10 @@ export function checkCollisions(snapshot: WorkspaceSnapshot, spec: AppSpec, forc
 }
 
 /**
- * The connection budget of the workspace's apps on a default server (the generator cannot see the
- * real one; provision checks that and refuses): a note naming the numbers, or undefined.
+ * The connection budget of the workspace's apps on its database service: its max_connections is
+ * known from its `command` (else PostgreSQL's default), so an app that would not fit is refused
+ * before anything is written. provision checks the server it is pointed at again (a managed server
+ * has its own numbers).
  */
 export function workspaceBudgetProblem(snapshot: WorkspaceSnapshot, spec: AppSpec): string | undefined {
   const apps = snapshot.apps.flatMap((a) => {
@@ -81,11 +84,14 @@ export function workspaceBudgetProblem(snapshot: WorkspaceSnapshot, spec: AppSpe
     return other.settings.kind === 'crud' ? [{ role: other.names.user, limit: connectionLimit(other.settings.pool, other.settings.processes) }] : [];
   });
   apps.push({ role: spec.names.user, limit: connectionLimit(spec.settings.pool, spec.settings.processes) });
-  const problem = budgetProblem(
-    { maxConnections: DEFAULT_MAX_CONNECTIONS, reserved: DEFAULT_RESERVED_CONNECTIONS, ulm: ULM_ASSUMED_CONNECTIONS, apps },
-    'a default PostgreSQL server (max_connections 100)',
-  );
-  return problem && `${problem}; provision checks the real server and refuses if it does not fit`;
+  const db = snapshot.compose.postgres;
+  const set = db ? serverSettings(db.service) : {};
+  const maxConnections = set.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const budget = { maxConnections, reserved: set.reserved ?? DEFAULT_RESERVED_CONNECTIONS, ulm: ULM_ASSUMED_CONNECTIONS, apps };
+  const where = db ? `${db.name} in ${db.file} (max_connections ${maxConnections}${set.maxConnections ? ', from its command' : ', PostgreSQL\'s default'})` : 'the postgres service this run creates (max_connections 100)';
+  const raise = `(e.g. \`command: postgres -c max_connections=${Math.ceil(budgetTotal(budget) / 50) * 50}\` on ${db?.name ?? 'postgres'})`;
+  const problem = budgetProblem(budget, where, raise);
+  return problem && `${problem}. Nothing was written.`;
 }
 
 /** The app's backend/.env, for running it outside docker: same login, PostgreSQL on `dbHost`. */
@@ -222,7 +228,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
 
   if (crud) {
     const problem = workspaceBudgetProblem(snapshot, spec);
-    if (problem) notes.push(problem);
+    if (problem) throw new UsageError(problem);
   }
 
   const tasks: Task[] = [];

@@ -36,13 +36,13 @@ export function budgetTotal(b: Budget): number {
 }
 
 /** A refusal naming the numbers and the choices, or undefined when the budget fits. */
-export function budgetProblem(b: Budget, where: string): string | undefined {
+export function budgetProblem(b: Budget, where: string, raiseHow = 'on the server'): string | undefined {
   const total = budgetTotal(b);
   if (total <= b.maxConnections) return undefined;
   const apps = b.apps.map((a) => `${a.role} ${a.limit}`).join(' + ');
   return (
     `connection budget exceeded at ${where}: ${b.reserved} reserved + ULM ${b.ulm} + apps ${apps || '0'} = ${total} connections, ` +
     `but max_connections is ${b.maxConnections}; use smaller pools (--db-pool-size, --db-max-overflow) or fewer --processes, ` +
-    `raise max_connections on the server, or put PgBouncer in front of it`
+    `raise max_connections ${raiseHow}, or put PgBouncer in front of it`
   );
 }

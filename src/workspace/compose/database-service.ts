@@ -102,3 +102,28 @@ export function runsInitDbAtStart(service: Obj): boolean {
     return typeof target === 'string' && target.startsWith('/docker-entrypoint-initdb.d') && typeof source === 'string' && /init-db\.sql$|^\.\/?$/.test(source);
   });
 }
+
+/** Server settings a database service's `command` sets (`postgres -c max_connections=200`, `-N 200`). */
+export interface ServerSettings {
+  maxConnections?: number;
+  /** superuser_reserved_connections + reserved_connections, when either is set. */
+  reserved?: number;
+}
+
+export function serverSettings(service: Obj): ServerSettings {
+  const command = service['command'];
+  const words = Array.isArray(command) ? command.map(String) : typeof command === 'string' ? command.split(/\s+/).filter(Boolean) : [];
+  const settings = new Map<string, number>();
+  words.forEach((w, i) => {
+    // `-c name=value`, `-cname=value`, `--name=value` (postgres takes all three), and `-N n`.
+    const pair = (w === '-c' ? words[i + 1] : /^-c./.test(w) ? w.slice(2) : /^--[a-z_]+=/.test(w) ? w.slice(2) : undefined)?.replace(/^["']|["']$/g, '');
+    const m = pair ? /^([a-z_.]+)=(\d+)$/.exec(pair) : null;
+    if (m) settings.set(m[1]!.replace(/-/g, '_'), Number(m[2]));
+    if (w === '-N' && /^\d+$/.test(words[i + 1] ?? '')) settings.set('max_connections', Number(words[i + 1]));
+  });
+  const reservedParts = ['superuser_reserved_connections', 'reserved_connections'].filter((k) => settings.has(k));
+  return {
+    ...(settings.has('max_connections') ? { maxConnections: settings.get('max_connections')! } : {}),
+    ...(reservedParts.length ? { reserved: (settings.get('superuser_reserved_connections') ?? 3) + (settings.get('reserved_connections') ?? 0) } : {}),
+  };
+}

@@ -165,12 +165,18 @@ describe('planNewApp (in memory)', () => {
     expect(app.notes.join('\n')).toContain('INVENTORY_DB_PASSWORD is now in inventory/.env; the copy in the workspace .env reaches every service with `env_file: .env`');
   });
 
-  it('notes when the workspace\'s apps would not fit a default server\'s connections', async () => {
-    expect((await planApp(answers(), { force: false })).notes.join('\n')).not.toContain('connection budget');
-    const big = await planApp(answers({ dbPoolSize: 5, dbMaxOverflow: 5, processes: 7 }), { force: false });
-    expect(big.notes).toContainEqual(
-      'connection budget exceeded at a default PostgreSQL server (max_connections 100): 3 reserved + ULM 30 + apps inventory_user 71 = 104 connections, but max_connections is 100; use smaller pools (--db-pool-size, --db-max-overflow) or fewer --processes, raise max_connections on the server, or put PgBouncer in front of it; provision checks the real server and refuses if it does not fit',
+  it('refuses an app that would not fit the database service\'s connections, before writing anything', async () => {
+    await (await planApp(answers({ dbPoolSize: 5, dbMaxOverflow: 5, processes: 3 }), { force: false })).plan.commit();
+    const before = workspace();
+    await expect(planApp(answers({ name: 'orders', port: 8002, dbPoolSize: 5, dbMaxOverflow: 5, processes: 4 }), { force: false })).rejects.toThrow(
+      new UsageError(
+        'connection budget exceeded at postgres in docker-compose.yml (max_connections 100, PostgreSQL\'s default): 3 reserved + ULM 30 + apps inventory_user 31 + orders_user 41 = 105 connections, but max_connections is 100; use smaller pools (--db-pool-size, --db-max-overflow) or fewer --processes, raise max_connections (e.g. `command: postgres -c max_connections=150` on postgres), or put PgBouncer in front of it. Nothing was written.',
+      ),
     );
+    expect(workspace()).toEqual(before);
+    // The service's own max_connections counts.
+    vol.writeFileSync('/ws/docker-compose.yml', before['/ws/docker-compose.yml']!.replace('    image: postgres:15\n', '    image: postgres:15\n    command: ["postgres", "-c", "max_connections=200"]\n'));
+    expect((await planApp(answers({ name: 'orders', port: 8002, dbPoolSize: 5, dbMaxOverflow: 5, processes: 4 }), { force: false })).spec.names.slug).toBe('orders');
   });
 
   it('gives readonly apps no database anywhere', async () => {
