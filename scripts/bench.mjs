@@ -178,6 +178,8 @@ services:
   postgres:
     <<: *restart
     image: postgres:15
+    # Room for 200 apps' connection limits (11 each): new refuses an app that would not fit.
+    command: postgres -c max_connections=2500
     environment:
       POSTGRES_USER: postgres
       POSTGRES_PASSWORD: postgres

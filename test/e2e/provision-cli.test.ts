@@ -19,7 +19,7 @@ const adminPassword = decodeURIComponent(new URL(adminUrl).password);
 const tag = randomBytes(3).toString('hex');
 const shop = `shop${tag}`;
 const crm = `crm${tag}`;
-const ws = adrWorkspace();
+const ws = adrWorkspace({ roomy: true });
 const ULM_PASSWORD = 'ulm-secret-pw';
 
 const passwordOf = (app: string): string => appPassword(ws, app)!;

@@ -131,10 +131,15 @@ volumes:
   postgres_data:
 `;
 
-/** A workspace with the ADR's compose file (and nothing else), in a fresh temp dir. */
-export function adrWorkspace(): string {
+/**
+ * A workspace with the ADR's compose file (and nothing else), in a fresh temp dir. `roomy`: its
+ * postgres gets `max_connections` for the dozens of apps a suite adds to one workspace (new refuses
+ * an app that would not fit; a default server holds 6).
+ */
+export function adrWorkspace(opts: { roomy?: boolean } = {}): string {
   const dir = tempDir();
-  fs.writeFileSync(path.join(dir, 'docker-compose.yml'), ADR_COMPOSE);
+  const compose = opts.roomy ? ADR_COMPOSE.replace('    image: postgres:15\n', '    image: postgres:15\n    command: postgres -c max_connections=1000\n') : ADR_COMPOSE;
+  fs.writeFileSync(path.join(dir, 'docker-compose.yml'), compose);
   return dir;
 }
 
