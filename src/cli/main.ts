@@ -100,6 +100,11 @@ function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSign
       if (interactive) err(intro(ws, c));
       return waiting(() => collectAnswers({ given, facts, interactive, invoked, signal }));
     },
+    async chooseDatabase(candidates, why) {
+      err(`${c.yellow('?')} ${why.replace(/: pass --db-service.*$/, '')}.`);
+      const { chooseDatabase } = await import('./prompts.ts');
+      return waiting(() => chooseDatabase(candidates, signal));
+    },
     async confirm(app) {
       err(report.planSummary(app, c).join('\n'));
       const { confirmPlan } = await import('./prompts.ts');

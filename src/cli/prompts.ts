@@ -42,6 +42,14 @@ export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFact
   }
 }
 
+/** Which compose service is the platform's PostgreSQL (--db-service), when the file cannot say. */
+export function chooseDatabase(candidates: { name: string; file: string; why: string }[], signal?: AbortSignal): Promise<string> {
+  return select({
+    message: 'Which service is the PostgreSQL server apps use?',
+    choices: candidates.map((c) => ({ name: c.name, value: c.name, description: `${c.file}: ${c.why}` })),
+  }, signal ? { signal } : {});
+}
+
 export function askAdvanced(topics: string[], signal?: AbortSignal): Promise<boolean> {
   return confirm({ message: `Customise advanced settings (${topics.join(', ')})?`, default: false }, signal ? { signal } : {});
 }

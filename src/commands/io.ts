@@ -27,6 +27,8 @@ export interface Io {
   invoked: Invocation;
   /** Every answer: the given ones validated, the rest prompted or defaulted (`ws`: named in the intro). */
   answers(given: Partial<Answers>, facts: WorkspaceFacts, ws: Workspace): Promise<Answers>;
+  /** Interactive only: which of these compose services apps use as their PostgreSQL (what --db-service says). */
+  chooseDatabase?(candidates: { name: string; file: string; why: string }[], why: string): Promise<string>;
   /** Interactive only: shows what the plan will do and asks to go on. */
   confirm(app: NewApp): Promise<boolean>;
   /** Interactive only: shows the SQL a provision would run (provision --dry-run's plan) and asks to go on. */

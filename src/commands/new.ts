@@ -4,6 +4,7 @@ import { deriveNames } from '../app/names.ts';
 import { specFromAnswers } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
+import { DatabaseAmbiguity } from '../workspace/compose/database-service.ts';
 import { QUESTIONS, validateAnswer, type Answers, type WorkspaceFacts } from '../app/questions.ts';
 import { openWorkspace } from './open-workspace.ts';
 import { readSnapshot, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
@@ -34,7 +35,9 @@ function ownService(args: ParsedArgs): string | undefined {
 
 export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   const ws = findWorkspace(args.workspace, process.cwd());
-  const read = () => readSnapshot(ws, { dbService: args.given.dbService });
+  const given = { ...args.given };
+  args = { ...args, given };
+  const read = () => readSnapshot(ws, { dbService: given.dbService });
   // A dry run changes nothing, so it neither waits for nor blocks another run.
   if (args.dryRun) {
     const snapshot = read();
@@ -51,7 +54,13 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   }
   // A person answers without holding the workspace (a teammate's run need not wait for them);
   // then, holding it, what is on disk now is read again and the answers checked against it.
-  const answers = await io.answers(args.given, await factsOf(read(), args, io), ws);
+  const first = read();
+  const answers = await io.answers(args.given, await factsOf(first, args, io), ws);
+  // A crud app needs to know the database; when the compose project cannot say, the person can.
+  const unclear = first.compose.postgresProblem;
+  if (answers.kind === 'crud' && unclear instanceof DatabaseAmbiguity && io.chooseDatabase) {
+    given.dbService = answers.dbService = await io.chooseDatabase(unclear.candidates, unclear.message);
+  }
   const lock = await openWorkspace(ws.root, io);
   try {
     const snapshot = read();

@@ -326,6 +326,28 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(snapshotDir(ws)).toEqual(before);
   });
 
+  it('asks which service is the database when the compose file has two, and uses the one chosen', async () => {
+    const ws = adrWorkspace();
+    const compose = path.join(ws, 'docker-compose.yml');
+    fs.writeFileSync(compose, fs.readFileSync(compose, 'utf8').replace('\n  ulm-backend:', '\n  analytics-db:\n    image: postgis/postgis:16-3.4\n    environment:\n      POSTGRES_PASSWORD: postgres\n\n  ulm-backend:'));
+    const t = start(['inventory', '--workspace', ws], ws);
+    await acceptDefaults(t);
+    const asked = await t.prompt('Which service is the PostgreSQL server apps use?');
+    expect(asked).toContain('the compose project has several PostgreSQL services, postgres (docker-compose.yml: image postgres:15), analytics-db (docker-compose.yml: image postgis/postgis:16-3.4).');
+    t.press('Down');
+    await t.waitFor('❯ analytics-db', 'the cursor on analytics-db');
+    t.press('Enter');
+    await t.prompt('Write these files? (Y/n)');
+    t.press('Enter');
+    const { code, screen } = await t.exit();
+    expect(code, screen).toBe(0);
+    expect(fs.readFileSync(path.join(ws, 'inventory', 'compose.yaml'), 'utf8')).toContain('@analytics-db:5432/inventory_db');
+    // Without a terminal the same file needs --db-service: exit 2, naming both.
+    const r = await runCli(['orders', '--yes', '--workspace', ws]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/several PostgreSQL services, postgres .*, analytics-db .*: pass --db-service <name>/);
+  });
+
   it('keeps the cursor in the typed name, and breaks the preview between its parts to fit 80 columns', async () => {
     const ws = adrWorkspace();
     const t = start(['--workspace', ws], ws, { columns: 80 });

@@ -65,9 +65,20 @@ export function databaseCandidates(services: Obj, file: string, root: string, re
   return out;
 }
 
+/** The compose project's database cannot be told without the user: --db-service, or a question. */
+export class DatabaseAmbiguity extends UserError {
+  constructor(
+    message: string,
+    readonly candidates: Pick<DatabaseCandidate, 'name' | 'file' | 'why'>[],
+  ) {
+    super(message, 2);
+    this.name = 'DatabaseAmbiguity';
+  }
+}
+
 /**
  * The database service, or undefined when the project has none (the caller adds one). Throws a
- * UserError, naming the candidates and the flag, when it cannot tell.
+ * DatabaseAmbiguity, naming the candidates and the flag, when it cannot tell.
  */
 export function chooseDatabase(candidates: DatabaseCandidate[], flag: string | undefined, services: ReadonlySet<string>): DatabaseCandidate | undefined {
   if (flag !== undefined) {
@@ -81,9 +92,10 @@ export function chooseDatabase(candidates: DatabaseCandidate[], flag: string | u
   const certain = candidates.filter((c) => c.certain);
   if (certain.length === 1) return certain[0];
   const list = (cs: DatabaseCandidate[]): string => cs.map((c) => `${c.name} (${c.file}: ${c.why})`).join(', ');
-  if (certain.length > 1) throw new UserError(`the compose project has several PostgreSQL services, ${list(certain)}: pass --db-service <name> to say which one apps use`);
+  const brief = (cs: DatabaseCandidate[]) => cs.map(({ name, file, why }) => ({ name, file, why }));
+  if (certain.length > 1) throw new DatabaseAmbiguity(`the compose project has several PostgreSQL services, ${list(certain)}: pass --db-service <name> to say which one apps use`, brief(certain));
   if (candidates.length) {
-    throw new UserError(`${list(candidates)} may be a database, but it is not recognisably PostgreSQL: pass --db-service <name> if apps should use it, or give it a postgres image`);
+    throw new DatabaseAmbiguity(`${list(candidates)} may be a database, but it is not recognisably PostgreSQL: pass --db-service <name> if apps should use it, or give it a postgres image`, brief(candidates));
   }
   return undefined;
 }

@@ -58,7 +58,7 @@ export function addAppToCompose(project: ComposeProject, spec: AppSpec): Compose
   const { fileName } = project;
   const { service, slug } = spec.names;
   const crud = spec.settings.kind !== 'readonly';
-  if (crud && project.postgresProblem) throw new UserError(project.postgresProblem);
+  if (crud && project.postgresProblem) throw project.postgresProblem;
   const major = postgresMajor(project.postgres?.service['image']);
   if (crud && project.postgres && major !== undefined && major < 15 && runsInitDbAtStart(project.postgres.service)) {
     const { name, file } = project.postgres;

@@ -46,7 +46,7 @@ export interface ComposeProject {
   /** The service apps connect to (undefined: none yet, or `postgresProblem` says why it is unclear). */
   postgres: DatabaseService | undefined;
   /** Why the database service could not be chosen (several, or only look-alikes): for crud apps. */
-  postgresProblem: string | undefined;
+  postgresProblem: UserError | undefined;
   /** The workspace file already includes apps.compose.yaml. */
   includesApps: boolean;
   apps: KnownApp[];
@@ -121,7 +121,7 @@ export function readComposeProject(
     if (db) project.postgres = { name: db.name, file: db.file, service: db.service };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
-    project.postgresProblem = err.message;
+    project.postgresProblem = err;
   }
   // Now that every file's services are known, the references between files can be checked.
   if (entries.length > 0) {

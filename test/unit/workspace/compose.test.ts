@@ -466,7 +466,7 @@ describe('ovu-db-init reaches the database however the project connects it', () 
 describe('the database service is recognised by what it is', () => {
   const pgOf = (source: string, files: Record<string, string> = {}, dbService?: string) => {
     const project = readComposeProject('/ws', FILE, source, [], (f) => files[f.replace('/ws/', '')], dbService);
-    return project.postgresProblem ?? project.postgres?.name;
+    return project.postgresProblem?.message ?? project.postgres?.name;
   };
 
   it.each([
