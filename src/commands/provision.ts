@@ -8,6 +8,7 @@ import type { ParsedArgs } from '../cli/args.ts';
 import { readEnvVar, setEnvVar } from '../workspace/env-file.ts';
 import { findWorkspace, readIfExists, type Workspace } from '../workspace/workspace.ts';
 import { findAppPassword } from '../workspace/app-env.ts';
+import { APP_COMPOSE_FILE } from '../workspace/compose/index.ts';
 import { openWorkspace } from './open-workspace.ts';
 import { Plan } from '../plan/plan.ts';
 import { migrateTask, provisionTask, runTasks, type ReportLine, type Task, type TaskOutcome } from './tasks.ts';
@@ -45,7 +46,25 @@ function readApp(root: string, name: string): AppSpec {
     throw new UserError(`${answersPath} names the app "${answers.name}", not "${names.slug}": restore it from git.`);
   }
   const spec = specFromAnswers({ ...answers, name: names.slug });
+  if (spec.settings.kind === 'crud') checkComposeNames(root, names);
   return { ...spec, names };
+}
+
+/**
+ * The app's compose service must log in as the login provision creates, to the database it
+ * creates: a hand-edited DATABASE_URL naming another app's would have provision prepare one
+ * database while the app uses another's.
+ */
+function checkComposeNames(root: string, names: AppSpec['names']): void {
+  const file = path.join(root, names.slug, APP_COMPOSE_FILE);
+  const text = readIfExists(file);
+  if (text === undefined) return;
+  const rel = path.relative(root, file);
+  // The line create-ovu-app wrote, however the team formatted the rest (no full compose parse here).
+  const m = /^\s*-?\s*["']?DATABASE_URL["']?\s*[:=]\s*["']?[a-z+]+:\/\/([^:@/\s]+)(?::[^@\s]*)?@[^/\s]+\/([A-Za-z0-9_]+)/m.exec(text);
+  if (m && (m[1] !== names.user || m[2] !== names.db)) {
+    throw new UserError(`${rel}: ${names.service}'s DATABASE_URL logs in as ${m[1]} to ${m[2]}, not ${names.user} to ${names.db}, which provision creates: restore it from git.`);
+  }
 }
 
 /** .env keeps the password's verifier for init-db.sql; write it when it is missing or belongs to another password. */

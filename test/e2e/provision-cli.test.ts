@@ -299,6 +299,18 @@ describe('create-ovu-app --create-db and provision', () => {
     }
   });
 
+  it('refuses an app whose compose service logs in as another app', async () => {
+    const file = path.join(ws, crm, 'compose.yaml');
+    const original = fs.readFileSync(file, 'utf8');
+    try {
+      fs.writeFileSync(file, original.replace(`${crm}_user:`, `${shop}_user:`));
+      const r = await runCli(['provision', crm, '--admin-url', adminUrl, '--workspace', ws]);
+      expectOneLineError(r, 1, new RegExp(`${crm}/compose.yaml: ${crm}-backend's DATABASE_URL logs in as ${shop}_user to ${crm}_db, not ${crm}_user to ${crm}_db, which provision creates: restore it from git`));
+    } finally {
+      fs.writeFileSync(file, original);
+    }
+  });
+
   it('refuses a readonly app and an unknown app', async () => {
     expect((await runCli(['catalog', '--kind', 'readonly', '--yes', '--workspace', ws])).exitCode).toBe(0);
     expectOneLineError(await runCli(['provision', 'catalog', '--admin-url', adminUrl, '--workspace', ws]), 2, /readonly app/);
