@@ -26,6 +26,7 @@ export const CLUSTER_NAME = 'ovu-postgres';
 export const IMAGE_REGISTRY = 'registry.example.invalid/ovu';
 /** The Secret (key `token`) with the Bearer token apps send to ULM; made by the team, not generated. */
 export const ULM_TOKEN_SECRET = 'ulm-service-token';
+/** The `app.kubernetes.io/part-of` label of everything (the templates write it as it is). */
 export const PART_OF = 'ovu-platform';
 /**
  * Connections CloudNativePG itself opens beside the apps (its instance manager, the metrics
@@ -52,7 +53,6 @@ export function k8sValues(spec: AppSpec) {
     dbHost: `${CLUSTER_NAME}-rw`,
     dbSecret: dbSecretName(spec),
     ulmTokenSecret: ULM_TOKEN_SECRET,
-    partOf: PART_OF,
   };
 }
 
