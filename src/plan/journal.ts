@@ -184,7 +184,10 @@ export function commitJournaled(c: Commit): void {
       const stat = fs.lstatSync(f.path, { throwIfNoEntry: false });
       if (stat?.isSymbolicLink()) journal.steps.push({ kind: 'through-link', path: f.path, target: fs.realpathSync(f.path), next, old: slot() });
       else journal.steps.push({ kind: 'file', path: f.path, next, old: stat ? slot() : undefined });
-      for (let dir = path.dirname(f.path); !exists(dir); dir = path.dirname(dir)) journal.madeDirs.unshift(dir);
+      // Parents first, each once: several new files may share new directories (deploy/k8s/).
+      const missing: string[] = [];
+      for (let dir = path.dirname(f.path); !exists(dir); dir = path.dirname(dir)) missing.unshift(dir);
+      for (const dir of missing) if (!journal.madeDirs.includes(dir)) journal.madeDirs.push(dir);
     }
     for (const p of c.removals) journal.steps.push({ kind: 'remove', path: p, old: slot() });
   } catch (err) {

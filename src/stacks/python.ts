@@ -28,7 +28,9 @@ export const python: StackDef = {
   layers: (kind) => [`python/common`, `python/${kind}`],
   install: (tools) => installSteps(tools.python),
   installed: (dir) => fs.existsSync(venvBin(dir, 'alembic')),
-  migrate: { shown: 'alembic upgrade head', command: (dir) => [venvBin(dir, 'alembic'), 'upgrade', 'head'] },
+  migrate: { shown: 'alembic upgrade head', command: (dir) => [venvBin(dir, 'alembic'), 'upgrade', 'head'], inImage: ['alembic', 'upgrade', 'head'] },
+  // The Dockerfile's `useradd --uid 10001 app`.
+  imageUid: 10001,
   migrateHint: () => '.venv/bin/alembic upgrade head',
   testHint: () => '.venv/bin/pytest',
   docsPath: '/docs',

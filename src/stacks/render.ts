@@ -2,6 +2,7 @@ import { CONTAINER_PORT, type AppSpec } from '../app/spec.ts';
 import { VERSION } from '../version.ts';
 import { templateLayer } from './template-source.ts';
 import { STACKS } from './index.ts';
+import { k8sValues } from '../workspace/k8s.ts';
 
 /**
  * What every template sees: values only. Kept flat and boring: decisions are made here, not in
@@ -26,6 +27,7 @@ export function templateContext(spec: AppSpec) {
     pool: settings.pool,
     ulmUrl: settings.ulmUrl,
     generatorVersion: VERSION,
+    k8s: k8sValues(spec),
   };
 }
 
@@ -42,6 +44,19 @@ export async function renderBackend(spec: AppSpec): Promise<Map<string, string>>
     for (const file of await templateLayer(layer)) {
       out.set(file.path.split('/').map(outputName).join('/'), file.render(context));
     }
+  }
+  return out;
+}
+
+/**
+ * Renders the app's deployment manifests (templates/deploy/: common, then the kind), relative to
+ * the app directory: `deploy/k8s/...`.
+ */
+export async function renderDeploy(spec: AppSpec): Promise<Map<string, string>> {
+  const context = templateContext(spec);
+  const out = new Map<string, string>();
+  for (const layer of ['deploy/common', `deploy/${spec.settings.kind}`]) {
+    for (const file of await templateLayer(layer)) out.set(`deploy/${file.path}`, file.render(context));
   }
   return out;
 }

@@ -33,7 +33,14 @@ export interface StackDef {
   /** Whether the app's dependencies are installed (so that it can be migrated and tested). */
   installed(backendDir: string): boolean;
   /** The command that applies the app's migrations with DATABASE_URL set, as shown and as run. */
-  migrate: { shown: string; command: (backendDir: string) => Command };
+  migrate: {
+    shown: string;
+    command: (backendDir: string) => Command;
+    /** The same, inside the app's image (its working directory), as the Kubernetes migration Job runs it. */
+    inImage: Command;
+  };
+  /** The uid of the image's non-root USER (its Dockerfile's), for a pod's securityContext: runAsNonRoot needs a number. */
+  imageUid: number;
   /** Next-step commands, as a person types them in the backend directory. */
   migrateHint(tools: Toolchain): string;
   testHint(tools: Toolchain): string;

@@ -13,7 +13,10 @@ export const typescript: StackDef = {
   // The app's script runs `prisma migrate deploy` where Prisma's schema engine can be had (it is a
   // download), and otherwise applies the same migration.sql files itself, recording them in
   // _prisma_migrations as Prisma does; it says which it did.
-  migrate: { shown: 'node scripts/migrate.mjs', command: () => [process.execPath, 'scripts/migrate.mjs'] },
+  // In the runtime image there is no Prisma CLI (a production install): the bundled runner, said so.
+  migrate: { shown: 'node scripts/migrate.mjs', command: () => [process.execPath, 'scripts/migrate.mjs'], inImage: ['node', 'scripts/migrate.mjs', 'deploy', '--bundled'] },
+  // The node images' `node` user.
+  imageUid: 1000,
   migrateHint: ({ pm }) => `${runScript(pm, 'migrate')}   # prisma migrate deploy, or the bundled runner where Prisma's engine cannot be had`,
   testHint: ({ pm }) => runScript(pm, 'test'),
   docsPath: '/openapi.json',

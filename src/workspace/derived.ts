@@ -5,6 +5,7 @@
  * in DERIVED.
  */
 import type { AppSpec } from '../app/spec.ts';
+import { k8sWorkspaceFiles } from './k8s.ts';
 
 export interface DerivedApp {
   /** Directory under the workspace root. */
@@ -32,7 +33,9 @@ export interface DerivedFile {
 
 export type DerivedKind = (ctx: DerivedContext) => DerivedFile[];
 
-const DERIVED: DerivedKind[] = [];
+const DERIVED: DerivedKind[] = [
+  k8sWorkspaceFiles, // deploy/k8s/: the CloudNativePG Cluster and the kustomization of every app's
+];
 
 export function derivedFiles(ctx: DerivedContext): DerivedFile[] {
   const apps = [...ctx.apps].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));

@@ -33,6 +33,14 @@ export function templateFiles(): TemplateFileOnDisk[] {
     });
 }
 
+/** templates/deploy/ (each app's deploy/, e.g. its Kubernetes manifests) is rendered for every stack. */
+export const DEPLOY_DIR = 'deploy';
+
+/** The stacks whose apps render a file of templates/<dir>/. */
+export function stacksOf(dir: string): Stack[] {
+  return dir === DEPLOY_DIR ? [...STACKS] : [dir as Stack];
+}
+
 /** The kinds whose apps render a file of `layer`. */
 export function kindsOf(layer: string): Kind[] {
   return layer === 'common' ? [...KINDS] : KINDS.filter((k) => k === layer);

@@ -2,18 +2,20 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { kindsOf, sampleContext, templateFiles, withPlaceholders } from '../../helpers/template-files.ts';
+import { parseAllDocuments } from 'yaml';
+import { kindsOf, sampleContext, stacksOf, templateFiles, withPlaceholders } from '../../helpers/template-files.ts';
 
 /**
  * Every template is a real file of its language once its `{{…}}` are filled in: each one is
  * replaced by a placeholder (an identifier, or a number for a number) and the result parsed by
  * that language's own parser. Python, TOML and INI by python3 (one process for all of them);
  * TypeScript, JavaScript and JSON by the TypeScript compiler and JSON.parse; Dockerfiles and .env
- * files line by line. test/unit/stacks/templates.test.ts has already made sure that plain
+ * files line by line; YAML (the Kubernetes manifests) by the yaml package, which test/integration/deploy/k8s.test.ts
+ * then builds and validates. test/unit/stacks/templates.test.ts has already made sure that plain
  * interpolations are all the `{{…}}` there are.
  */
 
-type Lang = 'python' | 'toml' | 'ini' | 'typescript' | 'jsonc' | 'json' | 'dockerfile' | 'env';
+type Lang = 'python' | 'toml' | 'ini' | 'typescript' | 'jsonc' | 'json' | 'dockerfile' | 'env' | 'yaml';
 
 /** Files no parser here can read, and why that is all right. */
 const UNCHECKED: [RegExp, string][] = [
@@ -34,6 +36,7 @@ function langOf(name: string): Lang | undefined {
   if (base.endsWith('.json')) return 'json';
   if (base === 'Dockerfile') return 'dockerfile';
   if (base === '_env.example') return 'env';
+  if (base.endsWith('.yaml')) return 'yaml';
   return undefined;
 }
 
@@ -130,6 +133,7 @@ function syntaxErrors(files: Source[]): Record<string, string | undefined> {
     if (f.lang === 'json' || f.lang === 'jsonc') errors[f.name] = jsonError(f, f.lang === 'jsonc');
     if (f.lang === 'dockerfile') errors[f.name] = dockerfileError(f);
     if (f.lang === 'env') errors[f.name] = envError(f);
+    if (f.lang === 'yaml') errors[f.name] = parseAllDocuments(f.source).flatMap((d) => d.errors.map(String))[0];
   }
   return errors;
 }
@@ -137,14 +141,14 @@ function syntaxErrors(files: Source[]): Record<string, string | undefined> {
 const TEMPLATES = templateFiles();
 const CHECKED: Source[] = TEMPLATES.flatMap((f) => {
   const lang = langOf(f.name);
-  return lang ? [{ name: f.name, lang, source: withPlaceholders(f.source, sampleContext(f.stack, kindsOf(f.layer)[0]!)) }] : [];
+  return lang ? [{ name: f.name, lang, source: withPlaceholders(f.source, sampleContext(stacksOf(f.stack)[0]!, kindsOf(f.layer)[0]!)) }] : [];
 });
 
 describe('template syntax', () => {
   it('knows how to check every kind of template file, or why it does not', () => {
     const unknown = TEMPLATES.filter((f) => !langOf(f.name) && !UNCHECKED.some(([re]) => re.test(f.name))).map((f) => f.name);
     expect(unknown, 'add the file type to langOf, or to UNCHECKED with the reason').toEqual([]);
-    for (const lang of ['python', 'toml', 'ini', 'typescript', 'jsonc', 'json', 'dockerfile', 'env'] as const) {
+    for (const lang of ['python', 'toml', 'ini', 'typescript', 'jsonc', 'json', 'dockerfile', 'env', 'yaml'] as const) {
       expect(CHECKED.filter((f) => f.lang === lang).length, lang).toBeGreaterThan(0);
     }
   });
@@ -161,6 +165,7 @@ describe('template syntax', () => {
       { name: 'broken.json', lang: 'json', source: '{ "a": 1, }' },
       { name: 'Dockerfile', lang: 'dockerfile', source: 'FROM node:20\nplaceholder\nCMD ["node"]\n' },
       { name: '_env.example', lang: 'env', source: 'A=1\nplaceholder\n' },
+      { name: 'broken.yaml', lang: 'yaml', source: 'a:\n  - b\n c: d\n' },
     ];
     const errors = syntaxErrors(broken);
     expect(broken.filter((f) => !errors[f.name]).map((f) => f.name)).toEqual([]);

@@ -73,6 +73,35 @@ describe('Plan', () => {
     expect(fs.existsSync('/ws/.create-ovu-app')).toBe(false);
   });
 
+  it('makes a new directory once for several new files in it, and takes it away again on a rollback', async () => {
+    const plan = newPlan();
+    plan.write('/ws/deploy/k8s/kustomization.yaml', 'a');
+    plan.write('/ws/deploy/k8s/cluster.yaml', 'b');
+    expect(await plan.commit()).toBeUndefined();
+    expect(snapshot()['/ws/deploy/k8s/cluster.yaml']).toBe('b');
+    expect(snapshot()['/ws/deploy/k8s/kustomization.yaml']).toBe('a');
+
+    vol.reset();
+    vol.fromJSON({ '/ws/docker-compose.yml': 'services: {}\n' });
+    const before = snapshot();
+    const failing = newPlan();
+    failing.write('/ws/deploy/k8s/kustomization.yaml', 'a');
+    failing.write('/ws/deploy/k8s/cluster.yaml', 'b');
+    failing.write('/ws/docker-compose.yml', 'services: {a: {}}\n');
+    const rename = fs.renameSync;
+    let calls = 0;
+    const spy = vi.spyOn(fs, 'renameSync').mockImplementation((from, to) => {
+      if (++calls === 3) throw new Error('disk on fire');
+      rename(from, to);
+    });
+    try {
+      await expect(failing.commit()).rejects.toThrow(/disk on fire/);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(snapshot()).toEqual(before);
+  });
+
   it("keeps an edited file's mode (less group and other for a secret) and gives a new one the mode asked for", async () => {
     fs.chmodSync('/ws/.env', 0o644);
     fs.chmodSync('/ws/docker-compose.yml', 0o664);

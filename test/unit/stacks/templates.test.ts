@@ -4,7 +4,7 @@ import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
 import { STACKS as STACK_TABLE } from '../../../src/stacks/index.ts';
 import { TEMPLATES_DIR } from '../../../src/stacks/template-source.ts';
-import { INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, templateFiles } from '../../helpers/template-files.ts';
+import { DEPLOY_DIR, INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, stacksOf, templateFiles } from '../../helpers/template-files.ts';
 
 /**
  * The rules templates/ keeps, so that each template reads as the file it renders to: a template
@@ -67,9 +67,9 @@ describe('the rules themselves', () => {
 });
 
 describe('template layers', () => {
-  it('are common, crud and readonly for each stack, none of them empty', () => {
-    expect(fs.readdirSync(TEMPLATES_DIR).sort()).toEqual([...STACKS]);
-    for (const stack of STACKS) {
+  it('are common, crud and readonly for each stack and for deploy/, none of them empty', () => {
+    expect(fs.readdirSync(TEMPLATES_DIR).sort()).toEqual([DEPLOY_DIR, ...STACKS].sort());
+    for (const stack of [...STACKS, DEPLOY_DIR]) {
       expect(fs.readdirSync(path.join(TEMPLATES_DIR, stack)).sort(), stack).toEqual(['common', ...KINDS]);
       for (const layer of ['common', ...KINDS]) {
         expect(FILES.filter((f) => f.stack === stack && f.layer === layer).length, `${stack}/${layer}`).toBeGreaterThan(0);
@@ -107,12 +107,14 @@ describe('every template', () => {
   it('interpolates only strings and numbers that the context of each kind rendering it has', () => {
     const found = FILES.flatMap((f) =>
       [...f.source.matchAll(INTERPOLATION)].flatMap(([tag, name = '']) =>
-        kindsOf(f.layer)
-          .filter((kind) => {
-            const value = name.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], sampleContext(f.stack, kind));
-            return typeof value !== 'string' && typeof value !== 'number';
-          })
-          .map((kind) => `${f.name} ${tag} (${kind})`),
+        stacksOf(f.stack).flatMap((stack) =>
+          kindsOf(f.layer)
+            .filter((kind) => {
+              const value = name.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], sampleContext(stack, kind));
+              return typeof value !== 'string' && typeof value !== 'number';
+            })
+            .map((kind) => `${f.name} ${tag} (${stack} ${kind})`),
+        ),
       ),
     );
     expect(found).toEqual([]);
