@@ -4,6 +4,7 @@
 // file. The old package is built and packed once for every case.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -166,15 +167,22 @@ describe('create-ovu-app update across two versions', () => {
     expect(JSON.parse(read(ws, 'inventory/.ovu-app.json')).answers.port).toBe(8020);
   });
 
-  it('takes --base as an unpacked package directory too', async () => {
+  it('takes --base as an unpacked package directory too, while the app is running on its port', async () => {
     const ws = await oldApp();
-    const r = await runCli(['update', 'inventory', '--base', oldDir, '--yes', '--workspace', ws]);
+    const port = (JSON.parse(read(ws, 'inventory/.ovu-app.json')) as { answers: { port: number } }).answers.port;
+    // The app, running: a generator refuses a port in use, so the base is rendered on another.
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '0.0.0.0', resolve));
+    const r = await runCli(['update', 'inventory', '--base', oldDir, '--yes', '--workspace', ws]).finally(() => server.close());
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Updated inventory (create-ovu-app ${OLD} to ${CURRENT})`);
     // Nothing the team changed, so every file is the template's now.
     expect(read(ws, 'inventory/backend/app/main.py')).toContain(LOG_LINE);
     expect(fs.existsSync(path.join(ws, 'inventory/backend/app/legacy.py'))).toBe(false);
     expect(read(ws, 'inventory/backend/tests/test_config.py')).toContain('"""DATABASE_URL as the ADR writes it');
+    // Rendered on a stand-in port, the base still had the app's own where the files do.
+    expect(r.stdout).not.toMatch(/compose\.yaml/);
+    expect(read(ws, 'inventory/compose.yaml')).toContain(`${port}:8000`);
   });
 
   it('refuses, in one line and writing nothing, what it cannot do', async () => {

@@ -97,11 +97,11 @@ describe('mergeText', () => {
           expect(hasConflictMarkers(r.text), why).toBe(true);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 200 },
     );
     fs.rmSync(dir, { recursive: true, force: true });
     // Both kinds of outcome were exercised, not only the easy one.
-    expect(stats.both).toBeGreaterThan(100);
-    expect(stats.conflicts).toBeGreaterThan(50);
-  });
+    expect(stats.both).toBeGreaterThan(40);
+    expect(stats.conflicts).toBeGreaterThan(20);
+  }, 60_000);
 });
