@@ -90,7 +90,7 @@ function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSign
       return waiting(() => confirmProvision(signal));
     },
     async confirmUpdate(update) {
-      err(report.updateSummary(update, c).join('\n'));
+      err(report.updateSummary(update, c, true).join('\n'));
       const { confirmPlan } = await import('./prompts.ts');
       return waiting(() => confirmPlan(signal));
     },

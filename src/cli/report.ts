@@ -199,7 +199,7 @@ const UPDATE_ACTIONS: Record<FileAction, { mark: keyof Colours; word: string; wh
 };
 
 /** update: each file the templates touched, the answers changed, the conflicts; with --dry-run the diffs. */
-export function updateSummary(r: UpdateResult, c: Colours): string[] {
+export function updateSummary(r: UpdateResult, c: Colours, preview = false): string[] {
   const { slug } = r.spec.names;
   const versions = r.from === r.to ? `create-ovu-app ${r.to}` : `create-ovu-app ${r.from} to ${r.to}`;
   const listed = new Set(r.files.map((f) => f.path));
@@ -209,7 +209,12 @@ export function updateSummary(r: UpdateResult, c: Colours): string[] {
   const nothing = r.plan.list().length + r.plan.removed().length === 0;
   const lines: string[] = [];
   if (nothing) return [`${c.green('✔')} ${c.bold(slug)} is up to date with create-ovu-app ${r.to}: nothing to change.`];
-  lines.push(r.dryRun ? c.bold(`Dry run: nothing was written. Updating ${slug} (${versions}) would:`) : `${c.green('✔')} Updated ${c.bold(slug)} (${versions}):`);
+  const heading = preview
+    ? c.bold(`Updating ${slug} (${versions}) will:`)
+    : r.dryRun
+      ? c.bold(`Dry run: nothing was written. Updating ${slug} (${versions}) would:`)
+      : `${c.green('✔')} Updated ${c.bold(slug)} (${versions}):`;
+  lines.push(heading);
   for (const f of r.files) {
     const a = UPDATE_ACTIONS[f.action];
     lines.push(`  ${c[a.mark](a.word.padEnd(8))} ${f.path} ${c.dim(`(${a.why})`)}`);
@@ -218,10 +223,10 @@ export function updateSummary(r: UpdateResult, c: Colours): string[] {
   for (const a of r.changedAnswers) lines.push(`  ${c.dim('answer:')} ${a}`);
   for (const n of r.notes) lines.push(`  ${c.dim('note:')} ${n}`);
   if (r.conflicts.length) {
-    lines.push('', c.red(`${r.conflicts.length} file${r.conflicts.length === 1 ? '' : 's'} ${r.dryRun ? 'would have' : 'have'} conflicts: resolve the <<<<<<< yours … >>>>>>> create-ovu-app ${r.to} markers, then commit:`));
+    lines.push('', c.red(`${r.conflicts.length} file${r.conflicts.length === 1 ? '' : 's'} ${r.dryRun ? 'would have' : preview ? 'will have' : 'have'} conflicts: resolve the <<<<<<< yours … >>>>>>> create-ovu-app ${r.to} markers, then commit:`));
     for (const p of r.conflicts) lines.push(`  ${p}`);
   }
-  if (r.dryRun) {
+  if (r.dryRun || preview) {
     for (const ch of r.plan.list()) {
       const rel = path.relative(r.root, ch.path);
       lines.push('');
