@@ -10,9 +10,11 @@ import { adrWorkspace, ROOT, runMainInProcess, snapshotDir, tempDir } from '../h
 /**
  * 300 kB as npm reports a tarball's size (1 kB = 1000 bytes). Raised from 250 kB for issue #18: the
  * generated apps' templates grew (auth, deadlines, breaker, health probes, lint configs, the
- * migration runner and the tests of each), and they are most of the package.
+ * migration runner and the tests of each), and they are most of the package. Raised to 310 kB for
+ * `update` (issue #13): its chunk with the bundled diff3 is 5.8 kB gzipped, its README section
+ * 1.4 kB, and the chunks new and update now share cost 2 kB more (293.4 kB before, 302.9 kB after).
  */
-const MAX_TARBALL_BYTES = 300_000;
+const MAX_TARBALL_BYTES = 310_000;
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
