@@ -32,6 +32,10 @@ export function mergeText(ours: string, base: string, theirs: string, labels: Me
   if (ours === base || ours === theirs) return { text: theirs, conflicts: 0 };
   if (theirs === base) return { text: ours, conflicts: 0 };
   const eol = dominantEol(ours);
+  // A team whose checkout turned LF into CRLF (git's autocrlf) has changed no line by it.
+  if (eol === '\r\n') [base, theirs] = [base, theirs].map((t) => (t.includes('\r') ? t : t.replace(/\n/g, '\r\n'))) as [string, string];
+  if (ours === base || ours === theirs) return { text: theirs, conflicts: 0 };
+  if (theirs === base) return { text: ours, conflicts: 0 };
   const regions = diff3Merge(splitKeepingEol(ours), splitKeepingEol(base), splitKeepingEol(theirs), { excludeFalseConflicts: true });
   const out: string[] = [];
   let conflicts = 0;

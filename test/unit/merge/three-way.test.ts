@@ -49,6 +49,12 @@ describe('mergeText', () => {
     expect(conflict.text).toBe('a\r\n<<<<<<< yours\r\nX\r\n=======\r\nY\r\n>>>>>>> create-ovu-app 0.2.0\r\n');
   });
 
+  it("merges a CRLF checkout of LF templates line by line, in the checkout's line endings", () => {
+    const r = mergeText('a\r\nB\r\nc\r\nd\r\n', 'a\nb\nc\nd\n', 'a\nb\nc\nD\n', labels);
+    expect(r).toEqual({ text: 'a\r\nB\r\nc\r\nD\r\n', conflicts: 0 });
+    expect(mergeText('a\r\nb\r\n', 'a\nb\n', 'a\nB\n', labels)).toEqual({ text: 'a\r\nB\r\n', conflicts: 0 });
+  });
+
   it('splits into lines with their endings and joins back to the same bytes', () => {
     fc.assert(fc.property(fc.string({ unit: fc.constantFrom('a', 'b', '\n', '\r') }), (s) => {
       expect(splitKeepingEol(s).join('')).toBe(s);
