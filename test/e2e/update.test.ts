@@ -202,6 +202,13 @@ describe('create-ovu-app update across two versions', () => {
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(r.stderr).toMatch(message);
     }
+    // A new port some process listens on, as `new` refuses it.
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+    const taken = (server.address() as net.AddressInfo).port;
+    const busy = await runCli(['update', 'inventory', '--port', String(taken), '--base', tarball, '--workspace', ws]).finally(() => server.close());
+    expect(busy.exitCode, busy.stderr).toBe(2);
+    expect(busy.stderr).toMatch(new RegExp(`Port ${taken} is in use on this machine`));
     // Without --base the recorded version comes from the registry: one that cannot be reached says so.
     const offline = await runCli(['update', 'inventory', '--workspace', ws], { env: { npm_config_registry: 'http://127.0.0.1:9/', npm_config_fetch_retries: '0' } });
     expect(offline.exitCode, offline.stderr).toBe(1);
