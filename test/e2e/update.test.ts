@@ -216,6 +216,24 @@ describe('create-ovu-app update across two versions', () => {
     expect(snapshotDir(ws)).toEqual(before);
   });
 
+  it('runs one at a time with other runs on the workspace, each reading what the one before wrote', async () => {
+    const ws = await oldApp();
+    const results = await Promise.all([
+      runCli(['update', 'inventory', '--base', tarball, '--port', '8020', '--workspace', ws]),
+      runCli(['update', 'orders', '--db-pool-size', '7', '--workspace', ws]),
+      runCli(['crm', '--yes', '--workspace', ws]),
+    ]);
+    for (const r of results) expect(r.exitCode, r.stderr).toBe(0);
+    expect(results.some((r) => /waiting for another create-ovu-app run/.test(r.stderr))).toBe(true);
+    const config = await composeConfig(ws);
+    expect(Object.keys(config.services as object)).toEqual(expect.arrayContaining(['inventory-backend', 'orders-backend', 'crm-backend']));
+    expect((config.services as Record<string, { ports: { published: string }[] }>)['inventory-backend']!.ports[0]!.published).toBe('8020');
+    const initDb = read(ws, 'init-db.sql');
+    expect(initDb).toContain('-- >>> create-ovu-app: crm');
+    expect(initDb).toContain('CONNECTION LIMIT 13 = (pool 7 + overflow 5)');
+    expect(JSON.parse(read(ws, 'inventory/.ovu-app.json')).version).toBe(CURRENT);
+  });
+
   it('is in --help', async () => {
     const r = await runCli(['update', '--help']);
     expect(r.exitCode).toBe(0);
