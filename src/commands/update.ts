@@ -25,7 +25,8 @@ import { openWorkspace } from './open-workspace.ts';
 import { sha256 } from './app-files.ts';
 import { workspaceFacts } from './new-plan.ts';
 import { RENDER_PASSWORD, renderCurrent, renderRecorded, type Rendered } from './update-render.ts';
-import { findAppPassword } from '../workspace/app-env.ts';
+import { appEnvFiles, findAppPassword } from '../workspace/app-env.ts';
+import { PASSWORD_FIX } from '../database/passwords.ts';
 import { hostPorts } from '../host/ports.ts';
 import { suggestCommand } from './suggest.ts';
 import type { Io } from './io.ts';
@@ -176,6 +177,11 @@ async function updateApp(ws: Workspace, name: string, args: ParsedArgs, io: Io):
   writeWorkspaceFiles(plan, snapshot, spec);
   plan.write(path.join(appDir, ANSWERS_FILE), answersFileText(answers, outcome.record));
 
+  // The stand-in is public (it is in this source): a file that would keep it is never written.
+  const standIn = plan.list().find((c) => c.after.includes(RENDER_PASSWORD));
+  if (standIn) {
+    throw new UserError(`${rel(standIn.path)} holds ${record.slug}'s password, and ${spec.names.passwordVar} is not set in ${rel(appEnvFiles(ws.root, record.slug).env)} or .env: ${PASSWORD_FIX}, then run update again. Nothing was written.`);
+  }
   if (io.signal.aborted) throw new InterruptedError();
   const conflicts = files.filter((f) => f.action === 'conflict').map((f) => f.path);
   const result: UpdateResult = { spec, root: ws.root, appDir, dryRun: args.dryRun, from, to: VERSION, plan, files, conflicts, changedAnswers: changed, notes };

@@ -234,6 +234,20 @@ describe('create-ovu-app update across two versions', () => {
     expect(JSON.parse(read(ws, 'inventory/.ovu-app.json')).version).toBe(CURRENT);
   });
 
+  it('never writes the stand-in password the renders use: without the real one it stops', async () => {
+    const ws = tempDir();
+    expect((await runCli(['inventory', '--yes', '--workspace', ws])).exitCode).toBe(0);
+    write(ws, '.env', read(ws, '.env').replace(/^INVENTORY_DB_PASSWORD=.*\n/m, ''));
+    write(ws, 'inventory/backend/.env', read(ws, 'inventory/backend/.env').replace(/^DATABASE_URL=.*\n/m, ''));
+    const before = snapshotDir(ws);
+    // The pool size line is next to the removed one: the template's side of the conflict holds the URL.
+    const r = await runCli(['update', 'inventory', '--db-pool-size', '7', '--workspace', ws]);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/inventory\/backend\/\.env holds inventory's password, and INVENTORY_DB_PASSWORD is not set .*Nothing was written\.$/m);
+    expect(r.stderr).not.toContain('ovuUpdateRenders');
+    expect(snapshotDir(ws)).toEqual(before);
+  });
+
   it('is in --help', async () => {
     const r = await runCli(['update', '--help']);
     expect(r.exitCode).toBe(0);
