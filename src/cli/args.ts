@@ -27,18 +27,29 @@ const RUN_OPTIONS: RunOption[] = [
   {
     name: 'yes',
     short: 'y',
-    describe: { new: 'take defaults for everything not given; never prompt', provision: 'run without showing the SQL first and asking' },
-    commands: ['new', 'provision'],
+    describe: {
+      new: 'take defaults for everything not given; never prompt',
+      provision: 'run without showing the SQL first and asking',
+      update: 'write the merge without showing it first and asking (without a TTY it never asks)',
+    },
+    commands: ['new', 'provision', 'update'],
   },
   {
     name: 'dry-run',
     describe: {
       new: 'print every file the run would create or change, with diffs; write nothing',
       provision: 'print the SQL it would run (password hidden), every server-wide change and who would lose access; change nothing',
+      update: 'print what the merge would do to each file, with diffs and conflicts; write nothing',
     },
-    commands: ['new', 'provision'],
+    commands: ['new', 'provision', 'update'],
   },
   { name: 'force', describe: 'replace an existing app of the same name (its directory, service and init-db block)', commands: ['new'] },
+  {
+    name: 'base',
+    valueName: '<tarball|dir>',
+    describe: "the package of the version that generated the app (npm pack's .tgz or its directory), for offline use; default: fetched from the npm registry",
+    commands: ['update'],
+  },
   { name: 'reset-password', describe: "set the existing login's password to the one in <app>/.env", commands: ['provision'] },
   {
     name: 'package-manager',

@@ -5,7 +5,7 @@
  */
 import type { Answers } from '../app/questions.ts';
 
-export const COMMANDS = ['new', 'provision'] as const;
+export const COMMANDS = ['new', 'provision', 'update'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CommandDef {
@@ -48,6 +48,33 @@ export const COMMAND_DEFS: Record<Command, CommandDef> = {
     positionals: ['app-name'],
     questions: { adminUrl: ADMIN_URL, migrate: "then run the app's first migration (its dependencies must be installed)" },
     examples: ['provision inventory --migrate', 'provision inventory --admin-url postgresql://postgres:postgres@localhost:5432/postgres'],
+  },
+  update: {
+    usage: 'update <app-name> [options]',
+    summary: "bring an app to this version's templates, keeping the team's changes",
+    about: [
+      "Bring an app to this version's templates as Copier's update does: a three-way merge, file by",
+      'file, of what the version recorded in <app>/.ovu-app.json wrote (rendered again by that version,',
+      "from --base or the npm registry), the team's files now, and what this version writes for the",
+      "answers (changed by the flags given). Both sides' changes are kept; where they touch the same",
+      'lines, both are written between <<<<<<< yours / >>>>>>> create-ovu-app <version> markers, the',
+      'files are listed and it exits 1. A file you deleted stays deleted; a file the templates dropped',
+      "goes only if you had not changed it. Also merges the app's init-db.sql block and rewrites",
+      'apps.compose.yaml. Commit your work first: the merge is easiest to review in git.',
+    ],
+    positionals: ['app-name'],
+    questions: {
+      port: 'change the host port of the backend',
+      dbPoolSize: 'change the pool size per process',
+      dbMaxOverflow: 'change the connections allowed above the pool size',
+      dbPoolTimeout: 'change the seconds to wait for a pooled connection',
+      processes: 'change the backend processes running at once',
+      ulmUrl: 'change the ULM base URL as seen from the app container',
+      stack: 'refused unless the same: an app keeps its stack',
+      kind: 'refused unless the same: an app keeps its kind',
+      dbService: 'the compose service apps use as their PostgreSQL, when there are several or it is not recognisable',
+    },
+    examples: ['update inventory --dry-run', 'update inventory', 'update inventory --port 8020', 'update inventory --base ./create-ovu-app-0.1.0.tgz'],
   },
 };
 

@@ -4,6 +4,8 @@ import type { AppSpec } from '../app/spec.ts';
 import type { NewApp } from '../commands/new-plan.ts';
 import type { NewResult } from '../commands/new.ts';
 import type { ProvisionResult } from '../commands/provision.ts';
+import type { FileAction, UpdateResult } from '../commands/update.ts';
+import { unifiedDiff } from './diff.ts';
 import type { ProvisionReport } from '../database/provision.ts';
 import type { ReportLine } from '../commands/tasks.ts';
 import { groupChanges, pathTree, type Colours } from './output.ts';
@@ -63,7 +65,7 @@ export interface StepRecord {
 /** One result shape for every command, success and error alike: see schema/result-v1.schema.json. */
 export interface ResultJson {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
-  command: 'new' | 'provision';
+  command: 'new' | 'provision' | 'update';
   ok: boolean;
   exitCode: number;
   dryRun: boolean;
@@ -76,6 +78,8 @@ export interface ResultJson {
   provision: object | null;
   nextSteps: string[];
   error: { message: string; exitCode: number } | null;
+  /** update only: the versions, and what the merge did to each file the templates touched. */
+  update?: { from: string; to: string; files: { path: string; action: FileAction }[]; conflicts: string[]; changedAnswers: string[] };
 }
 
 function appJson(a: AppRef) {
@@ -181,4 +185,80 @@ export function provisionPlan(report: ProvisionReport, c: Colours): string[] {
   const total = report.budget.reserved + report.budget.ulm + report.budget.apps.reduce((s, a) => s + a.limit, 0);
   lines.push('', `Connections: ${total} of max_connections ${report.budget.maxConnections} with ${report.planned.length ? 'this app' : 'the apps'} (CONNECTION LIMIT ${report.connectionLimit}).`);
   return lines;
+}
+
+/** How update's summary names each outcome: a mark, a word, and why. */
+const UPDATE_ACTIONS: Record<FileAction, { mark: keyof Colours; word: string; why: string }> = {
+  updated: { mark: 'yellow', word: 'update', why: "the template's change; you had not changed it" },
+  merged: { mark: 'yellow', word: 'merge', why: "your changes and the template's" },
+  conflict: { mark: 'red', word: 'conflict', why: 'you and the template changed the same lines: both kept between markers' },
+  added: { mark: 'green', word: 'add', why: 'new in the templates' },
+  removed: { mark: 'red', word: 'remove', why: 'dropped by the templates; you had not changed it' },
+  'kept-deleted': { mark: 'cyan', word: 'deleted', why: 'you deleted it and the template changed it: left deleted' },
+  'kept-changed': { mark: 'cyan', word: 'keep', why: 'dropped by the templates, but you changed it: kept' },
+};
+
+/** update: each file the templates touched, the answers changed, the conflicts; with --dry-run the diffs. */
+export function updateSummary(r: UpdateResult, c: Colours, preview = false): string[] {
+  const { slug } = r.spec.names;
+  const versions = r.from === r.to ? `create-ovu-app ${r.to}` : `create-ovu-app ${r.from} to ${r.to}`;
+  const listed = new Set(r.files.map((f) => f.path));
+  const others = [...r.plan.list().map((ch) => path.relative(r.root, ch.path)), ...r.plan.removed().map((p) => path.relative(r.root, p))].filter(
+    (p) => !listed.has(p) && !(p === 'init-db.sql' && [...listed].some((l) => l.startsWith('init-db.sql '))),
+  );
+  const nothing = r.plan.list().length + r.plan.removed().length === 0;
+  const lines: string[] = [];
+  if (nothing) return [`${c.green('✔')} ${c.bold(slug)} is up to date with create-ovu-app ${r.to}: nothing to change.`];
+  const heading = preview
+    ? c.bold(`Updating ${slug} (${versions}) will:`)
+    : r.dryRun
+      ? c.bold(`Dry run: nothing was written. Updating ${slug} (${versions}) would:`)
+      : `${c.green('✔')} Updated ${c.bold(slug)} (${versions}):`;
+  lines.push(heading);
+  for (const f of r.files) {
+    const a = UPDATE_ACTIONS[f.action];
+    lines.push(`  ${c[a.mark](a.word.padEnd(8))} ${f.path} ${c.dim(`(${a.why})`)}`);
+  }
+  for (const p of others) lines.push(`  ${c.yellow('rewrite'.padEnd(8))} ${p} ${c.dim('(generated from the answers)')}`);
+  for (const a of r.changedAnswers) lines.push(`  ${c.dim('answer:')} ${a}`);
+  for (const n of r.notes) lines.push(`  ${c.dim('note:')} ${n}`);
+  if (r.conflicts.length) {
+    lines.push('', c.red(`${r.conflicts.length} file${r.conflicts.length === 1 ? '' : 's'} ${r.dryRun ? 'would have' : preview ? 'will have' : 'have'} conflicts: resolve the <<<<<<< yours … >>>>>>> create-ovu-app ${r.to} markers, then commit:`));
+    for (const p of r.conflicts) lines.push(`  ${p}`);
+  }
+  if (r.dryRun || preview) {
+    for (const ch of r.plan.list()) {
+      const rel = path.relative(r.root, ch.path);
+      lines.push('');
+      if (ch.secret) {
+        lines.push(c.dim(`${rel}: contents hidden (holds secrets)`));
+        continue;
+      }
+      for (const line of unifiedDiff(ch.before ?? '', ch.after, rel).split('\n')) {
+        lines.push(line.startsWith('+') ? c.green(line) : line.startsWith('-') ? c.red(line) : line.startsWith('@@') ? c.cyan(line) : line);
+      }
+    }
+  }
+  return lines;
+}
+
+export function updateJson(r: UpdateResult, steps: StepRecord[], exitCode: number): ResultJson {
+  const base = resultJson({
+    command: 'update',
+    exitCode,
+    dryRun: r.dryRun,
+    workspace: r.root,
+    app: { spec: r.spec, root: r.root, appDir: r.appDir },
+    steps,
+    ...(r.conflicts.length ? { error: `${r.conflicts.length} file(s) have conflicts: ${r.conflicts.join(', ')}` } : {}),
+  });
+  const changed = r.plan.list().filter((ch) => ch.before !== undefined).map((ch) => path.relative(r.root, ch.path));
+  const created = r.plan.list().filter((ch) => ch.before === undefined).map((ch) => path.relative(r.root, ch.path));
+  return {
+    ...base,
+    written: !r.dryRun,
+    changes: { created, changed },
+    notes: r.notes,
+    update: { from: r.from, to: r.to, files: r.files, conflicts: r.conflicts, changedAnswers: r.changedAnswers },
+  };
 }

@@ -9,6 +9,7 @@ import type { NewApp } from './new-plan.ts';
 import type { Invocation } from './suggest.ts';
 import type { Task, TaskOutcome } from './tasks.ts';
 import type { ProvisionReport } from '../database/provision.ts';
+import type { UpdateResult } from './update.ts';
 
 export interface Io {
   /** Prompts are possible (a TTY, not CI, no --yes, no --json). */
@@ -33,6 +34,8 @@ export interface Io {
   confirm(app: NewApp): Promise<boolean>;
   /** Interactive only: shows the SQL a provision would run (provision --dry-run's plan) and asks to go on. */
   confirmProvision?(plan: ProvisionReport): Promise<boolean>;
+  /** Interactive only: shows what an update would write (its --dry-run) and asks to go on. */
+  confirmUpdate?(update: UpdateResult): Promise<boolean>;
   /** The plan is on disk: from here on, a failure or Ctrl-C leaves the app's files written. */
   committed(app: NewApp): void;
   /** Starts a slow step; the returned function ends it. */

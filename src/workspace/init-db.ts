@@ -394,3 +394,29 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
 
   return { text: out.map((l) => l.text + l.terminator).join(''), created: false, notes };
 }
+
+/** The app's block as the file has it (markers included, lines joined with "\n"), or undefined. */
+export function appBlockText(source: string | undefined, slug: string): string | undefined {
+  if (source === undefined) return undefined;
+  const file = parse(source);
+  const block = file.blocks.find((b) => b.slug === slug);
+  return block && file.lines.slice(block.start, block.end + 1).join('\n');
+}
+
+/**
+ * Replaces the app's block with `block` (lines joined with "\n", markers included), in the file's
+ * line endings; every byte outside it stays. `update` writes its merge of the block this way.
+ */
+export function replaceAppBlock(source: string, slug: string, block: string): string {
+  const file = parse(source);
+  const at = file.blocks.find((b) => b.slug === slug);
+  if (!at) throw new Error(`init-db.sql has no block for '${slug}'`);
+  const out = file.lines.map((text, i) => text + (file.terminators[i] ?? ''));
+  const lines = block.split('\n');
+  const replacement = lines.map((l, i) => l + (i === lines.length - 1 ? (file.terminators[at.end] ?? '') : file.eol));
+  out.splice(at.start, at.end - at.start + 1, ...replacement);
+  const text = out.join('');
+  // The merged block must still be one block of this app's (a conflict inside it keeps its markers).
+  findBlocks(parse(text).lines);
+  return text;
+}

@@ -91,7 +91,8 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     [['help-desk', '--yes', '--db-pool-size', 'x'], /--db-pool-size must be a whole number/],
     [['doctor', '--yes'], /"doctor" is a create-ovu-app command word/],
     [['list', '--yes'], /"list" is a create-ovu-app command word/],
-    [['update', '--yes'], /"update" is a create-ovu-app command word/],
+    // update is a command now: without an app name it says how to give one.
+    [['update', '--yes'], /Missing the app name: run `npx create-ovu-app update '<app-name>' --workspace /],
     [['remove', '--yes'], /"remove" is a create-ovu-app command word/],
     [['inv', '--yes', '--kind', 'readonly', '--create-db'], /readonly apps/],
     [['inv', '--bogus'], /Unknown option '--bogus'/],

@@ -348,6 +348,29 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(r.stderr).toMatch(/several PostgreSQL services, postgres .*, analytics-db .*: pass --db-service <name>/);
   });
 
+  it('update shows the merge and asks; No writes nothing, Yes writes it', async () => {
+    const ws = adrWorkspace();
+    expect((await runCli(['inventory', '--yes', '--workspace', ws])).exitCode).toBe(0);
+    const before = snapshotDir(ws);
+    const no = start(['update', 'inventory', '--port', '8020', '--workspace', ws], ws);
+    const plan = await no.prompt('Write these files? (Y/n)');
+    expect(plan).toContain(`Updating inventory (create-ovu-app ${VERSION}) will:`);
+    expect(plan).toMatch(/update +inventory\/compose\.yaml/);
+    expect(plan).toContain('+      - "8020:8000"');
+    no.type('n');
+    no.press('Enter');
+    const declined = await no.exit();
+    expect(declined.code, declined.screen).toBe(130);
+    expect(snapshotDir(ws)).toEqual(before);
+    const yes = start(['update', 'inventory', '--port', '8020', '--workspace', ws], ws);
+    await yes.prompt('Write these files? (Y/n)');
+    yes.press('Enter');
+    const done = await yes.exit();
+    expect(done.code, done.screen).toBe(0);
+    expect(done.screen).toContain('✔ Updated inventory');
+    expect(fs.readFileSync(path.join(ws, 'inventory', 'compose.yaml'), 'utf8')).toContain('8020:8000');
+  });
+
   it('keeps the cursor in the typed name, and breaks the preview between its parts to fit 80 columns', async () => {
     const ws = adrWorkspace();
     const t = start(['--workspace', ws], ws, { columns: 80 });

@@ -12,6 +12,8 @@ import { adrWorkspace, ROOT, runMainInProcess, snapshotDir, tempDir } from '../h
  * generated apps' templates grew (auth, deadlines, breaker, health probes, lint configs, the
  * migration runner and the tests of each), and they are most of the package. Raised to 310 kB for
  * issue #15's Kubernetes manifests (templates/deploy/, about 7 kB packed: 293.2 kB before them).
+ * `update` (issue #13): its chunk with the bundled diff3 is 5.8 kB gzipped, its README section
+ * 1.4 kB, and the chunks new and update now share cost 2 kB more (293.4 kB before, 302.9 kB after).
  */
 const MAX_TARBALL_BYTES = 310_000;
 

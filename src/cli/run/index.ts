@@ -5,4 +5,5 @@ import type { Runner } from './context.ts';
 export const RUNNERS: Record<Command, () => Promise<{ run: Runner }>> = {
   new: () => import('./new.ts'),
   provision: () => import('./provision.ts'),
+  update: () => import('./update.ts'),
 };

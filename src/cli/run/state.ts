@@ -8,6 +8,8 @@ export interface RunState {
   /** The new app once its plan is on disk. */
   committed?: NewApp;
   steps: report.StepRecord[];
+  /** The exit code of a run that finished but did not do all it was asked (update's conflicts); default 0. */
+  exitCode?: number;
   /** Time spent waiting for the user at prompts, left out of "Done in". */
   promptMs: number;
 }
