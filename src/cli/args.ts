@@ -27,18 +27,27 @@ const RUN_OPTIONS: RunOption[] = [
   {
     name: 'yes',
     short: 'y',
-    describe: { new: 'take defaults for everything not given; never prompt', provision: 'run without showing the SQL first and asking' },
-    commands: ['new', 'provision'],
+    describe: {
+      new: 'take defaults for everything not given; never prompt',
+      provision: 'run without showing the SQL first and asking',
+      remove: 'remove without asking (required without a terminal)',
+      restore: 'restore without asking (required without a terminal)',
+    },
+    commands: ['new', 'provision', 'remove', 'restore'],
   },
   {
     name: 'dry-run',
     describe: {
       new: 'print every file the run would create or change, with diffs; write nothing',
       provision: 'print the SQL it would run (password hidden), every server-wide change and who would lose access; change nothing',
+      remove: 'print the dump, every SQL statement and every file change it would make; change nothing',
+      restore: 'print what would be replaced (tables with their row counts) and the command; change nothing',
     },
-    commands: ['new', 'provision'],
+    commands: ['new', 'provision', 'remove', 'restore'],
   },
   { name: 'force', describe: 'replace an existing app of the same name (its directory, service and init-db block)', commands: ['new'] },
+  { name: 'keep-db', describe: "leave the app's database and login on the server (no dump, no DROP)", commands: ['remove'] },
+  { name: 'keep', valueName: '<n>', describe: "then delete this app's oldest dumps beyond the newest <n> (retention)", commands: ['backup'] },
   { name: 'reset-password', describe: "set the existing login's password to the one in <app>/.env", commands: ['provision'] },
   {
     name: 'package-manager',

@@ -5,4 +5,7 @@ import type { Runner } from './context.ts';
 export const RUNNERS: Record<Command, () => Promise<{ run: Runner }>> = {
   new: () => import('./new.ts'),
   provision: () => import('./provision.ts'),
+  remove: () => import('./remove.ts'),
+  backup: () => import('./backup.ts'),
+  restore: () => import('./restore.ts'),
 };
