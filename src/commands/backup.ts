@@ -55,9 +55,18 @@ function keepCount(args: ParsedArgs): number | undefined {
 /** The app's dumps in its backups directory, oldest first (the UTC timestamp sorts as text). */
 export function listDumps(root: string, spec: AppSpec): string[] {
   const dir = path.join(root, BACKUPS_DIR, spec.names.slug);
-  const pattern = new RegExp(`^${spec.names.db}-\\d{8}T\\d{6}Z\\.dump$`);
+  const pattern = new RegExp(`^${spec.names.db}-(\\d{8}T\\d{6}Z)(?:-(\\d+))?\\.dump$`);
+  // By time, then by the -N a second dump in the same second gets.
+  const key = (f: string): string => {
+    const m = pattern.exec(f)!;
+    return `${m[1]}-${(m[2] ?? '1').padStart(6, '0')}`;
+  };
   try {
-    return fs.readdirSync(dir).filter((f) => pattern.test(f)).sort().map((f) => path.join(dir, f));
+    return fs
+      .readdirSync(dir)
+      .filter((f) => pattern.test(f))
+      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+      .map((f) => path.join(dir, f));
   } catch {
     return [];
   }

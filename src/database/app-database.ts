@@ -217,14 +217,24 @@ export async function dumpDatabase(session: AdminSession, state: AppDatabaseStat
   await session.takeRole(state);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const partial = `${file}.partial`;
+  let written = file;
   try {
     await runPgTool(tool, dumpArgs(session, state, partial), { env: session.tool(state.db).env, signal, secrets: session.secrets, what: `pg_dump of ${state.db}` });
     fs.chmodSync(partial, 0o600);
-    fs.renameSync(partial, file);
+    // Never over an earlier dump (two in the same second): link fails where rename would replace.
+    for (let n = 2; ; n += 1) {
+      try {
+        fs.linkSync(partial, written);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        written = file.replace(/\.dump$/, `-${n}.dump`);
+      }
+    }
   } finally {
     fs.rmSync(partial, { force: true });
   }
-  return { file, bytes: fs.statSync(file).size, tool: `${path.basename(tool.path)} ${tool.version}` };
+  return { file: written, bytes: fs.statSync(written).size, tool: `${path.basename(tool.path)} ${tool.version}` };
 }
 
 /** The tables a dump holds (`pg_restore --list`): schema.name. A file that is no dump says so. */
