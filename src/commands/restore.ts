@@ -12,6 +12,7 @@ import type { ParsedArgs } from '../cli/args.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
 import { AdminSession, assertAppDatabase, dumpTables, restoreArgs, restoreDatabase, tableCounts, type AppDatabaseState } from '../database/app-database.ts';
+import { findPgTool } from '../database/pg-tools.ts';
 import { openWorkspace } from './open-workspace.ts';
 import { crudApp } from './backup.ts';
 import { suggestCommand } from './suggest.ts';
@@ -102,7 +103,8 @@ export async function runRestore(args: ParsedArgs, io: Io): Promise<RestoreResul
       });
       if (!ok) throw new CancelledError('Cancelled: nothing was changed on the server.');
     }
-    await restoreDatabase(session, state, file, tool, io.signal);
+    // pg_restore of the server's own major: pg_restore 17 sets transaction_timeout, which older servers refuse.
+    await restoreDatabase(session, state, file, await findPgTool('pg_restore', state.major, state.version), io.signal);
     const now = await session.state(spec);
     return {
       spec,

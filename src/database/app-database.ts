@@ -238,8 +238,8 @@ export async function dumpDatabase(session: AdminSession, state: AppDatabaseStat
 }
 
 /** The tables a dump holds (`pg_restore --list`): schema.name. A file that is no dump says so. */
-export async function dumpTables(file: string, signal?: AbortSignal): Promise<{ tables: string[]; tool: FoundTool }> {
-  const tool = await findPgTool('pg_restore', undefined, '');
+export async function dumpTables(file: string, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<{ tables: string[]; tool: FoundTool }> {
+  const tool = await findPgTool('pg_restore', undefined, '', env);
   const { stdout } = await runPgTool(tool, ['--list', file], { env: {}, signal, secrets: [], what: `reading ${file}` });
   const tables: string[] = [];
   for (const line of stdout.split('\n')) {

@@ -1,9 +1,9 @@
 /**
  * The PostgreSQL client programs backup, restore and remove run: the real pg_dump and pg_restore.
  * pg_dump refuses a server of a newer major than itself (pg_dump 15 cannot dump PostgreSQL 17),
- * so the one chosen is the first of OVU_PG_BIN, PATH and Debian's /usr/lib/postgresql/<major>/bin
- * whose major is at least the server's; when none is, the run stops before anything is done,
- * saying which client to install. Passwords go to them through PGPASSWORD, never the command line.
+ * so the one chosen, from OVU_PG_BIN, PATH and Debian's /usr/lib/postgresql/<major>/bin, is of the
+ * server's major, else newer; when none is, the run stops before anything is done, saying which
+ * client to install. Passwords go to them through PGPASSWORD, never the command line.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,20 +52,27 @@ async function versionOf(file: string): Promise<FoundTool | undefined> {
 }
 
 /**
- * The tool to use against a server of `serverMajor` (undefined: any). A pg_restore older than the
- * server is fine for the server, but not for a dump made by a newer pg_dump, which it reports itself.
+ * The tool to use against a server of `serverMajor` (undefined: any): the one of the server's major
+ * when there is one; else for pg_dump the oldest newer one, for pg_restore the newest.
  */
 export async function findPgTool(tool: PgTool, serverMajor: number | undefined, serverVersion: string, env: NodeJS.ProcessEnv = process.env): Promise<FoundTool> {
   const found: FoundTool[] = [];
   for (const file of candidates(tool, env)) {
     const v = await versionOf(file);
-    if (!v) continue;
-    if (serverMajor === undefined || tool === 'pg_restore' || v.major >= serverMajor) return v;
-    found.push(v);
+    if (v) found.push(v);
   }
+  // The server's own major first: a dump made by pg_dump 17 sets transaction_timeout, which
+  // PostgreSQL 16 and older refuse at restore. Then the oldest newer pg_dump; for pg_restore,
+  // which reads the archives of every older pg_dump but not of a newer one, the newest there is.
+  const exact = found.find((v) => v.major === serverMajor);
+  if (exact) return exact;
+  const newest = [...found].sort((a, b) => b.major - a.major);
+  if (tool === 'pg_restore' && newest[0]) return newest[0];
+  const newer = newest.filter((v) => serverMajor !== undefined && v.major > serverMajor).at(-1);
+  if (newer) return newer;
   const client = `postgresql-client-${serverMajor ?? ''}`.replace(/-$/, '');
   if (found.length === 0) throw new UserError(`${tool} was not found (looked in OVU_PG_BIN, PATH and /usr/lib/postgresql/*/bin): install ${client} (apt-get install ${client}), or set OVU_PG_BIN to the directory that has ${tool}.`);
-  const best = found.sort((a, b) => b.major - a.major)[0]!;
+  const best = newest[0]!;
   throw new UserError(
     `${tool} ${best.version} (${best.path}) cannot dump PostgreSQL ${serverVersion}, a newer major: install ${client} (or use the server image's own, e.g. docker compose exec postgres ${tool}), or set OVU_PG_BIN to the bin directory of a ${tool} ${serverMajor} or newer.`,
   );
@@ -106,7 +113,13 @@ export async function runPgTool(tool: FoundTool, args: string[], opts: { env: Re
   });
   if (opts.signal?.aborted || r.isCanceled) throw new InterruptedError();
   if (r.exitCode !== 0) {
-    const said = String(r.stderr).split('\n').filter((l) => l.trim() && !/^\s*(HINT|DETAIL|LINE \d+|Command was):/.test(l)).slice(0, 3).join('; ');
+    let said = String(r.stderr).split('\n').filter((l) => l.trim() && !/^\s*(HINT|DETAIL|LINE \d+|Command was):/.test(l)).slice(0, 3).join('; ');
+    if (/unrecognized configuration parameter "transaction_timeout"/.test(said)) {
+      said += `; the dump was made by pg_dump 17 or newer, whose dumps restore only into PostgreSQL 17 or newer: dump and restore with the server's own major (OVU_PG_BIN)`;
+    }
+    if (/unsupported version \([\d.]+\) in file header/.test(said)) {
+      said += `; the dump was made by a newer pg_dump than ${path.basename(tool.path)} ${tool.version}: set OVU_PG_BIN to the bin directory of a client as new as that pg_dump`;
+    }
     throw new UserError(oneLine(`${opts.what} failed: ${said || `${path.basename(tool.path)} exited with ${r.exitCode ?? r.signal}`}`, opts.secrets));
   }
   return { stdout: String(r.stdout), stderr: String(r.stderr) };
