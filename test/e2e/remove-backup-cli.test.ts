@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli, snapshotDir, tempDir, type CliResult } from '../helpers/cli.ts';
-import { composeConfig } from '../helpers/compose.ts';
+import { composeConfig, dockerCompose } from '../helpers/compose.ts';
 import { canConnect, urlFor, urlToPsqlEnv, withClient } from '../helpers/postgres.ts';
 import { expectResult } from '../helpers/result-schema.ts';
 import { readEnvVar } from '../../src/workspace/env-file.ts';
@@ -166,6 +166,45 @@ describe('backup and restore', () => {
     const r = await runCli(['restore', ord, bogus, '--yes', '--admin-url', adminUrl, '--workspace', ws]);
     expectOneLineError(r, 1, /reading .*not-a-dump\.dump failed: .*pg_restore/);
     fs.rmSync(bogus);
+  });
+});
+
+describe('the nightly ovu-backup service', () => {
+  it('is in apps.compose.yaml under the backup profile, and its command, run against the server, dumps each app with retention', async () => {
+    // A plain `config` (what `up` starts) leaves it out; --profile backup has it.
+    expect(Object.keys((await composeConfig(ws)).services)).not.toContain('ovu-backup');
+    const r = await execa(dockerCompose(), ['--profile', 'backup', 'config', '--format', 'json'], { cwd: ws, reject: false, env: { COMPOSE_PROJECT_NAME: 'ovu' } });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const svc = (JSON.parse(String(r.stdout)) as { services: Record<string, any> }).services['ovu-backup'];
+    expect(svc.profiles).toEqual(['backup']);
+    expect(svc.environment.OVU_BACKUP_APPS).toBe([inv, ord].sort().map((a) => `${a}:${a}_db`).join(' '));
+    const mount = (svc.volumes as { source: string; target: string }[]).find((v) => v.target === '/backups')!;
+    expect(mount.source).toBe(path.join(ws, 'backups'));
+
+    // Older dumps of inv, by the same names: with OVU_BACKUP_KEEP=2 only the newest old one stays.
+    const dir = path.join(ws, 'backups', inv);
+    fs.mkdirSync(dir, { recursive: true });
+    const olds = ['20200101T030000Z', '20200102T030000Z', '20200103T030000Z'].map((t) => path.join(dir, `${inv}_db-${t}.dump`));
+    for (const f of olds) fs.writeFileSync(f, 'old');
+    const [sh, flag, script] = svc.command as string[];
+    const env = Object.fromEntries(Object.entries(svc.environment as Record<string, string>).map(([k, v]) => [k, String(v).replace(/\$\$/g, '$')]));
+    const run = await execa(sh!, [flag!, script!.replace(/\$\$/g, '$')], {
+      env: { PATH: process.env.PATH, ...env, ...urlToPsqlEnv(adminUrl), PGDATABASE: 'postgres', OVU_BACKUP_DIR: mount.source, OVU_BACKUP_NOW: '1', OVU_BACKUP_KEEP: '2' },
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    expect(String(run.stdout)).toMatch(new RegExp(`ovu-backup: .*/backups/${ord}/${ord}_db-\\d{8}T\\d{6}Z\\.dump`));
+    const left = fs.readdirSync(dir).sort();
+    expect(left).toHaveLength(2);
+    expect(left[0]).toBe(path.basename(olds[2]!));
+    expect(left[1]).toMatch(new RegExp(`^${inv}_db-20\\d{6}T\\d{6}Z\\.dump$`));
+    expect(fs.statSync(path.join(dir, left[1]!)).mode & 0o777).toBe(0o600);
+    const made = fs.readdirSync(path.join(ws, 'backups', ord)).filter((f) => !f.includes('2020')).sort().at(-1)!;
+    const listed = await execa('pg_restore', ['--list', path.join(ws, 'backups', ord, made)], { reject: false });
+    expect(String(listed.stdout)).toMatch(/TABLE public items/);
+    for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
   });
 });
 
