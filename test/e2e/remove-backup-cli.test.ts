@@ -177,7 +177,9 @@ describe('the nightly ovu-backup service', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const svc = (JSON.parse(String(r.stdout)) as { services: Record<string, any> }).services['ovu-backup'];
     expect(svc.profiles).toEqual(['backup']);
-    expect(svc.environment.OVU_BACKUP_APPS).toBe([inv, ord].sort().map((a) => `${a}:${a}_db`).join(' '));
+    expect(Object.entries(svc.environment).filter(([k]) => k.startsWith('OVU_BACKUP_APP_'))).toEqual(
+      [inv, ord].sort().map((a) => [`OVU_BACKUP_APP_${a.toUpperCase()}`, `${a}:${a}_db`]),
+    );
     const mount = (svc.volumes as { source: string; target: string }[]).find((v) => v.target === '/backups')!;
     expect(mount.source).toBe(path.join(ws, 'backups'));
 

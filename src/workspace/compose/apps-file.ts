@@ -58,7 +58,8 @@ function dbInitService(db: DatabaseService, crud: AppSpec[]): YMap {
 /**
  * ovu-backup, under the `backup` profile so a plain `up` does not start it: once a night (at
  * OVU_BACKUP_HOUR, UTC, default 3) a `pg_dump -Fc` of each app's database into
- * ./backups/<app>/<app>_db-<UTC time>.dump, the names `create-ovu-app backup` gives, keeping the
+ * ./backups/<app>/<app>_db-<UTC time>.dump (each OVU_BACKUP_APP_* variable names one app and its
+ * database), the names `create-ovu-app backup` gives, keeping the
  * newest OVU_BACKUP_KEEP (default 7) of each. A dump is written under a temporary name and
  * renamed when whole. OVU_BACKUP_NOW=1 dumps at once and exits (the exit code counts failures).
  * Its pg_dump is the database image's own, so its major is the server's.
@@ -72,7 +73,7 @@ const BACKUP_SCRIPT = [
   'if [ -z "$$OVU_BACKUP_NOW" ]; then now=$$(date -u +%s); next=$$((now / 86400 * 86400 + $${OVU_BACKUP_HOUR:-3} * 3600));',
   '[ "$$next" -gt "$$now" ] || next=$$((next + 86400)); sleep $$((next - now)); fi;',
   'failed=0;',
-  'for pair in $$OVU_BACKUP_APPS; do app=$${pair%%:*}; db=$${pair#*:}; mkdir -p "$$dir/$$app";',
+  'for pair in $$(env | sed -n "s/^OVU_BACKUP_APP_[A-Z0-9_]*=//p" | sort); do app=$${pair%%:*}; db=$${pair#*:}; mkdir -p "$$dir/$$app";',
   'f="$$dir/$$app/$$db-$$(date -u +%Y%m%dT%H%M%SZ).dump";',
   'if pg_dump -Fc -f "$$f.partial" "$$db"; then chmod 600 "$$f.partial"; mv "$$f.partial" "$$f"; echo "ovu-backup: $$f";',
   'ls -1 "$$dir/$$app/" | grep -E "^$$db-[0-9]{8}T[0-9]{6}Z\\.dump$$" | sort -r | tail -n +$$((keep + 1)) | while read -r old; do rm -f "$$dir/$$app/$$old"; done;',
@@ -82,7 +83,9 @@ const BACKUP_SCRIPT = [
 
 function backupService(db: DatabaseService, crud: AppSpec[]): YMap {
   const init = dbInitService(db, []);
-  const env = { ...(init['environment'] as YMap), OVU_BACKUP_APPS: crud.map((a) => `${a.names.slug}:${a.names.db}`).join(' '), OVU_BACKUP_KEEP: '7', OVU_BACKUP_HOUR: '3' };
+  // One line per app (OVU_BACKUP_APP_<APP>: <app>:<app>_db), so an app added is a line added.
+  const env: YMap = { ...(init['environment'] as YMap), OVU_BACKUP_KEEP: '7', OVU_BACKUP_HOUR: '3' };
+  for (const a of crud) env[`OVU_BACKUP_APP_${a.names.verifierVar.replace(/_DB_VERIFIER$/, '')}`] = `${a.names.slug}:${a.names.db}`;
   const reach = reachOf(db.service);
   return {
     image: init['image']!,
