@@ -160,7 +160,13 @@ export async function runRemove(args: ParsedArgs, io: Io): Promise<RemoveResult>
 
     let statements: { lockOut: PlannedSql[]; drop: PlannedSql[] } = { lockOut: [], drop: [] };
     if (adminUrl) {
-      session = await AdminSession.open(adminUrl, io.signal);
+      try {
+        session = await AdminSession.open(adminUrl, io.signal);
+      } catch (error) {
+        // The server may be gone for good: the app's files can still go.
+        if (error instanceof UserError && !(error instanceof CancelledError)) throw new UserError(`${error.message.replace(/\.$/, '')}; or pass --keep-db to remove only the app's files (its database stays wherever it is).`);
+        throw error;
+      }
       state = await session.state(spec);
       if (state.dbExists && state.dbOwner !== state.role) {
         throw new UserError(`${state.db} at ${state.where} is owned by ${state.dbOwner}, not ${state.role}: remove will not drop a database create-ovu-app did not make; pass --keep-db to remove only the app's files.`);
