@@ -87,8 +87,9 @@ export async function runBackup(args: ParsedArgs, io: Io): Promise<BackupResult>
     const tool = await dumpTool(state);
     const plan = new Plan(readIfExists, ws.root);
     ignoreBackups(plan, ws);
-    await plan.commit();
     const dump = await dumpDatabase(session, state, backupFile(ws.root, spec), tool, io.signal);
+    // After the dump: an interrupted or failed one leaves the workspace as it was.
+    await plan.commit();
     const pruned: string[] = [];
     if (keep !== undefined) {
       const dumps = listDumps(ws.root, spec);

@@ -52,8 +52,8 @@ async function versionOf(file: string): Promise<FoundTool | undefined> {
 }
 
 /**
- * The tool to use against a server of `serverMajor` (undefined: any): the one of the server's major
- * when there is one; else for pg_dump the oldest newer one, for pg_restore the newest.
+ * The tool to use against a server of `serverMajor` (undefined: any): OVU_PG_BIN's when it can,
+ * else the one of the server's major; else for pg_dump the oldest newer one, for pg_restore the newest.
  */
 export async function findPgTool(tool: PgTool, serverMajor: number | undefined, serverVersion: string, env: NodeJS.ProcessEnv = process.env): Promise<FoundTool> {
   const found: FoundTool[] = [];
@@ -64,6 +64,9 @@ export async function findPgTool(tool: PgTool, serverMajor: number | undefined, 
   // The server's own major first: a dump made by pg_dump 17 sets transaction_timeout, which
   // PostgreSQL 16 and older refuse at restore. Then the oldest newer pg_dump; for pg_restore,
   // which reads the archives of every older pg_dump but not of a newer one, the newest there is.
+  // OVU_PG_BIN is the user's choice: taken when it can do the job.
+  const chosen = env['OVU_PG_BIN'] ? found.find((v) => path.dirname(v.path) === path.resolve(env['OVU_PG_BIN']!)) : undefined;
+  if (chosen && (tool === 'pg_restore' || serverMajor === undefined || chosen.major >= serverMajor)) return chosen;
   const exact = found.find((v) => v.major === serverMajor);
   if (exact) return exact;
   const newest = [...found].sort((a, b) => b.major - a.major);

@@ -32,7 +32,8 @@ import { MAJORS, canConnect, freshDbName, startTestPostgres, testAppSpec, tricky
 
 const OPS = 'ops_admin';
 const OPS_PASSWORD = `ops-${'o'.repeat(32)}`;
-const toolEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...(process.env.OVU_TEST_PG_BIN ? { OVU_PG_BIN: process.env.OVU_TEST_PG_BIN } : {}) };
+// On PATH after the system's, not as OVU_PG_BIN: each server then gets the client of its own major where there is one.
+const toolEnv: NodeJS.ProcessEnv = { PATH: [process.env.PATH, process.env.OVU_TEST_PG_BIN].filter(Boolean).join(':') };
 
 describe.each(MAJORS)('PostgreSQL %i', (major) => {
   let server: TestPostgres;
