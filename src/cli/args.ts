@@ -31,8 +31,10 @@ const RUN_OPTIONS: RunOption[] = [
       new: 'take defaults for everything not given; never prompt',
       provision: 'run without showing the SQL first and asking',
       update: 'write the merge without showing it first and asking (without a TTY it never asks)',
+      remove: 'remove without asking (required without a terminal)',
+      restore: 'restore without asking (required without a terminal)',
     },
-    commands: ['new', 'provision', 'update'],
+    commands: ['new', 'provision', 'update', 'remove', 'restore'],
   },
   {
     name: 'dry-run',
@@ -40,8 +42,10 @@ const RUN_OPTIONS: RunOption[] = [
       new: 'print every file the run would create or change, with diffs; write nothing',
       provision: 'print the SQL it would run (password hidden), every server-wide change and who would lose access; change nothing',
       update: 'print what the merge would do to each file, with diffs and conflicts; write nothing',
+      remove: 'print the dump, every SQL statement and every file change it would make; change nothing',
+      restore: 'print what would be replaced (tables with their row counts) and the command; change nothing',
     },
-    commands: ['new', 'provision', 'update'],
+    commands: ['new', 'provision', 'update', 'remove', 'restore'],
   },
   { name: 'force', describe: 'replace an existing app of the same name (its directory, service and init-db block)', commands: ['new'] },
   {
@@ -50,6 +54,8 @@ const RUN_OPTIONS: RunOption[] = [
     describe: "the package of the version that generated the app (npm pack's .tgz or its directory), for offline use; default: fetched from the npm registry",
     commands: ['update'],
   },
+  { name: 'keep-db', describe: "leave the app's database and login on the server (no dump, no DROP)", commands: ['remove'] },
+  { name: 'keep', valueName: '<n>', describe: "then delete this app's oldest dumps beyond the newest <n> (retention)", commands: ['backup'] },
   { name: 'reset-password', describe: "set the existing login's password to the one in <app>/.env", commands: ['provision'] },
   {
     name: 'package-manager',

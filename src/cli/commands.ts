@@ -5,7 +5,7 @@
  */
 import type { Answers } from '../app/questions.ts';
 
-export const COMMANDS = ['new', 'provision', 'update'] as const;
+export const COMMANDS = ['new', 'provision', 'update', 'remove', 'backup', 'restore'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CommandDef {
@@ -75,6 +75,43 @@ export const COMMAND_DEFS: Record<Command, CommandDef> = {
       dbService: 'the compose service apps use as their PostgreSQL, when there are several or it is not recognisable',
     },
     examples: ['update inventory --dry-run', 'update inventory', 'update inventory --port 8020', 'update inventory --base ./create-ovu-app-0.1.0.tgz'],
+  },
+  remove: {
+    usage: 'remove <app-name> [options]',
+    summary: 'take an app out of the workspace, and its database off the server after a dump',
+    about: [
+      "Take an app out of the workspace: its compose service, its init-db.sql block, its .env lines, and",
+      'its directory, which is moved aside into .create-ovu-app/removed/<app>-<time>/. Unless --keep-db, its',
+      'database is first dumped (pg_dump -Fc) to backups/<app>/, then dropped with its login. Without a',
+      'terminal it needs --yes; interactively it shows everything it will do and asks.',
+    ],
+    positionals: ['app-name'],
+    questions: { adminUrl: ADMIN_URL },
+    examples: ['remove inventory --dry-run', 'remove inventory --yes', 'remove inventory --keep-db --yes'],
+  },
+  backup: {
+    usage: 'backup <app-name> [options]',
+    summary: "dump an app's database to backups/<app>/ (pg_dump -Fc)",
+    about: [
+      "Dump an app's database with pg_dump -Fc to backups/<app>/<app>_db-<UTC time>.dump in the workspace",
+      '(ignored by git). pg_dump must be of the server\'s major or newer (OVU_PG_BIN names another one).',
+      'For a nightly schedule see the README (a cron line, or the ovu-backup compose service).',
+    ],
+    positionals: ['app-name'],
+    questions: { adminUrl: ADMIN_URL },
+    examples: ['backup inventory', 'backup inventory --keep 7 --json'],
+  },
+  restore: {
+    usage: 'restore <app-name> <file> [options]',
+    summary: "bring a dump back into an app's database",
+    about: [
+      "Restore a dump (from backup or remove) into the app's existing database, as its login: the dump's",
+      'tables replace those of the same name, in one transaction; the database keeps its owner and',
+      'PUBLIC stays revoked. Without a terminal it needs --yes.',
+    ],
+    positionals: ['app-name', 'file'],
+    questions: { adminUrl: ADMIN_URL },
+    examples: ['restore inventory backups/inventory/inventory_db-20261202T030000Z.dump --dry-run', 'restore inventory backups/inventory/inventory_db-20261202T030000Z.dump --yes'],
   },
 };
 

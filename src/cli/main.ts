@@ -94,6 +94,11 @@ function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSign
       const { confirmPlan } = await import('./prompts.ts');
       return waiting(() => confirmPlan(signal));
     },
+    async confirmDestructive(plan) {
+      err([c.bold(plan.title), ...plan.lines.map((l) => `  ${l}`)].join('\n'));
+      const { confirmDestructive } = await import('./prompts.ts');
+      return waiting(() => confirmDestructive(plan.question, signal));
+    },
     interactive,
     json: args.json,
     verbose: args.verbose,

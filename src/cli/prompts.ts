@@ -61,3 +61,7 @@ export function confirmPlan(signal?: AbortSignal): Promise<boolean> {
 export function confirmProvision(signal?: AbortSignal): Promise<boolean> {
   return confirm({ message: 'Run these statements on the server?', default: false }, signal ? { signal } : {});
 }
+
+export function confirmDestructive(question: string, signal?: AbortSignal): Promise<boolean> {
+  return confirm({ message: question, default: false }, signal ? { signal } : {});
+}

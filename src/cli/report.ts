@@ -6,6 +6,9 @@ import type { NewResult } from '../commands/new.ts';
 import type { ProvisionResult } from '../commands/provision.ts';
 import type { FileAction, UpdateResult } from '../commands/update.ts';
 import { unifiedDiff } from './diff.ts';
+import type { RemoveResult } from '../commands/remove.ts';
+import type { BackupResult } from '../commands/backup.ts';
+import type { RestoreResult } from '../commands/restore.ts';
 import type { ProvisionReport } from '../database/provision.ts';
 import type { ReportLine } from '../commands/tasks.ts';
 import { groupChanges, pathTree, type Colours } from './output.ts';
@@ -65,7 +68,7 @@ export interface StepRecord {
 /** One result shape for every command, success and error alike: see schema/result-v1.schema.json. */
 export interface ResultJson {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
-  command: 'new' | 'provision' | 'update';
+  command: 'new' | 'provision' | 'update' | 'remove' | 'backup' | 'restore';
   ok: boolean;
   exitCode: number;
   dryRun: boolean;
@@ -80,6 +83,12 @@ export interface ResultJson {
   error: { message: string; exitCode: number } | null;
   /** update only: the versions, and what the merge did to each file the templates touched. */
   update?: { from: string; to: string; files: { path: string; action: FileAction }[]; conflicts: string[]; changedAnswers: string[] };
+  /** remove: what it did (or would do) on the server and with the app's directory. */
+  remove?: object;
+  /** backup: the dump written. */
+  backup?: object;
+  /** restore: what was (or would be) replaced. */
+  restore?: object;
 }
 
 function appJson(a: AppRef) {
@@ -110,6 +119,11 @@ export interface ResultFields {
   provision?: object | null;
   nextSteps?: string[];
   error?: string | undefined;
+  /** Command-specific fields (remove, backup, restore). */
+  extra?: Pick<ResultJson, 'remove' | 'backup' | 'restore'>;
+  changes?: ResultJson['changes'];
+  notes?: string[];
+  written?: boolean;
 }
 
 export function resultJson(f: ResultFields): ResultJson {
@@ -122,13 +136,14 @@ export function resultJson(f: ResultFields): ResultJson {
     dryRun: f.dryRun ?? false,
     workspace: f.workspace ?? plan?.app.snapshot.workspace.root ?? null,
     app: f.app ? appJson(f.app) : plan ? appJson({ spec: plan.app.spec, root: plan.app.snapshot.workspace.root, appDir: plan.app.appDir }) : null,
-    written: plan?.written ?? false,
-    changes: plan ? groupChanges(plan.app.plan, plan.app.snapshot.workspace.root) : { created: [], changed: [] },
-    notes: plan?.app.notes ?? [],
+    written: plan?.written ?? f.written ?? false,
+    changes: plan ? groupChanges(plan.app.plan, plan.app.snapshot.workspace.root) : (f.changes ?? { created: [], changed: [] }),
+    notes: plan?.app.notes ?? f.notes ?? [],
     steps: f.steps ?? [],
     provision: f.provision ?? null,
     nextSteps: f.nextSteps ?? [],
     error: f.error === undefined ? null : { message: f.error, exitCode: f.exitCode },
+    ...f.extra,
   };
 }
 
@@ -261,4 +276,65 @@ export function updateJson(r: UpdateResult, steps: StepRecord[], exitCode: numbe
     notes: r.notes,
     update: { from: r.from, to: r.to, files: r.files, conflicts: r.conflicts, changedAnswers: r.changedAnswers },
   };
+}
+
+/** remove --json: the workspace changes, where the directory went, the dump and the SQL. */
+export function removeJson(r: RemoveResult): ResultJson {
+  const rel = (p: string): string => path.relative(r.root, p);
+  const changed = r.plan.list().map((c) => rel(c.path));
+  const s = r.server;
+  return resultJson({
+    command: 'remove',
+    exitCode: 0,
+    dryRun: r.dryRun,
+    workspace: r.root,
+    app: { spec: r.spec, root: r.root, appDir: path.join(r.root, r.spec.names.slug) },
+    written: !r.dryRun,
+    changes: { created: [], changed },
+    notes: r.notes,
+    extra: {
+      remove: {
+        movedTo: rel(r.movedTo),
+        removed: r.plan.removed().map(rel),
+        keepDb: r.keepDb,
+        dump: r.dump ? { file: rel(r.dump.file), bytes: r.dump.bytes, tool: r.dump.tool } : s?.dumpFile ? { file: rel(s.dumpFile), bytes: null, tool: null } : null,
+        server: s ? { where: s.where, version: s.version, admin: s.admin, superuser: s.superuser } : null,
+        sql: s ? [...s.lockOut, ...s.drop].map((q) => q.sql) : [],
+        dropped: r.dropped,
+      },
+    },
+  });
+}
+
+export function backupJson(r: BackupResult): ResultJson {
+  return resultJson({
+    command: 'backup',
+    exitCode: 0,
+    workspace: r.root,
+    app: { spec: r.spec, root: r.root, appDir: path.join(r.root, r.spec.names.slug) },
+    extra: {
+      backup: { file: path.relative(r.root, r.dump.file), bytes: r.dump.bytes, tool: r.dump.tool, server: r.server, pruned: r.pruned.map((p) => path.relative(r.root, p)) },
+    },
+  });
+}
+
+export function restoreJson(r: RestoreResult): ResultJson {
+  return resultJson({
+    command: 'restore',
+    exitCode: 0,
+    dryRun: r.dryRun,
+    workspace: r.root,
+    app: { spec: r.spec, root: r.root, appDir: path.join(r.root, r.spec.names.slug) },
+    extra: {
+      restore: {
+        file: r.plan.file,
+        server: r.plan.server,
+        dumpTables: r.plan.dumpTables,
+        tablesBefore: r.plan.current ?? null,
+        tablesAfter: r.after?.tables ?? null,
+        owner: r.after?.owner ?? null,
+        publicRevoked: r.after?.publicRevoked ?? null,
+      },
+    },
+  });
 }

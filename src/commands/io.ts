@@ -36,8 +36,23 @@ export interface Io {
   confirmProvision?(plan: ProvisionReport): Promise<boolean>;
   /** Interactive only: shows what an update would write (its --dry-run) and asks to go on. */
   confirmUpdate?(update: UpdateResult): Promise<boolean>;
+  /**
+   * Interactive only: shows what a destructive command (remove, restore) will do, every line of
+   * it, and asks to go on (the default is no).
+   */
+  confirmDestructive?(plan: DestructivePlan): Promise<boolean>;
   /** The plan is on disk: from here on, a failure or Ctrl-C leaves the app's files written. */
   committed(app: NewApp): void;
   /** Starts a slow step; the returned function ends it. */
   step(label: string, id: Task['id']): (ok: boolean, outcome?: TaskOutcome) => void;
+}
+
+/** What remove or restore would do, as the confirmation shows it. */
+export interface DestructivePlan {
+  /** One line: what is about to happen. */
+  title: string;
+  /** Everything it does, one line each (files, SQL, the dump). */
+  lines: string[];
+  /** The question, e.g. "Remove inventory?". */
+  question: string;
 }

@@ -215,6 +215,8 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   plan.write(ws.envExampleFile, envExample);
   let gitignore = ensureLine(plan.read(ws.gitignoreFile), '.env', ['/.env', '*.env']);
   gitignore = ensureLine(gitignore, `/${STATE_DIR}/`, [STATE_DIR, `${STATE_DIR}/`, `/${STATE_DIR}`]);
+  // Dumps (backup, remove) hold the apps' data: never in git.
+  gitignore = ensureLine(gitignore, '/backups/', ['backups', 'backups/', '/backups']);
   plan.write(ws.gitignoreFile, gitignore);
   const envMode = envBefore === undefined ? undefined : fs.statSync(ws.envFile).mode & 0o777;
   if (envMode !== undefined && envMode & 0o077) notes.push(`.env was readable by others (mode ${envMode.toString(8)}): it is written with mode ${(envMode & 0o700).toString(8)}`);

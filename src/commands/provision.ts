@@ -34,7 +34,7 @@ export interface ProvisionResult {
 }
 
 /** The app's spec, its names from its directory; an answers file that names another app is refused. */
-function readApp(root: string, name: string): AppSpec {
+export function readApp(root: string, name: string): AppSpec {
   const names = deriveNames(name);
   const answersPath = path.join(root, names.slug, ANSWERS_FILE);
   const saved = readIfExists(answersPath);

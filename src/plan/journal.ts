@@ -21,7 +21,9 @@ export type Step =
   /** A file written through a symbolic link, in place: `old` keeps a copy of what it held. */
   | { kind: 'through-link'; path: string; target: string; next: string; old: string }
   /** A file removed (moved aside into `old`). */
-  | { kind: 'remove'; path: string; old: string };
+  | { kind: 'remove'; path: string; old: string }
+  /** A directory moved whole to `to` (an app taken out of the workspace, kept aside). */
+  | { kind: 'move'; path: string; to: string };
 
 interface Journal {
   pid: number;
@@ -101,6 +103,9 @@ function rollBack(journal: Journal): void {
       case 'remove':
         if (exists(step.old)) fs.renameSync(step.old, step.path);
         break;
+      case 'move':
+        if (exists(step.to) && !exists(step.path)) fs.renameSync(step.to, step.path);
+        break;
     }
   }
   for (const dir of [...journal.madeDirs].reverse()) {
@@ -145,6 +150,8 @@ export interface Commit {
   dirs: { path: string; files: Staged[] }[];
   files: Staged[];
   removals: string[];
+  /** Directories moved whole, each to a path that must not exist yet (on the same file system). */
+  moves?: { from: string; to: string }[];
 }
 
 /** Applies a commit. Throws after undoing everything when any step fails. */
@@ -190,6 +197,12 @@ export function commitJournaled(c: Commit): void {
       for (const dir of missing) if (!journal.madeDirs.includes(dir)) journal.madeDirs.push(dir);
     }
     for (const p of c.removals) journal.steps.push({ kind: 'remove', path: p, old: slot() });
+    for (const m of c.moves ?? []) {
+      current = m.from;
+      if (exists(m.to)) throw new Error(`${m.to} exists already`);
+      fs.mkdirSync(path.dirname(m.to), { recursive: true, mode: 0o700 });
+      journal.steps.push({ kind: 'move', path: m.from, to: m.to });
+    }
   } catch (err) {
     removeState(c.root);
     throw named(err);
@@ -216,6 +229,10 @@ export function commitJournaled(c: Commit): void {
           break;
         case 'remove':
           fs.renameSync(step.path, step.old);
+          break;
+        case 'move':
+          if (exists(step.to)) throw new Error(`${step.to} appeared while the plan was being written`);
+          fs.renameSync(step.path, step.to);
           break;
       }
     }

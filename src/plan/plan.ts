@@ -33,6 +33,8 @@ export class Plan {
   /** Directories created whole by this plan (the app directory). */
   private readonly newDirs = new Set<string>();
   private readonly removals = new Set<string>();
+  /** Directories moved whole, from → to. */
+  private readonly moves = new Map<string, string>();
 
   /**
    * `source` gives a file's text before the plan (the run's workspace snapshot reads each file
@@ -48,7 +50,7 @@ export class Plan {
     const abs = path.resolve(file);
     const staged = this.changes.get(abs);
     if (staged) return staged.after;
-    if (this.insideNewDir(abs) || this.removals.has(abs)) return undefined;
+    if (this.insideNewDir(abs) || this.removals.has(abs) || this.insideMoved(abs)) return undefined;
     return this.source(abs);
   }
 
@@ -78,6 +80,27 @@ export class Plan {
     assertWritable(abs);
     this.changes.delete(abs);
     this.removals.add(abs);
+  }
+
+  /**
+   * Moves a directory whole to `to` (inside the workspace's state directory, so on the same file
+   * system: one rename, journaled like every other step). Nothing else in the plan may write there.
+   */
+  moveDir(dir: string, to: string): void {
+    const abs = path.resolve(dir);
+    assertWritable(abs);
+    for (const p of this.changes.keys()) if (p.startsWith(abs + path.sep)) this.changes.delete(p);
+    this.moves.set(abs, path.resolve(to));
+  }
+
+  /** The directories the plan moves, with where each goes. */
+  moved(): { from: string; to: string }[] {
+    return [...this.moves].map(([from, to]) => ({ from, to })).sort((a, b) => byCodePoint(a.from, b.from));
+  }
+
+  private insideMoved(abs: string): boolean {
+    for (const dir of this.moves.keys()) if (abs === dir || abs.startsWith(dir + path.sep)) return true;
+    return false;
   }
 
   list(): FileChange[] {
@@ -113,7 +136,7 @@ export class Plan {
         if (inDir) dirs.find((d) => d.path === inDir)!.files.push(staged);
         else files.push(staged);
       }
-      commitJournaled({ root: this.root, dirs, files, removals: [...this.removals] });
+      commitJournaled({ root: this.root, dirs, files, removals: [...this.removals], moves: this.moved() });
     } finally {
       for (const s of signals) process.off(s, hold);
     }

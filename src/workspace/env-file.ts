@@ -75,3 +75,32 @@ export function setEnvVar(source: string | undefined, key: string, value: string
   }
   return parts.join('');
 }
+
+/**
+ * Removes every assignment of `key`, with the comment line create-ovu-app wrote above it (one that
+ * starts with `# <commentPrefix>`) and the blank line that kept that entry apart; every other byte
+ * stays. The inverse of `ensureEnvVar`/`setEnvVar` appending an entry.
+ */
+export function removeEnvVar(source: string | undefined, key: string, commentPrefix: string): string | undefined {
+  if (source === undefined || readEnvVar(source, key) === undefined) return source;
+  // [line, terminator] pairs, so that untouched lines keep their own line endings.
+  const parts = source.split(/(\r?\n)/);
+  const lines: { text: string; eol: string }[] = [];
+  for (let i = 0; i < parts.length; i += 2) lines.push({ text: parts[i]!, eol: parts[i + 1] ?? '' });
+  if (lines.length > 1 && lines.at(-1)!.text === '' && lines.at(-1)!.eol === '') lines.pop();
+  const isBlank = (i: number): boolean => i >= 0 && i < lines.length && lines[i]!.text.trim() === '';
+  for (let i = lines.length - 1; i >= 0; i -= 1) {
+    const m = LINE.exec(lines[i]!.text);
+    if (!m || m[1] !== key) continue;
+    let start = i;
+    let end = i;
+    if (start > 0 && lines[start - 1]!.text.startsWith(`# ${commentPrefix}`)) start -= 1;
+    if (isBlank(start - 1)) start -= 1;
+    else if (start === 0 && isBlank(end + 1)) end += 1;
+    // The file's last line keeps having no line ending when it had none.
+    if (end === lines.length - 1 && start > 0 && lines[end]!.eol === '') lines[start - 1]!.eol = '';
+    lines.splice(start, end - start + 1);
+    i = start;
+  }
+  return lines.map((l) => l.text + l.eol).join('');
+}

@@ -420,3 +420,33 @@ export function replaceAppBlock(source: string, slug: string, block: string): st
   findBlocks(parse(text).lines);
   return text;
 }
+
+export interface InitDbRemoval {
+  /** The new content; undefined when the file is left with nothing but what create-ovu-app wrote for no app, and goes. */
+  text: string | undefined;
+  notes: string[];
+}
+
+/**
+ * Takes the app's block out (with the blank line that separated it from the next block), leaving
+ * every other byte. When no app block is left and the file is exactly the header and platform
+ * block create-ovu-app wrote, the file itself goes: a workspace without database apps has none.
+ */
+export function removeInitDbBlock(source: string | undefined, slug: string): InitDbRemoval {
+  assertSlug(slug);
+  if (source === undefined) return { text: undefined, notes: [] };
+  const file = parse(source);
+  const block = file.blocks.find((b) => b.slug === slug);
+  if (!block) return { text: source, notes: [] };
+  let end = block.end;
+  if (end + 1 < file.lines.length && file.lines[end + 1]!.trim() === '') end += 1;
+  let offset = 0;
+  for (let i = 0; i < block.start; i++) offset += file.lines[i]!.length + file.terminators[i]!.length;
+  let length = 0;
+  for (let i = block.start; i <= end; i++) length += file.lines[i]!.length + file.terminators[i]!.length;
+  const text = source.slice(0, offset) + source.slice(offset + length);
+  const notes = [`removed the init-db.sql block for '${slug}'`];
+  const onlyOurs = [...HEADER, '', ...blockLines(platformBlock()), ''].join(file.eol);
+  if (listInitDbApps(text).length === 0 && text === onlyOurs) return { text: undefined, notes: [...notes, 'removed init-db.sql (no app block is left in it)'] };
+  return { text, notes };
+}

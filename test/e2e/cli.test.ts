@@ -93,7 +93,9 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     [['list', '--yes'], /"list" is a create-ovu-app command word/],
     // update is a command now: without an app name it says how to give one.
     [['update', '--yes'], /Missing the app name: run `npx create-ovu-app update '<app-name>' --workspace /],
-    [['remove', '--yes'], /"remove" is a create-ovu-app command word/],
+    // remove is a command now: without an app name it says what to run.
+    [['remove', '--yes'], /Missing the app name: run `npx create-ovu-app remove '<app-name>'/],
+    [['backup', 'remove'], /"remove" is a create-ovu-app command word/],
     [['inv', '--yes', '--kind', 'readonly', '--create-db'], /readonly apps/],
     [['inv', '--bogus'], /Unknown option '--bogus'/],
     [['--yes'], /Missing the app name.*`npx create-ovu-app inventory --yes --workspace \S+`/],

@@ -463,6 +463,40 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(done.screen).toContain(`✔ ${app}_db is ready for ${app}_user.`);
     expect(await roleExists()).toBe(true);
   });
+
+  it('remove shows the dump, every statement and every file and asks (default No); No changes nothing, Yes removes', async () => {
+    const adminUrl = inject('adminUrl');
+    const app = `rm${randomBytes(3).toString('hex')}`;
+    const ws = adrWorkspace();
+    const made = await runCli([app, '--yes', '--create-db', '--admin-url', adminUrl, '--workspace', ws]);
+    expect(made.exitCode, made.stderr).toBe(0);
+    const dbExists = () => withClient(adminUrl, async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [`${app}_db`])).rowCount === 1);
+    const files = snapshotDir(ws);
+
+    const no = start(['remove', app, '--admin-url', adminUrl, '--workspace', ws], ws);
+    const plan = await no.prompt(`Remove ${app} and drop its database and login? (y/N)`);
+    expect(plan).toContain(`ALTER ROLE "${app}_user" NOLOGIN;`);
+    expect(plan).toMatch(new RegExp(`pg_dump --format=custom --file=\\S+/backups/${app}/${app}_db-`));
+    expect(plan).toContain(`DROP DATABASE IF EXISTS "${app}_db" WITH (FORCE);`);
+    expect(plan).toMatch(new RegExp(`move ${app}/ → \\.create-ovu-app/removed/${app}-`));
+    expect(plan).not.toContain(decodeURIComponent(new URL(adminUrl).password));
+    no.press('Enter');
+    const declined = await no.exit();
+    expect(declined.code, declined.screen).toBe(130);
+    expect(declined.screen).toContain('Cancelled: nothing was changed.');
+    expect(snapshotDir(ws)).toEqual(files);
+    expect(await dbExists()).toBe(true);
+
+    const yes = start(['remove', app, '--admin-url', adminUrl, '--workspace', ws], ws);
+    await yes.prompt(`Remove ${app} and drop its database and login? (y/N)`);
+    yes.type('y');
+    yes.press('Enter');
+    const done = await yes.exit();
+    expect(done.code, done.screen).toBe(0);
+    expect(done.screen).toContain(`✔ Removed ${app} from ${ws}`);
+    expect(fs.existsSync(path.join(ws, app))).toBe(false);
+    expect(await dbExists()).toBe(false);
+  });
 });
 
 async function waitForCursor(t: Terminal, want: { x: number; y: number }, timeoutMs = 5000): Promise<void> {

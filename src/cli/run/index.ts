@@ -6,4 +6,7 @@ export const RUNNERS: Record<Command, () => Promise<{ run: Runner }>> = {
   new: () => import('./new.ts'),
   provision: () => import('./provision.ts'),
   update: () => import('./update.ts'),
+  remove: () => import('./remove.ts'),
+  backup: () => import('./backup.ts'),
+  restore: () => import('./restore.ts'),
 };

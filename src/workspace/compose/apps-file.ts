@@ -55,6 +55,50 @@ function dbInitService(db: DatabaseService, crud: AppSpec[]): YMap {
   return { ...out, ...reachOf(svc) };
 }
 
+/**
+ * ovu-backup, under the `backup` profile so a plain `up` does not start it: once a night (at
+ * OVU_BACKUP_HOUR, UTC, default 3) a `pg_dump -Fc` of each app's database into
+ * ./backups/<app>/<app>_db-<UTC time>.dump (each OVU_BACKUP_APP_* variable names one app and its
+ * database), the names `create-ovu-app backup` gives, keeping the
+ * newest OVU_BACKUP_KEEP (default 7) of each. A dump is written under a temporary name and
+ * renamed when whole. OVU_BACKUP_NOW=1 dumps at once and exits (the exit code counts failures).
+ * Its pg_dump is the database image's own, so its major is the server's.
+ */
+export const BACKUP_SERVICE = 'ovu-backup';
+export const BACKUP_PROFILE = 'backup';
+
+const BACKUP_SCRIPT = [
+  'keep=$${OVU_BACKUP_KEEP:-7}; dir=$${OVU_BACKUP_DIR:-/backups};',
+  'while :; do',
+  'if [ -z "$$OVU_BACKUP_NOW" ]; then now=$$(date -u +%s); next=$$((now / 86400 * 86400 + $${OVU_BACKUP_HOUR:-3} * 3600));',
+  '[ "$$next" -gt "$$now" ] || next=$$((next + 86400)); sleep $$((next - now)); fi;',
+  'failed=0;',
+  'for pair in $$(env | sed -n "s/^OVU_BACKUP_APP_[A-Z0-9_]*=//p" | sort); do app=$${pair%%:*}; db=$${pair#*:}; mkdir -p "$$dir/$$app";',
+  'f="$$dir/$$app/$$db-$$(date -u +%Y%m%dT%H%M%SZ).dump";',
+  'if pg_dump -Fc -f "$$f.partial" "$$db"; then chmod 600 "$$f.partial"; mv "$$f.partial" "$$f"; echo "ovu-backup: $$f";',
+  'ls -1 "$$dir/$$app/" | grep -E "^$$db-[0-9]{8}T[0-9]{6}Z\\.dump$$" | sort -r | tail -n +$$((keep + 1)) | while read -r old; do rm -f "$$dir/$$app/$$old"; done;',
+  'else rm -f "$$f.partial"; failed=$$((failed + 1)); echo "ovu-backup: pg_dump of $$db failed" >&2; fi; done;',
+  'if [ -n "$$OVU_BACKUP_NOW" ]; then exit "$$failed"; fi; sleep 60; done',
+].join(' ');
+
+function backupService(db: DatabaseService, crud: AppSpec[]): YMap {
+  const init = dbInitService(db, []);
+  // One line per app (OVU_BACKUP_APP_<APP>: <app>:<app>_db), so an app added is a line added.
+  const env: YMap = { ...(init['environment'] as YMap), OVU_BACKUP_KEEP: '7', OVU_BACKUP_HOUR: '3' };
+  for (const a of crud) env[`OVU_BACKUP_APP_${a.names.verifierVar.replace(/_DB_VERIFIER$/, '')}`] = `${a.names.slug}:${a.names.db}`;
+  const reach = reachOf(db.service);
+  return {
+    image: init['image']!,
+    profiles: [BACKUP_PROFILE],
+    command: ['sh', '-c', BACKUP_SCRIPT],
+    environment: env,
+    volumes: ['./backups:/backups'],
+    depends_on: { [db.name]: { condition: 'service_started' } },
+    restart: 'unless-stopped',
+    ...(reach['networks'] ? { networks: reach['networks'] } : {}),
+  };
+}
+
 export interface AppsFileNotes {
   text: string;
   notes: string[];
@@ -68,11 +112,12 @@ export function appsComposeFile(apps: { dir: string; spec: AppSpec }[], db: Data
   const lines = [
     HEADER,
     "# Each app's own service is in <app>/compose.yaml (edit that one). The workspace's compose file includes",
-    `# this one. ${DB_INIT_SERVICE} runs create-ovu-app's blocks of init-db.sql on every \`docker compose up\`.`,
+    `# this one. ${DB_INIT_SERVICE} runs create-ovu-app's blocks of init-db.sql on every \`docker compose up\`;`,
+    `# ${BACKUP_SERVICE} (\`docker compose --profile ${BACKUP_PROFILE} up -d ${BACKUP_SERVICE}\`) dumps each app's database nightly to ./backups/.`,
     ...blockLines({ include: sorted.map((a) => `${a.dir}/${APP_COMPOSE_FILE}`) }, 0, style),
   ];
   if (db && crud.length) {
-    lines.push('', ...blockLines({ services: { [DB_INIT_SERVICE]: dbInitService(db, crud) } }, 0, style));
+    lines.push('', ...blockLines({ services: { [DB_INIT_SERVICE]: dbInitService(db, crud), [BACKUP_SERVICE]: backupService(db, crud) } }, 0, style));
     if (envText(db.service, 'POSTGRES_PASSWORD') === undefined && envText(db.service, 'POSTGRES_HOST_AUTH_METHOD') !== 'trust') {
       notes.push(`${DB_INIT_SERVICE} logs in to ${db.name} with its POSTGRES_PASSWORD, which ${db.file} does not set: set it there (a \${VAR} from .env is fine)`);
     }

@@ -234,3 +234,55 @@ describe('Plan', () => {
     });
   });
 });
+
+describe('Plan.moveDir (remove)', () => {
+  beforeEach(() => {
+    vol.fromJSON({ '/ws/app/.ovu-app.json': '{}', '/ws/app/backend/main.py': 'x', '/ws/apps.compose.yaml': 'include: [app/compose.yaml]\n' });
+  });
+
+  it('moves the directory whole and writes the other files, in one commit', async () => {
+    const plan = newPlan();
+    plan.write('/ws/apps.compose.yaml', 'include: []\n');
+    plan.moveDir('/ws/app', '/ws/.create-ovu-app/removed/app-1');
+    expect(plan.read('/ws/app/.ovu-app.json')).toBeUndefined();
+    expect(plan.moved()).toEqual([{ from: '/ws/app', to: '/ws/.create-ovu-app/removed/app-1' }]);
+    await plan.commit();
+    const disk = snapshot();
+    expect(disk['/ws/app/.ovu-app.json']).toBeUndefined();
+    expect(disk['/ws/.create-ovu-app/removed/app-1/backend/main.py']).toBe('x');
+    expect(disk['/ws/apps.compose.yaml']).toBe('include: []\n');
+    expect(disk['/ws/.create-ovu-app/.gitignore']).toMatch(/^\*$/m);
+    expect(disk['/ws/.create-ovu-app/journal.json']).toBeUndefined();
+  });
+
+  it('a crash at any rename leaves, after recovery, the workspace as it was', async () => {
+    const before = snapshot();
+    for (let crashAt = 1; crashAt <= 5; crashAt++) {
+      vol.reset();
+      vol.fromJSON(before as Record<string, string>);
+      const plan = newPlan();
+      plan.write('/ws/apps.compose.yaml', 'include: []\n');
+      plan.moveDir('/ws/app', '/ws/.create-ovu-app/removed/app-1');
+      const rename = fs.renameSync;
+      let calls = 0;
+      let dead = false;
+      const crash = () => {
+        dead = true;
+        throw new Error('killed');
+      };
+      const spies = [
+        vi.spyOn(fs, 'renameSync').mockImplementation((from, to) => (dead || ++calls === crashAt ? crash() : rename(from, to))),
+        vi.spyOn(fs, 'rmSync').mockImplementation(() => (dead ? crash() : undefined)),
+      ];
+      try {
+        await expect(plan.commit()).rejects.toThrow();
+      } finally {
+        for (const s of spies) s.mockRestore();
+      }
+      recover('/ws');
+      const after = snapshot();
+      for (const [file, text] of Object.entries(before)) expect(after[file], `crash at rename ${crashAt}: ${file}`).toBe(text);
+      expect(Object.keys(after).filter((f) => f.includes('/removed/')), `crash at rename ${crashAt}`).toEqual([]);
+    }
+  });
+});

@@ -95,10 +95,39 @@ services:
 
 const APPS_HEADER = `# apps.compose.yaml: written by create-ovu-app from the apps in this workspace; do not edit.
 # Each app's own service is in <app>/compose.yaml (edit that one). The workspace's compose file includes
-# this one. ovu-db-init runs create-ovu-app's blocks of init-db.sql on every \`docker compose up\`.
+# this one. ovu-db-init runs create-ovu-app's blocks of init-db.sql on every \`docker compose up\`;
+# ovu-backup (\`docker compose --profile backup up -d ovu-backup\`) dumps each app's database nightly to ./backups/.
 `;
 
 const DB_INIT_COMMAND = String.raw`"i=0; until pg_isready -q; do i=$$((i+1)); if [ \"$$i\" -ge 60 ]; then echo \"ovu-db-init: $$PGHOST:$$PGPORT did not accept connections in 60 s\" >&2; exit 1; fi; sleep 1; done; sed -n '/^-- >>> create-ovu-app: /,/^-- <<< create-ovu-app: /p' /ovu/init-db.sql | psql -v ON_ERROR_STOP=1 -v ovu_db_init=1 --no-psqlrc -f -"`;
+
+// As it is in the file: a YAML double-quoted string (`$$` is a literal `$` for Compose).
+const BACKUP_COMMAND = "\"keep=$${OVU_BACKUP_KEEP:-7}; dir=$${OVU_BACKUP_DIR:-/backups}; while :; do if [ -z \\\"$$OVU_BACKUP_NOW\\\" ]; then now=$$(date -u +%s); next=$$((now / 86400 * 86400 + $${OVU_BACKUP_HOUR:-3} * 3600)); [ \\\"$$next\\\" -gt \\\"$$now\\\" ] || next=$$((next + 86400)); sleep $$((next - now)); fi; failed=0; for pair in $$(env | sed -n \\\"s/^OVU_BACKUP_APP_[A-Z0-9_]*=//p\\\" | sort); do app=$${pair%%:*}; db=$${pair#*:}; mkdir -p \\\"$$dir/$$app\\\"; f=\\\"$$dir/$$app/$$db-$$(date -u +%Y%m%dT%H%M%SZ).dump\\\"; if pg_dump -Fc -f \\\"$$f.partial\\\" \\\"$$db\\\"; then chmod 600 \\\"$$f.partial\\\"; mv \\\"$$f.partial\\\" \\\"$$f\\\"; echo \\\"ovu-backup: $$f\\\"; ls -1 \\\"$$dir/$$app/\\\" | grep -E \\\"^$$db-[0-9]{8}T[0-9]{6}Z\\\\.dump$$\\\" | sort -r | tail -n +$$((keep + 1)) | while read -r old; do rm -f \\\"$$dir/$$app/$$old\\\"; done; else rm -f \\\"$$f.partial\\\"; failed=$$((failed + 1)); echo \\\"ovu-backup: pg_dump of $$db failed\\\" >&2; fi; done; if [ -n \\\"$$OVU_BACKUP_NOW\\\" ]; then exit \\\"$$failed\\\"; fi; sleep 60; done\"";
+
+/** The ovu-backup service for `apps` ([env prefix, slug]). */
+const backupBlock = (apps: [string, string][]): string => `  ovu-backup:
+    image: postgres:15
+    profiles:
+      - backup
+    command:
+      - sh
+      - -c
+      - ${BACKUP_COMMAND}
+    environment:
+      PGHOST: postgres
+      PGPORT: "5432"
+      PGUSER: postgres
+      PGDATABASE: postgres
+      PGPASSWORD: postgres
+      OVU_BACKUP_KEEP: "7"
+      OVU_BACKUP_HOUR: "3"
+${apps.map(([prefix, slug]) => `      OVU_BACKUP_APP_${prefix}: ${slug}:${slug}_db\n`).join('')}    volumes:
+      - ./backups:/backups
+    depends_on:
+      postgres:
+        condition: service_started
+    restart: unless-stopped
+`;
 
 const INVENTORY_APPS = `${APPS_HEADER}include:
   - inventory/compose.yaml
@@ -122,7 +151,7 @@ services:
     depends_on:
       postgres:
         condition: service_started
-`;
+${backupBlock([['INVENTORY', 'inventory']])}`;
 
 const GOOD_FIXTURES = [
   'adr.yml',
@@ -318,7 +347,7 @@ describe('adding an app to the ADR file', () => {
     const second = edit(result.text, spec('crm', 8011), [known(spec('inventory', 8010))], { 'apps.compose.yaml': files['/ws/apps.compose.yaml'] });
     expect(second.text).toBe(result.text);
     expect(second.notes).toEqual(['added service crm-backend (in crm/compose.yaml)']);
-    expect(insertedLines(result.apps, second.apps)).toEqual(['  - crm/compose.yaml\n', '      CRM_DB_VERIFIER: ${CRM_DB_VERIFIER}\n']);
+    expect(insertedLines(result.apps, second.apps)).toEqual(['  - crm/compose.yaml\n', '      CRM_DB_VERIFIER: ${CRM_DB_VERIFIER}\n', '      OVU_BACKUP_APP_CRM: crm:crm_db\n']);
     expect(second.app).toContain('      DATABASE_URL: postgresql://crm_user:${CRM_DB_PASSWORD}@postgres:5432/crm_db\n');
   });
 
