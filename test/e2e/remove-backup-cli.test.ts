@@ -220,7 +220,7 @@ describe('remove', () => {
     expect(r.stdout).toContain(`DROP DATABASE IF EXISTS "${ord}_db" WITH (FORCE);`);
     expect(r.stdout).toContain(`DROP ROLE IF EXISTS "${ord}_user";`);
     expect(r.stdout).toMatch(new RegExp(`move ${ord}/ → \\.create-ovu-app/removed/${ord}-\\d{8}T\\d{6}Z/`));
-    expect(r.stdout).toMatch(/change apps\.compose\.yaml\n\s+change init-db\.sql/);
+    expect(r.stdout).toMatch(/change apps\.compose\.yaml\n(\s+change deploy\/k8s\/\S+\n)*\s+change init-db\.sql/);
     expectNoSecrets(r, passwordOf(ord));
     expect(snapshotDir(ws)).toEqual(files);
     expect(await serverState(ord)).toMatchObject({ db: true, role: true, login: true });

@@ -237,7 +237,7 @@ describe('create-ovu-app update across two versions', () => {
   it('never writes the stand-in password the renders use: without the real one it stops', async () => {
     const ws = tempDir();
     expect((await runCli(['inventory', '--yes', '--workspace', ws])).exitCode).toBe(0);
-    write(ws, '.env', read(ws, '.env').replace(/^INVENTORY_DB_PASSWORD=.*\n/m, ''));
+    write(ws, 'inventory/.env', read(ws, 'inventory/.env').replace(/^INVENTORY_DB_PASSWORD=.*\n/m, ''));
     write(ws, 'inventory/backend/.env', read(ws, 'inventory/backend/.env').replace(/^DATABASE_URL=.*\n/m, ''));
     const before = snapshotDir(ws);
     // The pool size line is next to the removed one: the template's side of the conflict holds the URL.
