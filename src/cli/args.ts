@@ -27,16 +27,21 @@ const RUN_OPTIONS: RunOption[] = [
   {
     name: 'yes',
     short: 'y',
-    describe: { new: 'take defaults for everything not given; never prompt', provision: 'run without showing the SQL first and asking' },
-    commands: ['new', 'provision'],
+    describe: {
+      new: 'take defaults for everything not given; never prompt',
+      provision: 'run without showing the SQL first and asking',
+      doctor: 'with --fix: apply the fixes without showing them first and asking (needed without a terminal)',
+    },
+    commands: ['new', 'provision', 'doctor'],
   },
   {
     name: 'dry-run',
     describe: {
       new: 'print every file the run would create or change, with diffs; write nothing',
       provision: 'print the SQL it would run (password hidden), every server-wide change and who would lose access; change nothing',
+      doctor: 'with --fix: print the files and SQL the fixes would change; change nothing',
     },
-    commands: ['new', 'provision'],
+    commands: ['new', 'provision', 'doctor'],
   },
   { name: 'force', describe: 'replace an existing app of the same name (its directory, service and init-db block)', commands: ['new'] },
   { name: 'reset-password', describe: "set the existing login's password to the one in <app>/.env", commands: ['provision'] },
@@ -47,6 +52,7 @@ const RUN_OPTIONS: RunOption[] = [
     describe: 'install TypeScript apps with it and name it in the commands printed (default: the one that ran this, else npm)',
     commands: ['new', 'provision'],
   },
+  { name: 'fix', describe: 'apply the safe fixes the checks name (shown first; --yes without a terminal), then audit again', commands: ['doctor'] },
   { name: 'json', describe: 'print one JSON object with the result on stdout (schema/result-v1.schema.json)', commands: ALL },
   { name: 'verbose', describe: "show the tools' output as they run (otherwise only when one fails)", commands: ALL },
   { name: 'help', short: 'h', describe: 'show this help', commands: ALL },

@@ -89,6 +89,11 @@ function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSign
       const { confirmProvision } = await import('./prompts.ts');
       return waiting(() => confirmProvision(signal));
     },
+    async confirmFix(fix) {
+      err(report.doctorFixPlan(fix, c).join('\n'));
+      const { confirmFix } = await import('./prompts.ts');
+      return waiting(() => confirmFix(signal));
+    },
     interactive,
     json: args.json,
     verbose: args.verbose,
@@ -208,7 +213,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const s of STOP_SIGNALS) process.on(s, onSigint);
       await run(args, c, co, state, interrupt.signal);
     }
-    return 0;
+    return state.exitCode ?? 0;
   } catch (caught) {
     let e = isPromptExit(caught) ? new CancelledError() : asUserError(caught);
     if (e instanceof InterruptedError || (interrupt.signal.aborted && e instanceof UserError)) e = new InterruptedError(await interruptedMessage(args, state, e instanceof InterruptedError ? undefined : (e as UserError).message));

@@ -53,3 +53,7 @@ export function confirmPlan(signal?: AbortSignal): Promise<boolean> {
 export function confirmProvision(signal?: AbortSignal): Promise<boolean> {
   return confirm({ message: 'Run these statements on the server?', default: false }, signal ? { signal } : {});
 }
+
+export function confirmFix(signal?: AbortSignal): Promise<boolean> {
+  return confirm({ message: 'Apply these fixes?', default: false }, signal ? { signal } : {});
+}

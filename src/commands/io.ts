@@ -9,6 +9,7 @@ import type { NewApp } from './new-plan.ts';
 import type { Invocation } from './suggest.ts';
 import type { Task, TaskOutcome } from './tasks.ts';
 import type { ProvisionReport } from '../database/provision.ts';
+import type { FixPlan } from './doctor.ts';
 
 export interface Io {
   /** Prompts are possible (a TTY, not CI, no --yes, no --json). */
@@ -31,6 +32,8 @@ export interface Io {
   confirm(app: NewApp): Promise<boolean>;
   /** Interactive only: shows the SQL a provision would run (provision --dry-run's plan) and asks to go on. */
   confirmProvision?(plan: ProvisionReport): Promise<boolean>;
+  /** Interactive only: shows what doctor --fix would change (files and SQL) and asks to go on. */
+  confirmFix?(fix: FixPlan): Promise<boolean>;
   /** The plan is on disk: from here on, a failure or Ctrl-C leaves the app's files written. */
   committed(app: NewApp): void;
   /** Starts a slow step; the returned function ends it. */

@@ -5,4 +5,6 @@ import type { Runner } from './context.ts';
 export const RUNNERS: Record<Command, () => Promise<{ run: Runner }>> = {
   new: () => import('./new.ts'),
   provision: () => import('./provision.ts'),
+  list: () => import('./list.ts'),
+  doctor: () => import('./doctor.ts'),
 };

@@ -8,6 +8,8 @@ export interface RunState {
   /** The new app once its plan is on disk. */
   committed?: NewApp;
   steps: report.StepRecord[];
+  /** The exit code of a run that ends without an error but does not succeed (doctor's failed checks). */
+  exitCode?: number;
   /** Time spent waiting for the user at prompts, left out of "Done in". */
   promptMs: number;
 }
