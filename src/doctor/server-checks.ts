@@ -86,7 +86,7 @@ async function checks(pg: Pg, admin: Client, adminUrl: string, apps: AuditedApp[
       out.push(ok(id, `PUBLIC has no CONNECT, TEMPORARY or CREATE on ${d.name}`));
       continue;
     }
-    const sql = `REVOKE ${d.privileges.join(', ')} ON DATABASE ${admin.escapeIdentifier(d.name)} FROM PUBLIC`;
+    const sql = `REVOKE ${d.privileges.join(', ')} ON DATABASE ${/^[a-z_][a-z0-9_]*$/.test(d.name) ? d.name : admin.escapeIdentifier(d.name)} FROM PUBLIC`;
     const what = `PUBLIC has ${d.privileges.join(', ')} on ${d.name}: every login can ${d.privileges.includes('CONNECT') ? 'connect to it' : 'use it'}`;
     if (d.changeable) out.push(failed(id, what, `doctor --fix runs ${sql}`, { kind: 'sql', label: `revoke PUBLIC's ${d.privileges.join(', ')} on ${d.name}`, sql }));
     else {

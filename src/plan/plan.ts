@@ -66,7 +66,8 @@ export class Plan {
   write(file: string, after: string, opts: { mode?: number; secret?: boolean } = {}): void {
     const abs = path.resolve(file);
     const previous = this.changes.get(abs);
-    const before = previous?.before ?? this.read(abs);
+    // A file staged twice keeps what it was before the plan (undefined: new), not the first staging.
+    const before = previous ? previous.before : this.read(abs);
     // A mode change staged earlier (setMode) stays with the file whatever its content becomes.
     const keepMode = previous?.setMode ? { mode: previous.mode!, setMode: true } : {};
     if (before === after && !this.insideNewDir(abs) && !previous?.setMode) {

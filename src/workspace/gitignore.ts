@@ -105,9 +105,12 @@ export function ignoredByRules(root: string, rel: string, read: (file: string) =
   return false;
 }
 
-function git(root: string, args: string[]): { ok: boolean; out: string } {
+function git(root: string, args: string[], input?: string): { ok: boolean; out: string } {
   try {
-    return { ok: true, out: execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 }) };
+    return {
+      ok: true,
+      out: execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024, ...(input === undefined ? {} : { input }) }),
+    };
   } catch (err) {
     const e = err as { status?: number; stdout?: string };
     return { ok: false, out: typeof e.stdout === 'string' ? e.stdout : '' };
@@ -127,7 +130,7 @@ export function isGitRepo(root: string): boolean {
 export function gitIgnored(root: string, files: string[]): Set<string> {
   if (files.length === 0) return new Set();
   // Exit 1 when none is ignored; the ignored ones are printed either way.
-  const r = git(root, ['check-ignore', '-z', '--', ...files.map((f) => path.relative(root, f))]);
+  const r = git(root, ['check-ignore', '-z', '--stdin'], files.map((f) => `${path.relative(root, f)}\0`).join(''));
   return new Set(r.out.split('\0').filter(Boolean).map((f) => path.resolve(root, f)));
 }
 
