@@ -250,9 +250,9 @@ export function doctorLines(r: DoctorResult, c: Colours): string[] {
 }
 
 /** What --fix would change: the files (never their secret content) and the SQL. */
-export function doctorFixPlan(fix: FixPlan, c: Colours): string[] {
+export function doctorFixPlan(fix: FixPlan, c: Colours, applied = false): string[] {
   if (fix.repairs.length === 0) return ['Nothing for --fix to do.'];
-  const lines = [c.bold(`doctor --fix would apply ${fix.repairs.length} fix(es):`)];
+  const lines = [c.bold(`doctor --fix ${applied ? 'applied' : 'would apply'} ${fix.repairs.length} fix(es):`)];
   for (const { id, repair } of fix.repairs) lines.push(`  ${c.dim(id)}  ${repair.label}`);
   if (fix.files.length) lines.push('', c.bold('Files:'), ...fix.files.map((f) => `  ${c.yellow('change')} ${f}`));
   if (fix.sql.length) lines.push('', c.bold('SQL, as the admin:'), ...fix.sql.map((s) => `  ${s};`));

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { execa } from 'execa';
-import { ROOT, runCli, tempDir, type CliResult } from '../helpers/cli.ts';
+import { execFileSync } from 'node:child_process';
+import { BIN, ROOT, runCli, tempDir, type CliResult } from '../helpers/cli.ts';
 import { withClient } from '../helpers/postgres.ts';
 import { expectResult } from '../helpers/result-schema.ts';
 import { findAppPassword } from '../../src/workspace/app-env.ts';
@@ -200,6 +201,44 @@ describe('create-ovu-app doctor', () => {
     await git('rm', '-q', '--cached', 'NOTES.md');
     fs.rmSync(notes);
     await expectAllHold();
+  });
+
+  it('in a terminal, --fix shows its plan and asks: No changes nothing, Yes applies it', async () => {
+    const env = path.join(ws, '.env');
+    fs.chmodSync(env, 0o644);
+    const answer = async (key: string): Promise<{ code: number; screen: string }> => {
+      const socket = `ovu-doctor-${process.pid}-${key}`;
+      const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const script = 'trap ":" INT; "$@"; echo "EXIT=$?"; exec sleep 3600';
+      tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'ovu', '-x', '160', '-y', '50', '-c', ws, '--', 'env', '-u', 'CI', 'NO_COLOR=1', 'TERM=xterm-256color', 'sh', '-c', script, 'sh', process.execPath, BIN, 'doctor', '--fix', '--admin-url', adminUrl, '--workspace', ws);
+      const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'ovu');
+      const waitFor = async (re: RegExp): Promise<string> => {
+        for (let i = 0; i < 600; i += 1) {
+          const s = screen();
+          if (re.test(s)) return s;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error(`timed out waiting for ${re}:\n${screen()}`);
+      };
+      try {
+        const asked = await waitFor(/\? Apply these fixes\? \(y\/N\)/);
+        expect(asked).toContain('doctor --fix would apply');
+        expect(asked).toContain('chmod 600 .env');
+        tmux('send-keys', '-t', 'ovu', '-l', key);
+        tmux('send-keys', '-t', 'ovu', 'Enter');
+        const end = await waitFor(/^EXIT=\d+$/m);
+        return { code: Number(/^EXIT=(\d+)$/m.exec(end)![1]), screen: end };
+      } finally {
+        tmux('kill-server');
+      }
+    };
+    const no = await answer('n');
+    expect(no.code, no.screen).toBe(130);
+    expect(fs.statSync(env).mode & 0o777).toBe(0o644);
+    const yes = await answer('y');
+    expect(yes.code, yes.screen).toBe(0);
+    expect(yes.screen).toContain('doctor --fix applied');
+    expect(fs.statSync(env).mode & 0o777).toBe(0o600);
   });
 
   it('without a reachable server the server checks are reported as not run, and the run does not pass', async () => {
