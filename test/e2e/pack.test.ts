@@ -10,9 +10,10 @@ import { adrWorkspace, ROOT, runMainInProcess, snapshotDir, tempDir } from '../h
 /**
  * 300 kB as npm reports a tarball's size (1 kB = 1000 bytes). Raised from 250 kB for issue #18: the
  * generated apps' templates grew (auth, deadlines, breaker, health probes, lint configs, the
- * migration runner and the tests of each), and they are most of the package.
+ * migration runner and the tests of each), and they are most of the package. Raised to 325 kB for
+ * issue #13: `list` and `doctor` (the audit, the .gitignore rules, the migration heads) add 14 kB.
  */
-const MAX_TARBALL_BYTES = 300_000;
+const MAX_TARBALL_BYTES = 325_000;
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
