@@ -143,7 +143,12 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
     } else {
       const url = crud ? envValue(service['environment'], 'DATABASE_URL') : undefined;
       const m = typeof url === 'string' ? /^postgres(?:ql)?:\/\/([^:@/]+):\$\{?([A-Za-z0-9_]+)\}?@[^/]+\/([^?]+)/.exec(url) : null;
-      if (crud && (!m || m[1] !== names.user || m[2] !== names.passwordVar || m[3] !== names.db)) {
+      const published = (Array.isArray(service['ports']) ? service['ports'] : []).map((p: unknown) =>
+        typeof p === 'string' || typeof p === 'number' ? String(p).split(':').slice(-2)[0] : isObj(p) ? String(p['published'] ?? '') : '',
+      );
+      if (!published.includes(String(spec.settings.port))) {
+        checks.push(failed(serviceId, `${names.service} in ${appCompose} does not publish host port ${spec.settings.port}, which ${dir}/${ANSWERS_FILE} records`, `publish "${spec.settings.port}:8000" in ${appCompose}, or restore it from git`));
+      } else if (crud && (!m || m[1] !== names.user || m[2] !== names.passwordVar || m[3] !== names.db)) {
         checks.push(
           failed(serviceId, `${names.service}'s DATABASE_URL in ${appCompose} is not postgresql://${names.user}:\${${names.passwordVar}}@…/${names.db}`, `set it so in ${appCompose}`),
         );

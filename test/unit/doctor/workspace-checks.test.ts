@@ -181,5 +181,7 @@ describe('doctor: the workspace checks', () => {
     expect(byId(checks, 'compose.schema.orders/compose.yaml').message).toMatch(/^orders\/compose\.yaml:\d+: .*enviroment/);
     fs.writeFileSync(compose, text.replace('orders_db', 'inventory_db'));
     expect(notOk(audit(dir))).toEqual(['app.orders.compose-service']);
+    fs.writeFileSync(compose, text.replace('"8002:8000"', '"8009:8000"'));
+    expect(byId(audit(dir), 'app.orders.compose-service').message).toBe('orders-backend in orders/compose.yaml does not publish host port 8002, which orders/.ovu-app.json records');
   });
 });
