@@ -270,7 +270,13 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
     } else checks.push(ok(`${id}-mode`, `${name} has mode ${mode.toString(8)}`));
   }
 
-  // 11. No password or verifier where git would commit it.
+  // 11. No commit left half-done by an interrupted run (the next run that writes rolls it back).
+  const journal = path.join(root, STATE_DIR, 'journal.json');
+  if (fs.existsSync(journal)) {
+    checks.push(failed('workspace.journal', `${rel(root, journal)}: an earlier create-ovu-app run was interrupted while writing, so some files may be half-changed`, 'run `create-ovu-app doctor --fix` (or any command that writes): taking the workspace lock rolls it back'));
+  } else checks.push(ok('workspace.journal', 'no interrupted run left a journal'));
+
+  // 12. No password or verifier where git would commit it.
   checks.push(secretsCheck(root, read, git, audited, wsEnv));
   return { checks, apps: audited };
 }

@@ -59,6 +59,7 @@ describe('doctor: the workspace checks', () => {
       ...['answers', 'compose-service', 'backend-env-ignored', 'backend-env-mode'].map((c) => `app.reports.${c}`),
       'workspace.env-ignored',
       'workspace.env-mode',
+      'workspace.journal',
       'workspace.secrets',
     ];
     const ids = checks.map((c) => c.id);
@@ -99,6 +100,13 @@ describe('doctor: the workspace checks', () => {
     expect(readEnvVar(readIfExists(ws.envExampleFile), 'INVENTORY_DB_PASSWORD')).toBeUndefined();
     expect(notOk(after)).toEqual([]);
     expect(after.filter((c) => c.status === 'warning')).toEqual([]);
+  });
+
+  it('a journal an interrupted run left fails workspace.journal', async () => {
+    const dir = await workspace();
+    fs.mkdirSync(path.join(dir, '.create-ovu-app'), { recursive: true });
+    fs.writeFileSync(path.join(dir, '.create-ovu-app', 'journal.json'), '{"pid":1,"steps":[],"madeDirs":[],"done":false}');
+    expect(notOk(audit(dir))).toEqual(['workspace.journal']);
   });
 
   it('mode 644 on a secrets file fails; --fix makes it 600', async () => {
