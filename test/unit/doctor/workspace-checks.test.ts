@@ -125,7 +125,8 @@ describe('doctor: the workspace checks', () => {
     fs.writeFileSync(path.join(dir, '.gitignore'), '/.create-ovu-app/\n');
     // backend/.gitignore still has its own .env line.
     // …and .env, no longer ignored, holds the verifiers (and, in a 0.1 layout, the passwords).
-    expect(notOk(audit(dir))).toEqual(['workspace.env-ignored', 'workspace.secrets']);
+    const ownEnv = ['inventory', 'orders'].filter((a) => fs.existsSync(path.join(dir, a, '.env'))).map((a) => `app.${a}.env-ignored`);
+    expect(notOk(audit(dir)).sort()).toEqual(['workspace.env-ignored', 'workspace.secrets', ...ownEnv].sort());
     await applyFixes(dir);
     expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('/.create-ovu-app/\n.env\n');
     expect(notOk(audit(dir))).toEqual([]);
