@@ -5,7 +5,7 @@
  */
 import type { Answers } from '../app/questions.ts';
 
-export const COMMANDS = ['new', 'provision', 'update', 'remove', 'backup', 'restore'] as const;
+export const COMMANDS = ['new', 'provision', 'list', 'doctor', 'update', 'remove', 'backup', 'restore'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CommandDef {
@@ -112,6 +112,31 @@ export const COMMAND_DEFS: Record<Command, CommandDef> = {
     positionals: ['app-name', 'file'],
     questions: { adminUrl: ADMIN_URL },
     examples: ['restore inventory backups/inventory/inventory_db-20261202T030000Z.dump --dry-run', 'restore inventory backups/inventory/inventory_db-20261202T030000Z.dump --yes'],
+  },
+  list: {
+    usage: 'list [options]',
+    summary: "the workspace's apps: stack, kind, service, port, database and login",
+    about: ["List the workspace's apps from their answers files (<app>/.ovu-app.json): stack, kind, compose", 'service, host port, database and login (crud apps), and the create-ovu-app version that wrote each.'],
+    positionals: [],
+    questions: {},
+    examples: ['list', 'list --json --workspace ../platform'],
+  },
+  doctor: {
+    usage: 'doctor [options]',
+    summary: 'audit the workspace and the server against ADR-002; --fix repairs the safe things',
+    about: [
+      'Audit the workspace against ADR-002 and against what create-ovu-app wrote: each app\'s compose service,',
+      'init-db.sql block, password (<app>/.env), placeholder, verifier and backend/.env agreeing; secrets out of git',
+      'and mode 600; the compose files against the Compose Specification. On the server, when it can reach one:',
+      "each app's database and owner, its login (with its own password) refused by every other database, no",
+      'dangerous attributes, connection limits within max_connections, PUBLIC closed, migrations at head.',
+      'One line per check; exit 0 only when every check holds (a check that could not run does not).',
+      '--fix applies the safe fixes it names (chmod 600, .gitignore, moving a password into <app>/.env, a',
+      "missing placeholder or verifier, REVOKE of PUBLIC's access), shown first as a plan.",
+    ],
+    positionals: [],
+    questions: { adminUrl: ADMIN_URL },
+    examples: ['doctor', 'doctor --json', 'doctor --fix --dry-run', 'doctor --fix --yes --admin-url postgresql://postgres:postgres@localhost:5432/postgres'],
   },
 };
 

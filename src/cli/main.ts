@@ -99,6 +99,11 @@ function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSign
       const { confirmDestructive } = await import('./prompts.ts');
       return waiting(() => confirmDestructive(plan.question, signal));
     },
+    async confirmFix(fix) {
+      err(report.doctorFixPlan(fix, c).join('\n'));
+      const { confirmFix } = await import('./prompts.ts');
+      return waiting(() => confirmFix(signal));
+    },
     interactive,
     json: args.json,
     verbose: args.verbose,

@@ -65,3 +65,7 @@ export function confirmProvision(signal?: AbortSignal): Promise<boolean> {
 export function confirmDestructive(question: string, signal?: AbortSignal): Promise<boolean> {
   return confirm({ message: question, default: false }, signal ? { signal } : {});
 }
+
+export function confirmFix(signal?: AbortSignal): Promise<boolean> {
+  return confirm({ message: 'Apply these fixes?', default: false }, signal ? { signal } : {});
+}

@@ -12,6 +12,9 @@ import type { RestoreResult } from '../commands/restore.ts';
 import type { ProvisionReport } from '../database/provision.ts';
 import type { ReportLine } from '../commands/tasks.ts';
 import { groupChanges, pathTree, type Colours } from './output.ts';
+import type { ListResult } from '../commands/list.ts';
+import type { DoctorResult, FixPlan } from '../commands/doctor.ts';
+import type { DoctorCheck } from '../doctor/check.ts';
 
 export function reportLine(l: ReportLine, c: Colours): string {
   const mark = { added: c.green('+'), ok: c.green('✔'), failed: c.red('✖'), warning: c.yellow('!') }[l.mark];
@@ -68,7 +71,7 @@ export interface StepRecord {
 /** One result shape for every command, success and error alike: see schema/result-v1.schema.json. */
 export interface ResultJson {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
-  command: 'new' | 'provision' | 'update' | 'remove' | 'backup' | 'restore';
+  command: 'new' | 'provision' | 'list' | 'doctor' | 'update' | 'remove' | 'backup' | 'restore';
   ok: boolean;
   exitCode: number;
   dryRun: boolean;
@@ -89,6 +92,12 @@ export interface ResultJson {
   backup?: object;
   /** restore: what was (or would be) replaced. */
   restore?: object;
+  /** list: the workspace's apps. */
+  apps?: ListedAppJson[];
+  /** doctor: one entry per check. */
+  checks?: { id: string; ok: boolean; status: DoctorCheck['status']; message: string; fix?: string; fixable: boolean }[];
+  /** doctor --fix: what it would do or did. */
+  fixes?: { applied: boolean; planned: { id: string; label: string; sql?: string }[]; files: string[]; sql: string[] };
 }
 
 function appJson(a: AppRef) {
@@ -337,4 +346,99 @@ export function restoreJson(r: RestoreResult): ResultJson {
       },
     },
   });
+}
+
+/** An app as `list --json` gives it: appJson's fields and the generator version, or why it cannot be read. */
+export type ListedAppJson = (ReturnType<typeof appJson> & { version: string; error: null }) | { name: string; directory: string; error: string };
+
+export function listJson(r: ListResult): ResultJson {
+  return {
+    ...resultJson({ command: 'list', exitCode: 0, workspace: r.root }),
+    apps: r.apps.map((a) =>
+      'error' in a ? { name: a.dir, directory: a.dir, error: a.error } : { ...appJson({ spec: a.spec, root: r.root, appDir: path.join(r.root, a.dir) }), version: a.version, error: null },
+    ),
+  };
+}
+
+/** The apps as a table (a readonly app has no database or login: "-"). */
+export function listTable(r: ListResult, c: Colours): string[] {
+  if (r.apps.length === 0) return [`No apps in ${r.root} yet: create one with \`create-ovu-app <app-name>\`.`];
+  const head = ['APP', 'STACK', 'KIND', 'SERVICE', 'PORT', 'DATABASE', 'LOGIN', 'VERSION'];
+  const rows = r.apps.map((a) => {
+    if ('error' in a) return [a.dir, c.red(`unreadable: ${a.error}`)];
+    const { names, settings } = a.spec;
+    const crud = settings.kind === 'crud';
+    return [names.slug, settings.stack, settings.kind, names.service, String(settings.port), crud ? names.db : '-', crud ? names.user : '-', a.version];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.filter((row) => row.length > 2).map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => (cells.length === 2 ? cells.join('  ') : cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+  return [c.bold(line(head)), ...rows.map(line)];
+}
+
+const MARKS = { ok: '✔', failed: '✖', warning: '!', skipped: '-' } as const;
+
+function markOf(status: DoctorCheck['status'], c: Colours): string {
+  const mark = MARKS[status];
+  return status === 'ok' ? c.green(mark) : status === 'failed' ? c.red(mark) : status === 'warning' ? c.yellow(mark) : c.dim(mark);
+}
+
+/** One line per check (the fix under one that is not ok), then a count. */
+export function doctorLines(r: DoctorResult, c: Colours): string[] {
+  const lines = [c.bold(`create-ovu-app doctor: ${r.root}`), ''];
+  for (const check of r.checks) {
+    const text = check.status === 'skipped' ? c.dim(check.message) : check.status === 'warning' ? c.yellow(check.message) : check.message;
+    lines.push(`${markOf(check.status, c)} ${c.dim(check.id)}  ${text}`);
+    if (check.fix && check.status !== 'ok') lines.push(`    ${c.dim('fix:')} ${check.fix}`);
+  }
+  const count = (s: DoctorCheck['status']): number => r.checks.filter((x) => x.status === s).length;
+  const [failedN, warnN, skippedN] = [count('failed'), count('warning'), count('skipped')];
+  lines.push('');
+  if (r.fix) {
+    if (r.fix.applied) lines.push(`${c.green('✔')} applied ${r.fix.plan.repairs.length} fix(es); the checks above are from the audit after them.`);
+    else if (r.fix.plan.repairs.length === 0) lines.push('Nothing for --fix to do: what is left needs a person (see each fix:).');
+  }
+  const parts = [`${r.checks.length - failedN - warnN - skippedN} ok`, ...(failedN ? [c.red(`${failedN} failed`)] : []), ...(warnN ? [c.yellow(`${warnN} warning(s)`)] : []), ...(skippedN ? [`${skippedN} not run`] : [])];
+  lines.push(`${r.exitCode === 0 ? c.green('✔ All checks hold') : c.red('✖ Not all checks hold')}: ${parts.join(', ')}.`);
+  const fixable = r.checks.filter((x) => x.status !== 'ok' && x.repair).length;
+  if (!r.fix && fixable) lines.push(`${fixable} of them can be fixed with \`create-ovu-app doctor --fix\` (see --fix --dry-run first).`);
+  if (skippedN && r.checks.some((x) => x.id === 'server.connect' && x.status === 'skipped')) lines.push('The server checks did not run: start the server, or pass --admin-url (or PG* variables).');
+  return lines;
+}
+
+/** What --fix would change: the files (never their secret content) and the SQL. */
+export function doctorFixPlan(fix: FixPlan, c: Colours, applied = false): string[] {
+  if (fix.repairs.length === 0) return ['Nothing for --fix to do.'];
+  const lines = [c.bold(`doctor --fix ${applied ? 'applied' : 'would apply'} ${fix.repairs.length} fix(es):`)];
+  for (const { id, repair } of fix.repairs) lines.push(`  ${c.dim(id)}  ${repair.label}`);
+  if (fix.files.length) lines.push('', c.bold('Files:'), ...fix.files.map((f) => `  ${c.yellow('change')} ${f}`));
+  if (fix.sql.length) lines.push('', c.bold('SQL, as the admin:'), ...fix.sql.map((s) => `  ${s};`));
+  if (fix.manual.length) lines.push('', c.dim(`Not fixed by --fix (${fix.manual.length}): ${fix.manual.map((m) => m.id).join(', ')}`));
+  return lines;
+}
+
+export function doctorJson(r: DoctorResult): ResultJson {
+  const plan = r.fix?.plan;
+  return {
+    ...resultJson({ command: 'doctor', exitCode: r.exitCode, dryRun: r.dryRun, workspace: r.root }),
+    written: Boolean(r.fix?.applied && plan && plan.files.length > 0),
+    changes: { created: [], changed: r.fix?.applied || r.dryRun ? (plan?.files ?? []) : [] },
+    checks: r.checks.map((x) => ({
+      id: x.id,
+      ok: x.status === 'ok' || x.status === 'warning',
+      status: x.status,
+      message: x.message,
+      ...(x.fix && x.status !== 'ok' ? { fix: x.fix } : {}),
+      fixable: x.status !== 'ok' && x.repair !== undefined,
+    })),
+    ...(plan
+      ? {
+          fixes: {
+            applied: r.fix!.applied,
+            planned: plan.repairs.map(({ id, repair }) => ({ id, label: repair.label, ...(repair.kind === 'sql' ? { sql: repair.sql } : {}) })),
+            files: plan.files,
+            sql: plan.sql,
+          },
+        }
+      : {}),
+  };
 }

@@ -10,6 +10,7 @@ import type { Invocation } from './suggest.ts';
 import type { Task, TaskOutcome } from './tasks.ts';
 import type { ProvisionReport } from '../database/provision.ts';
 import type { UpdateResult } from './update.ts';
+import type { FixPlan } from './doctor.ts';
 
 export interface Io {
   /** Prompts are possible (a TTY, not CI, no --yes, no --json). */
@@ -41,6 +42,8 @@ export interface Io {
    * it, and asks to go on (the default is no).
    */
   confirmDestructive?(plan: DestructivePlan): Promise<boolean>;
+  /** Interactive only: shows what doctor --fix would change (files and SQL) and asks to go on. */
+  confirmFix?(fix: FixPlan): Promise<boolean>;
   /** The plan is on disk: from here on, a failure or Ctrl-C leaves the app's files written. */
   committed(app: NewApp): void;
   /** Starts a slow step; the returned function ends it. */

@@ -214,7 +214,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
     await plan(admin, statement(APP_STATEMENTS, 'role-safe'), values, shown);
 
     step('check the connection budget');
-    report.budget = await readBudget(admin, role, limit);
+    report.budget = await readBudget(admin, { role, limit });
     const overBudget = budgetProblem(report.budget, target.where);
     // Refused when this run would take more than the role has now: a new role, or a higher limit
     // (an existing role without a limit, -1, only gets safer). Rerunning an app in place is not.
@@ -318,7 +318,7 @@ function resetStatement(admin: Client, role: string): string {
 }
 
 /** Take the provisioning lock, waiting at most `timeoutMs`. */
-async function lock(admin: Client, timeoutMs: number, where: string): Promise<void> {
+export async function lock(admin: Client, timeoutMs: number, where: string): Promise<void> {
   await admin.query(`SET lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
   try {
     await admin.query(`SELECT pg_advisory_lock(${PROVISION_LOCK_KEY})`);
@@ -356,12 +356,13 @@ async function planAll(admin: Client, values: SqlValues, shown: SqlValues, reset
   return out;
 }
 
-async function stillOpen(admin: Client): Promise<StillOpen[]> {
+export async function stillOpen(admin: Client): Promise<StillOpen[]> {
   return (await admin.query<StillOpen>(STILL_OPEN_QUERY)).rows.map((r) => ({ database: r.database, owner: r.owner, statement: r.statement }));
 }
 
-/** The server's connection budget with this app's login at `limit`. */
-async function readBudget(admin: Client, role: string, limit: number): Promise<Budget> {
+/** The server's connection budget with this app's login at `limit` (without `app`: as the server has it). */
+export async function readBudget(admin: Client, app?: { role: string; limit: number }): Promise<Budget> {
+  const role = app?.role ?? '';
   const row = (
     await admin.query<{ max: number; reserved: number; ulm: number | null }>(
       `SELECT current_setting('max_connections')::int AS max,
@@ -377,7 +378,7 @@ async function readBudget(admin: Client, role: string, limit: number): Promise<B
     )
   ).rows;
   const ulm = row.ulm === null ? 0 : row.ulm < 0 ? ULM_ASSUMED_CONNECTIONS : row.ulm;
-  return { maxConnections: row.max, reserved: row.reserved, ulm, apps: [...others, { role, limit }] };
+  return { maxConnections: row.max, reserved: row.reserved, ulm, apps: app ? [...others, app] : others };
 }
 
 /** A permission error on one of our statements, as what the admin lacks and how to fix it. */

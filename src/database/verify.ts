@@ -7,6 +7,8 @@ import { ROLE_TIMEOUTS } from './statements.ts';
 import type { AppSpec } from '../app/spec.ts';
 
 export interface Check {
+  /** Stable: `own-database`, `refused.<database>`, `superuser`, … (doctor's check ids end with it). */
+  id: string;
   label: string;
   /** `warning`: not as it should be, but not something this run could fix (a database the admin cannot close). */
   status: 'ok' | 'warning' | 'failed';
@@ -18,7 +20,7 @@ export interface VerifyContext {
   connectionLimit: number;
 }
 
-const check = (label: string, ok: boolean): Check => ({ label, status: ok ? 'ok' : 'failed' });
+const check = (id: string, label: string, ok: boolean): Check => ({ id, label, status: ok ? 'ok' : 'failed' });
 
 /** Check the result from the app user's side. */
 export async function verify(pg: Pg, admin: Client, spec: AppSpec, password: string, appConfig: AppConfig, ctx: VerifyContext): Promise<Check[]> {
@@ -40,7 +42,7 @@ export async function verify(pg: Pg, admin: Client, spec: AppSpec, password: str
   } catch {
     ownOk = false;
   }
-  results.push(check(`${role} logs in to ${db} and can create a table`, ownOk));
+  results.push(check('own-database', `${role} logs in to ${db} and can create a table`, ownOk));
 
   // 2. Refused CONNECT to every other database that accepts connections; one that stays open to
   // PUBLIC because this admin cannot close it is a warning naming the statement its owner must run.
@@ -60,17 +62,18 @@ export async function verify(pg: Pg, admin: Client, spec: AppSpec, password: str
   });
   others.forEach((other, i) => {
     if (refused[i] === true) {
-      results.push(check(`${role} is refused CONNECT to ${other}`, true));
+      results.push(check(`refused.${other}`, `${role} is refused CONNECT to ${other}`, true));
       return;
     }
     const open = ctx.stillOpen.find((o) => o.database === other);
     results.push(
       open
         ? {
+            id: `refused.${other}`,
             label: `${role} can still connect to ${other}: it stays open to PUBLIC, and only its owner ${open.owner} (or a superuser) can close it: ${open.statement}`,
             status: 'warning',
           }
-        : check(`${role} is refused CONNECT to ${other}`, false),
+        : check(`refused.${other}`, `${role} is refused CONNECT to ${other}`, false),
     );
   });
 
@@ -92,15 +95,16 @@ export async function verify(pg: Pg, admin: Client, spec: AppSpec, password: str
        FROM pg_roles r WHERE r.rolname = ${admin.escapeLiteral(role)}`,
     )
   ).rows[0];
-  results.push(check(`${role} is not a superuser`, attrs?.rolsuper === false));
-  results.push(check(`${role} cannot create databases`, attrs?.rolcreatedb === false));
-  results.push(check(`${role} cannot create roles`, attrs?.rolcreaterole === false));
-  results.push(check(`${role} has neither REPLICATION nor BYPASSRLS`, attrs?.rolreplication === false && attrs?.rolbypassrls === false));
-  results.push(check(`${role} is in no predefined role${attrs?.predefined ? ` (is in ${attrs.predefined})` : ''}`, attrs !== undefined && attrs.predefined === null));
-  results.push(check(`${role} has CONNECTION LIMIT ${ctx.connectionLimit}`, attrs?.rolconnlimit === ctx.connectionLimit));
+  results.push(check('superuser', `${role} is not a superuser`, attrs?.rolsuper === false));
+  results.push(check('createdb', `${role} cannot create databases`, attrs?.rolcreatedb === false));
+  results.push(check('createrole', `${role} cannot create roles`, attrs?.rolcreaterole === false));
+  results.push(check('replication-bypassrls', `${role} has neither REPLICATION nor BYPASSRLS`, attrs?.rolreplication === false && attrs?.rolbypassrls === false));
+  results.push(check('predefined-roles', `${role} is in no predefined role${attrs?.predefined ? ` (is in ${attrs.predefined})` : ''}`, attrs !== undefined && attrs.predefined === null));
+  results.push(check('connection-limit', `${role} has CONNECTION LIMIT ${ctx.connectionLimit}`, attrs?.rolconnlimit === ctx.connectionLimit));
   const config = attrs?.config ?? [];
   results.push(
     check(
+      'timeouts',
       `${role} has statement_timeout ${ROLE_TIMEOUTS.statementTimeoutMs} ms and idle_in_transaction_session_timeout ${ROLE_TIMEOUTS.idleInTransactionTimeoutMs} ms`,
       config.includes(`statement_timeout=${ROLE_TIMEOUTS.statementTimeoutMs}`) &&
         config.includes(`idle_in_transaction_session_timeout=${ROLE_TIMEOUTS.idleInTransactionTimeoutMs}`),

@@ -20,6 +20,8 @@ export interface FileChange {
   mode?: number;
   /** Holds a secret: never print its content or a diff of it. */
   secret?: boolean;
+  /** Written with `mode` even though it exists (a mode change: doctor --fix's chmod 600). */
+  setMode?: boolean;
 }
 
 /**
@@ -65,13 +67,26 @@ export class Plan {
    */
   write(file: string, after: string, opts: { mode?: number; secret?: boolean } = {}): void {
     const abs = path.resolve(file);
-    const before = this.changes.get(abs)?.before ?? this.read(abs);
-    if (before === after && !this.insideNewDir(abs)) {
+    const previous = this.changes.get(abs);
+    // A file staged twice keeps what it was before the plan (undefined: new), not the first staging.
+    const before = previous ? previous.before : this.read(abs);
+    // A mode change staged earlier (setMode) stays with the file whatever its content becomes.
+    const keepMode = previous?.setMode ? { mode: previous.mode!, setMode: true } : {};
+    if (before === after && !this.insideNewDir(abs) && !previous?.setMode) {
       this.changes.delete(abs);
       return;
     }
     if (before !== undefined) assertWritable(abs);
-    this.changes.set(abs, { path: abs, before, after, ...opts });
+    this.changes.set(abs, { path: abs, before, after, ...opts, ...keepMode });
+  }
+
+  /** Gives an existing file `mode`, its content as the plan leaves it (rewritten through the journal). */
+  setMode(file: string, mode: number): void {
+    const abs = path.resolve(file);
+    const previous = this.changes.get(abs);
+    const text = this.read(abs);
+    if (text === undefined) throw new Error(`internal error: setMode on ${abs}, which the plan does not have`);
+    this.changes.set(abs, { ...(previous ?? { path: abs, before: text, after: text }), mode, setMode: true });
   }
 
   /** Removes a file that exists. */
@@ -145,6 +160,7 @@ export class Plan {
 
 /** A new file's mode as asked; an existing file keeps its own, less group and other for a secret. */
 function modeFor(c: FileChange): number {
+  if (c.setMode && c.mode !== undefined) return c.mode;
   if (c.before === undefined) return c.mode ?? 0o644;
   const mode = fs.statSync(c.path).mode & 0o777;
   return c.secret ? mode & 0o700 : mode;

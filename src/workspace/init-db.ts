@@ -254,6 +254,13 @@ function findBlocks(lines: string[]): Block[] {
   return blocks;
 }
 
+/** The app's block as it is in the file, markers included, lines joined with "\n"; undefined when it has none. */
+export function initDbBlockOf(source: string, slug: string): string | undefined {
+  const file = parse(source);
+  const block = file.blocks.find((b) => b.slug === slug);
+  return block && file.lines.slice(block.start, block.end + 1).join('\n');
+}
+
 export function listInitDbApps(source: string): string[] {
   return parse(source)
     .blocks.map((b) => b.slug)

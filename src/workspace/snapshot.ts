@@ -40,20 +40,16 @@ function entriesOf(root: string): fs.Dirent[] {
   }
 }
 
-/** `dbService`: --db-service, the database service named. */
-export function readSnapshot(workspace: Workspace, opts: { dbService?: string | undefined } = {}): WorkspaceSnapshot {
-  const texts = new Map<string, string | undefined>();
-  const read = (file: string): string | undefined => {
-    const abs = path.resolve(file);
-    if (!texts.has(abs)) texts.set(abs, readIfExists(abs));
-    return texts.get(abs);
-  };
+/**
+ * The workspace's apps: each directory with an answers file, read (or why not), by directory name.
+ * Without the compose project, which commands that audit a workspace whose compose files may be
+ * broken (doctor) read on their own.
+ */
+export function readApps(root: string, read: (file: string) => string | undefined, entries: fs.Dirent[] = entriesOf(root)): WorkspaceApp[] {
   const apps: WorkspaceApp[] = [];
-  // The run's own lock does not make a workspace non-empty.
-  const entries = entriesOf(workspace.root).filter((e) => e.name !== STATE_DIR);
   const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   for (const dir of dirs) {
-    const file = path.join(workspace.root, dir, ANSWERS_FILE);
+    const file = path.join(root, dir, ANSWERS_FILE);
     const text = read(file);
     if (text === undefined) continue;
     try {
@@ -62,6 +58,20 @@ export function readSnapshot(workspace: Workspace, opts: { dbService?: string | 
       apps.push({ dir, record: { error: (err as Error).message } });
     }
   }
+  return apps;
+}
+
+/** `dbService`: --db-service, the database service named. */
+export function readSnapshot(workspace: Workspace, opts: { dbService?: string | undefined } = {}): WorkspaceSnapshot {
+  const texts = new Map<string, string | undefined>();
+  const read = (file: string): string | undefined => {
+    const abs = path.resolve(file);
+    if (!texts.has(abs)) texts.set(abs, readIfExists(abs));
+    return texts.get(abs);
+  };
+  // The run's own lock does not make a workspace non-empty.
+  const entries = entriesOf(workspace.root).filter((e) => e.name !== STATE_DIR);
+  const apps = readApps(workspace.root, read, entries);
   const known = apps.flatMap((a) =>
     'answers' in a.record
       ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers), hasComposeFile: fs.existsSync(path.join(workspace.root, a.dir, APP_COMPOSE_FILE)) }]

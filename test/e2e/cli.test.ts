@@ -89,13 +89,16 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     [['inv', '--yes', '--ulm-url', 'http://x/\nEVIL=1'], /characters create-ovu-app does not write into code/],
     [['inv', '--yes', '--ulm-url', "http://x/'+process.exit(1)+'"], /characters create-ovu-app does not write into code/],
     [['help-desk', '--yes', '--db-pool-size', 'x'], /--db-pool-size must be a whole number/],
-    [['doctor', '--yes'], /"doctor" is a create-ovu-app command word/],
-    [['list', '--yes'], /"list" is a create-ovu-app command word/],
     // update is a command now: without an app name it says how to give one.
     [['update', '--yes'], /Missing the app name: run `npx create-ovu-app update '<app-name>' --workspace /],
     // remove is a command now: without an app name it says what to run.
     [['remove', '--yes'], /Missing the app name: run `npx create-ovu-app remove '<app-name>'/],
     [['backup', 'remove'], /"remove" is a create-ovu-app command word/],
+    [['new', 'doctor', '--yes'], /"doctor" is a create-ovu-app command word/],
+    [['new', 'list', '--yes'], /"list" is a create-ovu-app command word/],
+    [['doctor', '--yes'], /--yes goes with --fix: doctor alone changes nothing/],
+    [['doctor', '--fix'], /doctor --fix changes files and the server: pass --yes/],
+    [['list', '--yes'], /Unknown option '--yes'/],
     [['inv', '--yes', '--kind', 'readonly', '--create-db'], /readonly apps/],
     [['inv', '--bogus'], /Unknown option '--bogus'/],
     [['--yes'], /Missing the app name.*`npx create-ovu-app inventory --yes --workspace \S+`/],

@@ -15,9 +15,9 @@ import { adrWorkspace, ROOT, runMainInProcess, snapshotDir, tempDir } from '../h
  * `update` (issue #13): its chunk with the bundled diff3 is 5.8 kB gzipped, its README section
  * 1.4 kB, and the chunks new and update now share cost 2 kB more (293.4 kB before, 302.9 kB after).
  * Raised to 320 kB for issues #13/#15: remove, backup and restore (with the ovu-backup service) add 15.5 kB (293.3 →
- * 308.8 kB measured).
+ * 308.8 kB measured). Raised to 325 kB for issue #13: `list` and `doctor` (the audit, the .gitignore rules, the migration heads) add 14 kB.
  */
-const MAX_TARBALL_BYTES = 320_000;
+const MAX_TARBALL_BYTES = 325_000;
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 

@@ -9,4 +9,6 @@ export const RUNNERS: Record<Command, () => Promise<{ run: Runner }>> = {
   remove: () => import('./remove.ts'),
   backup: () => import('./backup.ts'),
   restore: () => import('./restore.ts'),
+  list: () => import('./list.ts'),
+  doctor: () => import('./doctor.ts'),
 };

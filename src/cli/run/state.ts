@@ -8,7 +8,7 @@ export interface RunState {
   /** The new app once its plan is on disk. */
   committed?: NewApp;
   steps: report.StepRecord[];
-  /** The exit code of a run that finished but did not do all it was asked (update's conflicts); default 0. */
+  /** The exit code of a run that ends without an error but does not succeed (update's conflicts, doctor's failed checks); default 0. */
   exitCode?: number;
   /** Time spent waiting for the user at prompts, left out of "Done in". */
   promptMs: number;

@@ -1,0 +1,118 @@
+/**
+ * `create-ovu-app doctor`: audits the workspace (and the server, when it can reach one) against
+ * ADR-002 and against what the generator wrote. With --fix it applies the safe fixes its checks
+ * name (files through one Plan and its journal, SQL as the admin), shown first as a plan, under the
+ * workspace lock; then it audits again.
+ */
+import path from 'node:path';
+import { CancelledError, UsageError, UserError } from '../errors.ts';
+import type { ParsedArgs } from '../cli/args.ts';
+import { resolveAdminUrl } from '../database/admin-url.ts';
+import { adminTarget, connect, connectError } from '../database/connection.ts';
+import { oneLine, messageWithCode } from '../database/error-text.ts';
+import { lock as provisionLock } from '../database/provision.ts';
+import { allHold, type DoctorCheck, type Repair } from '../doctor/check.ts';
+import { auditServer } from '../doctor/server-checks.ts';
+import { auditWorkspace } from '../doctor/workspace-checks.ts';
+import { Plan } from '../plan/plan.ts';
+import { findWorkspace, readIfExists, type Workspace } from '../workspace/workspace.ts';
+import type { Io } from './io.ts';
+import { openWorkspace } from './open-workspace.ts';
+
+/** What --fix would do (or did): each repair with the check it is for, the files, the SQL. */
+export interface FixPlan {
+  repairs: { id: string; repair: Repair }[];
+  /** Workspace-relative paths the plan writes (content or mode). */
+  files: string[];
+  sql: string[];
+  /** Checks that are not ok and that --fix cannot repair. */
+  manual: DoctorCheck[];
+}
+
+export interface DoctorResult {
+  root: string;
+  checks: DoctorCheck[];
+  /** --fix: the plan, and whether it was applied (then `checks` are those of the audit after it). */
+  fix?: { plan: FixPlan; applied: boolean };
+  dryRun: boolean;
+  /** 0 when every check holds (ok or warning), else 1. */
+  exitCode: number;
+}
+
+export async function audit(ws: Workspace, adminUrl: string, io: Pick<Io, 'signal'>): Promise<DoctorCheck[]> {
+  // Each file read once per audit.
+  const texts = new Map<string, string | undefined>();
+  const read = (file: string): string | undefined => {
+    const abs = path.resolve(file);
+    if (!texts.has(abs)) texts.set(abs, readIfExists(abs));
+    return texts.get(abs);
+  };
+  const local = auditWorkspace(ws, read);
+  const server = await auditServer(adminUrl, local.apps, { root: ws.root, signal: io.signal });
+  return [...local.checks, ...server];
+}
+
+/** The fixes for what is not ok, staged on one plan. */
+export function planFixes(checks: DoctorCheck[], ws: Workspace): { fix: FixPlan; plan: Plan } {
+  const plan = new Plan(readIfExists, ws.root);
+  const repairs = checks.filter((c) => c.status !== 'ok' && c.repair).map((c) => ({ id: c.id, repair: c.repair! }));
+  const sql: string[] = [];
+  for (const { repair } of repairs) {
+    if (repair.kind === 'files') repair.stage(plan);
+    else if (!sql.includes(repair.sql)) sql.push(repair.sql);
+  }
+  const files = plan.list().map((c) => path.relative(ws.root, c.path));
+  const manual = checks.filter((c) => (c.status === 'failed' || c.status === 'warning') && !c.repair);
+  return { fix: { repairs, files, sql, manual }, plan };
+}
+
+export async function runDoctor(args: ParsedArgs, io: Io): Promise<DoctorResult> {
+  const ws = findWorkspace(args.workspace, process.cwd());
+  const adminUrl = resolveAdminUrl(args.given.adminUrl, process.env);
+  const fixing = args.options['fix'] === true;
+  if (!fixing && (args.dryRun || args.yes)) throw new UsageError(`--${args.dryRun ? 'dry-run' : 'yes'} goes with --fix: doctor alone changes nothing.`);
+  if (fixing && !args.dryRun && !args.yes && !io.interactive) {
+    throw new UsageError('doctor --fix changes files and the server: pass --yes to apply its fixes without a terminal, or --dry-run to see them.');
+  }
+  // Applying fixes holds the lock from the audit to the end; an audit alone changes nothing.
+  const lock = fixing && !args.dryRun ? await openWorkspace(ws.root, io) : undefined;
+  try {
+    const checks = await audit(ws, adminUrl, io);
+    const result = (c: DoctorCheck[], fix?: DoctorResult['fix']): DoctorResult => ({ root: ws.root, checks: c, dryRun: args.dryRun, exitCode: allHold(c) ? 0 : 1, ...(fix ? { fix } : {}) });
+    if (!fixing) return result(checks);
+    const { fix, plan } = planFixes(checks, ws);
+    if (args.dryRun || fix.repairs.length === 0) return result(checks, { plan: fix, applied: false });
+    if (io.interactive && !args.yes && io.confirmFix && !(await io.confirmFix(fix))) throw new CancelledError('Cancelled: nothing was changed.');
+    await plan.commit();
+    if (fix.sql.length > 0) await runSql(adminUrl, fix.sql, io.signal);
+    return result(await audit(ws, adminUrl, io), { plan: fix, applied: true });
+  } finally {
+    lock?.release();
+  }
+}
+
+/** The server fixes, as the admin, one provision (or init-db.sql block) at a time. */
+async function runSql(adminUrl: string, statements: string[], signal: AbortSignal): Promise<void> {
+  const { default: pg } = await import('pg');
+  const target = adminTarget(pg, adminUrl);
+  const secrets = [decodeURIComponent(new URL(adminUrl).password)];
+  let admin;
+  try {
+    admin = await connect(pg, { connectionString: adminUrl, connectionTimeoutMillis: 5000 }, signal);
+  } catch (error) {
+    throw connectError(error, target, 5000, secrets);
+  }
+  let done = 0;
+  try {
+    await provisionLock(admin, 60_000, target.where);
+    for (const sql of statements) {
+      await admin.query(sql);
+      done += 1;
+    }
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(oneLine(`doctor --fix: ${statements[done]} failed at ${target.where} (${done} of ${statements.length} done; the files were fixed): ${messageWithCode(error)}`, secrets));
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
