@@ -184,8 +184,10 @@ export function commitJournaled(c: Commit): void {
       const stat = fs.lstatSync(f.path, { throwIfNoEntry: false });
       if (stat?.isSymbolicLink()) journal.steps.push({ kind: 'through-link', path: f.path, target: fs.realpathSync(f.path), next, old: slot() });
       else journal.steps.push({ kind: 'file', path: f.path, next, old: stat ? slot() : undefined });
-      for (let dir = path.dirname(f.path); !exists(dir); dir = path.dirname(dir)) journal.madeDirs.unshift(dir);
+      for (let dir = path.dirname(f.path); !exists(dir); dir = path.dirname(dir)) if (!journal.madeDirs.includes(dir)) journal.madeDirs.push(dir);
     }
+    // Several files may share new directories (monitoring/grafana/…): each once, parents first.
+    journal.madeDirs.sort((a, b) => a.split(path.sep).length - b.split(path.sep).length);
     for (const p of c.removals) journal.steps.push({ kind: 'remove', path: p, old: slot() });
   } catch (err) {
     removeState(c.root);

@@ -63,7 +63,9 @@ export class Plan {
    */
   write(file: string, after: string, opts: { mode?: number; secret?: boolean } = {}): void {
     const abs = path.resolve(file);
-    const before = this.changes.get(abs)?.before ?? this.read(abs);
+    // A second write keeps the first one's `before`, also when that is undefined (a new file).
+    const staged = this.changes.get(abs);
+    const before = staged ? staged.before : this.read(abs);
     if (before === after && !this.insideNewDir(abs)) {
       this.changes.delete(abs);
       return;

@@ -5,6 +5,7 @@
  * in DERIVED.
  */
 import type { AppSpec } from '../app/spec.ts';
+import { monitoringKind } from './monitoring/index.ts';
 
 export interface DerivedApp {
   /** Directory under the workspace root. */
@@ -32,7 +33,10 @@ export interface DerivedFile {
 
 export type DerivedKind = (ctx: DerivedContext) => DerivedFile[];
 
-const DERIVED: DerivedKind[] = [];
+const DERIVED: DerivedKind[] = [
+  // monitoring/ (exporter, Prometheus, Grafana), init-db.sql's monitoring block, its .env lines.
+  monitoringKind,
+];
 
 export function derivedFiles(ctx: DerivedContext): DerivedFile[] {
   const apps = [...ctx.apps].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));

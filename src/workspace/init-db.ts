@@ -27,6 +27,9 @@ export interface InitDbEdit {
 }
 
 export const PLATFORM_SLUG = 'platform';
+/** The block of the workspace's monitoring role (workspace/monitoring/), just before the platform block. */
+export const MONITORING_SLUG = 'monitoring';
+const RESERVED_SLUGS = new Set([PLATFORM_SLUG, MONITORING_SLUG]);
 const START = '-- >>> create-ovu-app: ';
 const END = '-- <<< create-ovu-app: ';
 const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
@@ -143,8 +146,8 @@ export function platformBlock(): string {
 
 function assertSlug(slug: string): void {
   if (!SLUG_PATTERN.test(slug)) throw new Error(`invalid app slug ${JSON.stringify(slug)}`);
-  if (slug === PLATFORM_SLUG) {
-    throw new UserError(`'${PLATFORM_SLUG}' is reserved in init-db.sql for the platform block; choose another app name`);
+  if (RESERVED_SLUGS.has(slug)) {
+    throw new UserError(`'${slug}' is reserved in init-db.sql for the ${slug} block; choose another app name`);
   }
 }
 
@@ -257,7 +260,31 @@ function findBlocks(lines: string[]): Block[] {
 export function listInitDbApps(source: string): string[] {
   return parse(source)
     .blocks.map((b) => b.slug)
-    .filter((slug) => slug !== PLATFORM_SLUG);
+    .filter((slug) => !RESERVED_SLUGS.has(slug));
+}
+
+/**
+ * Puts one of create-ovu-app's workspace blocks (`slug`, not an app's) right before the platform
+ * block, replacing where it was (an app block added since must come before it: the block may
+ * need every app database); `block` undefined removes it. Lines outside it keep their bytes.
+ * The file must have a platform block (editInitDb writes one with the first app).
+ */
+export function setWorkspaceBlock(source: string, slug: string, block: string | undefined): string {
+  const file = parse(source);
+  type Line = { text: string; terminator: string };
+  let out: Line[] = file.lines.map((text, i) => ({ text, terminator: file.terminators[i] ?? '' }));
+  const existing = file.blocks.find((b) => b.slug === slug);
+  if (existing) {
+    // Its trailing blank separator line goes with it.
+    const end = existing.end + 1 < out.length && out[existing.end + 1]!.text.trim() === '' ? existing.end + 1 : existing.end;
+    out.splice(existing.start, end - existing.start + 1);
+  }
+  if (block !== undefined) {
+    const platform = findBlocks(out.map((l) => l.text)).find((b) => b.slug === PLATFORM_SLUG);
+    if (!platform) throw new Error(`internal error: init-db.sql has no platform block to put the ${slug} block before`);
+    out = [...out.slice(0, platform.start), ...[...block.split('\n'), ''].map((text) => ({ text, terminator: file.eol })), ...out.slice(platform.start)];
+  }
+  return out.map((l) => l.text + l.terminator).join('');
 }
 
 /**

@@ -11,6 +11,7 @@ import { initDbEnvVars } from '../../app/names.ts';
 import { APP_COMPOSE_FILE, DB_INIT_SERVICE, envValue, reachOf, type Obj } from './model.ts';
 import type { DatabaseService } from './project.ts';
 import { blockLines, withEol, type Style, type YMap } from './render.ts';
+import { MONITORING_COMPOSE_FILE, MONITOR_VERIFIER_VAR, includesMonitoring } from '../monitoring/index.ts';
 
 const HEADER = '# apps.compose.yaml: written by create-ovu-app from the apps in this workspace; do not edit.';
 
@@ -45,6 +46,8 @@ function dbInitService(db: DatabaseService, crud: AppSpec[]): YMap {
   const password = envText(svc, 'POSTGRES_PASSWORD');
   if (password !== undefined) env['PGPASSWORD'] = password;
   for (const app of crud) for (const name of initDbEnvVars(app.names)) env[name] = `\${${name}}`;
+  // init-db.sql's monitoring block (workspace/monitoring/).
+  env[MONITOR_VERIFIER_VAR] = `\${${MONITOR_VERIFIER_VAR}}`;
   const out: YMap = {
     image: clientImage(svc['image']),
     command: ['sh', '-c', SCRIPT],
@@ -69,7 +72,7 @@ export function appsComposeFile(apps: { dir: string; spec: AppSpec }[], db: Data
     HEADER,
     "# Each app's own service is in <app>/compose.yaml (edit that one). The workspace's compose file includes",
     `# this one. ${DB_INIT_SERVICE} runs create-ovu-app's blocks of init-db.sql on every \`docker compose up\`.`,
-    ...blockLines({ include: sorted.map((a) => `${a.dir}/${APP_COMPOSE_FILE}`) }, 0, style),
+    ...blockLines({ include: [...sorted.map((a) => `${a.dir}/${APP_COMPOSE_FILE}`), ...(includesMonitoring(db !== undefined, crud.length) ? [MONITORING_COMPOSE_FILE] : [])] }, 0, style),
   ];
   if (db && crud.length) {
     lines.push('', ...blockLines({ services: { [DB_INIT_SERVICE]: dbInitService(db, crud) } }, 0, style));

@@ -73,10 +73,17 @@ export function reachOf(db: Obj): YMap {
   return out;
 }
 
-/** The database service for a workspace that has none (ADR-002's). */
+/**
+ * The server settings monitoring needs (workspace/monitoring/): pg_stat_statements, which only
+ * works when the server loads it at start, tracking nested statements too (functions, DO blocks).
+ */
+export const PG_STAT_STATEMENTS_COMMAND = ['postgres', '-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all'];
+
+/** The database service for a workspace that has none (ADR-002's, with pg_stat_statements loaded). */
 export function newPostgres(): YMap {
   return {
     image: 'postgres:15',
+    command: [...PG_STAT_STATEMENTS_COMMAND],
     environment: { POSTGRES_USER: 'postgres', POSTGRES_PASSWORD: 'postgres' },
     ports: [new Quoted('5432:5432')],
     volumes: [`${PG_DATA_VOLUME}:/var/lib/postgresql/data`],
