@@ -15,6 +15,7 @@
  */
 import { stringify } from 'yaml';
 import { quoteLiteral } from '../../database/render.ts';
+import { MONITOR_ROLE } from './init-db-block.ts';
 
 /** Mean execution time above which a statement counts as slow (ADR-002: "Slow queries (> 100ms)"). */
 export const SLOW_SECONDS = 0.1;
@@ -50,7 +51,8 @@ export function queriesYaml(dbs: string[]): string {
       query: [
         "SELECT datname, coalesce(state, 'unknown') AS state, count(*)::float8 AS count",
         'FROM pg_stat_activity',
-        `WHERE datname IN (${list})`,
+        // The exporter's own connections are not the app's.
+        `WHERE datname IN (${list}) AND usename IS DISTINCT FROM ${quoteLiteral(MONITOR_ROLE)}`,
         'GROUP BY datname, state',
       ].join('\n'),
       metrics: [m('datname', 'LABEL', 'Database'), m('state', 'LABEL', 'Connection state (active, idle, idle in transaction, …)'), m('count', 'GAUGE', 'Connections to the database in this state')],
