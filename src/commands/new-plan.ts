@@ -16,7 +16,7 @@ import { editInitDb } from '../workspace/init-db.ts';
 import { ensureEnvVar, ensureLine, generatePassword, readEnvVar, setEnvVar } from '../workspace/env-file.ts';
 import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
 import { scramVerifier, verifierMatches } from '../database/scram.ts';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, connectionLimit } from '../database/budget.ts';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, serverConnectionLimit } from '../database/budget.ts';
 import type { WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { UsageError, UserError } from '../errors.ts';
 import type { Toolchain } from '../stacks/stack.ts';
@@ -77,9 +77,9 @@ export function workspaceBudgetProblem(snapshot: WorkspaceSnapshot, spec: AppSpe
   const apps = snapshot.apps.flatMap((a) => {
     if (!('answers' in a.record) || a.dir === spec.names.slug) return [];
     const other = specFromAnswers(a.record.answers);
-    return other.settings.kind === 'crud' ? [{ role: other.names.user, limit: connectionLimit(other.settings.pool, other.settings.processes) }] : [];
+    return other.settings.kind === 'crud' ? [{ role: other.names.user, limit: serverConnectionLimit(other.settings) }] : [];
   });
-  apps.push({ role: spec.names.user, limit: connectionLimit(spec.settings.pool, spec.settings.processes) });
+  apps.push({ role: spec.names.user, limit: serverConnectionLimit(spec.settings) });
   const problem = budgetProblem(
     { maxConnections: DEFAULT_MAX_CONNECTIONS, reserved: DEFAULT_RESERVED_CONNECTIONS, ulm: ULM_ASSUMED_CONNECTIONS, apps },
     'a default PostgreSQL server (max_connections 100)',

@@ -6,6 +6,7 @@
  */
 import type { AppSpec } from '../app/spec.ts';
 import { monitoringKind } from './monitoring/index.ts';
+import { pgbouncerKind } from './pgbouncer/index.ts';
 
 export interface DerivedApp {
   /** Directory under the workspace root. */
@@ -36,6 +37,8 @@ export type DerivedKind = (ctx: DerivedContext) => DerivedFile[];
 const DERIVED: DerivedKind[] = [
   // monitoring/ (exporter, Prometheus, Grafana), init-db.sql's monitoring block, its .env lines.
   monitoringKind,
+  // pgbouncer/ (ovu-pgbouncer, pgbouncer.ini, userlist.txt) once an app chose --pgbouncer.
+  pgbouncerKind,
 ];
 
 export function derivedFiles(ctx: DerivedContext): DerivedFile[] {

@@ -14,7 +14,7 @@ import { dominantEol } from './eol.ts';
 import { UserError } from '../errors.ts';
 import { quoteLiteral, renderPsql } from '../database/render.ts';
 import { APP_STATEMENTS, PLATFORM_STATEMENTS, PROVISION_LOCK_KEY, appValues, psqlVerifierVar } from '../database/statements.ts';
-import { connectionLimit } from '../database/budget.ts';
+import { pgbouncerPoolSize, serverConnectionLimit } from '../database/budget.ts';
 import type { AppSpec } from '../app/spec.ts';
 
 export interface InitDbEdit {
@@ -76,7 +76,7 @@ export function initDbBlock(spec: AppSpec): string {
   const v = psqlVerifierVar(spec);
   const missing = `${v}_missing`;
   const malformed = `${v}_malformed`;
-  const limit = connectionLimit(spec.settings.pool, spec.settings.processes);
+  const limit = serverConnectionLimit(spec.settings);
   const values = appValues(spec, { psqlVar: v }, { connLimit: limit });
   const notSet = `init-db.sql: ${verifierVar} is not set or is empty; keep it in .env beside the password (create-ovu-app writes it) and pass it to the ovu-db-init service's environment (the ${title} block needs it to create role ${user})`;
   const notScram = `init-db.sql: ${verifierVar} is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$4096:…); run \`create-ovu-app provision ${slug}\` to write it again`;
@@ -88,7 +88,9 @@ export function initDbBlock(spec: AppSpec): string {
     `-- role keeps its password; change it with \`create-ovu-app provision --reset-password\`.`,
     `-- The role's password arrives as ${verifierVar}, its SCRAM-SHA-256 verifier, from the environment`,
     '-- (.env): neither the password nor the verifier is written to this file, and the server never',
-    `-- sees the password. CONNECTION LIMIT ${limit} = (pool ${spec.settings.pool.size} + overflow ${spec.settings.pool.maxOverflow}) x ${spec.settings.processes} process(es) + 1.`,
+    spec.settings.pgbouncer
+      ? `-- sees the password. CONNECTION LIMIT ${limit} = PgBouncer's pool for it (${pgbouncerPoolSize(spec.settings.pool)} = pool ${spec.settings.pool.size} + overflow ${spec.settings.pool.maxOverflow}) + 1.`
+      : `-- sees the password. CONNECTION LIMIT ${limit} = (pool ${spec.settings.pool.size} + overflow ${spec.settings.pool.maxOverflow}) x ${spec.settings.processes} process(es) + 1.`,
     '-- No \\c here on purpose: everything below works on cluster-wide objects (roles, databases,',
     '-- database privileges, the shared catalogs), so it runs the same from whichever database an',
     '-- earlier \\c left this session in. It needs a superuser, or a role with CREATEROLE and CREATEDB',

@@ -12,6 +12,7 @@ import { APP_COMPOSE_FILE, DB_INIT_SERVICE, envValue, reachOf, type Obj } from '
 import type { DatabaseService } from './project.ts';
 import { blockLines, withEol, type Style, type YMap } from './render.ts';
 import { MONITORING_COMPOSE_FILE, MONITOR_VERIFIER_VAR, includesMonitoring } from '../monitoring/index.ts';
+import { PGBOUNCER_COMPOSE_FILE, includesPgbouncer } from '../pgbouncer/index.ts';
 
 const HEADER = '# apps.compose.yaml: written by create-ovu-app from the apps in this workspace; do not edit.';
 
@@ -72,7 +73,17 @@ export function appsComposeFile(apps: { dir: string; spec: AppSpec }[], db: Data
     HEADER,
     "# Each app's own service is in <app>/compose.yaml (edit that one). The workspace's compose file includes",
     `# this one. ${DB_INIT_SERVICE} runs create-ovu-app's blocks of init-db.sql on every \`docker compose up\`.`,
-    ...blockLines({ include: [...sorted.map((a) => `${a.dir}/${APP_COMPOSE_FILE}`), ...(includesMonitoring(db !== undefined, crud.length) ? [MONITORING_COMPOSE_FILE] : [])] }, 0, style),
+    ...blockLines(
+      {
+        include: [
+          ...sorted.map((a) => `${a.dir}/${APP_COMPOSE_FILE}`),
+          ...(includesMonitoring(db !== undefined, crud.length) ? [MONITORING_COMPOSE_FILE] : []),
+          ...(includesPgbouncer(db !== undefined, sorted) ? [PGBOUNCER_COMPOSE_FILE] : []),
+        ],
+      },
+      0,
+      style,
+    ),
   ];
   if (db && crud.length) {
     lines.push('', ...blockLines({ services: { [DB_INIT_SERVICE]: dbInitService(db, crud) } }, 0, style));

@@ -15,7 +15,7 @@ import { isAlias, isMap, isSeq, type YAMLMap } from 'yaml';
 import { UserError } from '../../errors.ts';
 import type { AppSpec } from '../../app/spec.ts';
 import { parseCompose, ownPair, type Loaded } from './parse.ts';
-import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, DEFAULT_TOKEN_VAR, PG_DATA_VOLUME, PG_STAT_STATEMENTS_COMMAND, appService, isObj, newPostgres, reachOf, type Obj } from './model.ts';
+import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, DEFAULT_TOKEN_VAR, PG_DATA_VOLUME, PG_STAT_STATEMENTS_COMMAND, PGBOUNCER_SERVICE, appService, isObj, newPostgres, reachOf, type Obj } from './model.ts';
 import { appsComposeFile } from './apps-file.ts';
 import { postgresMajor, runsInitDbAtStart } from './database-service.ts';
 import { DEFAULT_STYLE, blockLines, withEol, yToJS, type Style } from './render.ts';
@@ -76,7 +76,7 @@ export function addAppToCompose(project: ComposeProject, spec: AppSpec): Compose
   const apps = [...project.apps.filter((a) => a.hasComposeFile && a.dir !== slug), { dir: slug, spec }];
   const appsFile = appsComposeFile(apps, db, style);
   notes.push(...appsFile.notes);
-  const external = new Set([...project.services.keys(), service, DB_INIT_SERVICE]);
+  const external = new Set([...project.services.keys(), service, DB_INIT_SERVICE, ...(crud && spec.settings.pgbouncer ? [PGBOUNCER_SERVICE] : [])]);
   if (db) external.add(db.name);
   const appText = appComposeFile(spec, crud ? db : undefined, tokenVar, style, external);
   notes.push(`added service ${service} (in ${slug}/${APP_COMPOSE_FILE})`);
