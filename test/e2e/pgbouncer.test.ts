@@ -20,6 +20,8 @@ import { deriveNames } from '../../src/app/names.ts';
 
 const PGBOUNCER = process.env.OVU_PGBOUNCER ?? '/usr/sbin/pgbouncer';
 const names = deriveNames('inventory');
+const orders = deriveNames('orders');
+let ordersPassword = '';
 
 let pg: TestPostgres;
 const ws = tempDir();
@@ -56,17 +58,30 @@ async def main():
 asyncio.run(main())
 `;
 
-async function load(pgbouncerMode: boolean): Promise<{ errors: string[]; peak_clients: number; server_peak: number }> {
-  let serverPeak = 0;
+/** Runs `work` while sampling the server-side connections of `user`; returns its result and their peak. */
+async function watched<T>(user: string, work: () => Promise<T>): Promise<{ result: T; peak: number }> {
+  let peak = 0;
   let running = true;
-  // Server-side connections of the app login, sampled while the load runs.
   const watch = withClient(pg.adminUrl, async (c) => {
     while (running) {
-      const n = (await c.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'inventory_user'")).rows[0].n as number;
-      serverPeak = Math.max(serverPeak, n);
+      const n = (await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [user])).rows[0].n as number;
+      peak = Math.max(peak, n);
     }
   });
   try {
+    return { result: await work(), peak };
+  } finally {
+    running = false;
+    await watch;
+  }
+}
+
+async function load(pgbouncerMode: boolean): Promise<{ errors: string[]; peak_clients: number; server_peak: number }> {
+  const { result, peak } = await watched(names.user, () => loadPython(pgbouncerMode));
+  return { ...result, server_peak: peak };
+}
+
+async function loadPython(pgbouncerMode: boolean): Promise<{ errors: string[]; peak_clients: number }> {
     const r = await execa(path.join(venv, 'bin', 'python'), ['-c', LOAD], {
       env: {
         BACKEND: path.join(ws, 'inventory', 'backend'),
@@ -82,22 +97,22 @@ async function load(pgbouncerMode: boolean): Promise<{ errors: string[]; peak_cl
       timeout: 120_000,
     });
     expect(r.exitCode, r.stderr + bouncerLog).toBe(0);
-    return { ...JSON.parse(String(r.stdout).trim().split('\n').pop()!), server_peak: serverPeak };
-  } finally {
-    running = false;
-    await watch;
-  }
+    return JSON.parse(String(r.stdout).trim().split('\n').pop()!);
 }
 
 beforeAll(async () => {
   pg = await startTestPostgres();
-  const r = await runCli(['inventory', '--pgbouncer', '--yes', '--workspace', ws]);
-  expect(r.exitCode, r.stderr).toBe(0);
+  for (const args of [['inventory'], ['orders', '--stack', 'typescript']]) {
+    const r = await runCli([...args, '--pgbouncer', '--yes', '--workspace', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+  }
   const project = await composeConfig(ws);
   const init = await runDbInit(project.services['ovu-db-init'], pg.adminUrl);
   expect(init.exitCode, init.stderr).toBe(0);
   password = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), names.passwordVar)!;
   await withClient(urlFor(pg.adminUrl, names.user, password, names.db), (c) => c.query('CREATE TABLE hits (id serial PRIMARY KEY, n int NOT NULL)'));
+  ordersPassword = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), orders.passwordVar)!;
+  await withClient(urlFor(pg.adminUrl, orders.user, ordersPassword, orders.db), (c) => c.query('CREATE TABLE hits (id serial PRIMARY KEY, n int NOT NULL)'));
 
   // pgbouncer will not run as root: it runs as postgres, which must read its files.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovu-pgbouncer-'));
@@ -166,5 +181,38 @@ describe('--pgbouncer with the real pgbouncer', () => {
     const r = await load(false);
     expect(r.errors.length).toBeGreaterThan(0);
     expect(r.errors.join('\n')).toMatch(/prepared statement/i);
+    console.log(`without DB_PGBOUNCER: ${r.errors.length} of 200 failed, e.g. ${r.errors[0]}`);
+  }, 180_000);
+
+  it("TypeScript: node-postgres (what @prisma/adapter-pg runs on) with the app's DATABASE_URL (?pgbouncer=true) and 50 clients: no error, at most the pool", async () => {
+    const project = await composeConfig(ws);
+    const url = String(project.services['orders-backend'].environment.DATABASE_URL);
+    expect(url).toBe(`postgresql://${orders.user}:${ordersPassword}@ovu-pgbouncer:6432/${orders.db}?pgbouncer=true`);
+    const { default: pgLib } = await import('pg');
+    const pool = new pgLib.Pool({ connectionString: url.replace('@ovu-pgbouncer:6432/', `@127.0.0.1:${bouncerPort}/`), max: 50 });
+    const errors: string[] = [];
+    const { peak } = await watched(orders.user, () =>
+      Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const c = await pool.connect();
+          try {
+            await c.query('BEGIN');
+            await c.query('INSERT INTO hits (n) VALUES ($1)', [i]);
+            await c.query('SELECT pg_sleep(0.02)');
+            await c.query('SELECT count(*) FROM hits WHERE n <= $1', [i]);
+            await c.query('COMMIT');
+          } catch (e) {
+            errors.push((e as Error).message);
+          } finally {
+            c.release();
+          }
+        }),
+      ),
+    );
+    await pool.end();
+    expect(errors).toEqual([]);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(10);
+    console.log(`pgbouncer load (node-postgres): 50 clients, at most ${peak} server connections, 0 errors`);
   }, 180_000);
 });
