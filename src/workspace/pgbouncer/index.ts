@@ -16,7 +16,7 @@ import { parse } from 'yaml';
 import type { DerivedContext, DerivedFile, DerivedKind } from '../derived.ts';
 import { APPS_COMPOSE_FILE, DB_INIT_SERVICE, PGBOUNCER_PORT, PGBOUNCER_SERVICE, isObj, type Obj } from '../compose/model.ts';
 import { DEFAULT_STYLE, blockLines, type YMap } from '../compose/render.ts';
-import { readEnvVar } from '../env-file.ts';
+import { ensureLine, readEnvVar } from '../env-file.ts';
 import { pgbouncerPoolSize } from '../../database/budget.ts';
 import type { AppSpec } from '../../app/spec.ts';
 
@@ -112,7 +112,10 @@ export const pgbouncerKind: DerivedKind = (ctx) => {
     if (!v) throw new Error(`internal error: .env has no ${s.names.verifierVar} for pgbouncer/userlist.txt`);
     return v;
   };
+  // The verifiers stay out of git, as .env does.
+  const gitignore = ensureLine(ctx.read(path.join(ctx.root, '.gitignore')), `/${PGBOUNCER_DIR}/userlist.txt`, [`${PGBOUNCER_DIR}/userlist.txt`]);
   return [
+    { path: '.gitignore', text: gitignore },
     { path: PGBOUNCER_COMPOSE_FILE, text: composeText(db) },
     { path: `${PGBOUNCER_DIR}/pgbouncer.ini`, text: pgbouncerIni(specs, db.host, db.port) },
     // Readable by the container's pgbouncer user, which does not own the bind-mounted file. It holds

@@ -42,6 +42,7 @@ describe('pgbouncer files derived from the apps', () => {
     expect(out.get('pgbouncer/userlist.txt')!.text).toBe(
       '; pgbouncer/userlist.txt: written by create-ovu-app from the apps in this workspace; do not edit.\n"inventory_user" "SCRAM-SHA-256$4096:aW52$c3Q=:c2s="\n"orders_user" "SCRAM-SHA-256$4096:b3Jk$c3Q=:c2s="\n',
     );
+    expect(out.get('.gitignore')!.text).toContain('/pgbouncer/userlist.txt\n');
     const svc = parse(out.get('pgbouncer/compose.yaml')!.text!).services['ovu-pgbouncer'];
     expect(svc.networks).toEqual(['backend']);
   });
