@@ -192,7 +192,7 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(fs.existsSync(path.join(ws, 'inventory/backend/app/main.py'))).toBe(true);
     expect(fs.existsSync(path.join(ws, 'inventory/backend/.venv'))).toBe(false); // install: no
     const saved = JSON.parse(fs.readFileSync(path.join(ws, 'inventory/.ovu-app.json'), 'utf8'));
-    expect(saved.answers).toEqual({ name: 'inventory', stack: 'python', kind: 'crud', port: 8001, dbPoolSize: 5, dbMaxOverflow: 5, dbPoolTimeout: 30, processes: 1, ulmUrl: 'http://ulm-backend:8000' });
+    expect(saved.answers).toEqual({ name: 'inventory', stack: 'python', kind: 'crud', port: 8001, dbPoolSize: 5, dbMaxOverflow: 5, dbPoolTimeout: 30, processes: 1, pgbouncer: false, ulmUrl: 'http://ulm-backend:8000' });
     expect(fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8')).toMatch(/^ {2}- apps\.compose\.yaml$/m);
     expect(fs.readFileSync(path.join(ws, 'inventory/compose.yaml'), 'utf8')).toMatch(/^ {2}inventory-backend:$/m);
   });

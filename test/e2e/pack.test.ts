@@ -10,9 +10,11 @@ import { adrWorkspace, ROOT, runMainInProcess, snapshotDir, tempDir } from '../h
 /**
  * 300 kB as npm reports a tarball's size (1 kB = 1000 bytes). Raised from 250 kB for issue #18: the
  * generated apps' templates grew (auth, deadlines, breaker, health probes, lint configs, the
- * migration runner and the tests of each), and they are most of the package.
+ * migration runner and the tests of each), and they are most of the package. Raised to 310 kB for
+ * issue #15: monitoring (the exporter's queries, a Grafana dashboard per app) and PgBouncer made it
+ * 304.6 kB.
  */
-const MAX_TARBALL_BYTES = 300_000;
+const MAX_TARBALL_BYTES = 310_000;
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
