@@ -21,6 +21,7 @@ const PG_RESERVED = new Set(
 
 /** Names the platform itself owns: an app called `ulm` would get ULM's own database and login. */
 const PLATFORM_NAMES = new Set(['ulm', 'postgres', 'template0', 'template1', 'public']);
+const WORKSPACE_DIRS = new Set(['monitoring', 'pgbouncer']);
 
 /** create-ovu-app's own command words: `create-ovu-app help` asks for help, it does not name an app. */
 export const COMMAND_WORDS = new Set(['new', 'provision', 'help', 'version', 'list', 'doctor', 'update', 'remove', 'backup', 'restore', 'deploy']);
@@ -62,6 +63,10 @@ export function deriveNames(input: string): AppNames {
   }
   if (PLATFORM_NAMES.has(snake)) {
     throw new UsageError(`"${snake}" belongs to the platform itself (its database and login exist already): choose another name.`);
+  }
+  // Directories create-ovu-app writes in the workspace for itself (workspace/monitoring/, workspace/pgbouncer/).
+  if (WORKSPACE_DIRS.has(slug)) {
+    throw new UsageError(`"${slug}" is a directory create-ovu-app writes in the workspace for itself: choose another name, e.g. \`${slug}-service\`.`);
   }
   if (snake.startsWith('pg_')) {
     throw new UsageError(`"${snake}" starts with "pg_", which PostgreSQL reserves for its own roles: choose another name.`);

@@ -15,6 +15,8 @@ export interface Answers {
   dbMaxOverflow: number;
   dbPoolTimeout: number;
   processes: number;
+  /** The app reaches its database through the workspace's PgBouncer (transaction pooling). */
+  pgbouncer: boolean;
   ulmUrl: string;
   install: boolean;
   createDb: boolean;
@@ -65,7 +67,7 @@ export type Question =
   | (QuestionBase<'name' | 'ulmUrl' | 'adminUrl' | 'dbService'> & { type: 'string'; default?: (a: Partial<Answers>, f: WorkspaceFacts) => string | undefined })
   | (QuestionBase<'stack' | 'kind'> & { type: 'choice'; choices: { value: string; label: string }[]; default: () => string })
   | (QuestionBase<'port' | 'dbPoolSize' | 'dbMaxOverflow' | 'dbPoolTimeout' | 'processes'> & { type: 'int'; min: number; max: number; default: (a: Partial<Answers>, f: WorkspaceFacts) => number })
-  | (QuestionBase<'install' | 'createDb' | 'migrate'> & { type: 'boolean'; default: (a: Partial<Answers>, f: WorkspaceFacts) => boolean });
+  | (QuestionBase<'install' | 'createDb' | 'migrate' | 'pgbouncer'> & { type: 'boolean'; default: (a: Partial<Answers>, f: WorkspaceFacts) => boolean });
 
 const isCrud = (a: Partial<Answers>): boolean => a.kind !== 'readonly';
 
@@ -238,6 +240,18 @@ export const QUESTIONS: Question[] = [
     min: 1,
     max: 256,
     default: () => 1,
+  },
+  {
+    key: 'pgbouncer',
+    type: 'boolean',
+    flag: '--pgbouncer',
+    describe: "reach the database through the workspace's PgBouncer (transaction pooling): the server holds (pool size + overflow) connections for the app however many processes run",
+    message: "Reach the database through PgBouncer (transaction pooling)?",
+    advanced: { topic: 'DB pool' },
+    saved: true,
+    since: '0.3.0',
+    skip: (a) => !isCrud(a),
+    default: () => false,
   },
   {
     key: 'ulmUrl',

@@ -43,6 +43,8 @@ export interface AppSettings {
   pool: PoolSettings;
   /** How many processes (workers, replicas) of the backend run at once: each has its own pool. */
   processes: number;
+  /** Through the workspace's PgBouncer in transaction pooling mode (workspace/pgbouncer/). */
+  pgbouncer: boolean;
   /** ULM base URL as seen from the app container. */
   ulmUrl: string;
 }
@@ -66,6 +68,7 @@ export function specFromAnswers(a: Answers): AppSpec {
       port: a.port,
       pool: { size: a.dbPoolSize, maxOverflow: a.dbMaxOverflow, timeout: a.dbPoolTimeout },
       processes: a.processes,
+      pgbouncer: a.kind !== 'readonly' && a.pgbouncer === true,
       ulmUrl: a.ulmUrl,
     },
   };

@@ -17,7 +17,7 @@ import { ensureEnvVar, ensureLine, generatePassword, readEnvVar, setEnvVar } fro
 import { findAppPassword, type FoundPassword } from '../workspace/app-env.ts';
 import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
 import { scramVerifier, verifierMatches } from '../database/scram.ts';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, budgetTotal, connectionLimit } from '../database/budget.ts';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, budgetTotal, serverConnectionLimit } from '../database/budget.ts';
 import { serverSettings } from '../workspace/compose/database-service.ts';
 import type { WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -81,9 +81,9 @@ export function workspaceBudgetProblem(snapshot: WorkspaceSnapshot, spec: AppSpe
   const apps = snapshot.apps.flatMap((a) => {
     if (!('answers' in a.record) || a.dir === spec.names.slug) return [];
     const other = specFromAnswers(a.record.answers);
-    return other.settings.kind === 'crud' ? [{ role: other.names.user, limit: connectionLimit(other.settings.pool, other.settings.processes) }] : [];
+    return other.settings.kind === 'crud' ? [{ role: other.names.user, limit: serverConnectionLimit(other.settings) }] : [];
   });
-  apps.push({ role: spec.names.user, limit: connectionLimit(spec.settings.pool, spec.settings.processes) });
+  apps.push({ role: spec.names.user, limit: serverConnectionLimit(spec.settings) });
   const db = snapshot.compose.postgres;
   const set = db ? serverSettings(db.service) : {};
   const maxConnections = set.maxConnections ?? DEFAULT_MAX_CONNECTIONS;

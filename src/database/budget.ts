@@ -3,7 +3,7 @@
  * and the limits of every app, plus ULM and the reserved slots, must fit the server's
  * max_connections, or one app's pools can lock every other app (and ULM) out.
  */
-import type { PoolSettings } from '../app/spec.ts';
+import type { AppSettings, PoolSettings } from '../app/spec.ts';
 
 /** One connection beyond the pools: a migration or an operator's psql next to the running app. */
 export const EXTRA_CONNECTIONS = 1;
@@ -19,6 +19,20 @@ export const DEFAULT_RESERVED_CONNECTIONS = 3;
 /** An app login's limit: every pool at its fullest in every process, plus EXTRA_CONNECTIONS. */
 export function connectionLimit(pool: PoolSettings, processes: number): number {
   return (pool.size + pool.maxOverflow) * processes + EXTRA_CONNECTIONS;
+}
+
+/**
+ * The server connections an app takes: through PgBouncer, its pool there (pool size + overflow,
+ * pgbouncer's pool_size and max_db_connections for the database) however many processes share it,
+ * plus EXTRA_CONNECTIONS; directly, connectionLimit. It is the login's CONNECTION LIMIT either way.
+ */
+export function serverConnectionLimit(settings: Pick<AppSettings, 'pool' | 'processes' | 'pgbouncer'>): number {
+  return settings.pgbouncer ? pgbouncerPoolSize(settings.pool) + EXTRA_CONNECTIONS : connectionLimit(settings.pool, settings.processes);
+}
+
+/** PgBouncer's server connections for an app's database: one app process's pool at its fullest. */
+export function pgbouncerPoolSize(pool: PoolSettings): number {
+  return pool.size + pool.maxOverflow;
 }
 
 export interface Budget {

@@ -14,7 +14,7 @@ import type { Client } from 'pg';
 import { CancelledError, UserError } from '../errors.ts';
 import { parseAdminUrl, redactUrl, resolveAdminUrl } from './admin-url.ts';
 import { apply, plan, statement, type Applied } from './apply.ts';
-import { type Budget, budgetProblem, connectionLimit, ULM_ASSUMED_CONNECTIONS, ULM_ROLE } from './budget.ts';
+import { type Budget, budgetProblem, serverConnectionLimit, ULM_ASSUMED_CONNECTIONS, ULM_ROLE } from './budget.ts';
 import { adminTarget, appUserConfig, connect, connectError, passwordLogsIn } from './connection.ts';
 import { errorCode, errorMessage, messageWithCode, oneLine } from './error-text.ts';
 import { PASSWORD_FIX, passwordProblem } from './passwords.ts';
@@ -114,7 +114,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
   const adminPassword = decodeURIComponent(parsed.password) || env.PGPASSWORD || '';
   const target = adminTarget(pg, adminUrl);
   const appConfig = appUserConfig(adminUrl, role, timeoutMs);
-  const limit = connectionLimit(spec.settings.pool, spec.settings.processes);
+  const limit = serverConnectionLimit(spec.settings);
   const verifier = scramVerifier(opts.password);
   const values = appValues(spec, verifier, { connLimit: limit });
   const secrets = [adminPassword, opts.password, verifier];

@@ -196,6 +196,8 @@ export function commitJournaled(c: Commit): void {
       for (let dir = path.dirname(f.path); !exists(dir); dir = path.dirname(dir)) missing.unshift(dir);
       for (const dir of missing) if (!journal.madeDirs.includes(dir)) journal.madeDirs.push(dir);
     }
+    // Several files may share new directories (monitoring/grafana/…): each once, parents first.
+    journal.madeDirs.sort((a, b) => a.split(path.sep).length - b.split(path.sep).length);
     for (const p of c.removals) journal.steps.push({ kind: 'remove', path: p, old: slot() });
     for (const m of c.moves ?? []) {
       current = m.from;

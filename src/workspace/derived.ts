@@ -6,6 +6,8 @@
  */
 import type { AppSpec } from '../app/spec.ts';
 import { k8sWorkspaceFiles } from './k8s.ts';
+import { monitoringKind } from './monitoring/index.ts';
+import { pgbouncerKind } from './pgbouncer/index.ts';
 
 export interface DerivedApp {
   /** Directory under the workspace root. */
@@ -35,6 +37,10 @@ export type DerivedKind = (ctx: DerivedContext) => DerivedFile[];
 
 const DERIVED: DerivedKind[] = [
   k8sWorkspaceFiles, // deploy/k8s/: the CloudNativePG Cluster and the kustomization of every app's
+  // monitoring/ (exporter, Prometheus, Grafana), init-db.sql's monitoring block, its .env lines.
+  monitoringKind,
+  // pgbouncer/ (ovu-pgbouncer, pgbouncer.ini, userlist.txt) once an app chose --pgbouncer.
+  pgbouncerKind,
 ];
 
 export function derivedFiles(ctx: DerivedContext): DerivedFile[] {

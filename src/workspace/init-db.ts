@@ -14,7 +14,7 @@ import { dominantEol } from './eol.ts';
 import { UserError } from '../errors.ts';
 import { quoteLiteral, renderPsql } from '../database/render.ts';
 import { APP_STATEMENTS, PLATFORM_STATEMENTS, PROVISION_LOCK_KEY, appValues, psqlVerifierVar } from '../database/statements.ts';
-import { connectionLimit } from '../database/budget.ts';
+import { pgbouncerPoolSize, serverConnectionLimit } from '../database/budget.ts';
 import type { AppSpec } from '../app/spec.ts';
 
 export interface InitDbEdit {
@@ -27,6 +27,9 @@ export interface InitDbEdit {
 }
 
 export const PLATFORM_SLUG = 'platform';
+/** The block of the workspace's monitoring role (workspace/monitoring/), just before the platform block. */
+export const MONITORING_SLUG = 'monitoring';
+const RESERVED_SLUGS = new Set([PLATFORM_SLUG, MONITORING_SLUG]);
 const START = '-- >>> create-ovu-app: ';
 const END = '-- <<< create-ovu-app: ';
 const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
@@ -73,7 +76,7 @@ export function initDbBlock(spec: AppSpec): string {
   const v = psqlVerifierVar(spec);
   const missing = `${v}_missing`;
   const malformed = `${v}_malformed`;
-  const limit = connectionLimit(spec.settings.pool, spec.settings.processes);
+  const limit = serverConnectionLimit(spec.settings);
   const values = appValues(spec, { psqlVar: v }, { connLimit: limit });
   const notSet = `init-db.sql: ${verifierVar} is not set or is empty; keep it in the workspace .env (create-ovu-app writes it) and pass it to the ovu-db-init service's environment (the ${title} block needs it to create role ${user})`;
   const notScram = `init-db.sql: ${verifierVar} is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$4096:…); run \`create-ovu-app provision ${slug}\` to write it again`;
@@ -85,7 +88,9 @@ export function initDbBlock(spec: AppSpec): string {
     `-- role keeps its password; change it with \`create-ovu-app provision --reset-password\`.`,
     `-- The role's password arrives as ${verifierVar}, its SCRAM-SHA-256 verifier, from the environment`,
     '-- (.env): neither the password nor the verifier is written to this file, and the server never',
-    `-- sees the password. CONNECTION LIMIT ${limit} = (pool ${spec.settings.pool.size} + overflow ${spec.settings.pool.maxOverflow}) x ${spec.settings.processes} process(es) + 1.`,
+    spec.settings.pgbouncer
+      ? `-- sees the password. CONNECTION LIMIT ${limit} = PgBouncer's pool for it (${pgbouncerPoolSize(spec.settings.pool)} = pool ${spec.settings.pool.size} + overflow ${spec.settings.pool.maxOverflow}) + 1.`
+      : `-- sees the password. CONNECTION LIMIT ${limit} = (pool ${spec.settings.pool.size} + overflow ${spec.settings.pool.maxOverflow}) x ${spec.settings.processes} process(es) + 1.`,
     '-- No \\c here on purpose: everything below works on cluster-wide objects (roles, databases,',
     '-- database privileges, the shared catalogs), so it runs the same from whichever database an',
     '-- earlier \\c left this session in. It needs a superuser, or a role with CREATEROLE and CREATEDB',
@@ -143,8 +148,8 @@ export function platformBlock(): string {
 
 function assertSlug(slug: string): void {
   if (!SLUG_PATTERN.test(slug)) throw new Error(`invalid app slug ${JSON.stringify(slug)}`);
-  if (slug === PLATFORM_SLUG) {
-    throw new UserError(`'${PLATFORM_SLUG}' is reserved in init-db.sql for the platform block; choose another app name`);
+  if (RESERVED_SLUGS.has(slug)) {
+    throw new UserError(`'${slug}' is reserved in init-db.sql for the ${slug} block; choose another app name`);
   }
 }
 
@@ -264,7 +269,31 @@ export function initDbBlockOf(source: string, slug: string): string | undefined 
 export function listInitDbApps(source: string): string[] {
   return parse(source)
     .blocks.map((b) => b.slug)
-    .filter((slug) => slug !== PLATFORM_SLUG);
+    .filter((slug) => !RESERVED_SLUGS.has(slug));
+}
+
+/**
+ * Puts one of create-ovu-app's workspace blocks (`slug`, not an app's) right before the platform
+ * block, replacing where it was (an app block added since must come before it: the block may
+ * need every app database); `block` undefined removes it. Lines outside it keep their bytes.
+ * The file must have a platform block (editInitDb writes one with the first app).
+ */
+export function setWorkspaceBlock(source: string, slug: string, block: string | undefined): string {
+  const file = parse(source);
+  type Line = { text: string; terminator: string };
+  let out: Line[] = file.lines.map((text, i) => ({ text, terminator: file.terminators[i] ?? '' }));
+  const existing = file.blocks.find((b) => b.slug === slug);
+  if (existing) {
+    // Its trailing blank separator line goes with it.
+    const end = existing.end + 1 < out.length && out[existing.end + 1]!.text.trim() === '' ? existing.end + 1 : existing.end;
+    out.splice(existing.start, end - existing.start + 1);
+  }
+  if (block !== undefined) {
+    const platform = findBlocks(out.map((l) => l.text)).find((b) => b.slug === PLATFORM_SLUG);
+    if (!platform) throw new Error(`internal error: init-db.sql has no platform block to put the ${slug} block before`);
+    out = [...out.slice(0, platform.start), ...[...block.split('\n'), ''].map((text) => ({ text, terminator: file.eol })), ...out.slice(platform.start)];
+  }
+  return out.map((l) => l.text + l.terminator).join('');
 }
 
 /**

@@ -44,10 +44,10 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
       expect(fs.existsSync(path.join(ws, 'inventory/backend', f)), f).toBe(true);
     }
     const saved = JSON.parse(fs.readFileSync(path.join(ws, 'inventory/.ovu-app.json'), 'utf8'));
-    expect(saved.answers).toEqual({ name: 'inventory', stack: 'python', kind: 'crud', port: 8001, dbPoolSize: 5, dbMaxOverflow: 5, dbPoolTimeout: 30, processes: 1, ulmUrl: 'http://ulm-backend:8000' });
+    expect(saved.answers).toEqual({ name: 'inventory', stack: 'python', kind: 'crud', port: 8001, dbPoolSize: 5, dbMaxOverflow: 5, dbPoolTimeout: 30, processes: 1, pgbouncer: false, ulmUrl: 'http://ulm-backend:8000' });
     expect(fs.statSync(path.join(ws, '.env')).mode & 0o777).toBe(0o600);
     // No temporary siblings left behind.
-    expect(fs.readdirSync(ws).sort()).toEqual(['.env', '.env.example', '.gitignore', 'apps.compose.yaml', 'deploy', 'docker-compose.yml', 'init-db.sql', 'inventory']);
+    expect(fs.readdirSync(ws).sort()).toEqual(['.env', '.env.example', '.gitignore', 'apps.compose.yaml', 'deploy', 'docker-compose.yml', 'init-db.sql', 'inventory', 'monitoring']);
   });
 
   it('writes Python that compiles', async () => {

@@ -191,7 +191,7 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(fs.existsSync(path.join(ws, 'inventory/backend/app/main.py'))).toBe(true);
     expect(fs.existsSync(path.join(ws, 'inventory/backend/.venv'))).toBe(false); // install: no
     const saved = JSON.parse(fs.readFileSync(path.join(ws, 'inventory/.ovu-app.json'), 'utf8'));
-    expect(saved.answers).toEqual({ name: 'inventory', stack: 'python', kind: 'crud', port: 8001, dbPoolSize: 5, dbMaxOverflow: 5, dbPoolTimeout: 30, processes: 1, ulmUrl: 'http://ulm-backend:8000' });
+    expect(saved.answers).toEqual({ name: 'inventory', stack: 'python', kind: 'crud', port: 8001, dbPoolSize: 5, dbMaxOverflow: 5, dbPoolTimeout: 30, processes: 1, pgbouncer: false, ulmUrl: 'http://ulm-backend:8000' });
     expect(fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8')).toMatch(/^ {2}- apps\.compose\.yaml$/m);
     expect(fs.readFileSync(path.join(ws, 'inventory/compose.yaml'), 'utf8')).toMatch(/^ {2}inventory-backend:$/m);
   });
@@ -549,7 +549,7 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
     expect(code, screen).toBe(130);
     const after = screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='));
     expect(after).toEqual([
-      "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, apps.compose.yaml, deploy/, init-db.sql, docker-compose.yml); to continue: cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check --quiet uv && .venv/bin/uv sync --extra dev --inexact && npx create-ovu-app provision inventory --migrate --workspace ../..",
+      "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, apps.compose.yaml, deploy/, init-db.sql, monitoring/, docker-compose.yml); to continue: cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check --quiet uv && .venv/bin/uv sync --extra dev --inexact && npx create-ovu-app provision inventory --migrate --workspace ../..",
     ]);
     expect(fs.existsSync(path.join(ws, 'inventory/backend/app/main.py'))).toBe(true);
   });
@@ -591,7 +591,7 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
       const { code, screen } = await t.exit(2000);
       expect(code, screen).toBe(130);
       expect(screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='))).toEqual([
-        "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, apps.compose.yaml, deploy/, init-db.sql, docker-compose.yml); to continue: " +
+        "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, apps.compose.yaml, deploy/, init-db.sql, monitoring/, docker-compose.yml); to continue: " +
           `cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check --quiet uv && .venv/bin/uv sync --extra dev --inexact && npx create-ovu-app provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres` +
           '   # with PGPASSWORD set: the password is not repeated here',
       ]);

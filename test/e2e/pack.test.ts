@@ -8,16 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { adrWorkspace, ROOT, runMainInProcess, snapshotDir, tempDir } from '../helpers/cli.ts';
 
 /**
- * 300 kB as npm reports a tarball's size (1 kB = 1000 bytes). Raised from 250 kB for issue #18: the
- * generated apps' templates grew (auth, deadlines, breaker, health probes, lint configs, the
- * migration runner and the tests of each), and they are most of the package. Raised to 310 kB for
- * issue #15's Kubernetes manifests (templates/deploy/, about 7 kB packed: 293.2 kB before them).
- * `update` (issue #13): its chunk with the bundled diff3 is 5.8 kB gzipped, its README section
- * 1.4 kB, and the chunks new and update now share cost 2 kB more (293.4 kB before, 302.9 kB after).
- * Raised to 320 kB for issues #13/#15: remove, backup and restore (with the ovu-backup service) add 15.5 kB (293.3 →
- * 308.8 kB measured). Raised to 325 kB for issue #13: `list` and `doctor` (the audit, the .gitignore rules, the migration heads) add 14 kB.
+ * As npm reports a tarball's size (1 kB = 1000 bytes). It was 250 kB, then 300 kB when the generated
+ * apps' templates grew for issue #18 (auth, deadlines, breaker, health probes, lint configs, the
+ * migration runner and the tests of each). Session 4 added the day-two commands and what goes
+ * beyond one laptop, measured one at a time on 293 kB: Kubernetes manifests (templates/deploy/)
+ * +7 kB, update (with the bundled diff3) +9.5 kB, remove/backup/restore +15.5 kB, list and doctor
+ * +14 kB, monitoring and PgBouncer +11 kB; together with their README sections, MEASURED_TOTAL.
  */
-const MAX_TARBALL_BYTES = 325_000;
+const MAX_TARBALL_BYTES = 360_000;
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 

@@ -17,8 +17,8 @@ export function dockerCompose(): string {
 }
 
 /** The project as Compose resolves it (`config --format json`), with `.env` interpolated. */
-export async function composeConfig(dir: string, file = 'docker-compose.yml'): Promise<Record<string, any>> {
-  const r = await execa(dockerCompose(), ['-f', file, 'config', '--format', 'json'], { cwd: dir, reject: false, env: { COMPOSE_PROJECT_NAME: 'ovu' } });
+export async function composeConfig(dir: string, file = 'docker-compose.yml', profiles: string[] = []): Promise<Record<string, any>> {
+  const r = await execa(dockerCompose(), ['-f', file, ...profiles.flatMap((p) => ['--profile', p]), 'config', '--format', 'json'], { cwd: dir, reject: false, env: { COMPOSE_PROJECT_NAME: 'ovu' } });
   // Some invalid projects exit 0 with an error on stderr: anything but a warning is a failure.
   const problems = String(r.stderr).split('\n').filter((l) => l.trim() && !/level=warning|^WARN/.test(l));
   if (r.exitCode !== 0 || problems.length) throw new Error(`docker compose config failed (${r.exitCode}): ${String(r.stderr).trim()}`);

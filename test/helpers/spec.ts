@@ -30,6 +30,7 @@ export function appSpec(name: string, settings: Partial<AppSettings> = {}): AppS
       port: 8001,
       pool: { size: 20, maxOverflow: 10, timeout: 30 },
       processes: 1,
+      pgbouncer: false,
       ulmUrl: 'http://ulm-backend:8000',
       ...settings,
     },

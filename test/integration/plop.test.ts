@@ -19,7 +19,7 @@ describe('plopfile.ts (node-plop)', () => {
     plopfile(plop);
     expect(plop.getGeneratorList().map((g) => g.name)).toEqual(['app']);
     const prompts = plop.getGenerator('app').prompts as { name: string }[];
-    expect(prompts.map((p) => p.name)).toEqual(['name', 'stack', 'kind', 'port', 'dbPoolSize', 'dbMaxOverflow', 'dbPoolTimeout', 'processes', 'ulmUrl']);
+    expect(prompts.map((p) => p.name)).toEqual(['name', 'stack', 'kind', 'port', 'dbPoolSize', 'dbMaxOverflow', 'dbPoolTimeout', 'processes', 'pgbouncer', 'ulmUrl']);
   });
 
   it('writes the same app as the CLI', async () => {

@@ -11,6 +11,8 @@ import { initDbEnvVars } from '../../app/names.ts';
 import { APP_COMPOSE_FILE, DB_INIT_SERVICE, envValue, reachOf, type Obj } from './model.ts';
 import type { DatabaseService } from './project.ts';
 import { blockLines, withEol, type Style, type YMap } from './render.ts';
+import { MONITORING_COMPOSE_FILE, MONITOR_VERIFIER_VAR, includesMonitoring } from '../monitoring/index.ts';
+import { PGBOUNCER_COMPOSE_FILE, includesPgbouncer } from '../pgbouncer/index.ts';
 
 const HEADER = '# apps.compose.yaml: written by create-ovu-app from the apps in this workspace; do not edit.';
 
@@ -39,12 +41,21 @@ const SCRIPT = [
   "sed -n '/^-- >>> create-ovu-app: /,/^-- <<< create-ovu-app: /p' /ovu/init-db.sql | psql -v ON_ERROR_STOP=1 -v ovu_db_init=1 --no-psqlrc -f -",
 ].join(' ');
 
-function dbInitService(db: DatabaseService, crud: AppSpec[]): YMap {
+/** How a psql or pg_dump in a service of ours logs in to the database service: as its POSTGRES_USER. */
+function adminEnv(db: DatabaseService): YMap {
   const svc = db.service;
   const env: YMap = { PGHOST: db.name, PGPORT: '5432', PGUSER: envText(svc, 'POSTGRES_USER') ?? 'postgres', PGDATABASE: 'postgres' };
   const password = envText(svc, 'POSTGRES_PASSWORD');
   if (password !== undefined) env['PGPASSWORD'] = password;
+  return env;
+}
+
+function dbInitService(db: DatabaseService, crud: AppSpec[]): YMap {
+  const svc = db.service;
+  const env = adminEnv(db);
   for (const app of crud) for (const name of initDbEnvVars(app.names)) env[name] = `\${${name}}`;
+  // init-db.sql's monitoring block (workspace/monitoring/).
+  env[MONITOR_VERIFIER_VAR] = `\${${MONITOR_VERIFIER_VAR}}`;
   const out: YMap = {
     image: clientImage(svc['image']),
     command: ['sh', '-c', SCRIPT],
@@ -84,7 +95,8 @@ const BACKUP_SCRIPT = [
 function backupService(db: DatabaseService, crud: AppSpec[]): YMap {
   const init = dbInitService(db, []);
   // One line per app (OVU_BACKUP_APP_<APP>: <app>:<app>_db), so an app added is a line added.
-  const env: YMap = { ...(init['environment'] as YMap), OVU_BACKUP_KEEP: '7', OVU_BACKUP_HOUR: '3' };
+  // The admin login only: no role's verifier is any use to pg_dump.
+  const env: YMap = { ...adminEnv(db), OVU_BACKUP_KEEP: '7', OVU_BACKUP_HOUR: '3' };
   for (const a of crud) env[`OVU_BACKUP_APP_${a.names.verifierVar.replace(/_DB_VERIFIER$/, '')}`] = `${a.names.slug}:${a.names.db}`;
   const reach = reachOf(db.service);
   return {
@@ -114,7 +126,17 @@ export function appsComposeFile(apps: { dir: string; spec: AppSpec }[], db: Data
     "# Each app's own service is in <app>/compose.yaml (edit that one). The workspace's compose file includes",
     `# this one. ${DB_INIT_SERVICE} runs create-ovu-app's blocks of init-db.sql on every \`docker compose up\`;`,
     `# ${BACKUP_SERVICE} (\`docker compose --profile ${BACKUP_PROFILE} up -d ${BACKUP_SERVICE}\`) dumps each app's database nightly to ./backups/.`,
-    ...blockLines({ include: sorted.map((a) => `${a.dir}/${APP_COMPOSE_FILE}`) }, 0, style),
+    ...blockLines(
+      {
+        include: [
+          ...sorted.map((a) => `${a.dir}/${APP_COMPOSE_FILE}`),
+          ...(includesMonitoring(db !== undefined, crud.length) ? [MONITORING_COMPOSE_FILE] : []),
+          ...(includesPgbouncer(db !== undefined, sorted) ? [PGBOUNCER_COMPOSE_FILE] : []),
+        ],
+      },
+      0,
+      style,
+    ),
   ];
   if (db && crud.length) {
     lines.push('', ...blockLines({ services: { [DB_INIT_SERVICE]: dbInitService(db, crud), [BACKUP_SERVICE]: backupService(db, crud) } }, 0, style));

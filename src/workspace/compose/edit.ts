@@ -15,7 +15,7 @@ import { isAlias, isMap, isSeq, type YAMLMap } from 'yaml';
 import { UserError } from '../../errors.ts';
 import type { AppSpec } from '../../app/spec.ts';
 import { parseCompose, ownPair, type Loaded } from './parse.ts';
-import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, DEFAULT_TOKEN_VAR, PG_DATA_VOLUME, appService, isObj, newPostgres, reachOf, type Obj } from './model.ts';
+import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, DEFAULT_TOKEN_VAR, PG_DATA_VOLUME, PG_STAT_STATEMENTS_COMMAND, PGBOUNCER_SERVICE, appService, isObj, newPostgres, reachOf, type Obj } from './model.ts';
 import { appsComposeFile } from './apps-file.ts';
 import { postgresMajor, runsInitDbAtStart } from './database-service.ts';
 import { DEFAULT_STYLE, blockLines, withEol, yToJS, type Style } from './render.ts';
@@ -76,7 +76,7 @@ export function addAppToCompose(project: ComposeProject, spec: AppSpec): Compose
   const apps = [...project.apps.filter((a) => a.hasComposeFile && a.dir !== slug), { dir: slug, spec }];
   const appsFile = appsComposeFile(apps, db, style);
   notes.push(...appsFile.notes);
-  const external = new Set([...project.services.keys(), service, DB_INIT_SERVICE]);
+  const external = new Set([...project.services.keys(), service, DB_INIT_SERVICE, ...(crud && spec.settings.pgbouncer ? [PGBOUNCER_SERVICE] : [])]);
   if (db) external.add(db.name);
   const appText = appComposeFile(spec, crud ? db : undefined, tokenVar, style, external);
   notes.push(`added service ${service} (in ${slug}/${APP_COMPOSE_FILE})`);
@@ -147,6 +147,8 @@ function editWorkspaceFile(project: ComposeProject, crud: boolean, notes: string
     addTopVolume(root);
   }
 
+  if (crud && db && db === project.postgres) noteStatStatements(db);
+
   if (!project.includesApps) {
     const current = Array.isArray(js['include']) ? (js['include'] as unknown[]) : undefined;
     const incNode = ownPair(root, 'include')?.value;
@@ -166,6 +168,21 @@ function editWorkspaceFile(project: ComposeProject, crud: boolean, notes: string
   const text = editor.apply();
   verify(text, fileName, undefined, expected);
   return { text, db };
+
+  /**
+   * Monitoring needs the server to load pg_stat_statements. The team's own database service is
+   * the team's: its command is never edited (the file gains only the include, and a changed command
+   * restarts their server with other settings), so a note says what to add. A service
+   * create-ovu-app writes has it (newPostgres).
+   */
+  function noteStatStatements(pg: DatabaseService): void {
+    const command = pg.service['command'];
+    const text = Array.isArray(command) ? command.map(String).join(' ') : typeof command === 'string' ? command : '';
+    if (/shared_preload_libraries\s*=\s*\S*pg_stat_statements/.test(text)) return;
+    notes.push(
+      `monitoring reads pg_stat_statements, which ${pg.name} does not load: add \`-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all\` to its command in ${pg.file} (e.g. command: ${JSON.stringify(PG_STAT_STATEMENTS_COMMAND)}; or add pg_stat_statements to the shared_preload_libraries it sets), then restart it`,
+    );
+  }
 
   function addTopVolume(rootMap: YAMLMap): void {
     const vols = js['volumes'];

@@ -21,6 +21,9 @@ export const APP_COMPOSE_FILE = 'compose.yaml';
 export const APPS_COMPOSE_FILE = 'apps.compose.yaml';
 /** The one-shot service in it that runs init-db.sql against the database service. */
 export const DB_INIT_SERVICE = 'ovu-db-init';
+/** The workspace's PgBouncer (workspace/pgbouncer/), for the apps that chose --pgbouncer. */
+export const PGBOUNCER_SERVICE = 'ovu-pgbouncer';
+export const PGBOUNCER_PORT = 6432;
 
 // ---------------------------------------------------------------------------------------------
 // What an app adds
@@ -30,7 +33,13 @@ export function appService(spec: AppSpec, pgName: string | undefined, tokenVar: 
   const { names, settings } = spec;
   const env: YMap = {};
   if (pgName !== undefined) {
-    env['DATABASE_URL'] = `postgresql://${names.user}:\${${names.passwordVar}}@${pgName}:5432/${names.db}`;
+    if (settings.pgbouncer) {
+      // Transaction pooling: the app's code turns off what needs one server session (prepared
+      // statement caches) when DB_PGBOUNCER is set; Prisma's engine reads ?pgbouncer=true.
+      const query = settings.stack === 'typescript' ? '?pgbouncer=true' : '';
+      env['DATABASE_URL'] = `postgresql://${names.user}:\${${names.passwordVar}}@${PGBOUNCER_SERVICE}:${PGBOUNCER_PORT}/${names.db}${query}`;
+      env['DB_PGBOUNCER'] = new Quoted('true');
+    } else env['DATABASE_URL'] = `postgresql://${names.user}:\${${names.passwordVar}}@${pgName}:5432/${names.db}`;
     env['DB_POOL_SIZE'] = String(settings.pool.size);
     env['DB_MAX_OVERFLOW'] = String(settings.pool.maxOverflow);
     env['DB_POOL_TIMEOUT'] = String(settings.pool.timeout);
@@ -52,7 +61,9 @@ export function appService(spec: AppSpec, pgName: string | undefined, tokenVar: 
     },
   };
   // The database service is up and the app's database exists once ovu-db-init has finished.
-  if (pgName !== undefined) svc['depends_on'] = { [DB_INIT_SERVICE]: { condition: 'service_completed_successfully' } };
+  if (pgName !== undefined) {
+    svc['depends_on'] = { [DB_INIT_SERVICE]: { condition: 'service_completed_successfully' }, ...(settings.pgbouncer ? { [PGBOUNCER_SERVICE]: { condition: 'service_started' } } : {}) };
+  }
   return svc;
 }
 
@@ -73,10 +84,17 @@ export function reachOf(db: Obj): YMap {
   return out;
 }
 
-/** The database service for a workspace that has none (ADR-002's). */
+/**
+ * The server settings monitoring needs (workspace/monitoring/): pg_stat_statements, which only
+ * works when the server loads it at start, tracking nested statements too (functions, DO blocks).
+ */
+export const PG_STAT_STATEMENTS_COMMAND = ['postgres', '-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all'];
+
+/** The database service for a workspace that has none (ADR-002's, with pg_stat_statements loaded). */
 export function newPostgres(): YMap {
   return {
     image: 'postgres:15',
+    command: [...PG_STAT_STATEMENTS_COMMAND],
     environment: { POSTGRES_USER: 'postgres', POSTGRES_PASSWORD: 'postgres' },
     ports: [new Quoted('5432:5432')],
     volumes: [`${PG_DATA_VOLUME}:/var/lib/postgresql/data`],

@@ -37,6 +37,7 @@ const answers = (over: Partial<Answers> = {}): Answers => ({
   dbMaxOverflow: 10,
   dbPoolTimeout: 30,
   processes: 1,
+  pgbouncer: false,
   ulmUrl: 'http://ulm-backend:8000',
   install: false,
   createDb: false,

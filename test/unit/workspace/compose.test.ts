@@ -131,6 +131,7 @@ ${apps.map(([prefix, slug]) => `      OVU_BACKUP_APP_${prefix}: ${slug}:${slug}_
 
 const INVENTORY_APPS = `${APPS_HEADER}include:
   - inventory/compose.yaml
+  - monitoring/compose.yaml
 
 services:
   ovu-db-init:
@@ -146,6 +147,7 @@ services:
       PGDATABASE: postgres
       PGPASSWORD: postgres
       INVENTORY_DB_VERIFIER: \${INVENTORY_DB_VERIFIER}
+      OVU_MONITOR_DB_VERIFIER: \${OVU_MONITOR_DB_VERIFIER}
     volumes:
       - ./init-db.sql:/ovu/init-db.sql:ro
     depends_on:
@@ -314,7 +316,12 @@ describe('adding an app to the ADR file', () => {
     expect(result.text).toBe(source + INCLUDE);
     expect(result.app).toBe(INVENTORY_FILE);
     expect(result.apps).toBe(INVENTORY_APPS);
-    expect(result.notes).toEqual(['docker-compose.yml: included apps.compose.yaml', 'added service inventory-backend (in inventory/compose.yaml)']);
+    // The team's postgres service is left as it is: a note says what monitoring needs added.
+    expect(result.notes).toEqual([
+      expect.stringMatching(/^monitoring reads pg_stat_statements, which postgres does not load: add `-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all` to its command in docker-compose.yml/),
+      'docker-compose.yml: included apps.compose.yaml',
+      'added service inventory-backend (in inventory/compose.yaml)',
+    ]);
   });
 
   it('writes files that validate, with exactly the intended values', () => {
@@ -346,7 +353,7 @@ describe('adding an app to the ADR file', () => {
     const files = { '/ws/apps.compose.yaml': result.apps };
     const second = edit(result.text, spec('crm', 8011), [known(spec('inventory', 8010))], { 'apps.compose.yaml': files['/ws/apps.compose.yaml'] });
     expect(second.text).toBe(result.text);
-    expect(second.notes).toEqual(['added service crm-backend (in crm/compose.yaml)']);
+    expect(second.notes).toEqual([expect.stringMatching(/^monitoring reads pg_stat_statements/), 'added service crm-backend (in crm/compose.yaml)']);
     expect(insertedLines(result.apps, second.apps)).toEqual(['  - crm/compose.yaml\n', '      CRM_DB_VERIFIER: ${CRM_DB_VERIFIER}\n', '      OVU_BACKUP_APP_CRM: crm:crm_db\n']);
     expect(second.app).toContain('      DATABASE_URL: postgresql://crm_user:${CRM_DB_PASSWORD}@postgres:5432/crm_db\n');
   });
@@ -456,6 +463,7 @@ describe("adding an app follows the file's style", () => {
     const after = load(out.text);
     expect(after['services'].postgres).toEqual({
       image: 'postgres:15',
+      command: ['postgres', '-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all'],
       environment: { POSTGRES_USER: 'postgres', POSTGRES_PASSWORD: 'postgres' },
       ports: ['5432:5432'],
       volumes: ['postgres_data:/var/lib/postgresql/data'],
@@ -567,6 +575,12 @@ describe('adding an app without a compose file', () => {
       `services:
   postgres:
     image: postgres:15
+    command:
+      - postgres
+      - -c
+      - shared_preload_libraries=pg_stat_statements
+      - -c
+      - pg_stat_statements.track=all
     environment:
       POSTGRES_USER: postgres
       POSTGRES_PASSWORD: postgres

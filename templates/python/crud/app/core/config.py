@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     DB_POOL_SIZE: int = {{pool.size}}
     DB_MAX_OVERFLOW: int = {{pool.maxOverflow}}
     DB_POOL_TIMEOUT: int = {{pool.timeout}}
+    # Set when DATABASE_URL goes through PgBouncer in transaction pooling mode
+    # (create-ovu-app --pgbouncer): each transaction may run on another server
+    # connection, so asyncpg must not keep prepared statements between them.
+    DB_PGBOUNCER: bool = False
 
     # User data comes only from the ULM service's HTTP API, never from ulm_db.
     ULM_BASE_URL: str = "{{ulmUrl}}"

@@ -11,6 +11,7 @@ anything slow such as ULM. A request waiting on ULM holds no connection.
 """
 
 from typing import Annotated, Any
+from uuid import uuid4
 
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -32,7 +33,23 @@ def engine_options(url: str) -> dict[str, Any]:
             # A connection that died while idle (database restart) is replaced, not used.
             pool_pre_ping=True,
         )
+        if settings.DB_PGBOUNCER:
+            # Transaction pooling: a prepared statement lives on one server
+            # connection, and the next transaction may get another. No statement
+            # caches (asyncpg's, SQLAlchemy's), and unique names for the statements
+            # SQLAlchemy still prepares, so two clients never collide on one.
+            # The pool stays: its connections go to PgBouncer, which holds the
+            # server connections only while a transaction runs.
+            options["connect_args"] = {
+                "statement_cache_size": 0,
+                "prepared_statement_cache_size": 0,
+                "prepared_statement_name_func": _statement_name,
+            }
     return options
+
+
+def _statement_name() -> str:
+    return f"__asyncpg_{uuid4()}__"
 
 
 def create_engine(url: str | None = None) -> AsyncEngine:

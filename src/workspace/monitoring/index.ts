@@ -1,0 +1,228 @@
+/**
+ * Monitoring per app database (ADR-002 "Monitoring"), a derived kind (workspace/derived.ts): from
+ * the workspace's crud apps it computes monitoring/compose.yaml (a Prometheus postgres exporter,
+ * Prometheus and Grafana, all in the compose profile `monitoring`), the exporter's queries, the
+ * Prometheus and Grafana provisioning, one dashboard per app, init-db.sql's monitoring block (the
+ * exporter's role ovu_monitor and pg_stat_statements) and the role's password and verifier in .env.
+ * apps.compose.yaml includes monitoring/compose.yaml whenever it runs ovu-db-init (there is a
+ * database and a crud app), and this kind writes the files exactly then.
+ *
+ * Why a profile: `docker compose up` of a developer's platform should not pull and run three more
+ * images nobody looks at; `docker compose --profile monitoring up` adds them to the same project. The
+ * parts that must exist before (the role, the extension, the server setting) are made on every up.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { DerivedContext, DerivedFile, DerivedKind } from '../derived.ts';
+import { APPS_COMPOSE_FILE, DB_INIT_SERVICE, isObj, type Obj } from '../compose/model.ts';
+import { DEFAULT_STYLE, Quoted, blockLines, type YMap } from '../compose/render.ts';
+import { ensureEnvVar, generatePassword, readEnvVar, setEnvVar } from '../env-file.ts';
+import { scramVerifier, verifierMatches } from '../../database/scram.ts';
+import { MONITORING_SLUG, setWorkspaceBlock } from '../init-db.ts';
+import { queriesYaml } from './queries.ts';
+import { DATASOURCE_UID, dashboardJson } from './dashboard.ts';
+import { MONITOR_HOME_DB, MONITOR_PASSWORD_VAR, MONITOR_ROLE, MONITOR_VERIFIER_VAR, monitoringBlock } from './init-db-block.ts';
+
+export { MONITOR_PASSWORD_VAR, MONITOR_ROLE, MONITOR_VERIFIER_VAR } from './init-db-block.ts';
+
+export const MONITORING_DIR = 'monitoring';
+/** What apps.compose.yaml includes. */
+export const MONITORING_COMPOSE_FILE = `${MONITORING_DIR}/compose.yaml`;
+export const MONITORING_PROFILE = 'monitoring';
+export const EXPORTER_SERVICE = 'ovu-postgres-exporter';
+export const PROMETHEUS_SERVICE = 'ovu-prometheus';
+export const GRAFANA_SERVICE = 'ovu-grafana';
+export const GRAFANA_PASSWORD_VAR = 'OVU_GRAFANA_ADMIN_PASSWORD';
+export const DASHBOARDS_DIR = `${MONITORING_DIR}/grafana/dashboards`;
+
+/**
+ * Pinned images. The exporter is the release Debian 12 ships (0.11.1), the one the tests run with
+ * the generated queries; Prometheus 2.53 is an LTS release.
+ */
+export const IMAGES = {
+  exporter: 'quay.io/prometheuscommunity/postgres-exporter:v0.11.1',
+  prometheus: 'prom/prometheus:v2.53.1',
+  grafana: 'grafana/grafana:11.1.0',
+} as const;
+
+/** Where the exporter reads its queries inside its container. */
+const QUERIES_IN_CONTAINER = '/etc/ovu/queries.yaml';
+
+const HEADER = (file: string): string => `# ${file}: written by create-ovu-app from the apps in this workspace; do not edit.`;
+
+/** The database service as apps.compose.yaml's ovu-db-init reaches it (undefined: no ovu-db-init). */
+function databaseOf(ctx: DerivedContext): { host: string; port: string; networks: string[] } | undefined {
+  const text = ctx.read(path.join(ctx.root, APPS_COMPOSE_FILE));
+  if (text === undefined) return undefined;
+  const js = parse(text) as Obj | null;
+  const services = isObj(js) && isObj(js['services']) ? js['services'] : {};
+  const init = services[DB_INIT_SERVICE];
+  if (!isObj(init) || !isObj(init['environment'])) return undefined;
+  const env = init['environment'];
+  const networks = Array.isArray(init['networks']) ? init['networks'].map(String) : [];
+  return { host: String(env['PGHOST']), port: String(env['PGPORT'] ?? '5432'), networks };
+}
+
+function composeText(db: { host: string; port: string; networks: string[] }, dbs: string[]): string {
+  const reach: YMap = db.networks.length ? { networks: db.networks } : {};
+  const profiles = [MONITORING_PROFILE];
+  const exporter: YMap = {
+    image: IMAGES.exporter,
+    profiles,
+    // Only queries.yaml's metrics: the built-in collectors report on every database of the server.
+    command: ['--no-collector.database', '--no-collector.bgwriter'],
+    environment: {
+      DATA_SOURCE_NAME: `postgresql://${MONITOR_ROLE}:\${${MONITOR_PASSWORD_VAR}}@${db.host}:${db.port}/${MONITOR_HOME_DB}?sslmode=disable`,
+      PG_EXPORTER_AUTO_DISCOVER_DATABASES: new Quoted('true'),
+      PG_EXPORTER_INCLUDE_DATABASES: dbs.join(','),
+      PG_EXPORTER_DISABLE_DEFAULT_METRICS: new Quoted('true'),
+      PG_EXPORTER_DISABLE_SETTINGS_METRICS: new Quoted('true'),
+      PG_EXPORTER_EXTEND_QUERY_PATH: QUERIES_IN_CONTAINER,
+    },
+    volumes: [`./queries.yaml:${QUERIES_IN_CONTAINER}:ro`],
+    depends_on: { [DB_INIT_SERVICE]: { condition: 'service_completed_successfully' } },
+    ...reach,
+  };
+  const prometheus: YMap = {
+    image: IMAGES.prometheus,
+    profiles,
+    volumes: ['./prometheus.yml:/etc/prometheus/prometheus.yml:ro', 'ovu_prometheus_data:/prometheus'],
+    ports: [new Quoted('127.0.0.1:${OVU_PROMETHEUS_PORT:-9090}:9090')],
+    depends_on: [EXPORTER_SERVICE],
+    ...reach,
+  };
+  const grafana: YMap = {
+    image: IMAGES.grafana,
+    profiles,
+    environment: {
+      GF_SECURITY_ADMIN_PASSWORD: `\${${GRAFANA_PASSWORD_VAR}}`,
+      GF_USERS_ALLOW_SIGN_UP: new Quoted('false'),
+    },
+    volumes: ['./grafana/provisioning:/etc/grafana/provisioning:ro', './grafana/dashboards:/etc/ovu/dashboards:ro', 'ovu_grafana_data:/var/lib/grafana'],
+    ports: [new Quoted('127.0.0.1:${OVU_GRAFANA_PORT:-3000}:3000')],
+    depends_on: [PROMETHEUS_SERVICE],
+    ...reach,
+  };
+  const lines = [
+    HEADER(MONITORING_COMPOSE_FILE),
+    `# Started only with the profile: docker compose --profile ${MONITORING_PROFILE} up. Grafana on http://localhost:3000`,
+    `# (admin, ${GRAFANA_PASSWORD_VAR} from .env), Prometheus on http://localhost:9090, both on 127.0.0.1 only.`,
+    `# ${EXPORTER_SERVICE} logs in as ${MONITOR_ROLE} (pg_monitor, no superuser), created by init-db.sql.`,
+    ...blockLines({ services: { [EXPORTER_SERVICE]: exporter, [PROMETHEUS_SERVICE]: prometheus, [GRAFANA_SERVICE]: grafana } }, 0, DEFAULT_STYLE),
+    '',
+    ...blockLines({ volumes: { ovu_prometheus_data: null, ovu_grafana_data: null } }, 0, DEFAULT_STYLE),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function prometheusText(): string {
+  return [
+    HEADER(`${MONITORING_DIR}/prometheus.yml`),
+    'global:',
+    '  scrape_interval: 15s',
+    '  evaluation_interval: 15s',
+    'scrape_configs:',
+    '  - job_name: ovu-postgres',
+    '    static_configs:',
+    `      - targets: ['${EXPORTER_SERVICE}:9187']`,
+    '',
+  ].join('\n');
+}
+
+function datasourceText(): string {
+  return [
+    HEADER(`${MONITORING_DIR}/grafana/provisioning/datasources/prometheus.yaml`),
+    'apiVersion: 1',
+    'datasources:',
+    '  - name: Prometheus',
+    '    type: prometheus',
+    `    uid: ${DATASOURCE_UID}`,
+    '    access: proxy',
+    `    url: http://${PROMETHEUS_SERVICE}:9090`,
+    '    isDefault: true',
+    '    editable: false',
+    '',
+  ].join('\n');
+}
+
+function dashboardProviderText(): string {
+  return [
+    HEADER(`${MONITORING_DIR}/grafana/provisioning/dashboards/ovu.yaml`),
+    'apiVersion: 1',
+    'providers:',
+    '  - name: ovu',
+    '    folder: OVU databases',
+    '    type: file',
+    '    disableDeletion: true',
+    '    allowUiUpdates: false',
+    '    options:',
+    '      path: /etc/ovu/dashboards',
+    '',
+  ].join('\n');
+}
+
+/** Dashboards on disk that no app has any more. */
+function staleDashboards(root: string, keep: Set<string>): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.join(root, DASHBOARDS_DIR));
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.endsWith('.json') && !keep.has(n)).map((n) => `${DASHBOARDS_DIR}/${n}`);
+}
+
+/** The workspace's .env and .env.example with the monitoring variables. */
+function envFiles(ctx: DerivedContext): DerivedFile[] {
+  const envPath = path.join(ctx.root, '.env');
+  const examplePath = path.join(ctx.root, '.env.example');
+  let env = ctx.read(envPath);
+  const password = readEnvVar(env, MONITOR_PASSWORD_VAR) || generatePassword();
+  env = ensureEnvVar(env, MONITOR_PASSWORD_VAR, password, `monitoring: password of ${MONITOR_ROLE}, the postgres exporter's login (compose passes it to it)`);
+  const verifier = readEnvVar(env, MONITOR_VERIFIER_VAR);
+  if (!verifier || !verifierMatches(password, verifier)) {
+    env = setEnvVar(env, MONITOR_VERIFIER_VAR, scramVerifier(password), `monitoring: SCRAM-SHA-256 verifier of ${MONITOR_PASSWORD_VAR} (read by init-db.sql)`);
+  }
+  env = ensureEnvVar(env, GRAFANA_PASSWORD_VAR, generatePassword(), 'monitoring: password of Grafana\'s admin user');
+  let example = ctx.read(examplePath);
+  example = ensureEnvVar(example, MONITOR_PASSWORD_VAR, 'change-me', `monitoring: password of ${MONITOR_ROLE}`);
+  example = ensureEnvVar(example, GRAFANA_PASSWORD_VAR, 'change-me', "monitoring: password of Grafana's admin user");
+  return [
+    { path: '.env', text: env, mode: 0o600, secret: true },
+    { path: '.env.example', text: example },
+  ];
+}
+
+export const monitoringKind: DerivedKind = (ctx) => {
+  const crud = ctx.apps.filter((a) => a.spec.settings.kind === 'crud');
+  const db = crud.length ? databaseOf(ctx) : undefined;
+  const initDbPath = path.join(ctx.root, 'init-db.sql');
+  const initDb = ctx.read(initDbPath);
+  const fixed = [
+    MONITORING_COMPOSE_FILE,
+    `${MONITORING_DIR}/queries.yaml`,
+    `${MONITORING_DIR}/prometheus.yml`,
+    `${MONITORING_DIR}/grafana/provisioning/datasources/prometheus.yaml`,
+    `${MONITORING_DIR}/grafana/provisioning/dashboards/ovu.yaml`,
+  ];
+  if (!db) {
+    const files: DerivedFile[] = [...fixed, ...staleDashboards(ctx.root, new Set())].map((p) => ({ path: p, text: undefined }));
+    if (initDb !== undefined && /^-- >>> create-ovu-app: monitoring\s*$/m.test(initDb)) files.push({ path: 'init-db.sql', text: setWorkspaceBlock(initDb, MONITORING_SLUG, undefined) });
+    return files;
+  }
+  const dbs = crud.map((a) => a.spec.names.db).sort();
+  const dashboards = new Map(crud.map((a) => [`${a.spec.names.slug}.json`, dashboardJson(a.spec)]));
+  const texts = [composeText(db, dbs), queriesYaml(dbs), prometheusText(), datasourceText(), dashboardProviderText()];
+  const files: DerivedFile[] = fixed.map((p, i) => ({ path: p, text: texts[i] }));
+  for (const [name, text] of dashboards) files.push({ path: `${DASHBOARDS_DIR}/${name}`, text });
+  for (const p of staleDashboards(ctx.root, new Set(dashboards.keys()))) files.push({ path: p, text: undefined });
+  if (initDb !== undefined) files.push({ path: 'init-db.sql', text: setWorkspaceBlock(initDb, MONITORING_SLUG, monitoringBlock(dbs)) });
+  files.push(...envFiles(ctx));
+  return files;
+};
+
+/** apps.compose.yaml includes the monitoring file exactly when monitoringKind writes it. */
+export function includesMonitoring(hasDatabase: boolean, crudApps: number): boolean {
+  return hasDatabase && crudApps > 0;
+}
