@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers/cli.ts';
+import { appPassword, runCli, tempDir } from '../helpers/cli.ts';
 import { freePort, startTestPostgres, urlFor, withClient, type TestPostgres } from '../helpers/postgres.ts';
 import { composeConfig, runDbInit } from '../helpers/compose.ts';
 import { readEnvVar } from '../../src/workspace/env-file.ts';
@@ -91,7 +91,7 @@ describe('monitoring with the real postgres exporter', () => {
 
     // The app's own table, made as the app, is not readable by the monitor role.
     const names = deriveNames('inventory');
-    const appUrl = urlFor(pg.adminUrl, names.user, readEnvVar(env, names.passwordVar)!, names.db);
+    const appUrl = urlFor(pg.adminUrl, names.user, appPassword(ws, names.slug)!, names.db);
     await withClient(appUrl, (c) => c.query('CREATE TABLE widgets (id serial PRIMARY KEY, name text NOT NULL); INSERT INTO widgets (name) SELECT md5(g::text) FROM generate_series(1, 2000) g'));
     const denied = await withClient(urlFor(pg.adminUrl, 'ovu_monitor', monitorPw, names.db), (c) => c.query('SELECT * FROM widgets').then(() => 'read', (e: Error) => e.message));
     expect(denied).toMatch(/permission denied/);
@@ -112,9 +112,8 @@ describe('monitoring with the real postgres exporter', () => {
     env.PG_EXPORTER_EXTEND_QUERY_PATH = queries.source;
 
     // Work in the app's database, as the app: index scans, sequential scans, a slow statement; one connection stays open.
-    const wsEnv = fs.readFileSync(path.join(ws, '.env'), 'utf8');
     const names = deriveNames('inventory');
-    const appUrl = urlFor(pg.adminUrl, names.user, readEnvVar(wsEnv, names.passwordVar)!, names.db);
+    const appUrl = urlFor(pg.adminUrl, names.user, appPassword(ws, names.slug)!, names.db);
     const { default: pgLib } = await import('pg');
     const held = new pgLib.Client({ connectionString: appUrl });
     await held.connect();

@@ -12,10 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers/cli.ts';
+import { appPassword, runCli, tempDir } from '../helpers/cli.ts';
 import { freePort, startTestPostgres, urlFor, withClient, type TestPostgres } from '../helpers/postgres.ts';
 import { composeConfig, runDbInit } from '../helpers/compose.ts';
-import { readEnvVar } from '../../src/workspace/env-file.ts';
 import { deriveNames } from '../../src/app/names.ts';
 
 const PGBOUNCER = process.env.OVU_PGBOUNCER ?? '/usr/sbin/pgbouncer';
@@ -109,9 +108,9 @@ beforeAll(async () => {
   const project = await composeConfig(ws);
   const init = await runDbInit(project.services['ovu-db-init'], pg.adminUrl);
   expect(init.exitCode, init.stderr).toBe(0);
-  password = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), names.passwordVar)!;
+  password = appPassword(ws, names.slug)!;
   await withClient(urlFor(pg.adminUrl, names.user, password, names.db), (c) => c.query('CREATE TABLE hits (id serial PRIMARY KEY, n int NOT NULL)'));
-  ordersPassword = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), orders.passwordVar)!;
+  ordersPassword = appPassword(ws, orders.slug)!;
   await withClient(urlFor(pg.adminUrl, orders.user, ordersPassword, orders.db), (c) => c.query('CREATE TABLE hits (id serial PRIMARY KEY, n int NOT NULL)'));
 
   // pgbouncer will not run as root: it runs as postgres, which must read its files.
