@@ -148,6 +148,32 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
     expect(await canConnect(appUrl())).toBe(true);
   });
 
+  // Registered for 15 and 16 only (a skip elsewhere would hide a missing client in the counts).
+  if (major < 17) {
+    it("a newer major's pg_restore (17+, transaction_timeout) into this server: refused in one line, nothing changed", async (ctx) => {
+      const file = join(dir, `${db}.dump`);
+      const newest = await findPgTool('pg_restore', undefined, '', toolEnv);
+      if (newest.major < 17 || !fs.existsSync(file)) {
+        const why = newest.major < 17 ? `no pg_restore 17+ here (newest: ${newest.path} ${newest.version})` : 'no dump: the round trip did not run';
+        if (inCi) throw new Error(`CI must run this check: ${why}`);
+        ctx.skip(why);
+        return;
+      }
+      const session = await AdminSession.open(opsUrl);
+      const state = await session.state(spec);
+      try {
+        const err = await restoreDatabase(session, state, file, newest).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(UserError);
+        expect((err as UserError).message).toMatch(/transaction_timeout"; the dump was made by pg_dump 17 or newer, whose dumps restore only into PostgreSQL 17 or newer/);
+        expect((err as UserError).message).not.toContain('\n');
+      } finally {
+        await session.close(state);
+      }
+      expect(await memberships()).toBe(0);
+      expect(await sql(appUrl(), 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 250 }]);
+    });
+  }
+
   it('remove as the CREATEROLE admin: the login is closed and its sessions ended, then database and role are dropped', async () => {
     // A session of the app, still open: remove ends it.
     const held = new (await import('pg')).default.Client({ connectionString: appUrl() });
