@@ -83,7 +83,9 @@ describe('monitoring with the real postgres exporter', () => {
       expect(r.exitCode, r.stderr).toBe(0);
     }
     const env = fs.readFileSync(path.join(ws, '.env'), 'utf8');
-    const monitorPw = readEnvVar(env, 'OVU_MONITOR_DB_PASSWORD')!;
+    const monitorPw = readEnvVar(fs.readFileSync(path.join(ws, 'monitoring', '.env'), 'utf8'), 'OVU_MONITOR_DB_PASSWORD')!;
+    expect(monitorPw.length).toBeGreaterThanOrEqual(32);
+    expect(env).not.toContain(monitorPw);
     const role = await withClient(pg.adminUrl, async (c) => (await c.query("SELECT rolsuper, rolcreaterole, rolcreatedb, pg_has_role(oid, 'pg_monitor', 'MEMBER') AS monitor FROM pg_roles WHERE rolname = 'ovu_monitor'")).rows[0]);
     expect(role).toEqual({ rolsuper: false, rolcreaterole: false, rolcreatedb: false, monitor: true });
     const ext = await withClient(pg.adminUrl, async (c) => (await c.query("SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'pg_stat_statements'")).rows[0].n);

@@ -29,6 +29,8 @@ export { MONITOR_PASSWORD_VAR, MONITOR_ROLE, MONITOR_VERIFIER_VAR } from './init
 export const MONITORING_DIR = 'monitoring';
 /** What apps.compose.yaml includes. */
 export const MONITORING_COMPOSE_FILE = `${MONITORING_DIR}/compose.yaml`;
+export const MONITORING_ENV_FILE = `${MONITORING_DIR}/.env`;
+export const MONITORING_ENV_EXAMPLE = `${MONITORING_DIR}/.env.example`;
 export const MONITORING_PROFILE = 'monitoring';
 export const EXPORTER_SERVICE = 'ovu-postgres-exporter';
 export const PROMETHEUS_SERVICE = 'ovu-prometheus';
@@ -107,7 +109,7 @@ function composeText(db: { host: string; port: string; networks: string[] }, dbs
   const lines = [
     HEADER(MONITORING_COMPOSE_FILE),
     `# Started only with the profile: docker compose --profile ${MONITORING_PROFILE} up. Grafana on http://localhost:3000`,
-    `# (admin, ${GRAFANA_PASSWORD_VAR} from .env), Prometheus on http://localhost:9090, both on 127.0.0.1 only.`,
+    `# (admin, ${GRAFANA_PASSWORD_VAR} from monitoring/.env), Prometheus on http://localhost:9090, both on 127.0.0.1 only.`,
     `# ${EXPORTER_SERVICE} logs in as ${MONITOR_ROLE} (pg_monitor, no superuser), created by init-db.sql.`,
     ...blockLines({ services: { [EXPORTER_SERVICE]: exporter, [PROMETHEUS_SERVICE]: prometheus, [GRAFANA_SERVICE]: grafana } }, 0, DEFAULT_STYLE),
     '',
@@ -173,24 +175,31 @@ function staleDashboards(root: string, keep: Set<string>): string[] {
   return names.filter((n) => n.endsWith('.json') && !keep.has(n)).map((n) => `${DASHBOARDS_DIR}/${n}`);
 }
 
-/** The workspace's .env and .env.example with the monitoring variables. */
+/**
+ * monitoring/.env holds the exporter's and Grafana's passwords: Compose interpolates
+ * monitoring/compose.yaml from it, and a service that loads the workspace .env whole
+ * (`env_file: .env`) does not get a login that can read every app's statistics. The workspace .env
+ * keeps the role's SCRAM-SHA-256 verifier, for ovu-db-init.
+ */
 function envFiles(ctx: DerivedContext): DerivedFile[] {
+  const ownPath = path.join(ctx.root, MONITORING_ENV_FILE);
   const envPath = path.join(ctx.root, '.env');
-  const examplePath = path.join(ctx.root, '.env.example');
+  let own = ctx.read(ownPath);
+  const password = readEnvVar(own, MONITOR_PASSWORD_VAR) || generatePassword();
+  own = ensureEnvVar(own, MONITOR_PASSWORD_VAR, password, `password of ${MONITOR_ROLE}, the postgres exporter's login (only ovu-postgres-exporter gets it); keep this file out of git`);
+  own = ensureEnvVar(own, GRAFANA_PASSWORD_VAR, generatePassword(), "password of Grafana's admin user");
   let env = ctx.read(envPath);
-  const password = readEnvVar(env, MONITOR_PASSWORD_VAR) || generatePassword();
-  env = ensureEnvVar(env, MONITOR_PASSWORD_VAR, password, `monitoring: password of ${MONITOR_ROLE}, the postgres exporter's login (compose passes it to it)`);
   const verifier = readEnvVar(env, MONITOR_VERIFIER_VAR);
   if (!verifier || !verifierMatches(password, verifier)) {
-    env = setEnvVar(env, MONITOR_VERIFIER_VAR, scramVerifier(password), `monitoring: SCRAM-SHA-256 verifier of ${MONITOR_PASSWORD_VAR} (read by init-db.sql)`);
+    env = setEnvVar(env, MONITOR_VERIFIER_VAR, scramVerifier(password), `monitoring: SCRAM-SHA-256 verifier of ${MONITOR_PASSWORD_VAR} (${MONITORING_ENV_FILE}) for ovu-db-init; it cannot log in`);
   }
-  env = ensureEnvVar(env, GRAFANA_PASSWORD_VAR, generatePassword(), 'monitoring: password of Grafana\'s admin user');
-  let example = ctx.read(examplePath);
-  example = ensureEnvVar(example, MONITOR_PASSWORD_VAR, 'change-me', `monitoring: password of ${MONITOR_ROLE}`);
-  example = ensureEnvVar(example, GRAFANA_PASSWORD_VAR, 'change-me', "monitoring: password of Grafana's admin user");
+  let example = ctx.read(path.join(ctx.root, MONITORING_ENV_EXAMPLE));
+  example = ensureEnvVar(example, MONITOR_PASSWORD_VAR, 'change-me', `copy to .env (ignored by git); password of ${MONITOR_ROLE}`);
+  example = ensureEnvVar(example, GRAFANA_PASSWORD_VAR, 'change-me', "password of Grafana's admin user");
   return [
-    { path: '.env', text: env, mode: 0o600, secret: true },
-    { path: '.env.example', text: example },
+    { path: MONITORING_ENV_FILE, text: own, mode: 0o600, secret: true },
+    { path: '.env', text: env!, mode: 0o600, secret: true },
+    { path: MONITORING_ENV_EXAMPLE, text: example },
   ];
 }
 
@@ -208,6 +217,7 @@ export const monitoringKind: DerivedKind = (ctx) => {
   ];
   if (!db) {
     const files: DerivedFile[] = [...fixed, ...staleDashboards(ctx.root, new Set())].map((p) => ({ path: p, text: undefined }));
+    files.push({ path: MONITORING_ENV_FILE, text: undefined }, { path: MONITORING_ENV_EXAMPLE, text: undefined });
     if (initDb !== undefined && /^-- >>> create-ovu-app: monitoring\s*$/m.test(initDb)) files.push({ path: 'init-db.sql', text: setWorkspaceBlock(initDb, MONITORING_SLUG, undefined) });
     return files;
   }

@@ -49,17 +49,24 @@ describe('monitoring files derived from the apps', () => {
     expect([...out.keys()].filter((k) => k.endsWith('.json')).sort()).toEqual(['monitoring/grafana/dashboards/inventory.json', 'monitoring/grafana/dashboards/orders.json']);
   });
 
-  it('.env gets the monitor password and its verifier once; a second run keeps them', () => {
+  it('monitoring/.env gets the passwords and the workspace .env only the verifier, once; a second run keeps them', () => {
     const files = workspace([inventory]);
     const first = run([inventory], files);
+    const own = first.get('monitoring/.env')!;
     const env = first.get('.env')!;
+    expect(own.mode).toBe(0o600);
     expect(env.mode).toBe(0o600);
-    const pw = readEnvVar(env.text, 'OVU_MONITOR_DB_PASSWORD')!;
+    const pw = readEnvVar(own.text, 'OVU_MONITOR_DB_PASSWORD')!;
     expect(pw.length).toBeGreaterThanOrEqual(32);
+    expect(readEnvVar(own.text, 'OVU_GRAFANA_ADMIN_PASSWORD')!.length).toBeGreaterThanOrEqual(32);
+    // Services that load the workspace .env whole get neither password.
+    expect(env.text).not.toContain(pw);
+    expect(readEnvVar(env.text, 'OVU_GRAFANA_ADMIN_PASSWORD')).toBeUndefined();
     expect(verifierMatches(pw, readEnvVar(env.text, 'OVU_MONITOR_DB_VERIFIER')!)).toBe(true);
-    const second = run([inventory], { ...files, '.env': env.text! });
+    const second = run([inventory], { ...files, '.env': env.text!, 'monitoring/.env': own.text! });
     expect(second.get('.env')!.text).toBe(env.text);
-    expect(readEnvVar(first.get('.env.example')!.text, 'OVU_MONITOR_DB_PASSWORD')).toBe('change-me');
+    expect(second.get('monitoring/.env')!.text).toBe(own.text);
+    expect(readEnvVar(first.get('monitoring/.env.example')!.text, 'OVU_MONITOR_DB_PASSWORD')).toBe('change-me');
   });
 
   it("init-db.sql's monitoring block stays after every app block and right before the platform block", () => {
