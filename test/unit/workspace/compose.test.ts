@@ -525,6 +525,26 @@ describe('the database service is recognised by what it is', () => {
     expect(pgOf('services:\n  db:\n    build: ./db\n', { 'db/Dockerfile': '# ours\nFROM postgres:16-bookworm\nCOPY x /x\n' })).toBe('db');
   });
 
+  // Shapes of awesome-compose/spring-postgres and taiga-docker: the app sets POSTGRES_* for its client.
+  it('a client that sets POSTGRES_* for itself is not a second server', () => {
+    const spring = 'services:\n  backend:\n    build: backend\n    environment:\n      - POSTGRES_DB=example\n  db:\n    image: postgres\n    environment:\n      - POSTGRES_DB=example\n';
+    expect(pgOf(spring)).toBe('db');
+    const taiga = 'x-env: &env\n  POSTGRES_USER: "${POSTGRES_USER}"\n  POSTGRES_HOST: "taiga-db"\nservices:\n  taiga-db:\n    image: postgres:12.3\n  taiga-back:\n    image: taigaio/taiga-back:latest\n    environment: *env\n';
+    expect(pgOf(taiga)).toBe('taiga-db');
+    // Without a postgres image anywhere the environment still decides, but not a client's (POSTGRES_HOST).
+    const zulip = 'services:\n  database:\n    image: zulip/zulip-postgresql:14\n    environment:\n      POSTGRES_USER: zulip\n  nc:\n    image: nextcloud:apache\n    environment:\n      - POSTGRES_HOST=database\n      - POSTGRES_USER=nc\n';
+    expect(pgOf(zulip)).toBe('database');
+  });
+
+  // Shape of awesome-compose/nginx-flask-mysql: a MariaDB named db is no PostgreSQL to ask about.
+  it('another database named db is not a look-alike: a PostgreSQL server is added', () => {
+    const mysql = 'services:\n  db:\n    image: mariadb:10-focal\n    expose:\n      - 3306\n  backend:\n    build: backend\n    depends_on:\n      - db\n';
+    expect(pgOf(mysql)).toBeUndefined();
+    const out = edit(mysql);
+    expect(load(out.text)['services']['postgres'].image).toBe('postgres:15');
+    expect(load(out.apps)['services']['ovu-db-init'].environment.PGHOST).toBe('postgres');
+  });
+
   it('asks for --db-service when there are several, or only a look-alike, and never adds a second server', () => {
     const two = 'services:\n  main:\n    image: postgres:16\n  analytics:\n    image: timescale/timescaledb:2\n';
     expect(pgOf(two)).toMatch(/^the compose project has several PostgreSQL services, main \(docker-compose\.yml: image postgres:16\), analytics .*: pass --db-service <name>/);
