@@ -58,7 +58,10 @@ export function addAppToCompose(project: ComposeProject, spec: AppSpec): Compose
   const { fileName } = project;
   const { service, slug } = spec.names;
   const crud = spec.settings.kind !== 'readonly';
-  if (crud && project.postgresProblem) throw project.postgresProblem;
+  // apps.compose.yaml is written whole: without the database its ovu-db-init, which the crud apps
+  // already there depend on, would go too.
+  const crudBefore = project.apps.some((a) => a.hasComposeFile && a.dir !== slug && a.spec.settings.kind === 'crud');
+  if ((crud || crudBefore) && project.postgresProblem) throw project.postgresProblem;
   const major = postgresMajor(project.postgres?.service['image']);
   if (crud && project.postgres && major !== undefined && major < 15 && runsInitDbAtStart(project.postgres.service)) {
     const { name, file } = project.postgres;

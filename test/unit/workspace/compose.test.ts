@@ -545,6 +545,22 @@ describe('the database service is recognised by what it is', () => {
     expect(load(out.apps)['services']['ovu-db-init'].environment.PGHOST).toBe('postgres');
   });
 
+  // Shape of a mastodon deployment's file (db: lindwurm/pg_repack:9.6): --db-service is never saved.
+  it('the database an earlier run chose stands: later runs need no --db-service, and a readonly one keeps ovu-db-init', () => {
+    const two = 'services:\n  main:\n    image: postgres:16\n  analytics:\n    image: timescale/timescaledb:2\n';
+    const first = spec('inventory', 8010);
+    const r = addAppToCompose(readComposeProject('/ws', FILE, two, [], () => undefined, 'analytics'), first);
+    const files: Record<string, string> = { 'apps.compose.yaml': r.appsFile.text };
+    const later = (s: AppSpec) => edit(r.text, s, [known(first)], files);
+    expect(later(spec('reports', 8030, 'readonly')).project.postgres?.name).toBe('analytics');
+    expect(load(later(spec('reports', 8030, 'readonly')).apps)['services']['ovu-db-init'].environment.PGHOST).toBe('analytics');
+    expect(load(later(spec('orders', 8020)).app)['services']['orders-backend'].environment.DATABASE_URL).toMatch(/@analytics:5432\//);
+    // A flag still decides.
+    expect(readComposeProject('/ws', FILE, r.text, [known(first)], (f) => files[f.replace('/ws/', '')], 'main').postgres?.name).toBe('main');
+    // Without that record, a readonly run refuses too rather than drop the ovu-db-init the crud app needs.
+    expect(catchError(() => edit(r.text, spec('reports', 8030, 'readonly'), [known(first)], { 'apps.compose.yaml': r.appsFile.text.replace(/PGHOST: analytics/, 'PGHOST: gone') })).message).toMatch(/pass --db-service <name>/);
+  });
+
   it('asks for --db-service when there are several, or only a look-alike, and never adds a second server', () => {
     const two = 'services:\n  main:\n    image: postgres:16\n  analytics:\n    image: timescale/timescaledb:2\n';
     expect(pgOf(two)).toMatch(/^the compose project has several PostgreSQL services, main \(docker-compose\.yml: image postgres:16\), analytics .*: pass --db-service <name>/);
