@@ -23,6 +23,8 @@ interface Entry {
   file: string;
   /** Files Compose merges over it (as the project's docs tell you to make them). */
   overrides?: string[];
+  /** The profiles to resolve with (default: all of them). */
+  profiles?: string[];
   /** The project's PostgreSQL service; null: it has none, so create-ovu-app adds `postgres`. */
   db: string | null;
   /** The file is ambiguous: crud runs need `--db-service <dbService>`, and without it are refused naming `candidates`. */
@@ -43,10 +45,11 @@ const APPS = [
 
 type Project = { services: Record<string, Record<string, any>> };
 
-/** The project as Compose resolves it, every profile on (a database in a profile must show). */
+/** The project as Compose resolves it, with the entry's profiles on (a database in a profile must show). */
 async function resolve(ws: string, entry: Entry): Promise<Project> {
   const files = [entry.file, ...(entry.overrides ?? [])].flatMap((f) => ['-f', f]);
-  const r = await execa(dockerCompose(), [...files, '--profile', '*', 'config', '--format', 'json'], { cwd: ws, reject: false, env: { COMPOSE_PROJECT_NAME: 'ovu' } });
+  const profiles = (entry.profiles ?? ['*']).flatMap((p) => ['--profile', p]);
+  const r = await execa(dockerCompose(), [...files, ...profiles, 'config', '--format', 'json'], { cwd: ws, reject: false, env: { COMPOSE_PROJECT_NAME: 'ovu' } });
   const problems = String(r.stderr).split('\n').filter((l) => l.trim() && !/level=warning|^WARN/.test(l));
   if (r.exitCode !== 0 || problems.length) throw new Error(`docker compose config failed in ${entry.dir} (${r.exitCode}): ${String(r.stderr).trim()}`);
   return JSON.parse(String(r.stdout)) as Project;
@@ -86,9 +89,11 @@ describe.concurrent('real compose files: two crud apps and a readonly one', () =
       }
       const r = await runCli(args);
       if (app.crud && entry.refused) {
-        expect(r.exitCode).not.toBe(0);
-        expect(r.stderr).toMatch(new RegExp(entry.refused));
+        // A refusal the file deserves: one line that says why, and nothing written for the app.
+        expect(r.exitCode).toBe(1);
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr.trim()).toMatch(new RegExp(entry.refused));
+        expect(fs.existsSync(path.join(ws, app.slug))).toBe(false);
         continue;
       }
       expect(r.stderr, `${entry.dir} ${app.slug}`).toBe('');

@@ -603,6 +603,14 @@ describe('a database image older than PostgreSQL 15', () => {
     expect(catchError(() => edit(mounted)).message).toMatch(/^docker-compose\.yml: postgres \(PostgreSQL 13\) runs \.\/init-db\.sql at its first start with its own psql 13, which lacks \\getenv \(psql 15\+\)/);
     expect(edit(mounted.replace('13.4-alpine', '16'))).toBeDefined();
   });
+
+  // Shape of Kong/docker-kong's compose file (db: postgres:9.5 in the "database" profile).
+  it('older than PostgreSQL 11, whose server cannot run init-db.sql, is refused for crud apps only, saying why', () => {
+    const kong = 'services:\n  db:\n    image: postgres:9.5\n    profiles: [ "database" ]\n    environment:\n      POSTGRES_DB: kong\n';
+    expect(catchError(() => edit(kong)).message).toMatch(/^docker-compose\.yml: db runs PostgreSQL 9, older than the 11 that init-db\.sql needs \(.*SCRAM-SHA-256.*\): move db to postgres:15 or newer/);
+    expect(edit(kong, spec('reports', 8030, 'readonly')).text).toContain('apps.compose.yaml');
+    expect(edit(kong.replace('9.5', '11'))).toBeDefined();
+  });
 });
 
 describe('adding an app without a compose file', () => {
