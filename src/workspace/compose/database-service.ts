@@ -12,8 +12,12 @@ import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { isObj, type Obj } from './model.ts';
 
-/** The official image and images built on it, by the last part of their name. */
-const IMAGE = /^(?:[^/\s]+\/)*(?:postgres|postgresql|postgis|timescaledb|timescaledb-ha|pgvector|supabase-postgres)(?::\S+)?(?:@sha256:[0-9a-f]+)?$/;
+/**
+ * The official image and images built on it, by the last part of their name; also a name that
+ * carries the major (sourcegraph/postgresql-16, sourcegraph/postgresql-16-codeinsights,
+ * postgres-12-alpine), but not a tool named after it (postgres-meta, postgres_exporter).
+ */
+const IMAGE = /^(?:[^/\s]+\/)*(?:postgres|postgresql|postgis|timescaledb|timescaledb-ha|pgvector|supabase-postgres|postgres(?:ql)?-\d+(?:-[a-z0-9]+)*)(?::\S+)?(?:@sha256:[0-9a-f]+)?$/;
 const LOOKS_LIKE = /^(?:postgres|postgresql|pg|db|database)$/;
 /** Images of other databases: a service running one is not a PostgreSQL look-alike, whatever its name. */
 const OTHER_DATABASE = /^(?:[^/\s]+\/)*(?:mysql|mariadb|percona|mongo|mongodb|mssql-server|redis|valkey|memcached|clickhouse-server|cassandra|couchdb|neo4j|elasticsearch|opensearch|influxdb)(?::\S+)?(?:@sha256:[0-9a-f]+)?$/;

@@ -511,10 +511,12 @@ describe('the database service is recognised by what it is', () => {
     ['PostGIS', 'services:\n  gis:\n    image: postgis/postgis:16-3.4\n'],
     ['Supabase', 'services:\n  supa:\n    image: supabase/postgres:15.1.0.147\n'],
     ['TimescaleDB', 'services:\n  ts:\n    image: timescale/timescaledb:latest-pg16\n'],
+    // sourcegraph/deploy-sourcegraph-docker names its images after the major.
+    ['an image named with its major', "services:\n  pgsql:\n    image: 'index.docker.io/sourcegraph/postgresql-16:6.1.2889@sha256:8cb7b0f54c7ab464f8e3b26918a70bebcb060219dd0b91084209563238ec1dd5'\n"],
     ["the official image's environment", 'services:\n  mydb:\n    image: registry.internal/db:3\n    environment:\n      POSTGRES_PASSWORD: x\n'],
   ])('%s', (_what, source) => {
     const name = pgOf(source);
-    expect(name).toMatch(/^(database|gis|supa|ts|mydb)$/);
+    expect(name).toMatch(/^(database|gis|supa|ts|mydb|pgsql)$/);
     // And no second server is added: ovu-db-init and the app use it.
     const out = edit(source);
     expect(load(out.text)['services']['postgres']).toBeUndefined();
@@ -534,6 +536,13 @@ describe('the database service is recognised by what it is', () => {
     // Without a postgres image anywhere the environment still decides, but not a client's (POSTGRES_HOST).
     const zulip = 'services:\n  database:\n    image: zulip/zulip-postgresql:14\n    environment:\n      POSTGRES_USER: zulip\n  nc:\n    image: nextcloud:apache\n    environment:\n      - POSTGRES_HOST=database\n      - POSTGRES_USER=nc\n';
     expect(pgOf(zulip)).toBe('database');
+  });
+
+  // Shape of sourcegraph's compose file: three servers, only one of them with POSTGRES_* environment.
+  it('several servers named with their major are several: --db-service says which, not the one with POSTGRES_*', () => {
+    const sg = 'services:\n  pgsql:\n    image: sourcegraph/postgresql-16:6.1\n  codeintel-db:\n    image: sourcegraph/postgresql-16:6.1\n  codeinsights-db:\n    image: sourcegraph/postgresql-16-codeinsights:6.1\n    environment:\n      - POSTGRES_PASSWORD=password\n  pgsql-exporter:\n    image: sourcegraph/postgres_exporter:6.1\n  meta:\n    image: supabase/postgres-meta:v0.91.0\n';
+    expect(pgOf(sg)).toMatch(/^the compose project has several PostgreSQL services, pgsql \(.*\), codeintel-db \(.*\), codeinsights-db \(.*\): pass --db-service <name>/);
+    expect(pgOf(sg, {}, 'pgsql')).toBe('pgsql');
   });
 
   // Shape of awesome-compose/nginx-flask-mysql: a MariaDB named db is no PostgreSQL to ask about.
