@@ -119,16 +119,10 @@ export function readComposeProject(
     }
   }
   try {
-    const names = new Set(project.services.keys());
-    // Where it takes --db-service, the choice an earlier run wrote into apps.compose.yaml stands.
-    const remembered = dbService === undefined && chosenBefore !== undefined && candidates.some((c) => c.name === chosenBefore) ? chosenBefore : undefined;
-    let db: DatabaseCandidate | undefined;
-    try {
-      db = chooseDatabase(candidates, dbService, names);
-    } catch (err) {
-      if (remembered === undefined) throw err;
-      db = chooseDatabase(candidates, remembered, names);
-    }
+    // Without --db-service, the choice an earlier run wrote into apps.compose.yaml stands while that
+    // service is still there: apps already use it, even if another service now looks more certain.
+    const remembered = chosenBefore !== undefined && candidates.some((c) => c.name === chosenBefore) ? chosenBefore : undefined;
+    const db = chooseDatabase(candidates, dbService ?? remembered, new Set(project.services.keys()));
     if (db) project.postgres = { name: db.name, file: db.file, service: db.service };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;

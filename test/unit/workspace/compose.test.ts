@@ -566,6 +566,11 @@ describe('the database service is recognised by what it is', () => {
     expect(load(later(spec('orders', 8020)).app)['services']['orders-backend'].environment.DATABASE_URL).toMatch(/@analytics:5432\//);
     // A flag still decides.
     expect(readComposeProject('/ws', FILE, r.text, [known(first)], (f) => files[f.replace('/ws/', '')], 'main').postgres?.name).toBe('main');
+    // A look-alike chosen once stays chosen when a service that is PostgreSQL by its image comes along.
+    const lookalike = 'services:\n  db:\n    image: registry.internal/ourdb:1\n';
+    const withDb = addAppToCompose(readComposeProject('/ws', FILE, lookalike, [], () => undefined, 'db'), first);
+    const grown = withDb.text.replace('services:\n', 'services:\n  analytics:\n    image: postgres:16\n');
+    expect(edit(grown, spec('orders', 8020), [known(first)], { 'apps.compose.yaml': withDb.appsFile.text }).project.postgres?.name).toBe('db');
     // Without that record, a readonly run refuses too rather than drop the ovu-db-init the crud app needs.
     expect(catchError(() => edit(r.text, spec('reports', 8030, 'readonly'), [known(first)], { 'apps.compose.yaml': r.appsFile.text.replace(/PGHOST: analytics/, 'PGHOST: gone') })).message).toMatch(/pass --db-service <name>/);
   });
