@@ -579,7 +579,7 @@ describe('the database service is recognised by what it is', () => {
     const two = 'services:\n  main:\n    image: postgres:16\n  analytics:\n    image: timescale/timescaledb:2\n';
     expect(pgOf(two)).toMatch(/^the compose project has several PostgreSQL services, main \(docker-compose\.yml: image postgres:16\), analytics .*: pass --db-service <name>/);
     expect(catchError(() => edit(two)).message).toMatch(/pass --db-service <name>/);
-    // The run lacks a flag: a usage error (exit 2), as a wrong --db-service is.
+    // The run lacks a flag: a usage error (exit 2).
     expect((catchError(() => edit(two)) as UserError).exitCode).toBe(2);
     expect(pgOf(two, {}, 'analytics')).toBe('analytics');
     const lookalike = 'services:\n  db:\n    image: registry.internal/ourdb:1\n    ports: ["5432:5432"]\n';
