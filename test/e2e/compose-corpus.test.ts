@@ -8,6 +8,7 @@
  * file only gains lines, every service it had resolves exactly as before, and no other service
  * gets an app's password.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +64,22 @@ describe.concurrent('real compose files: two crud apps and a readonly one', () =
     const sources = fs.readFileSync(path.join(CORPUS, 'SOURCES.md'), 'utf8');
     const dirs = fs.readdirSync(CORPUS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
     expect(ENTRIES.map((e) => e.dir).sort()).toEqual(dirs);
-    for (const d of dirs) expect(sources).toContain(`## ${d}`);
+    // Each file is listed with its git blob id (of the published file, where it is a copy): every
+    // byte is as published, and nothing unlisted is in the directory.
+    for (const d of dirs) {
+      const section = sources.split(/^## /m).find((s) => s.startsWith(`${d}\n`));
+      expect(section, d).toBeDefined();
+      const listed = Object.fromEntries([...section!.matchAll(/^ {2}- `([^`]+)` ← .*\(blob ([0-9a-f]{40})\)$/gm)].map((m) => [m[1]!, m[2]!]));
+      const present = (fs.readdirSync(path.join(CORPUS, d), { recursive: true, withFileTypes: true }) as fs.Dirent[])
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(path.join(CORPUS, d), path.join(e.parentPath, e.name)));
+      expect(present.sort(), d).toEqual(Object.keys(listed).sort());
+      for (const [file, blob] of Object.entries(listed)) {
+        const bytes = fs.readFileSync(path.join(CORPUS, d, file));
+        const id = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+        expect(id, `${d}/${file}`).toBe(blob);
+      }
+    }
   });
 
   it.each(ENTRIES)('$dir ($covers)', async (entry) => {
