@@ -148,7 +148,15 @@ describe.concurrent('real compose files: two crud apps and a readonly one', () =
     const db = services[dbName]!;
     expect(db, `database service ${dbName}`).toBeDefined();
     if (entry.db === null) expect(before.services['postgres']).toBeUndefined();
-    else expect(Object.keys(services).filter((s) => !(s in before.services)).sort()).toEqual([...APPS.filter((a) => !entry.refused || !a.crud).map((a) => `${a.slug}-backend`), ...(entry.refused ? [] : ['ovu-db-init'])].sort());
+    else {
+      // New: the apps, ovu-db-init, and the platform's own ovu-* services (monitoring, backup);
+      // no second PostgreSQL server.
+      const added = Object.keys(services).filter((s) => !(s in before.services));
+      expect(added.filter((s) => !s.startsWith('ovu-')).sort()).toEqual(APPS.filter((a) => !entry.refused || !a.crud).map((a) => `${a.slug}-backend`).sort());
+      expect(added.includes('ovu-db-init')).toBe(!entry.refused);
+      // (ovu-db-init and ovu-backup run postgres images as clients: no data directory.)
+      for (const s of added) expect((services[s]!.volumes ?? []).map((v: { target: string }) => v.target), s).not.toContain('/var/lib/postgresql/data');
+    }
 
     const reachesDb = (name: string): void => {
       const svc = services[name]!;
