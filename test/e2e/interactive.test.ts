@@ -330,6 +330,7 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     const ws = adrWorkspace();
     const compose = path.join(ws, 'docker-compose.yml');
     fs.writeFileSync(compose, fs.readFileSync(compose, 'utf8').replace('\n  ulm-backend:', '\n  analytics-db:\n    image: postgis/postgis:16-3.4\n    environment:\n      POSTGRES_PASSWORD: postgres\n\n  ulm-backend:'));
+    const twoServers = fs.readFileSync(compose, 'utf8');
     const t = start(['inventory', '--workspace', ws], ws);
     await acceptDefaults(t);
     const asked = await t.prompt('Which service is the PostgreSQL server apps use?');
@@ -342,10 +343,18 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     const { code, screen } = await t.exit();
     expect(code, screen).toBe(0);
     expect(fs.readFileSync(path.join(ws, 'inventory', 'compose.yaml'), 'utf8')).toContain('@analytics-db:5432/inventory_db');
-    // Without a terminal the same file needs --db-service: exit 2, naming both.
+    // The choice stands (ovu-db-init's PGHOST in apps.compose.yaml): a later run, without a
+    // terminal, puts its app on the same server rather than ask again or pick another.
     const r = await runCli(['orders', '--yes', '--workspace', ws]);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/several PostgreSQL services, postgres .*, analytics-db .*: pass --db-service <name>/);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(fs.readFileSync(path.join(ws, 'orders', 'compose.yaml'), 'utf8')).toContain('@analytics-db:5432/orders_db');
+    // A fresh copy of the file without that record still needs --db-service: exit 2, naming both.
+    const fresh = adrWorkspace();
+    fs.writeFileSync(path.join(fresh, 'docker-compose.yml'), twoServers);
+    const again = await runCli(['orders', '--yes', '--workspace', fresh]);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toMatch(/several PostgreSQL services, postgres .*, analytics-db .*: pass --db-service <name>/);
   });
 
   it('update shows the merge and asks; No writes nothing, Yes writes it', async () => {

@@ -6,6 +6,7 @@
  * running platform gets its database at the next `up`, the database service itself needs no
  * per-app change, and an app's password reaches only its own service and ovu-db-init.
  */
+import { parse } from 'yaml';
 import type { AppSpec } from '../../app/spec.ts';
 import { initDbEnvVars } from '../../app/names.ts';
 import { APP_COMPOSE_FILE, DB_INIT_SERVICE, envValue, reachOf, type Obj } from './model.ts';
@@ -18,6 +19,20 @@ const HEADER = '# apps.compose.yaml: written by create-ovu-app from the apps in 
 
 export function isAppsFile(text: string): boolean {
   return text.replace(/^\uFEFF/, '').startsWith(HEADER);
+}
+
+/**
+ * The database service an earlier run chose (ovu-db-init's PGHOST in the file it wrote), so that a
+ * later run needs no --db-service again: --db-service is never saved with an app.
+ */
+export function chosenDatabase(text: string): string | undefined {
+  try {
+    const js = parse(text) as { services?: Record<string, { environment?: Record<string, unknown> }> } | null;
+    const host = js?.services?.[DB_INIT_SERVICE]?.environment?.['PGHOST'];
+    return typeof host === 'string' ? host : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A psql client new enough for init-db.sql (psql 15+: \getenv): the database's own image when it is one. */

@@ -1,16 +1,26 @@
 /**
  * Which service is the platform's PostgreSQL, recognised by what it is: a postgres-family image
  * (any registry and tag, `${VAR}` tags too), the official image's POSTGRES_* environment, or a
- * build whose Dockerfile starts FROM such an image. A service that only looks like one (named
- * db, or on port 5432) is not taken on a guess; neither is one of several: then --db-service says.
+ * build whose Dockerfile starts FROM such an image. The image (or FROM) outranks the environment:
+ * application services often set POSTGRES_DB/POSTGRES_USER for their own client (taiga-back,
+ * spring apps), so the environment decides only when no service is PostgreSQL by its image. A
+ * service that only looks like one (named db, or on port 5432) is not taken on a guess, nor is one
+ * whose image is another database (mariadb named db); neither is one of several: then --db-service
+ * says.
  */
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { isObj, type Obj } from './model.ts';
 
-/** The official image and images built on it, by the last part of their name. */
-const IMAGE = /^(?:[^/\s]+\/)*(?:postgres|postgresql|postgis|timescaledb|timescaledb-ha|pgvector|supabase-postgres)(?::\S+)?(?:@sha256:[0-9a-f]+)?$/;
+/**
+ * The official image and images built on it, by the last part of their name; also a name that
+ * carries the major (sourcegraph/postgresql-16, sourcegraph/postgresql-16-codeinsights,
+ * postgres-12-alpine), but not a tool named after it (postgres-meta, postgres_exporter).
+ */
+const IMAGE = /^(?:[^/\s]+\/)*(?:postgres|postgresql|postgis|timescaledb|timescaledb-ha|pgvector|supabase-postgres|postgres(?:ql)?-\d+(?:-[a-z0-9]+)*)(?::\S+)?(?:@sha256:[0-9a-f]+)?$/;
 const LOOKS_LIKE = /^(?:postgres|postgresql|pg|db|database)$/;
+/** Images of other databases: a service running one is not a PostgreSQL look-alike, whatever its name. */
+const OTHER_DATABASE = /^(?:[^/\s]+\/)*(?:mysql|mariadb|percona|mongo|mongodb|mssql-server|redis|valkey|memcached|clickhouse-server|cassandra|couchdb|neo4j|elasticsearch|opensearch|influxdb)(?::\S+)?(?:@sha256:[0-9a-f]+)?$/;
 
 export interface DatabaseCandidate {
   name: string;
@@ -19,6 +29,8 @@ export interface DatabaseCandidate {
   service: Obj;
   /** Recognised by what it is, not just by how it looks; and why. */
   certain: boolean;
+  /** Recognised by its POSTGRES_* environment only, which clients of a database set too. */
+  byEnvironment?: boolean;
   why: string;
 }
 
@@ -28,6 +40,8 @@ export function isPostgresImage(image: unknown): boolean {
 
 function hasPgEnv(env: unknown): boolean {
   const names = isObj(env) ? Object.keys(env) : Array.isArray(env) ? env.map((e) => String(e).split('=')[0]) : [];
+  // POSTGRES_HOST names the server a client connects to (nextcloud, taiga-back): not a server.
+  if (names.includes('POSTGRES_HOST')) return false;
   return names.some((n) => n === 'POSTGRES_PASSWORD' || n === 'POSTGRES_USER' || n === 'POSTGRES_DB' || n === 'POSTGRES_PASSWORD_FILE');
 }
 
@@ -59,7 +73,8 @@ export function databaseCandidates(services: Obj, file: string, root: string, re
         : hasPgEnv(svc['environment'])
           ? 'POSTGRES_* environment'
           : undefined;
-    if (why) out.push({ name, file, service: svc, certain: true, why });
+    if (why) out.push({ name, file, service: svc, certain: true, why, ...(why === 'POSTGRES_* environment' ? { byEnvironment: true } : {}) });
+    else if (typeof svc['image'] === 'string' && OTHER_DATABASE.test(svc['image'].trim())) continue;
     else if (LOOKS_LIKE.test(name) || uses5432(svc)) out.push({ name, file, service: svc, certain: false, why: LOOKS_LIKE.test(name) ? 'its name' : 'port 5432' });
   }
   return out;
@@ -89,7 +104,8 @@ export function chooseDatabase(candidates: DatabaseCandidate[], flag: string | u
     }
     throw new UserError(`--db-service ${flag}: no such service in the compose project${candidates.length ? ` (PostgreSQL-like: ${candidates.map((c) => c.name).join(', ')})` : ''}`);
   }
-  const certain = candidates.filter((c) => c.certain);
+  const byImage = candidates.filter((c) => c.certain && !c.byEnvironment);
+  const certain = byImage.length ? byImage : candidates.filter((c) => c.certain);
   if (certain.length === 1) return certain[0];
   const list = (cs: DatabaseCandidate[]): string => cs.map((c) => `${c.name} (${c.file}: ${c.why})`).join(', ');
   const brief = (cs: DatabaseCandidate[]) => cs.map(({ name, file, why }) => ({ name, file, why }));

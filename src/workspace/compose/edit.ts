@@ -23,6 +23,9 @@ import { blankSeparated, Editor, ORDER } from './splice.ts';
 import { Lines, detectStyle, visitNodes } from './text.ts';
 import type { ComposeProject, DatabaseService } from './project.ts';
 
+/** The oldest PostgreSQL major whose server runs init-db.sql's blocks (SCRAM verifiers: 10; starts_with: 11). */
+const OLDEST_SERVER = 11;
+
 export interface ComposeEdit {
   /** The workspace's compose file as it will be (unchanged when it needed nothing). */
   text: string;
@@ -58,8 +61,17 @@ export function addAppToCompose(project: ComposeProject, spec: AppSpec): Compose
   const { fileName } = project;
   const { service, slug } = spec.names;
   const crud = spec.settings.kind !== 'readonly';
-  if (crud && project.postgresProblem) throw project.postgresProblem;
+  // apps.compose.yaml is written whole: without the database its ovu-db-init, which the crud apps
+  // already there depend on, would go too.
+  const crudBefore = project.apps.some((a) => a.hasComposeFile && a.dir !== slug && a.spec.settings.kind === 'crud');
+  if ((crud || crudBefore) && project.postgresProblem) throw project.postgresProblem;
   const major = postgresMajor(project.postgres?.service['image']);
+  if (crud && project.postgres && major !== undefined && major < OLDEST_SERVER) {
+    const { name, file } = project.postgres;
+    throw new UserError(
+      `${file}: ${name} runs PostgreSQL ${major}, older than the ${OLDEST_SERVER} that init-db.sql needs (an app's login is a SCRAM-SHA-256 verifier, which PostgreSQL stores from 10 on; its checks use starts_with, from 11): move ${name} to postgres:15 or newer, then run again`,
+    );
+  }
   if (crud && project.postgres && major !== undefined && major < 15 && runsInitDbAtStart(project.postgres.service)) {
     const { name, file } = project.postgres;
     throw new UserError(

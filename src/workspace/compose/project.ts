@@ -12,7 +12,7 @@ import { checkReferences } from './references.ts';
 import { lineOf, parseCompose, type Loaded } from './parse.ts';
 import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, composeInfo, isObj, type Obj } from './model.ts';
 import { chooseDatabase, databaseCandidates, type DatabaseCandidate } from './database-service.ts';
-import { isAppsFile } from './apps-file.ts';
+import { chosenDatabase, isAppsFile } from './apps-file.ts';
 import type { AppSpec } from '../../app/spec.ts';
 
 /** An app the workspace snapshot knows from its answers file. */
@@ -92,6 +92,7 @@ export function readComposeProject(
   };
   add(loaded.js, fileName);
 
+  let chosenBefore: string | undefined;
   const entries = Array.isArray(loaded.js['include']) ? loaded.js['include'] : [];
   for (const entry of entries) {
     for (const p of includePaths(entry)) {
@@ -103,6 +104,7 @@ export function readComposeProject(
         if (appsText !== undefined && !isAppsFile(appsText)) {
           throw new UserError(`${rel} was not written by create-ovu-app, which writes that file itself: rename yours and include it under its new name`);
         }
+        if (appsText !== undefined) chosenBefore = chosenDatabase(appsText);
         for (const app of apps.filter((a) => a.hasComposeFile)) {
           const { service } = app.spec.names;
           if (!project.services.has(service)) project.services.set(service, `${app.dir}/${APP_COMPOSE_FILE}`);
@@ -117,7 +119,10 @@ export function readComposeProject(
     }
   }
   try {
-    const db = chooseDatabase(candidates, dbService, new Set(project.services.keys()));
+    // Without --db-service, the choice an earlier run wrote into apps.compose.yaml stands while that
+    // service is still there: apps already use it, even if another service now looks more certain.
+    const remembered = chosenBefore !== undefined && candidates.some((c) => c.name === chosenBefore) ? chosenBefore : undefined;
+    const db = chooseDatabase(candidates, dbService ?? remembered, new Set(project.services.keys()));
     if (db) project.postgres = { name: db.name, file: db.file, service: db.service };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;

@@ -511,10 +511,12 @@ describe('the database service is recognised by what it is', () => {
     ['PostGIS', 'services:\n  gis:\n    image: postgis/postgis:16-3.4\n'],
     ['Supabase', 'services:\n  supa:\n    image: supabase/postgres:15.1.0.147\n'],
     ['TimescaleDB', 'services:\n  ts:\n    image: timescale/timescaledb:latest-pg16\n'],
+    // sourcegraph/deploy-sourcegraph-docker names its images after the major.
+    ['an image named with its major', "services:\n  pgsql:\n    image: 'index.docker.io/sourcegraph/postgresql-16:6.1.2889@sha256:8cb7b0f54c7ab464f8e3b26918a70bebcb060219dd0b91084209563238ec1dd5'\n"],
     ["the official image's environment", 'services:\n  mydb:\n    image: registry.internal/db:3\n    environment:\n      POSTGRES_PASSWORD: x\n'],
   ])('%s', (_what, source) => {
     const name = pgOf(source);
-    expect(name).toMatch(/^(database|gis|supa|ts|mydb)$/);
+    expect(name).toMatch(/^(database|gis|supa|ts|mydb|pgsql)$/);
     // And no second server is added: ovu-db-init and the app use it.
     const out = edit(source);
     expect(load(out.text)['services']['postgres']).toBeUndefined();
@@ -525,10 +527,60 @@ describe('the database service is recognised by what it is', () => {
     expect(pgOf('services:\n  db:\n    build: ./db\n', { 'db/Dockerfile': '# ours\nFROM postgres:16-bookworm\nCOPY x /x\n' })).toBe('db');
   });
 
+  // Shapes of awesome-compose/spring-postgres and taiga-docker: the app sets POSTGRES_* for its client.
+  it('a client that sets POSTGRES_* for itself is not a second server', () => {
+    const spring = 'services:\n  backend:\n    build: backend\n    environment:\n      - POSTGRES_DB=example\n  db:\n    image: postgres\n    environment:\n      - POSTGRES_DB=example\n';
+    expect(pgOf(spring)).toBe('db');
+    const taiga = 'x-env: &env\n  POSTGRES_USER: "${POSTGRES_USER}"\n  POSTGRES_HOST: "taiga-db"\nservices:\n  taiga-db:\n    image: postgres:12.3\n  taiga-back:\n    image: taigaio/taiga-back:latest\n    environment: *env\n';
+    expect(pgOf(taiga)).toBe('taiga-db');
+    // Without a postgres image anywhere the environment still decides, but not a client's (POSTGRES_HOST).
+    const zulip = 'services:\n  database:\n    image: zulip/zulip-postgresql:14\n    environment:\n      POSTGRES_USER: zulip\n  nc:\n    image: nextcloud:apache\n    environment:\n      - POSTGRES_HOST=database\n      - POSTGRES_USER=nc\n';
+    expect(pgOf(zulip)).toBe('database');
+  });
+
+  // Shape of sourcegraph's compose file: three servers, only one of them with POSTGRES_* environment.
+  it('several servers named with their major are several: --db-service says which, not the one with POSTGRES_*', () => {
+    const sg = 'services:\n  pgsql:\n    image: sourcegraph/postgresql-16:6.1\n  codeintel-db:\n    image: sourcegraph/postgresql-16:6.1\n  codeinsights-db:\n    image: sourcegraph/postgresql-16-codeinsights:6.1\n    environment:\n      - POSTGRES_PASSWORD=password\n  pgsql-exporter:\n    image: sourcegraph/postgres_exporter:6.1\n  meta:\n    image: supabase/postgres-meta:v0.91.0\n';
+    expect(pgOf(sg)).toMatch(/^the compose project has several PostgreSQL services, pgsql \(.*\), codeintel-db \(.*\), codeinsights-db \(.*\): pass --db-service <name>/);
+    expect(pgOf(sg, {}, 'pgsql')).toBe('pgsql');
+  });
+
+  // Shape of awesome-compose/nginx-flask-mysql: a MariaDB named db is no PostgreSQL to ask about.
+  it('another database named db is not a look-alike: a PostgreSQL server is added', () => {
+    const mysql = 'services:\n  db:\n    image: mariadb:10-focal\n    expose:\n      - 3306\n  backend:\n    build: backend\n    depends_on:\n      - db\n';
+    expect(pgOf(mysql)).toBeUndefined();
+    const out = edit(mysql);
+    expect(load(out.text)['services']['postgres'].image).toBe('postgres:15');
+    expect(load(out.apps)['services']['ovu-db-init'].environment.PGHOST).toBe('postgres');
+  });
+
+  // Shape of a mastodon deployment's file (db: lindwurm/pg_repack:9.6): --db-service is never saved.
+  it('the database an earlier run chose stands: later runs need no --db-service, and a readonly one keeps ovu-db-init', () => {
+    const two = 'services:\n  main:\n    image: postgres:16\n  analytics:\n    image: timescale/timescaledb:2\n';
+    const first = spec('inventory', 8010);
+    const r = addAppToCompose(readComposeProject('/ws', FILE, two, [], () => undefined, 'analytics'), first);
+    const files: Record<string, string> = { 'apps.compose.yaml': r.appsFile.text };
+    const later = (s: AppSpec) => edit(r.text, s, [known(first)], files);
+    expect(later(spec('reports', 8030, 'readonly')).project.postgres?.name).toBe('analytics');
+    expect(load(later(spec('reports', 8030, 'readonly')).apps)['services']['ovu-db-init'].environment.PGHOST).toBe('analytics');
+    expect(load(later(spec('orders', 8020)).app)['services']['orders-backend'].environment.DATABASE_URL).toMatch(/@analytics:5432\//);
+    // A flag still decides.
+    expect(readComposeProject('/ws', FILE, r.text, [known(first)], (f) => files[f.replace('/ws/', '')], 'main').postgres?.name).toBe('main');
+    // A look-alike chosen once stays chosen when a service that is PostgreSQL by its image comes along.
+    const lookalike = 'services:\n  db:\n    image: registry.internal/ourdb:1\n';
+    const withDb = addAppToCompose(readComposeProject('/ws', FILE, lookalike, [], () => undefined, 'db'), first);
+    const grown = withDb.text.replace('services:\n', 'services:\n  analytics:\n    image: postgres:16\n');
+    expect(edit(grown, spec('orders', 8020), [known(first)], { 'apps.compose.yaml': withDb.appsFile.text }).project.postgres?.name).toBe('db');
+    // Without that record, a readonly run refuses too rather than drop the ovu-db-init the crud app needs.
+    expect(catchError(() => edit(r.text, spec('reports', 8030, 'readonly'), [known(first)], { 'apps.compose.yaml': r.appsFile.text.replace(/PGHOST: analytics/, 'PGHOST: gone') })).message).toMatch(/pass --db-service <name>/);
+  });
+
   it('asks for --db-service when there are several, or only a look-alike, and never adds a second server', () => {
     const two = 'services:\n  main:\n    image: postgres:16\n  analytics:\n    image: timescale/timescaledb:2\n';
     expect(pgOf(two)).toMatch(/^the compose project has several PostgreSQL services, main \(docker-compose\.yml: image postgres:16\), analytics .*: pass --db-service <name>/);
     expect(catchError(() => edit(two)).message).toMatch(/pass --db-service <name>/);
+    // The run lacks a flag: a usage error (exit 2).
+    expect((catchError(() => edit(two)) as UserError).exitCode).toBe(2);
     expect(pgOf(two, {}, 'analytics')).toBe('analytics');
     const lookalike = 'services:\n  db:\n    image: registry.internal/ourdb:1\n    ports: ["5432:5432"]\n';
     expect(catchError(() => edit(lookalike)).message).toMatch(/^db \(docker-compose\.yml: its name\) may be a database, but it is not recognisably PostgreSQL: pass --db-service <name>/);
@@ -564,6 +616,14 @@ describe('a database image older than PostgreSQL 15', () => {
     const mounted = old + '    volumes:\n      - ./init-db.sql:/docker-entrypoint-initdb.d/init-db.sql\n';
     expect(catchError(() => edit(mounted)).message).toMatch(/^docker-compose\.yml: postgres \(PostgreSQL 13\) runs \.\/init-db\.sql at its first start with its own psql 13, which lacks \\getenv \(psql 15\+\)/);
     expect(edit(mounted.replace('13.4-alpine', '16'))).toBeDefined();
+  });
+
+  // Shape of Kong/docker-kong's compose file (db: postgres:9.5 in the "database" profile).
+  it('older than PostgreSQL 11, whose server cannot run init-db.sql, is refused for crud apps only, saying why', () => {
+    const kong = 'services:\n  db:\n    image: postgres:9.5\n    profiles: [ "database" ]\n    environment:\n      POSTGRES_DB: kong\n';
+    expect(catchError(() => edit(kong)).message).toMatch(/^docker-compose\.yml: db runs PostgreSQL 9, older than the 11 that init-db\.sql needs \(.*SCRAM-SHA-256.*\): move db to postgres:15 or newer/);
+    expect(edit(kong, spec('reports', 8030, 'readonly')).text).toContain('apps.compose.yaml');
+    expect(edit(kong.replace('9.5', '11'))).toBeDefined();
   });
 });
 
