@@ -32,12 +32,12 @@ describe('plopfile.ts (node-plop)', () => {
 
     const viaCli = adrWorkspace();
     expect(await runMainInProcess(['inventory', '--yes', '--json', '--workspace', viaCli])).toBe(0);
-    // Identical but for the random password, its verifier (random salt) and the recorded hash of backend/.env, which holds it.
+    // Identical but for the random password, its verifier (random salt) and the recorded hashes of .env and backend/.env, which hold it.
     const scrub = (f: Record<string, string>) =>
       Object.fromEntries(
         Object.entries(f).map(([k, v]) => [
           k,
-          v.replace(/("backend\/\.env": )"[0-9a-f]{64}"/, '$1"<hash>"').replace(/SCRAM-SHA-256\$\S+/g, '<verifier>').replace(/[A-Za-z0-9_-]{43}/g, '<password>'),
+          v.replace(/("(?:backend\/)?\.env": )"[0-9a-f]{64}"/g, '$1"<hash>"').replace(/SCRAM-SHA-256\$\S+/g, '<verifier>').replace(/[A-Za-z0-9_-]{43}/g, '<password>'),
         ]),
       );
     expect(scrub(files(viaPlop))).toEqual(scrub(files(viaCli)));

@@ -135,7 +135,7 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
       const refused = await rejection(provision(a.spec, { adminUrl: opsUrl, password: next }));
       expect(refused.message).toMatch(/does not log in; rerun with --reset-password/);
       const reset = await provision(a.spec, { adminUrl: opsUrl, password: next, resetPassword: true });
-      expect(reset.changed).toEqual([`set the password of role ${a.spec.names.user} to the .env value`]);
+      expect(reset.changed).toEqual([`set the password of role ${a.spec.names.user} to the value in ${a.spec.names.slug}/.env`]);
       expect(await canConnect(urlFor(superUrl, a.spec.names.user, next, a.spec.names.db))).toBe(true);
       expect(await canConnect(urlFor(superUrl, a.spec.names.user, a.password, a.spec.names.db))).toBe('28P01');
       a.password = next;
@@ -241,7 +241,7 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
         );
         expect(await canConnect(urlFor(superUrl, a.spec.names.user, a.password, a.spec.names.db))).toBe(true);
       } else {
-        expect((await reset).changed).toEqual([`set the password of role ${a.spec.names.user} to the .env value`]);
+        expect((await reset).changed).toEqual([`set the password of role ${a.spec.names.user} to the value in ${a.spec.names.slug}/.env`]);
       }
     });
 

@@ -113,12 +113,12 @@ describe('provision', () => {
 
     const error = await rejection(provision(spec, { adminUrl, password: next }));
     expect(error.message).toBe(
-      `role ${spec.names.user} exists but the password in .env (${spec.names.passwordVar}) does not log in; rerun with --reset-password to set it to the .env value`,
+      `role ${spec.names.user} exists but the password in ${spec.names.slug}/.env (${spec.names.passwordVar}) does not log in; rerun with --reset-password to set it to that value`,
     );
     expect(await canConnect(urlFor(adminUrl, spec.names.user, old, spec.names.db))).toBe(true);
 
     const report = await provision(spec, { adminUrl, password: next, resetPassword: true });
-    expect(report.changed).toEqual([`set the password of role ${spec.names.user} to the .env value`]);
+    expect(report.changed).toEqual([`set the password of role ${spec.names.user} to the value in ${spec.names.slug}/.env`]);
     expectAllVerified(report);
     expect(await canConnect(urlFor(adminUrl, spec.names.user, next, spec.names.db))).toBe(true);
     expect(await canConnect(urlFor(adminUrl, spec.names.user, old, spec.names.db))).toBe('28P01');
@@ -134,7 +134,7 @@ describe('provision', () => {
     await admin((c) => c.query(`CREATE ROLE ${c.escapeIdentifier(spec.names.user)} LOGIN PASSWORD ${c.escapeLiteral(password)}`));
 
     const error = await rejection(provision(spec, { adminUrl, password: 'not-the-password-but-long-enough-to-pass' }));
-    expect(error.message).toMatch(/exists but the password in \.env .* does not log in/);
+    expect(error.message).toMatch(/exists but the password in \S+\/\.env .* does not log in/);
     expect(await exists(spec.names.user, spec.names.db)).toEqual({ role: true, db: false });
 
     const report = await provision(spec, { adminUrl, password });
