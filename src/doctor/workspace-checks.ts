@@ -25,6 +25,8 @@ import { initDbBlock, initDbBlockOf } from '../workspace/init-db.ts';
 import { stagePasswordMove } from '../workspace/legacy-password.ts';
 import { readApps } from '../workspace/snapshot.ts';
 import type { Workspace } from '../workspace/workspace.ts';
+import { derivedFiles } from '../workspace/derived.ts';
+import { MONITORING_ENV_FILE } from '../workspace/monitoring/index.ts';
 import { failed, ok, warning, type DoctorCheck } from './check.ts';
 
 /** An app as the server checks need it. */
@@ -251,7 +253,7 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
 
   // 10. The files that hold secrets: out of git, readable by their owner only.
   const git = isGitRepo(root);
-  const secretFiles: { id: string; file: string }[] = [{ id: 'workspace.env', file: ws.envFile }];
+  const secretFiles: { id: string; file: string }[] = [{ id: 'workspace.env', file: ws.envFile }, { id: 'workspace.monitoring-env', file: path.join(root, MONITORING_ENV_FILE) }];
   for (const { dir } of apps) {
     secretFiles.push({ id: `app.${dir}.env`, file: appEnvFiles(root, dir).env }, { id: `app.${dir}.backend-env`, file: path.join(root, dir, 'backend', '.env') });
   }
@@ -278,7 +280,29 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
 
   // 12. No password or verifier where git would commit it.
   checks.push(secretsCheck(root, read, git, audited, wsEnv));
+
+  // 13. The files computed whole from the set of apps (monitoring/, pgbouncer/, deploy/k8s/, their
+  // init-db.sql and .env lines) say what the apps say: an app added or removed by hand leaves them behind.
+  checks.push(derivedCheck(root, read, apps));
   return { checks, apps: audited };
+}
+
+function derivedCheck(root: string, read: (file: string) => string | undefined, apps: { dir: string; spec: AppSpec }[]): DoctorCheck {
+  const derived = derivedFiles({ root, apps: apps.map(({ dir, spec }) => ({ dir, spec })), read });
+  const stale = derived.filter((f) => read(path.join(root, f.path)) !== f.text);
+  if (stale.length === 0) return ok('workspace.derived', `the ${derived.filter((f) => f.text !== undefined).length} files computed from the apps are current`);
+  const names = stale.map((f) => f.path).join(', ');
+  return failed('workspace.derived', `${names} ${stale.length === 1 ? 'does' : 'do'} not match the workspace's apps`, 'doctor --fix writes them again from the apps', {
+    kind: 'files',
+    label: `write ${names} again from the apps`,
+    stage: (plan) => {
+      for (const f of stale) {
+        const file = path.join(root, f.path);
+        if (f.text === undefined) plan.remove(file);
+        else plan.write(file, f.text, { ...(f.mode ? { mode: f.mode } : {}), ...(f.secret ? { secret: true } : {}) });
+      }
+    },
+  });
 }
 
 /** Every password and verifier of the workspace's apps, against each file git would commit. */

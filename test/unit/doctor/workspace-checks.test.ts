@@ -61,6 +61,9 @@ describe('doctor: the workspace checks', () => {
       'workspace.env-mode',
       'workspace.journal',
       'workspace.secrets',
+      'workspace.monitoring-env-ignored',
+      'workspace.monitoring-env-mode',
+      'workspace.derived',
     ];
     const ids = checks.map((c) => c.id);
     // <app>/.env exists once the passwords live there (the generator of this branch may still write them to .env).
@@ -126,10 +129,27 @@ describe('doctor: the workspace checks', () => {
     // backend/.gitignore still has its own .env line.
     // …and .env, no longer ignored, holds the verifiers (and, in a 0.1 layout, the passwords).
     const ownEnv = ['inventory', 'orders'].filter((a) => fs.existsSync(path.join(dir, a, '.env'))).map((a) => `app.${a}.env-ignored`);
-    expect(notOk(audit(dir)).sort()).toEqual(['workspace.env-ignored', 'workspace.secrets', ...ownEnv].sort());
+    expect(notOk(audit(dir)).sort()).toEqual(['workspace.env-ignored', 'workspace.monitoring-env-ignored', 'workspace.secrets', ...ownEnv].sort());
     await applyFixes(dir);
     expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('/.create-ovu-app/\n.env\n');
     expect(notOk(audit(dir))).toEqual([]);
+  });
+
+  it('files computed from the apps that no longer match them fail; --fix writes them again', async () => {
+    const dir = await workspace();
+    const queries = path.join(dir, 'monitoring', 'queries.yaml');
+    const original = fs.readFileSync(queries, 'utf8');
+    // An app taken out by hand (not with remove) leaves its dashboard and its database in the queries.
+    fs.rmSync(path.join(dir, 'orders'), { recursive: true });
+    let checks = audit(dir);
+    expect(byId(checks, 'workspace.derived').status).toBe('failed');
+    expect(byId(checks, 'workspace.derived').message).toMatch(/monitoring\/queries\.yaml.*monitoring\/grafana\/dashboards\/orders\.json|monitoring\/grafana\/dashboards\/orders\.json.*monitoring\/queries\.yaml/);
+    await applyFixes(dir);
+    checks = audit(dir);
+    expect(byId(checks, 'workspace.derived').status).toBe('ok');
+    expect(fs.existsSync(path.join(dir, 'monitoring', 'grafana', 'dashboards', 'orders.json'))).toBe(false);
+    expect(fs.readFileSync(queries, 'utf8')).not.toBe(original);
+    expect(fs.readFileSync(queries, 'utf8')).not.toContain('orders_db');
   });
 
   it('in a git repository, asks git: a tracked .env fails even though the rules ignore it', async () => {
