@@ -27,7 +27,7 @@ import type { ParsedArgs } from '../cli/args.ts';
 import { Plan } from '../plan/plan.ts';
 import { STATE_DIR } from '../plan/journal.ts';
 import { removeAppFromCompose } from '../workspace/compose/index.ts';
-import { removeInitDbBlock } from '../workspace/init-db.ts';
+import { onlyWhatWeWroteForNoApp, removeInitDbBlock } from '../workspace/init-db.ts';
 import { removeEnvVar } from '../workspace/env-file.ts';
 import { derivedFiles } from '../workspace/derived.ts';
 import { readSnapshot, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
@@ -111,6 +111,12 @@ function planRemoval(snapshot: WorkspaceSnapshot, spec: AppSpec, stamp: string):
     if (f.text === undefined) {
       if (plan.read(file) !== undefined) plan.remove(file);
     } else plan.write(file, f.text, { ...(f.mode ? { mode: f.mode } : {}), ...(f.secret ? { secret: true } : {}) });
+  }
+  // The derived kinds take their own blocks out of init-db.sql (monitoring's, when no database app is left).
+  const initDbAfter = plan.read(ws.initDbFile);
+  if (initDbAfter !== undefined && onlyWhatWeWroteForNoApp(initDbAfter)) {
+    plan.remove(ws.initDbFile);
+    if (!notes.includes('removed init-db.sql (no app block is left in it)')) notes.push('removed init-db.sql (no app block is left in it)');
   }
 
   const movedTo = path.join(ws.root, STATE_DIR, 'removed', `${names.slug}-${stamp}`);

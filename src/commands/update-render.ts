@@ -75,7 +75,10 @@ export function answerFlags(recorded: Record<string, unknown>): string[] {
   for (const q of QUESTIONS) {
     const value = recorded[q.key];
     if (!q.saved || q.key === 'name' || value === undefined || !q.flag.startsWith('--')) continue;
-    flags.push(`${q.flag}=${String(value)}`);
+    // A yes/no answer is a bare flag (`--pgbouncer`); no flag is its default, no.
+    if (q.type === 'boolean') {
+      if (value === true) flags.push(q.flag);
+    } else flags.push(`${q.flag}=${String(value)}`);
   }
   return flags;
 }

@@ -482,7 +482,11 @@ export function removeInitDbBlock(source: string | undefined, slug: string): Ini
   for (let i = block.start; i <= end; i++) length += file.lines[i]!.length + file.terminators[i]!.length;
   const text = source.slice(0, offset) + source.slice(offset + length);
   const notes = [`removed the init-db.sql block for '${slug}'`];
-  const onlyOurs = [...HEADER, '', ...blockLines(platformBlock()), ''].join(file.eol);
-  if (listInitDbApps(text).length === 0 && text === onlyOurs) return { text: undefined, notes: [...notes, 'removed init-db.sql (no app block is left in it)'] };
+  if (onlyWhatWeWroteForNoApp(text)) return { text: undefined, notes: [...notes, 'removed init-db.sql (no app block is left in it)'] };
   return { text, notes };
+}
+
+/** The file is exactly the header and platform block create-ovu-app writes, with no app's block: it can go. */
+export function onlyWhatWeWroteForNoApp(text: string): boolean {
+  return listInitDbApps(text).length === 0 && text === [...HEADER, '', ...blockLines(platformBlock()), ''].join(dominantEol(text));
 }
