@@ -92,12 +92,15 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
   const composeText = read(ws.composeFile);
   const appsFile = path.join(root, APPS_COMPOSE_FILE);
   const appsJs = yamlOf(read(appsFile));
+  // Every service of the project (the team's includes, monitoring/, pgbouncer/ too), as Compose sees them.
+  let projectServices: string[] = [];
   if (composeText === undefined) {
     checks.push(failed('workspace.compose', `${composeName} is missing`, 'restore it from git, or generate an app to create one'));
   } else {
     try {
       const known = apps.map((a) => ({ dir: a.dir, spec: a.spec, hasComposeFile: read(path.join(root, a.dir, APP_COMPOSE_FILE)) !== undefined }));
       const project = readComposeProject(root, composeName, composeText, known, read);
+      projectServices = [...project.services.keys()];
       if (apps.length > 0 && !project.includesApps) {
         checks.push(failed('workspace.compose', `${composeName} does not include ${APPS_COMPOSE_FILE}, so no app's service is in the project`, `add \`include: [${APPS_COMPOSE_FILE}]\` to ${composeName}`));
       } else if (apps.length > 0 && appsJs === undefined) {
@@ -111,11 +114,12 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
 
   // 3. Every compose file create-ovu-app wrote or edits, against the Compose Specification (and
   // the references between the files, which the schema cannot see).
-  const composeFiles = [ws.composeFile, appsFile, ...apps.map((a) => path.join(root, a.dir, APP_COMPOSE_FILE))].filter((f) => read(f) !== undefined);
+  const included = includesOf(appsJs).map((p) => path.resolve(root, p));
+  const composeFiles = [...new Set([ws.composeFile, appsFile, ...apps.map((a) => path.join(root, a.dir, APP_COMPOSE_FILE)), ...included])].filter((f) => read(f) !== undefined);
   const defined = new Map(composeFiles.map((f) => [f, Object.keys(servicesOf(yamlOf(read(f))))]));
   for (const file of composeFiles) {
     const name = rel(root, file);
-    const external = new Set([...defined].filter(([f]) => f !== file).flatMap(([, s]) => s));
+    const external = new Set([...projectServices, ...[...defined].filter(([f]) => f !== file).flatMap(([, s]) => s)]);
     try {
       parseCompose(read(file)!, name, external, file !== ws.composeFile);
       checks.push(ok(`compose.schema.${name}`, `${name} follows the Compose Specification`));

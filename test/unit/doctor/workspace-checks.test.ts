@@ -53,7 +53,7 @@ describe('doctor: the workspace checks', () => {
       'workspace.compose',
       'compose.schema.docker-compose.yml',
       'compose.schema.apps.compose.yaml',
-      ...['inventory', 'orders', 'reports'].map((a) => `compose.schema.${a}/compose.yaml`),
+      ...['inventory', 'orders', 'reports', 'monitoring'].map((a) => `compose.schema.${a}/compose.yaml`),
       ...perCrud.map((c) => `app.inventory.${c}`),
       ...perCrud.map((c) => `app.orders.${c}`),
       ...['answers', 'compose-service', 'backend-env-ignored', 'backend-env-mode'].map((c) => `app.reports.${c}`),
@@ -133,6 +133,15 @@ describe('doctor: the workspace checks', () => {
     await applyFixes(dir);
     expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('/.create-ovu-app/\n.env\n');
     expect(notOk(audit(dir))).toEqual([]);
+  });
+
+  it('reads services defined in the files apps.compose.yaml includes (pgbouncer/, monitoring/): a --pgbouncer app holds', async () => {
+    const dir = await workspace();
+    expect(await runMainInProcess(['billing', '--pgbouncer', '--yes', '--workspace', dir])).toBe(0);
+    const checks = audit(dir);
+    expect(byId(checks, 'compose.schema.billing/compose.yaml').status).toBe('ok');
+    expect(byId(checks, 'compose.schema.pgbouncer/compose.yaml').status).toBe('ok');
+    expect(notOk(checks)).toEqual([]);
   });
 
   it('files computed from the apps that no longer match them fail; --fix writes them again', async () => {
