@@ -13,9 +13,9 @@ import { adrWorkspace, ROOT, runMainInProcess, snapshotDir, tempDir } from '../h
  * migration runner and the tests of each). Session 4 added the day-two commands and what goes
  * beyond one laptop, measured one at a time on 293 kB: Kubernetes manifests (templates/deploy/)
  * +7 kB, update (with the bundled diff3) +9.5 kB, remove/backup/restore +15.5 kB, list and doctor
- * +14 kB, monitoring and PgBouncer +11 kB; together with their README sections, MEASURED_TOTAL.
+ * +14 kB, monitoring and PgBouncer +11 kB; together, with their README sections, 356 kB (0.2.0).
  */
-const MAX_TARBALL_BYTES = 360_000;
+const MAX_TARBALL_BYTES = 380_000;
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
