@@ -25,7 +25,7 @@ import type { Toolchain } from '../stacks/stack.ts';
 import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
 import { planAppFiles, sha256, type AppFile } from './app-files.ts';
 import { STATE_DIR } from '../plan/journal.ts';
-import { derivedFiles } from '../workspace/derived.ts';
+import { derivedFiles, stageDerived } from '../workspace/derived.ts';
 
 export interface NewApp {
   plan: Plan;
@@ -222,12 +222,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   if (envMode !== undefined && envMode & 0o077) notes.push(`.env was readable by others (mode ${envMode.toString(8)}): it is written with mode ${(envMode & 0o700).toString(8)}`);
 
   const others = snapshot.apps.flatMap((a) => ('answers' in a.record && a.dir !== names.slug ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
-  for (const f of derivedFiles({ root: ws.root, apps: [...others, { dir: names.slug, spec }], read: plan.read.bind(plan) })) {
-    const file = path.join(ws.root, f.path);
-    if (f.text === undefined) {
-      if (plan.read(file) !== undefined) plan.remove(file);
-    } else plan.write(file, f.text, { ...(f.mode ? { mode: f.mode } : {}), ...(f.secret ? { secret: true } : {}) });
-  }
+  stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: [...others, { dir: names.slug, spec }], read: plan.read.bind(plan) }));
 
   if (crud) {
     const problem = workspaceBudgetProblem(snapshot, spec);

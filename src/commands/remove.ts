@@ -29,7 +29,7 @@ import { STATE_DIR } from '../plan/journal.ts';
 import { removeAppFromCompose } from '../workspace/compose/index.ts';
 import { onlyWhatWeWroteForNoApp, removeInitDbBlock } from '../workspace/init-db.ts';
 import { removeEnvVar } from '../workspace/env-file.ts';
-import { derivedFiles } from '../workspace/derived.ts';
+import { derivedFiles, stageDerived } from '../workspace/derived.ts';
 import { readSnapshot, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
@@ -106,12 +106,7 @@ function planRemoval(snapshot: WorkspaceSnapshot, spec: AppSpec, stamp: string):
   if (example !== undefined) plan.write(ws.envExampleFile, example);
 
   const others = snapshot.apps.flatMap((a) => ('answers' in a.record && a.dir !== names.slug ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
-  for (const f of derivedFiles({ root: ws.root, apps: others, read: plan.read.bind(plan) })) {
-    const file = path.join(ws.root, f.path);
-    if (f.text === undefined) {
-      if (plan.read(file) !== undefined) plan.remove(file);
-    } else plan.write(file, f.text, { ...(f.mode ? { mode: f.mode } : {}), ...(f.secret ? { secret: true } : {}) });
-  }
+  stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: others, read: plan.read.bind(plan) }));
   // The derived kinds take their own blocks out of init-db.sql (monitoring's, when no database app is left).
   const initDbAfter = plan.read(ws.initDbFile);
   if (initDbAfter !== undefined && onlyWhatWeWroteForNoApp(initDbAfter)) {

@@ -19,7 +19,7 @@ import { findWorkspace, type Workspace } from '../workspace/workspace.ts';
 import { readSnapshot, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { addAppToCompose } from '../workspace/compose/index.ts';
 import { appBlockText, editInitDb, replaceAppBlock } from '../workspace/init-db.ts';
-import { derivedFiles } from '../workspace/derived.ts';
+import { derivedFiles, stageDerived } from '../workspace/derived.ts';
 import { mergeText } from '../merge/three-way.ts';
 import { openWorkspace } from './open-workspace.ts';
 import { sha256 } from './app-files.ts';
@@ -298,10 +298,5 @@ function writeWorkspaceFiles(plan: Plan, snapshot: WorkspaceSnapshot, spec: AppS
   const compose = addAppToCompose(snapshot.compose, spec);
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
   const others = snapshot.apps.flatMap((a) => ('answers' in a.record && a.dir !== slug ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
-  for (const f of derivedFiles({ root: ws.root, apps: [...others, { dir: slug, spec }], read: plan.read.bind(plan) })) {
-    const file = path.join(ws.root, f.path);
-    if (f.text === undefined) {
-      if (plan.read(file) !== undefined) plan.remove(file);
-    } else plan.write(file, f.text, { ...(f.mode ? { mode: f.mode } : {}), ...(f.secret ? { secret: true } : {}) });
-  }
+  stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: [...others, { dir: slug, spec }], read: plan.read.bind(plan) }));
 }

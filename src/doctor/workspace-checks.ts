@@ -25,7 +25,7 @@ import { initDbBlock, initDbBlockOf } from '../workspace/init-db.ts';
 import { stagePasswordMove } from '../workspace/legacy-password.ts';
 import { readApps } from '../workspace/snapshot.ts';
 import type { Workspace } from '../workspace/workspace.ts';
-import { derivedFiles } from '../workspace/derived.ts';
+import { derivedFiles, stageDerived } from '../workspace/derived.ts';
 import { MONITORING_ENV_FILE } from '../workspace/monitoring/index.ts';
 import { failed, ok, warning, type DoctorCheck } from './check.ts';
 
@@ -299,13 +299,7 @@ function derivedCheck(root: string, read: (file: string) => string | undefined, 
   return failed('workspace.derived', `${names} ${stale.length === 1 ? 'does' : 'do'} not match the workspace's apps`, 'doctor --fix writes them again from the apps', {
     kind: 'files',
     label: `write ${names} again from the apps`,
-    stage: (plan) => {
-      for (const f of stale) {
-        const file = path.join(root, f.path);
-        if (f.text === undefined) plan.remove(file);
-        else plan.write(file, f.text, { ...(f.mode ? { mode: f.mode } : {}), ...(f.secret ? { secret: true } : {}) });
-      }
-    },
+    stage: (plan) => stageDerived(plan, root, stale),
   });
 }
 

@@ -4,7 +4,9 @@
  * through `derivedFiles`, so an app that leaves takes its entries with it. A new kind is one entry
  * in DERIVED.
  */
+import path from 'node:path';
 import type { AppSpec } from '../app/spec.ts';
+import type { Plan } from '../plan/plan.ts';
 import { k8sWorkspaceFiles } from './k8s.ts';
 import { monitoringKind } from './monitoring/index.ts';
 import { pgbouncerKind } from './pgbouncer/index.ts';
@@ -46,4 +48,14 @@ const DERIVED: DerivedKind[] = [
 export function derivedFiles(ctx: DerivedContext): DerivedFile[] {
   const apps = [...ctx.apps].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
   return DERIVED.flatMap((kind) => kind({ ...ctx, apps }));
+}
+
+/** Stages derived files on a plan: each written as computed, or removed when it exists and is no longer wanted. */
+export function stageDerived(plan: Plan, root: string, files: DerivedFile[]): void {
+  for (const f of files) {
+    const file = path.join(root, f.path);
+    if (f.text === undefined) {
+      if (plan.read(file) !== undefined) plan.remove(file);
+    } else plan.write(file, f.text, { ...(f.mode ? { mode: f.mode } : {}), ...(f.secret ? { secret: true } : {}) });
+  }
 }
