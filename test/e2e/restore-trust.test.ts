@@ -87,13 +87,6 @@ describe.each(MAJORS)('restore on PostgreSQL %i', (major) => {
       const dump = fs.readdirSync(path.join(ws, 'backups', app)).map((f) => path.join(ws, 'backups', app, f))[0]!;
       await sql(appUrl, 'DELETE FROM items WHERE id > 10');
 
-      const dry = await cli(['restore', app, dump, '--dry-run', '--admin-url', admin], ws);
-      expect(dry.exitCode, dry.stderr).toBe(0);
-      expect(dry.stdout).toMatch(new RegExp(`: a dump of database ${app}_db \\(PostgreSQL ${major}\\.\\d+\\), taken \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\S+, [\\d.]+ kB\\.`));
-      expect(dry.stdout).toMatch(new RegExp(`Runs, logged in as ${app}_user .*pg_restore --clean --if-exists --no-owner --single-transaction`));
-      expect(dry.stdout).not.toContain('--role');
-      expect(dry.stdout).toMatch(/public\.items\s+10 row\(s\) now/);
-
       const r = await cli(['restore', app, dump, '--yes', '--admin-url', admin], ws);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stdout + r.stderr).not.toContain(password);
@@ -102,6 +95,14 @@ describe.each(MAJORS)('restore on PostgreSQL %i', (major) => {
       expect(await sql(appUrl, 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 100 }]);
       expect(await sql(appUrl, 'SELECT count(*)::int AS n FROM planted')).toEqual([{ n: 1 }]);
       expect(await sql(server.adminUrl.replace(/\/postgres$/, `/${app}_db`), "SELECT tableowner FROM pg_tables WHERE tablename = 'items'")).toEqual([{ tableowner: `${app}_user` }]);
+
+      // The plan: where the dump came from, and who runs it.
+      const dry = await cli(['restore', app, dump, '--dry-run', '--admin-url', admin], ws);
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      expect(dry.stdout).toMatch(new RegExp(`: a dump of database ${app}_db \\(PostgreSQL ${major}\\.\\d+\\), taken \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\S+, [\\d.]+ kB\\.`));
+      expect(dry.stdout).toMatch(new RegExp(`Runs, logged in as ${app}_user .*pg_restore --clean --if-exists --no-owner --single-transaction`));
+      expect(dry.stdout).not.toContain('--role');
+      expect(dry.stdout).toMatch(/public\.items\s+100 row\(s\) now/);
 
       if (major !== 15) return;
       // Once is enough for the refusals: another app's dump, a plain-SQL file, no dump at all.
