@@ -219,6 +219,10 @@ export async function dumpDatabase(session: AdminSession, state: AppDatabaseStat
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const partial = `${file}.partial`;
   let written = file;
+  // Made 0600 before pg_dump opens it (which keeps an existing file's mode): a dump killed half-way
+  // is the app's data too.
+  fs.rmSync(partial, { force: true });
+  fs.closeSync(fs.openSync(partial, 'wx', 0o600));
   try {
     await runPgTool(tool, dumpArgs(session, state, partial), { env: session.tool(state.db).env, signal, secrets: session.secrets, what: `pg_dump of ${state.db}` });
     fs.chmodSync(partial, 0o600);
@@ -262,10 +266,11 @@ export function dropStatements(session: AdminSession, state: AppDatabaseState): 
 }
 
 /** Runs the lock-out statements; the returned function undoes them (the login opened again). */
-export async function lockOut(session: AdminSession, state: AppDatabaseState, statements: PlannedSql[]): Promise<() => Promise<void>> {
+export async function lockOut(session: AdminSession, state: AppDatabaseState, statements: PlannedSql[], closedBefore = false): Promise<() => Promise<void>> {
   const c = session.client;
   await session.takeRole(state);
-  let closed = false;
+  // closedBefore: an interrupted remove closed it; the undo opens it as if this run had.
+  let closed = closedBefore;
   const undo = async (): Promise<void> => {
     if (closed) await c.query(`ALTER ROLE ${c.escapeIdentifier(state.role)} LOGIN`).catch(() => {});
   };
