@@ -67,6 +67,8 @@ describe('remove killed during its pg_dump', () => {
     const other = await runCli([`${app}x`, '--yes', '--workspace', ws]);
     expect(other.exitCode, other.stderr).toBe(0);
     expect(other.stderr).toMatch(new RegExp(`${app}_user cannot log in at \\S+ since \\S+: a remove of ${app} was interrupted after closing its login \\(NOLOGIN\\) for the dump, so ${app} is down\\. Run \`.*remove ${app} --yes.*\` to finish the removal .*ALTER ROLE ${app}_user LOGIN`));
+    const doctor = await runCli(['doctor', '--admin-url', adminUrl, '--workspace', ws]);
+    expect(doctor.stderr).toContain(`${app}_user cannot log in at`);
     const dry = await runCli(['remove', app, '--dry-run', '--admin-url', adminUrl, '--workspace', ws]);
     expect(dry.stdout + dry.stderr).toContain(`${app}_user has been NOLOGIN since an interrupted remove`);
 
