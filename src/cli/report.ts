@@ -342,6 +342,8 @@ export function restoreJson(r: RestoreResult): ResultJson {
     extra: {
       restore: {
         file: r.plan.file,
+        source: r.plan.source,
+        as: r.plan.as,
         server: r.plan.server,
         dumpTables: r.plan.dumpTables,
         tablesBefore: r.plan.current ?? null,
