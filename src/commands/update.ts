@@ -248,9 +248,15 @@ export function mergeInto(
       // Both made the same change.
     } else {
       const m = mergeText(o, b ?? '', t, { ours: OURS_LABEL, theirs: theirsLabel(version) });
-      final = m.text;
-      plan.write(file, m.text, opts);
-      files.push({ path: p, action: m.conflicts ? 'conflict' : untouched ? 'updated' : 'merged' });
+      if (m.conflicts && /\.sql$/i.test(p)) {
+        // SQL runs as written (a migration): the file stays the team's, the conflict goes beside it.
+        plan.write(`${file}.conflict`, m.text, opts);
+        files.push({ path: `${p}.conflict`, action: 'conflict' });
+      } else {
+        final = m.text;
+        plan.write(file, m.text, opts);
+        files.push({ path: p, action: m.conflicts ? 'conflict' : untouched ? 'updated' : 'merged' });
+      }
     }
     if (t !== undefined) record[p] = sha256(untouched && final !== undefined ? final : t);
   }
