@@ -56,6 +56,12 @@ const RUN_OPTIONS: RunOption[] = [
     describe: "the package of the version that generated the app (npm pack's .tgz or its directory), for offline use; default: fetched from the npm registry",
     commands: ['update'],
   },
+  {
+    name: 'from-db',
+    valueName: '<name>',
+    describe: "the database the dump was taken from, when it is not the app's own <app>_db (another database's dump is refused otherwise)",
+    commands: ['restore'],
+  },
   { name: 'keep-db', describe: "leave the app's database and login on the server (no dump, no DROP)", commands: ['remove'] },
   { name: 'keep', valueName: '<n>', describe: "then delete this app's oldest dumps beyond the newest <n> (retention)", commands: ['backup'] },
   { name: 'reset-password', describe: "set the existing login's password to the one in <app>/.env", commands: ['provision'] },

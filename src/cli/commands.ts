@@ -105,9 +105,10 @@ export const COMMAND_DEFS: Record<Command, CommandDef> = {
     usage: 'restore <app-name> <file> [options]',
     summary: "bring a dump back into an app's database",
     about: [
-      "Restore a dump (from backup or remove) into the app's existing database, as its login: the dump's",
-      'tables replace those of the same name, in one transaction; the database keeps its owner and',
-      'PUBLIC stays revoked. Without a terminal it needs --yes.',
+      "Restore a dump (from backup or remove) into the app's existing database, logged in as the app's",
+      "own login (password from <app>/.env), never as the admin: the dump's tables replace those of the",
+      'same name, in one transaction; the database keeps its owner and PUBLIC stays revoked. A dump of',
+      'another database is refused unless --from-db names it. Without a terminal it needs --yes.',
     ],
     positionals: ['app-name', 'file'],
     questions: { adminUrl: ADMIN_URL },

@@ -6,6 +6,7 @@ import type { NewResult } from '../commands/new.ts';
 import type { ProvisionResult } from '../commands/provision.ts';
 import type { FileAction, UpdateResult } from '../commands/update.ts';
 import { unifiedDiff } from './diff.ts';
+import { describeBase, type BaseSource } from '../commands/update-base.ts';
 import type { RemoveResult } from '../commands/remove.ts';
 import type { BackupResult } from '../commands/backup.ts';
 import type { RestoreResult } from '../commands/restore.ts';
@@ -85,7 +86,7 @@ export interface ResultJson {
   nextSteps: string[];
   error: { message: string; exitCode: number } | null;
   /** update only: the versions, and what the merge did to each file the templates touched. */
-  update?: { from: string; to: string; files: { path: string; action: FileAction }[]; conflicts: string[]; changedAnswers: string[] };
+  update?: { from: string; to: string; files: { path: string; action: FileAction }[]; conflicts: string[]; changedAnswers: string[]; base?: BaseSource };
   /** remove: what it did (or would do) on the server and with the app's directory. */
   remove?: object;
   /** backup: the dump written. */
@@ -237,8 +238,12 @@ export function updateSummary(r: UpdateResult, c: Colours, preview = false): str
     ? c.bold(`Updating ${slug} (${versions}) will:`)
     : r.dryRun
       ? c.bold(`Dry run: nothing was written. Updating ${slug} (${versions}) would:`)
-      : `${c.green('✔')} Updated ${c.bold(slug)} (${versions}):`;
+      : r.conflicts.length
+        ? // Written, but not done: no ✔ for an update that left conflicts (the exit code is 1).
+          `${c.red('✖')} Updated ${c.bold(slug)} (${versions}) with conflicts in ${r.conflicts.length} file${r.conflicts.length === 1 ? '' : 's'}: not finished until they are resolved:`
+        : `${c.green('✔')} Updated ${c.bold(slug)} (${versions}):`;
   lines.push(heading);
+  if (r.base) lines.push(`  ${c.dim('base:')} ${describeBase(r.base)}`);
   for (const f of r.files) {
     const a = UPDATE_ACTIONS[f.action];
     lines.push(`  ${c[a.mark](a.word.padEnd(8))} ${f.path} ${c.dim(`(${a.why})`)}`);
@@ -247,7 +252,7 @@ export function updateSummary(r: UpdateResult, c: Colours, preview = false): str
   for (const a of r.changedAnswers) lines.push(`  ${c.dim('answer:')} ${a}`);
   for (const n of r.notes) lines.push(`  ${c.dim('note:')} ${n}`);
   if (r.conflicts.length) {
-    lines.push('', c.red(`${r.conflicts.length} file${r.conflicts.length === 1 ? '' : 's'} ${r.dryRun ? 'would have' : preview ? 'will have' : 'have'} conflicts: resolve the <<<<<<< yours … >>>>>>> create-ovu-app ${r.to} markers, then commit:`));
+    lines.push('', c.red(`${r.conflicts.length} file${r.conflicts.length === 1 ? '' : 's'} ${r.dryRun ? 'would have' : preview ? 'will have' : r.conflicts.length === 1 ? 'has' : 'have'} conflicts: resolve the <<<<<<< yours … >>>>>>> create-ovu-app ${r.to} markers, then commit:`));
     for (const p of r.conflicts) lines.push(`  ${p}`);
   }
   if (r.dryRun || preview) {
@@ -283,7 +288,7 @@ export function updateJson(r: UpdateResult, steps: StepRecord[], exitCode: numbe
     written: !r.dryRun,
     changes: { created, changed },
     notes: r.notes,
-    update: { from: r.from, to: r.to, files: r.files, conflicts: r.conflicts, changedAnswers: r.changedAnswers },
+    update: { from: r.from, to: r.to, files: r.files, conflicts: r.conflicts, changedAnswers: r.changedAnswers, base: r.base },
   };
 }
 
@@ -337,6 +342,8 @@ export function restoreJson(r: RestoreResult): ResultJson {
     extra: {
       restore: {
         file: r.plan.file,
+        source: r.plan.source,
+        as: r.plan.as,
         server: r.plan.server,
         dumpTables: r.plan.dumpTables,
         tablesBefore: r.plan.current ?? null,

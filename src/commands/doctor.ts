@@ -17,7 +17,7 @@ import { auditWorkspace } from '../doctor/workspace-checks.ts';
 import { Plan } from '../plan/plan.ts';
 import { findWorkspace, readIfExists, type Workspace } from '../workspace/workspace.ts';
 import type { Io } from './io.ts';
-import { openWorkspace } from './open-workspace.ts';
+import { noticeClosedLogins, openWorkspace } from './open-workspace.ts';
 
 /** What --fix would do (or did): each repair with the check it is for, the files, the SQL. */
 export interface FixPlan {
@@ -76,6 +76,7 @@ export async function runDoctor(args: ParsedArgs, io: Io): Promise<DoctorResult>
   }
   // Applying fixes holds the lock from the audit to the end; an audit alone changes nothing.
   const lock = fixing && !args.dryRun ? await openWorkspace(ws.root, io) : undefined;
+  if (!lock) noticeClosedLogins(ws.root, io);
   try {
     const checks = await audit(ws, adminUrl, io);
     const result = (c: DoctorCheck[], fix?: DoctorResult['fix']): DoctorResult => ({ root: ws.root, checks: c, dryRun: args.dryRun, exitCode: allHold(c) ? 0 : 1, ...(fix ? { fix } : {}) });

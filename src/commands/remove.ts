@@ -51,6 +51,7 @@ import { openWorkspace } from './open-workspace.ts';
 import { readApp } from './provision.ts';
 import { ignoreBackups } from './backup.ts';
 import { requireYes } from './restore.ts';
+import { clearClosed, noteClosed, readClosed } from './closed-login.ts';
 import { suggestCommand } from './suggest.ts';
 import type { Io } from './io.ts';
 
@@ -64,6 +65,8 @@ export interface RemoveServerPlan {
   dumpCommand: string | undefined;
   lockOut: PlannedSql[];
   drop: PlannedSql[];
+  /** The login is NOLOGIN since an interrupted remove (closed-login.ts). */
+  leftClosed: boolean;
 }
 
 export interface RemoveResult {
@@ -126,6 +129,7 @@ export function removeLines(r: Pick<RemoveResult, 'spec' | 'root' | 'plan' | 'mo
   const s = r.server;
   if (s) {
     lines.push(`On ${s.where} (PostgreSQL ${s.version}, admin ${s.admin}${s.superuser ? ', superuser' : ''}):`);
+    if (s.leftClosed) lines.push(`  (${r.spec.names.user} has been NOLOGIN since an interrupted remove: this run finishes the removal, or opens the login again if the dump fails or you decline)`);
     for (const q of s.lockOut) lines.push(`  ${q.sql};  -- ${q.label}`);
     if (s.dumpFile) lines.push(`  ${s.dumpCommand}  -- dump ${r.spec.names.db} to ${rel(s.dumpFile)} (mode 600); if it fails, nothing is dropped`);
     else lines.push(`  (no database ${r.spec.names.db}: nothing to dump)`);
@@ -173,6 +177,7 @@ export async function runRemove(args: ParsedArgs, io: Io): Promise<RemoveResult>
         throw new UserError(`${state.db} at ${state.where} is owned by ${state.dbOwner}, not ${state.role}: remove will not drop a database create-ovu-app did not make; pass --keep-db to remove only the app's files.`);
       }
       statements = dropStatements(session, state);
+      const leftClosed = readClosed(ws.root, spec.names.slug) !== undefined && state.roleExists && !state.canLogin;
       const dumpFile = state.dbExists ? backupFile(ws.root, spec, now) : undefined;
       result.server = {
         where: state.where,
@@ -182,6 +187,7 @@ export async function runRemove(args: ParsedArgs, io: Io): Promise<RemoveResult>
         dumpFile,
         dumpCommand: dumpFile ? `pg_dump ${dumpArgs(session, state, dumpFile).join(' ')}` : undefined,
         ...statements,
+        leftClosed,
       };
       if (dumpFile) ignoreBackups(plan, ws);
     }
@@ -193,13 +199,29 @@ export async function runRemove(args: ParsedArgs, io: Io): Promise<RemoveResult>
         lines: removeLines(result),
         question: `Remove ${spec.names.slug}${result.server?.drop.length ? ` and drop its database and login` : ''}?`,
       });
-      if (!ok) throw new CancelledError('Cancelled: nothing was changed.');
+      if (!ok) {
+        await reopenLeftClosed(ws.root, spec.names.slug, session, state);
+        throw new CancelledError('Cancelled: nothing was changed.');
+      }
     }
 
     if (session && state && result.server) {
       // Refused before the login is closed: a pg_dump older than the server cannot dump it.
-      const tool = state.dbExists ? await dumpTool(state) : undefined;
-      const reopen = await lockOut(session, state, statements.lockOut);
+      const tool = state.dbExists ? await dumpTool(state).catch(async (error: unknown) => {
+        await reopenLeftClosed(ws.root, spec.names.slug, session!, state!);
+        throw error;
+      }) : undefined;
+      // Noted before the login is closed, so a kill during the dump leaves a way back (closed-login.ts).
+      const closedBefore = result.server.leftClosed;
+      if (state.roleExists) noteClosed(ws.root, { app: spec.names.slug, role: state.role, where: state.where, since: new Date().toISOString() });
+      const lockedOut = await lockOut(session, state, statements.lockOut, closedBefore).catch((error: unknown) => {
+        clearClosed(ws.root, spec.names.slug);
+        throw error;
+      });
+      const reopen = async (): Promise<void> => {
+        await lockedOut();
+        clearClosed(ws.root, spec.names.slug);
+      };
       try {
         if (tool && result.server.dumpFile) result.dump = await dumpDatabase(session, state, result.server.dumpFile, tool, io.signal);
       } catch (error) {
@@ -208,6 +230,7 @@ export async function runRemove(args: ParsedArgs, io: Io): Promise<RemoveResult>
       }
       try {
         result.dropped = await dropAll(session, state, statements.drop);
+        clearClosed(ws.root, spec.names.slug);
       } catch (error) {
         // The database is still there when its drop failed: let the app log in again.
         if (!result.dropped.length) await reopen();
@@ -227,4 +250,11 @@ export async function runRemove(args: ParsedArgs, io: Io): Promise<RemoveResult>
     await session?.close(state);
     lock?.release();
   }
+}
+
+/** Declined or stopped before the dump: a login an interrupted remove left closed is opened again. */
+async function reopenLeftClosed(root: string, slug: string, session: AdminSession | undefined, state: AppDatabaseState | undefined): Promise<void> {
+  if (!session || !state || !state.roleExists || state.canLogin || !readClosed(root, slug)) return;
+  await session.client.query(`ALTER ROLE ${session.client.escapeIdentifier(state.role)} LOGIN`).catch(() => {});
+  clearClosed(root, slug);
 }

@@ -1,18 +1,23 @@
 /**
  * `create-ovu-app restore <app> <file>`: brings a dump (from `backup` or `remove`) back into the
- * app's existing database, owned by the app's login. What the dump holds replaces what is there
- * (tables of the same name are dropped and created again); tables the dump does not have stay.
- * The database keeps its owner and its privileges (PUBLIC stays revoked).
+ * app's existing database, logged in as the app's own login (restore-dump.ts says why). What the
+ * dump holds replaces what is there (tables of the same name are dropped and created again);
+ * tables the dump does not have stay. The database keeps its owner and its privileges (PUBLIC
+ * stays revoked). A dump of another database is refused unless --from-db names it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CancelledError, UsageError } from '../errors.ts';
+import { CancelledError, UsageError, UserError } from '../errors.ts';
 import type { AppSpec } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
-import { AdminSession, assertAppDatabase, dumpTables, restoreArgs, restoreDatabase, tableCounts, type AppDatabaseState } from '../database/app-database.ts';
+import { AdminSession, assertAppDatabase, type AppDatabaseState } from '../database/app-database.ts';
+import { appLogin, assertSource, checkLogin, readDump, restoreArgs, restoreDatabase, sizeText, tableCounts } from '../database/restore-dump.ts';
 import { findPgTool } from '../database/pg-tools.ts';
+import { readIfExists } from '../workspace/workspace.ts';
+import { findAppPassword } from '../workspace/app-env.ts';
+import { PASSWORD_FIX } from '../database/passwords.ts';
 import { openWorkspace } from './open-workspace.ts';
 import { crudApp } from './backup.ts';
 import { suggestCommand } from './suggest.ts';
@@ -20,6 +25,10 @@ import type { Io } from './io.ts';
 
 export interface RestorePlan {
   file: string;
+  /** The dump's header: the database it was taken from, when, its size. */
+  source: { database: string; created: string; bytes: number; fromServer: string | undefined; named: boolean };
+  /** The login pg_restore runs as (the app's own). */
+  as: string;
   /** Tables in the dump. */
   dumpTables: string[];
   /** Tables in the database now, with their rows (undefined: they could not be counted, and why). */
@@ -49,7 +58,11 @@ export function requireYes(args: ParsedArgs, io: Io, command: string, what: stri
 /** The plan as lines, for the confirmation and --dry-run. */
 export function restoreLines(p: RestorePlan, db: string): string[] {
   const inDump = new Set(p.dumpTables);
-  const lines = [`${p.file} holds ${p.dumpTables.length} table(s): ${p.dumpTables.join(', ') || 'none'}.`];
+  const s = p.source;
+  const lines = [
+    `${p.file}: a dump of database ${s.database}${s.fromServer ? ` (PostgreSQL ${s.fromServer})` : ''}, taken ${s.created}, ${sizeText(s.bytes)}${s.database === db ? '' : s.named ? `; not ${db}: restored because --from-db names it` : ''}.`,
+    `It holds ${p.dumpTables.length} table(s): ${p.dumpTables.join(', ') || 'none'}.`,
+  ];
   if (p.current === undefined) lines.push(`Tables in ${db} now: not counted (${p.countsUnavailable}).`);
   else {
     const replaced = p.current.filter((t) => inDump.has(t.table));
@@ -58,7 +71,7 @@ export function restoreLines(p: RestorePlan, db: string): string[] {
     for (const t of replaced) lines.push(`  ${t.table}  ${t.rows} row(s) now`);
     if (kept.length) lines.push(`Left as they are (not in the dump): ${kept.map((t) => `${t.table} (${t.rows} row(s))`).join(', ')}`);
   }
-  lines.push(`Runs: ${p.command}`);
+  lines.push(`Runs, logged in as ${p.as} (the app's own login; nothing in the dump runs as the admin): ${p.command}`);
   return lines;
 }
 
@@ -71,47 +84,52 @@ export async function runRestore(args: ParsedArgs, io: Io): Promise<RestoreResul
   const ws = findWorkspace(args.workspace, process.cwd());
   const spec = crudApp(ws.root, name, 'restore', io);
   requireYes(args, io, 'restore', `replaces what ${spec.names.db} holds`, [spec.names.slug, given]);
+  const fromDb = typeof args.options['from-db'] === 'string' ? args.options['from-db'] : undefined;
   const adminUrl = resolveAdminUrl(args.given.adminUrl, process.env);
+  // The app's own password: pg_restore logs in as the app, never as the admin.
+  const password = findAppPassword(readIfExists, ws, spec.names);
+  if (!password.value) {
+    throw new UserError(`restore logs in as ${spec.names.user}, the app's own login, and needs its password: ${spec.names.passwordVar} is not set in ${path.relative(process.cwd(), password.file) || password.file} (${PASSWORD_FIX}, then create-ovu-app provision ${spec.names.slug} --reset-password); nothing was changed.`);
+  }
   const lock = args.dryRun ? undefined : await openWorkspace(ws.root, io);
   let session: AdminSession | undefined;
   let state: AppDatabaseState | undefined;
   try {
-    const { tables, tool } = await dumpTables(file, io.signal);
+    const dump = await readDump(file, given, io.signal);
+    assertSource(dump, spec.names.db, fromDb, given);
     session = await AdminSession.open(adminUrl, io.signal);
     state = await session.state(spec);
     assertAppDatabase(state, spec.names.slug);
+    const login = appLogin(session, state, password.value);
+    await checkLogin(login, io.signal);
     const plan: RestorePlan = {
       file,
-      dumpTables: tables,
-      current: undefined,
+      source: { database: dump.sourceDb, created: dump.created, bytes: dump.bytes, fromServer: dump.fromServer, named: fromDb !== undefined },
+      as: login.role,
+      dumpTables: dump.tables,
+      current: await tableCounts(login, io.signal),
       countsUnavailable: undefined,
-      command: `${path.basename(tool.path)} ${restoreArgs(session, state, file).join(' ')}`,
+      command: `${path.basename(dump.tool.path)} ${restoreArgs(login, file).join(' ')}`,
       server: { where: state.where, version: state.version, admin: state.admin },
     };
-    // A non-superuser admin reads the app's tables only as the app, a membership that only a
-    // real run grants itself: a dry run changes nothing on the server.
-    if (state.superuser || !args.dryRun) {
-      if (!args.dryRun) await session.takeRole(state);
-      plan.current = await tableCounts(session, state, io.signal);
-    } else plan.countsUnavailable = `admin ${state.admin} is not a superuser and a dry run does not grant it ${state.role}`;
     if (args.dryRun) return { spec, root: ws.root, dryRun: true, plan };
     if (io.interactive && !args.yes && io.confirmDestructive) {
       const ok = await io.confirmDestructive({
-        title: `restore ${path.basename(file)} into ${spec.names.db} at ${state.where} (PostgreSQL ${state.version}, admin ${state.admin}):`,
+        title: `restore ${path.basename(file)} into ${spec.names.db} at ${state.where} (PostgreSQL ${state.version}), as ${login.role}:`,
         lines: restoreLines(plan, spec.names.db),
         question: `Replace what ${spec.names.db} holds with the dump?`,
       });
       if (!ok) throw new CancelledError('Cancelled: nothing was changed on the server.');
     }
     // pg_restore of the server's own major: pg_restore 17 sets transaction_timeout, which older servers refuse.
-    await restoreDatabase(session, state, file, await findPgTool('pg_restore', state.major, state.version), io.signal);
+    await restoreDatabase(login, file, await findPgTool('pg_restore', state.major, state.version), io.signal);
     const now = await session.state(spec);
     return {
       spec,
       root: ws.root,
       dryRun: false,
       plan,
-      after: { tables: await tableCounts(session, state, io.signal), owner: now.dbOwner, publicRevoked: now.publicRevoked },
+      after: { tables: await tableCounts(appLogin(session, state, password.value), io.signal), owner: now.dbOwner, publicRevoked: now.publicRevoked },
     };
   } finally {
     await session?.close(state);

@@ -5,8 +5,9 @@
  * A non-superuser admin (CREATEROLE and CREATEDB, as managed PostgreSQL gives) cannot read, drop
  * or restore into a database it does not own: it grants itself the app role for the run, as
  * provision does (PG16+: WITH INHERIT TRUE, SET TRUE, since CREATEROLE alone gives only ADMIN
- * OPTION there), and takes it back at the end. pg_dump and pg_restore then act as the app role
- * (`--role`), so what they read is what the app owns and what they create the app owns.
+ * OPTION there), and takes it back at the end. pg_dump then acts as the app role (`--role`), so
+ * what it reads is what the app owns. pg_restore never runs here: a dump's code would run in the
+ * admin's session, and restore logs in as the app instead (restore-dump.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -218,6 +219,10 @@ export async function dumpDatabase(session: AdminSession, state: AppDatabaseStat
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const partial = `${file}.partial`;
   let written = file;
+  // Made 0600 before pg_dump opens it (which keeps an existing file's mode): a dump killed half-way
+  // is the app's data too.
+  fs.rmSync(partial, { force: true });
+  fs.closeSync(fs.openSync(partial, 'wx', 0o600));
   try {
     await runPgTool(tool, dumpArgs(session, state, partial), { env: session.tool(state.db).env, signal, secrets: session.secrets, what: `pg_dump of ${state.db}` });
     fs.chmodSync(partial, 0o600);
@@ -235,76 +240,6 @@ export async function dumpDatabase(session: AdminSession, state: AppDatabaseStat
     fs.rmSync(partial, { force: true });
   }
   return { file: written, bytes: fs.statSync(written).size, tool: `${path.basename(tool.path)} ${tool.version}` };
-}
-
-/** The tables a dump holds (`pg_restore --list`): schema.name. A file that is no dump says so. */
-export async function dumpTables(file: string, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<{ tables: string[]; tool: FoundTool }> {
-  const tool = await findPgTool('pg_restore', undefined, '', env);
-  const { stdout } = await runPgTool(tool, ['--list', file], { env: {}, signal, secrets: [], what: `reading ${file}` });
-  const tables: string[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = /^\d+;\s+\d+\s+\d+\s+TABLE\s+(?!DATA\s)(\S+)\s+(\S+)\s/.exec(line);
-    if (m) tables.push(`${m[1]}.${m[2]}`);
-  }
-  return { tables: tables.sort(), tool };
-}
-
-/** Tables in the database now, with their exact row counts (for restore's plan). */
-export async function tableCounts(session: AdminSession, state: AppDatabaseState, signal?: AbortSignal): Promise<{ table: string; rows: number }[]> {
-  const { default: pg } = (await import('pg')) as { default: Pg };
-  const u = new URL(session.adminUrl);
-  u.pathname = `/${encodeURIComponent(state.db)}`;
-  const client = await connect(pg, { connectionString: u.toString(), connectionTimeoutMillis: CONNECT_TIMEOUT_MS }, signal);
-  try {
-    // A read-only transaction: the plan of a dry run changes nothing.
-    await client.query('BEGIN READ ONLY');
-    if (!state.superuser) await client.query(`SET LOCAL ROLE ${client.escapeIdentifier(state.role)}`);
-    const tables = (
-      await client.query<{ s: string; t: string }>(
-        "SELECT schemaname AS s, tablename AS t FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
-      )
-    ).rows;
-    const out: { table: string; rows: number }[] = [];
-    for (const { s, t } of tables) {
-      const n = (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${client.escapeIdentifier(s)}.${client.escapeIdentifier(t)}`)).rows[0]!.n;
-      out.push({ table: `${s}.${t}`, rows: Number(n) });
-    }
-    await client.query('ROLLBACK');
-    return out;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** pg_restore's command line: into the existing database, as the app role, all or nothing. */
-export function restoreArgs(session: AdminSession, state: AppDatabaseState, file: string): string[] {
-  return [
-    '--clean',
-    '--if-exists',
-    '--no-owner',
-    `--role=${state.role}`,
-    '--single-transaction',
-    '--exit-on-error',
-    `--dbname=${session.tool(state.db).dbname}`,
-    file,
-  ];
-}
-
-/**
- * Replaces what the dump holds in the app's database: its objects are dropped and created again
- * as the app role (`--no-owner --role`), in one transaction, so a failure leaves the database as
- * it was. The database itself (its owner, its privileges: PUBLIC stays revoked) is not touched.
- */
-export async function restoreDatabase(session: AdminSession, state: AppDatabaseState, file: string, tool: FoundTool, signal?: AbortSignal): Promise<void> {
-  await session.takeRole(state);
-  const conn = session.tool(state.db);
-  // A running app holding a lock would make the restore wait forever: give up after a minute.
-  await runPgTool(tool, restoreArgs(session, state, file), {
-    env: { ...conn.env, PGOPTIONS: '-c lock_timeout=60000' },
-    signal,
-    secrets: session.secrets,
-    what: `pg_restore of ${path.basename(file)} into ${state.db} (nothing was changed: it runs in one transaction)`,
-  });
 }
 
 /**
@@ -331,10 +266,11 @@ export function dropStatements(session: AdminSession, state: AppDatabaseState): 
 }
 
 /** Runs the lock-out statements; the returned function undoes them (the login opened again). */
-export async function lockOut(session: AdminSession, state: AppDatabaseState, statements: PlannedSql[]): Promise<() => Promise<void>> {
+export async function lockOut(session: AdminSession, state: AppDatabaseState, statements: PlannedSql[], closedBefore = false): Promise<() => Promise<void>> {
   const c = session.client;
   await session.takeRole(state);
-  let closed = false;
+  // closedBefore: an interrupted remove closed it; the undo opens it as if this run had.
+  let closed = closedBefore;
   const undo = async (): Promise<void> => {
     if (closed) await c.query(`ALTER ROLE ${c.escapeIdentifier(state.role)} LOGIN`).catch(() => {});
   };

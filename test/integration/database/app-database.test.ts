@@ -26,11 +26,9 @@ import {
   dropAll,
   dropStatements,
   dumpDatabase,
-  dumpTables,
   lockOut,
-  restoreDatabase,
-  tableCounts,
 } from '../../../src/database/app-database.ts';
+import { appLogin, readDump, restoreDatabase, tableCounts } from '../../../src/database/restore-dump.ts';
 import { findPgTool, type FoundTool } from '../../../src/database/pg-tools.ts';
 import { MAJORS, canConnect, freshDbName, startTestPostgres, testAppSpec, trickyPassword, urlFor, withClient, type TestPostgres } from '../../helpers/postgres.ts';
 
@@ -112,7 +110,9 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
       expect(await memberships()).toBe(1);
       expect(dump.bytes).toBeGreaterThan(1000);
       expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-      expect((await dumpTables(file, undefined, toolEnv)).tables).toEqual(['public.items']);
+      const read = await readDump(file, file, undefined, toolEnv);
+      expect(read.tables).toEqual(['public.items']);
+      expect(read.sourceDb).toBe(db);
     } finally {
       await session.close(state);
     }
@@ -122,18 +122,20 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
     await sql(appUrl(), 'CREATE TABLE extra (x int)');
     const again = await AdminSession.open(opsUrl);
     state = await again.state(spec);
+    // Restored as the app's own login: the admin takes no role for it.
+    const login = appLogin(again, state, password);
     try {
-      await again.takeRole(state);
-      expect((await tableCounts(again, state)).map((t) => t.table)).toEqual(['public.extra']);
+      expect((await tableCounts(login)).map((t) => t.table)).toEqual(['public.extra']);
       const restoreTool = await findPgTool('pg_restore', major, state.version, toolEnv);
       if (inCi) expect(restoreTool.major, `pg_restore for PostgreSQL ${major} (${restoreTool.path})`).toBe(major);
       if (restoreTool.major >= 17 && major < 17) {
         // pg_restore 17 sets transaction_timeout, which PostgreSQL 16 refuses: the one line says so.
-        await expect(restoreDatabase(again, state, file, restoreTool)).rejects.toThrow(/transaction_timeout"; the dump was made by pg_dump 17 or newer, whose dumps restore only into PostgreSQL 17 or newer/);
+        await expect(restoreDatabase(login, file, restoreTool)).rejects.toThrow(/transaction_timeout"; the dump was made by pg_dump 17 or newer, whose dumps restore only into PostgreSQL 17 or newer/);
         return;
       }
-      await restoreDatabase(again, state, file, restoreTool);
-      expect(await tableCounts(again, state)).toEqual([
+      await restoreDatabase(login, file, restoreTool);
+      expect(await memberships()).toBe(0);
+      expect(await tableCounts(login)).toEqual([
         { table: 'public.extra', rows: 0 },
         { table: 'public.items', rows: 250 },
       ]);
@@ -162,7 +164,7 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
       const session = await AdminSession.open(opsUrl);
       const state = await session.state(spec);
       try {
-        const err = await restoreDatabase(session, state, file, newest).catch((e: unknown) => e);
+        const err = await restoreDatabase(appLogin(session, state, password), file, newest).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(UserError);
         expect((err as UserError).message).toMatch(/transaction_timeout"; the dump was made by pg_dump 17 or newer, whose dumps restore only into PostgreSQL 17 or newer/);
         expect((err as UserError).message).not.toContain('\n');
