@@ -18,7 +18,7 @@
 import type { AppSpec } from '../../app/spec.ts';
 import type { DerivedKind } from '../derived.ts';
 import { K8S_SCRIPTS, S3_KEEP } from '../backup/scripts.ts';
-import { BACKUP_BUCKET, BACKUP_S3_SECRET, DERIVED_NOTE, manifestsFile } from './names.ts';
+import { BACKUP_BUCKET, BACKUP_S3_SECRET, DERIVED_NOTE, manifestsFile, crudWithManifests } from './names.ts';
 
 export const BACKUPS_FILE = 'backups.yaml';
 const CLUSTER = 'ovu-postgres'; // k8s.ts CLUSTER_NAME (not imported: k8s.ts imports this module)
@@ -173,7 +173,7 @@ export function backupsManifests(crud: AppSpec[]): unknown[] {
 }
 
 export const backupsKind: DerivedKind = (ctx) => {
-  const crud = ctx.apps.map((a) => a.spec).filter((s) => s.settings.kind === 'crud');
+  const crud = crudWithManifests(ctx);
   const header = [
     ...DERIVED_NOTE,
     `Backups: the Cluster's base backups and WAL (ScheduledBackup, daily) and each app's pg_dump -Fc (CronJob`,

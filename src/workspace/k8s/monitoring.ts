@@ -11,7 +11,7 @@ import type { AppSpec } from '../../app/spec.ts';
 import type { DerivedKind } from '../derived.ts';
 import { alertRules } from '../monitoring/alerts.ts';
 import { queriesYaml } from '../monitoring/queries.ts';
-import { DERIVED_NOTE, manifestsFile } from './names.ts';
+import { DERIVED_NOTE, manifestsFile, crudWithManifests } from './names.ts';
 
 export const MONITORING_FILE = 'monitoring.yaml';
 export const QUERIES_CONFIGMAP = { name: 'ovu-monitoring-queries', key: 'queries.yaml' } as const;
@@ -43,7 +43,7 @@ export function monitoringManifests(crud: AppSpec[]): unknown[] {
 }
 
 export const k8sMonitoringKind: DerivedKind = (ctx) => {
-  const crud = ctx.apps.map((a) => a.spec).filter((s) => s.settings.kind === 'crud');
+  const crud = crudWithManifests(ctx);
   const header = [
     ...DERIVED_NOTE,
     "The alerting rules (monitoring/alerts.yml's) for the prometheus-operator, and the exporter's queries for the",

@@ -9,10 +9,10 @@
  */
 import type { AppSpec } from '../../app/spec.ts';
 import { pgbouncerPoolSize } from '../../database/budget.ts';
-import { MAX_CLIENT_CONN, pgbouncerApps } from '../pgbouncer/index.ts';
+import { MAX_CLIENT_CONN } from '../pgbouncer/index.ts';
 import type { DerivedKind } from '../derived.ts';
 import { POOLER } from './budget.ts';
-import { DERIVED_NOTE, manifestsFile, poolerName } from './names.ts';
+import { DERIVED_NOTE, crudWithManifests, manifestsFile, poolerName } from './names.ts';
 
 export const POOLERS_FILE = 'poolers.yaml';
 const CLUSTER = 'ovu-postgres'; // k8s.ts CLUSTER_NAME (not imported: k8s.ts imports this module)
@@ -40,7 +40,7 @@ export function poolerManifest(spec: AppSpec, type: 'rw' | 'ro') {
 }
 
 export const poolerKind: DerivedKind = (ctx) => {
-  const specs = pgbouncerApps(ctx.apps);
+  const specs = crudWithManifests(ctx).filter((s) => s.settings.pgbouncer);
   const text = specs.length
     ? manifestsFile(
         [
