@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseAnswersFile, ANSWERS_FILE } from '../../../src/app/answers-file.ts';
@@ -41,6 +42,19 @@ beforeAll(async () => {
   apps = APPS.map(([name]) => specFromAnswers(parseAnswersFile(fs.readFileSync(path.join(ws, name!, ANSWERS_FILE), 'utf8'), name!).answers));
   built = await kustomizeBuild(path.join(ws, 'deploy', 'k8s'));
 }, 120_000);
+
+/** Fields a PrometheusRule's spec, groups and rules may have, from the declarations @kubernetes-models/prometheus-operator ships. */
+function promRuleUnknownFields(m: Manifest): string[] {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.resolve('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule'))));
+  const fields = (file: string) => new Set([...fs.readFileSync(path.join(dir, file), 'utf8').matchAll(/^\s*"(\w+)"\??:/gm)].map((x) => x[1]));
+  const [spec, group, rule] = [fields('PrometheusRuleSpec.d.ts'), fields('RuleGroup.d.ts'), fields('Rule.d.ts')];
+  const out = Object.keys(m.spec).filter((k) => !spec.has(k)).map((k) => `spec: ${k}`);
+  (m.spec.groups as any[]).forEach((g, i) => {
+    out.push(...Object.keys(g).filter((k) => !group.has(k)).map((k) => `groups/${i}: ${k}`));
+    (g.rules as any[]).forEach((r, j) => out.push(...Object.keys(r).filter((k) => !rule.has(k)).map((k) => `groups/${i}/rules/${j}: ${k}`)));
+  });
+  return out.sort();
+}
 
 const of = (kind: string, name: string) => (m: Manifest) => m.kind === kind && m.metadata.name === name;
 const container = (m: Manifest, name: string) => (m.spec.template.spec.containers as any[]).find((c) => c.name === name);
@@ -261,6 +275,12 @@ describe('the workspace deploy/k8s/ (kubectl kustomize, kubernetes-validate, Clo
     broken.spec.groups[0].rules[0].expr = 42;
     delete broken.spec.groups[1].name;
     expect(() => new PrometheusRule(broken as any).validate()).toThrow(/expr|name/);
+    // The package's validators let unknown fields through; its type declarations list the fields.
+    expect(promRuleUnknownFields(rules[0]!)).toEqual([]);
+    const typo = structuredClone(rules[0]!);
+    typo.spec.groups[0].rules[0].expresion = typo.spec.groups[0].rules[0].expr;
+    typo.spec.groups[1].interva = '1m';
+    expect(promRuleUnknownFields(typo)).toEqual(['groups/0/rules/0: expresion', 'groups/1: interva']);
   });
 
   it('has what the apps and ADR-002 need: probes, non-root, the password by reference only, the budget', () => {
