@@ -142,7 +142,12 @@ describe('doctor: the workspace checks', () => {
     expect(byId(checks, 'compose.schema.billing/compose.yaml').status).toBe('ok');
     expect(byId(checks, 'compose.schema.pgbouncer/compose.yaml').status).toBe('ok');
     expect(notOk(checks)).toEqual([]);
-  });
+    // On Kubernetes it reaches the server through its Pooler's pods only.
+    expect(byId(checks, 'app.billing.k8s-budget').message).toBe('on Kubernetes billing_user needs at most 22 connections during a rollout (Pooler 2 + 0 surge pods x pool 10 + 2), within its connectionLimit 22');
+    const poolers = path.join(dir, 'deploy', 'k8s', 'poolers.yaml');
+    fs.writeFileSync(poolers, fs.readFileSync(poolers, 'utf8').replace('instances: 2', 'instances: 3'));
+    expect(byId(audit(dir), 'app.billing.k8s-budget')).toMatchObject({ status: 'failed', message: expect.stringContaining('(Pooler 3 + 0 surge pods x pool 10 + 2) but its connectionLimit is 22') });
+  }, 20_000);
 
   it('files computed from the apps that no longer match them fail; --fix writes them again', async () => {
     const dir = await workspace();
@@ -172,7 +177,7 @@ describe('doctor: the workspace checks', () => {
     fs.writeFileSync(file, text.replace(/  strategy:\n(    .*\n)+/, '').replace(/replicas: \d+/, 'replicas: 4'));
     expect(byId(audit(dir), 'app.inventory.k8s-budget').message).toContain('(4 replicas + 1 surge) x pool 10 + 2');
     expect(notOk(audit(dir))).toEqual(['app.inventory.k8s-budget']);
-  });
+  }, 20_000);
 
   it('in a git repository, asks git: a tracked .env fails even though the rules ignore it', async () => {
     const dir = await workspace();
