@@ -3,7 +3,8 @@
  * `<app>/deploy/k8s/` (templates/deploy/, rendered with the app's files: the team's to edit); the
  * workspace's `deploy/k8s/` is computed whole from the set of apps (a DERIVED kind): the one
  * PostgreSQL `Cluster`, whose managed roles are the crud apps' logins with their connection
- * limits, and the kustomization that lists every app's directory.
+ * limits, and the kustomization that lists every app's directory and the workspace's other
+ * files, each a DERIVED kind of its own under k8s/ (Poolers, backups, the PrometheusRule).
  *
  * Roles are `Cluster.spec.managed.roles` entries rather than per-app `DatabaseRole` resources:
  * every CloudNativePG release since 1.20 has them, while DatabaseRole exists only in operator
