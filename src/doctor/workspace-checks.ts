@@ -28,6 +28,7 @@ import type { Workspace } from '../workspace/workspace.ts';
 import { derivedFiles, stageDerived } from '../workspace/derived.ts';
 import { MONITORING_ENV_FILE } from '../workspace/monitoring/index.ts';
 import { failed, ok, warning, type DoctorCheck } from './check.ts';
+import { k8sBudgetChecks } from './k8s-budget.ts';
 
 /** An app as the server checks need it. */
 export interface AuditedApp {
@@ -288,6 +289,9 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
   // 13. The files computed whole from the set of apps (monitoring/, pgbouncer/, deploy/k8s/, their
   // init-db.sql and .env lines) say what the apps say: an app added or removed by hand leaves them behind.
   checks.push(derivedCheck(root, read, apps));
+
+  // 14. On Kubernetes, each login's connectionLimit holds its app's pods at the peak of a rollout.
+  checks.push(...k8sBudgetChecks(root, apps, read));
   return { checks, apps: audited };
 }
 

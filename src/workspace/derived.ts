@@ -10,6 +10,9 @@ import type { Plan } from '../plan/plan.ts';
 import { k8sWorkspaceFiles } from './k8s.ts';
 import { monitoringKind } from './monitoring/index.ts';
 import { pgbouncerKind } from './pgbouncer/index.ts';
+import { backupsKind } from './k8s/backups.ts';
+import { k8sMonitoringKind } from './k8s/monitoring.ts';
+import { poolerKind } from './k8s/pooler.ts';
 
 export interface DerivedApp {
   /** Directory under the workspace root. */
@@ -43,6 +46,9 @@ const DERIVED: DerivedKind[] = [
   monitoringKind,
   // pgbouncer/ (ovu-pgbouncer, pgbouncer.ini, userlist.txt) once an app chose --pgbouncer.
   pgbouncerKind,
+  poolerKind, // deploy/k8s/poolers.yaml: a --pgbouncer app's CloudNativePG Poolers (rw, ro).
+  backupsKind, // deploy/k8s/backups.yaml: ScheduledBackup, each app's dump and restore CronJobs.
+  k8sMonitoringKind, // deploy/k8s/monitoring.yaml: the PrometheusRule, the Cluster's exporter queries.
 ];
 
 export function derivedFiles(ctx: DerivedContext): DerivedFile[] {

@@ -3,7 +3,8 @@
  * `<app>/deploy/k8s/` (templates/deploy/, rendered with the app's files: the team's to edit); the
  * workspace's `deploy/k8s/` is computed whole from the set of apps (a DERIVED kind): the one
  * PostgreSQL `Cluster`, whose managed roles are the crud apps' logins with their connection
- * limits, and the kustomization that lists every app's directory.
+ * limits, and the kustomization that lists every app's directory and the workspace's other
+ * files, each a DERIVED kind of its own under k8s/ (Poolers, backups, the PrometheusRule).
  *
  * Roles are `Cluster.spec.managed.roles` entries rather than per-app `DatabaseRole` resources:
  * every CloudNativePG release since 1.20 has them, while DatabaseRole exists only in operator
@@ -12,9 +13,12 @@
 import path from 'node:path';
 import { Document } from 'yaml';
 import type { AppSpec } from '../app/spec.ts';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetTotal, connectionLimit } from '../database/budget.ts';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetTotal } from '../database/budget.ts';
 import { STACKS } from '../stacks/index.ts';
 import type { DerivedApp, DerivedContext, DerivedFile } from './derived.ts';
+import { appRollout, k8sConnectionLimit } from './k8s/budget.ts';
+import { poolerName } from './k8s/names.ts';
+import { clusterBackup, clusterMonitoring, k8sResources } from './k8s/resources.ts';
 
 /** Where the manifests are: `<app>/deploy/k8s/` and the workspace's own `deploy/k8s/`. */
 export const K8S_DIR = 'deploy/k8s';
@@ -38,9 +42,24 @@ export const OPERATOR_CONNECTIONS = 10;
 /** The app's `kubernetes.io/basic-auth` Secret: `username` is its login, `password` its password. */
 export const dbSecretName = (spec: AppSpec): string => `${spec.names.slug}-db-credentials`;
 
+/**
+ * The backend's database URLs: DATABASE_URL to the primary (through the app's Pooler for a
+ * --pgbouncer app), DATABASE_READ_URL to the replicas (the Cluster's `-ro` Service, or the
+ * Pooler that reaches it). $(DB_PASSWORD) is expanded by Kubernetes from the Secret.
+ */
+export function k8sDatabaseUrls(spec: AppSpec): { write: string; read: string } {
+  const { names, settings } = spec;
+  const url = (host: string, query = ''): string => `postgresql://${names.user}:$(DB_PASSWORD)@${host}:5432/${names.db}${query}`;
+  if (!settings.pgbouncer) return { write: url(`${CLUSTER_NAME}-rw`), read: url(`${CLUSTER_NAME}-ro`) };
+  const query = settings.stack === 'typescript' ? '?pgbouncer=true' : '';
+  return { write: url(poolerName(spec, 'rw'), query), read: url(poolerName(spec, 'ro'), query) };
+}
+
 /** What the app's templates under templates/deploy/ interpolate. */
 export function k8sValues(spec: AppSpec) {
   const stack = STACKS[spec.settings.stack];
+  const rollout = appRollout(spec);
+  const urls = k8sDatabaseUrls(spec);
   return {
     image: `${IMAGE_REGISTRY}/${spec.names.service}`,
     runAsUser: stack.imageUid,
@@ -48,9 +67,16 @@ export function k8sValues(spec: AppSpec) {
     migrateCommand: `[${stack.migrate.inImage.map((a) => JSON.stringify(a)).join(', ')}]`,
     // Each replica is one process with its own pool, which the login's CONNECTION LIMIT counts; a
     // readonly app is not asked (it has no pool to budget): one, for the team to scale.
-    replicas: spec.settings.kind === 'crud' ? spec.settings.processes : 1,
+    replicas: rollout.replicas,
+    // Explicit, because the login's CONNECTION LIMIT counts the surge pods (k8s/budget.ts).
+    maxSurge: rollout.maxSurge,
+    maxUnavailable: rollout.maxUnavailable,
     cluster: CLUSTER_NAME,
+    // Migrations go to the primary directly (Prisma Migrate takes a session advisory lock).
     dbHost: `${CLUSTER_NAME}-rw`,
+    dbUrl: urls.write,
+    dbReadUrl: urls.read,
+    pgbouncer: String(spec.settings.pgbouncer),
     dbSecret: dbSecretName(spec),
     ulmTokenSecret: ULM_TOKEN_SECRET,
   };
@@ -58,7 +84,7 @@ export function k8sValues(spec: AppSpec) {
 
 /** max_connections that holds every crud app's limit, ULM, the reserved slots and the operator's own. */
 export function clusterMaxConnections(specs: AppSpec[]): number {
-  const apps = specs.map((s) => ({ role: s.names.user, limit: connectionLimit(s.settings.pool, s.settings.processes) }));
+  const apps = specs.map((s) => ({ role: s.names.user, limit: k8sConnectionLimit(s) }));
   const needed = budgetTotal({ maxConnections: 0, reserved: DEFAULT_RESERVED_CONNECTIONS, ulm: ULM_ASSUMED_CONNECTIONS, apps }) + OPERATOR_CONNECTIONS;
   return Math.max(DEFAULT_MAX_CONNECTIONS, needed);
 }
@@ -88,7 +114,7 @@ export function clusterManifest(crud: AppSpec[]): string {
     replication: false,
     bypassrls: false,
     inherit: true,
-    connectionLimit: connectionLimit(s.settings.pool, s.settings.processes),
+    connectionLimit: k8sConnectionLimit(s),
     passwordSecret: { name: dbSecretName(s) },
   }));
   // ADR-002: a login reaches its own database only, and no other login reaches it (PUBLIC can
@@ -103,7 +129,8 @@ export function clusterManifest(crud: AppSpec[]): string {
     [
       ...GENERATED,
       'One PostgreSQL for every app (ADR-002): each crud app\'s login is a managed role with its',
-      'CONNECTION LIMIT ((pool size + max overflow) x processes + 1), its password from the app\'s Secret;',
+      'CONNECTION LIMIT (pool size + max overflow) x (replicas + rollout surge) + 1 for a migration + 1 for',
+      'the nightly dump (x the Pooler\'s pods instead for a --pgbouncer app), its password from the app\'s Secret;',
       `max_connections holds them all with ULM (${ULM_ASSUMED_CONNECTIONS}), ${DEFAULT_RESERVED_CONNECTIONS} reserved and ${OPERATOR_CONNECTIONS} for the operator.`,
     ],
     {
@@ -115,17 +142,20 @@ export function clusterManifest(crud: AppSpec[]): string {
         storage: { size: '10Gi' },
         enableSuperuserAccess: false,
         postgresql: {
-          parameters: { max_connections: String(clusterMaxConnections(crud)) },
+          // pg_stat_statements.*: CloudNativePG then loads the library (the slow query metrics).
+          parameters: { max_connections: String(clusterMaxConnections(crud)), 'pg_stat_statements.track': 'all' },
           pg_hba: pgHba,
         },
         managed: { roles },
+        backup: clusterBackup(),
+        monitoring: clusterMonitoring(),
       },
     },
   );
 }
 
 /** The workspace's kustomization: the Cluster (when an app needs it) and each app's directory. */
-export function workspaceKustomization(apps: DerivedApp[], without: DerivedApp[], cluster: boolean): string {
+export function workspaceKustomization(apps: DerivedApp[], without: DerivedApp[], cluster: boolean, more: string[] = []): string {
   const header = [
     ...GENERATED,
     'kubectl apply -k deploy/k8s   (CloudNativePG installed; each app\'s Secret made first:',
@@ -136,7 +166,7 @@ export function workspaceKustomization(apps: DerivedApp[], without: DerivedApp[]
   return yamlFile(header, {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
-    resources: [...(cluster ? [CLUSTER_FILE] : []), ...apps.map((a) => `../../${a.dir}/${K8S_DIR}`)],
+    resources: [...(cluster ? [CLUSTER_FILE] : []), ...more, ...apps.map((a) => `../../${a.dir}/${K8S_DIR}`)],
   });
 }
 
@@ -146,7 +176,7 @@ export function k8sWorkspaceFiles(ctx: DerivedContext): DerivedFile[] {
   const without = ctx.apps.filter((a) => !listed.includes(a));
   const crud = listed.filter((a) => a.spec.settings.kind === 'crud').map((a) => a.spec);
   return [
-    { path: `${K8S_DIR}/${KUSTOMIZATION}`, text: ctx.apps.length ? workspaceKustomization(listed, without, crud.length > 0) : undefined },
+    { path: `${K8S_DIR}/${KUSTOMIZATION}`, text: ctx.apps.length ? workspaceKustomization(listed, without, crud.length > 0, k8sResources(crud)) : undefined },
     { path: `${K8S_DIR}/${CLUSTER_FILE}`, text: crud.length ? clusterManifest(crud) : undefined },
   ];
 }

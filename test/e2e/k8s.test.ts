@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { adrWorkspace, runCli, runMainInProcess } from '../helpers/cli.ts';
-import { cnpgProblems, coreProblems, isCnpg, kustomizeBuild } from '../helpers/k8s.ts';
+import { cnpgProblems, coreProblems, isCnpg, isCore, kustomizeBuild } from '../helpers/k8s.ts';
 
 const APPS = [
   ['inventory', '--processes', '2'],
@@ -35,8 +35,10 @@ describe('create-ovu-app (built) writes deploy/k8s/', () => {
     const files = deployFiles(built);
     expect(Object.keys(files).sort()).toEqual(
       [
+        'deploy/k8s/backups.yaml',
         'deploy/k8s/cluster.yaml',
         'deploy/k8s/kustomization.yaml',
+        'deploy/k8s/monitoring.yaml',
         ...['database.yaml', 'deployment-database.yaml', 'deployment.yaml', 'kustomization.yaml', 'migrate-job.yaml', 'service.yaml'].map((f) => `inventory/deploy/k8s/${f}`),
         ...['deployment.yaml', 'kustomization.yaml', 'service.yaml'].map((f) => `catalog/deploy/k8s/${f}`),
       ].sort(),
@@ -44,8 +46,10 @@ describe('create-ovu-app (built) writes deploy/k8s/', () => {
     expect(files).toEqual(deployFiles(sources));
 
     const manifests = await kustomizeBuild(path.join(built, 'deploy', 'k8s'));
-    expect(manifests.map((m) => m.kind).sort()).toEqual(['Cluster', 'ConfigMap', 'ConfigMap', 'Database', 'Deployment', 'Deployment', 'Job', 'Service', 'Service']);
-    expect(await coreProblems(manifests.filter((m) => !isCnpg(m)))).toEqual([]);
+    expect(manifests.map((m) => m.kind).sort()).toEqual(
+      ['Cluster', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'CronJob', 'CronJob', 'Database', 'Deployment', 'Deployment', 'Job', 'PrometheusRule', 'ScheduledBackup', 'Service', 'Service'],
+    );
+    expect(await coreProblems(manifests.filter(isCore))).toEqual([]);
     expect(manifests.filter(isCnpg).flatMap(cnpgProblems)).toEqual([]);
   }, 180_000);
 });

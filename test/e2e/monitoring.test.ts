@@ -171,6 +171,16 @@ describe('monitoring with the real postgres exporter', () => {
     const fast = find('ovu_calls_by_mean_seconds_bucket', { datname: 'inventory_db', le: '0.1' })[0]!.value;
     expect(inf).toBe(find('ovu_statements_calls', { datname: 'inventory_db' })[0]!.value);
     expect(fast).toBeLessThan(inf);
+    // No dump yet: the backups' metric is 0, which OvuBackupTooOld counts as never.
+    expect(find('ovu_backup_last_success_timestamp_seconds', {}).map((x) => [x.labels.datname, x.value]).sort()).toEqual([
+      ['inventory_db', 0],
+      ['orders_db', 0],
+    ]);
+    // Every ovu_* metric an alerting rule reads is one this scrape exported.
+    const alerts = fs.readFileSync(path.join(ws, 'monitoring', 'alerts.yml'), 'utf8');
+    const named = [...alerts.matchAll(/\(cnpg_\)\?(ovu_\w+)/g)].map((x) => x[1]!);
+    expect(named.length).toBeGreaterThan(4);
+    for (const name of named) expect(find(name, {}).length, name).toBeGreaterThan(0);
   }, 120_000);
 
   it('each app has a provisioned dashboard whose PromQL reads only metrics the exporter exported', () => {

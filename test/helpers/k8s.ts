@@ -39,6 +39,8 @@ export async function kustomizeBuild(dir: string): Promise<Manifest[]> {
 }
 
 export const isCnpg = (m: Manifest): boolean => m.apiVersion.startsWith('postgresql.cnpg.io/');
+/** What kubernetes-validate has schemas for: not CloudNativePG's nor the prometheus-operator's kinds. */
+export const isCore = (m: Manifest): boolean => !isCnpg(m) && !m.apiVersion.startsWith('monitoring.coreos.com/');
 
 /**
  * `kubernetes-validate --strict` for each version: the problems it names, [] when every manifest

@@ -14,6 +14,8 @@ import type { DatabaseService } from './project.ts';
 import { blockLines, withEol, type Style, type YMap } from './render.ts';
 import { MONITORING_COMPOSE_FILE, MONITOR_VERIFIER_VAR, includesMonitoring } from '../monitoring/index.ts';
 import { PGBOUNCER_COMPOSE_FILE, includesPgbouncer } from '../pgbouncer/index.ts';
+import { MARK_COMMAND, S3_KEEP, UPLOAD_LOOP, forCompose } from '../backup/scripts.ts';
+import { BACKUP_IMAGES } from '../k8s/backups.ts';
 
 const HEADER = '# apps.compose.yaml: written by create-ovu-app from the apps in this workspace; do not edit.';
 
@@ -102,6 +104,8 @@ const BACKUP_SCRIPT = [
   'for pair in $$(env | sed -n "s/^OVU_BACKUP_APP_[A-Z0-9_]*=//p" | sort); do app=$${pair%%:*}; db=$${pair#*:}; mkdir -p "$$dir/$$app";',
   'f="$$dir/$$app/$$db-$$(date -u +%Y%m%dT%H%M%SZ).dump";',
   'if pg_dump -Fc -f "$$f.partial" "$$db"; then chmod 600 "$$f.partial"; mv "$$f.partial" "$$f"; echo "ovu-backup: $$f";',
+  // The last successful dump, for the alert on backups older than a day (backup/scripts.ts).
+  `${forCompose(MARK_COMMAND)} || echo "ovu-backup: could not record the dump of $$db" >&2;`,
   'ls -1 "$$dir/$$app/" | grep -E "^$$db-[0-9]{8}T[0-9]{6}Z\\.dump$$" | sort -r | tail -n +$$((keep + 1)) | while read -r old; do rm -f "$$dir/$$app/$$old"; done;',
   'else rm -f "$$f.partial"; failed=$$((failed + 1)); echo "ovu-backup: pg_dump of $$db failed" >&2; fi; done;',
   'if [ -n "$$OVU_BACKUP_NOW" ]; then exit "$$failed"; fi; sleep 60; done',
@@ -126,6 +130,31 @@ function backupService(db: DatabaseService, crud: AppSpec[]): YMap {
   };
 }
 
+/**
+ * ovu-backup-upload, beside ovu-backup in its profile: uploads each new dump to an S3-compatible
+ * bucket (backup/scripts.ts UPLOAD_LOOP, the commands the Kubernetes CronJobs run) when
+ * OVU_BACKUP_S3_BUCKET is set in .env, and exits at once otherwise. The keys come from .env.
+ */
+export const BACKUP_UPLOAD_SERVICE = 'ovu-backup-upload';
+
+function backupUploadService(): YMap {
+  return {
+    image: BACKUP_IMAGES.awsCli,
+    profiles: [BACKUP_PROFILE],
+    entrypoint: ['sh', '-c', forCompose(UPLOAD_LOOP)],
+    environment: {
+      OVU_BACKUP_S3_BUCKET: '${OVU_BACKUP_S3_BUCKET:-}',
+      OVU_BACKUP_S3_ENDPOINT: '${OVU_BACKUP_S3_ENDPOINT:-}',
+      OVU_BACKUP_S3_KEEP: `\${OVU_BACKUP_S3_KEEP:-${S3_KEEP}}`,
+      AWS_ACCESS_KEY_ID: '${OVU_BACKUP_S3_ACCESS_KEY_ID:-}',
+      AWS_SECRET_ACCESS_KEY: '${OVU_BACKUP_S3_SECRET_ACCESS_KEY:-}',
+      AWS_DEFAULT_REGION: '${OVU_BACKUP_S3_REGION:-us-east-1}',
+    },
+    volumes: ['./backups:/backups'],
+    restart: 'on-failure',
+  };
+}
+
 export interface AppsFileNotes {
   text: string;
   notes: string[];
@@ -141,6 +170,7 @@ export function appsComposeFile(apps: { dir: string; spec: AppSpec }[], db: Data
     "# Each app's own service is in <app>/compose.yaml (edit that one). The workspace's compose file includes",
     `# this one. ${DB_INIT_SERVICE} runs create-ovu-app's blocks of init-db.sql on every \`docker compose up\`;`,
     `# ${BACKUP_SERVICE} (\`docker compose --profile ${BACKUP_PROFILE} up -d ${BACKUP_SERVICE}\`) dumps each app's database nightly to ./backups/.`,
+    `# ${BACKUP_UPLOAD_SERVICE} (same profile) uploads them to s3://$OVU_BACKUP_S3_BUCKET/<app>/ when .env sets OVU_BACKUP_S3_BUCKET.`,
     ...blockLines(
       {
         include: [
@@ -154,7 +184,7 @@ export function appsComposeFile(apps: { dir: string; spec: AppSpec }[], db: Data
     ),
   ];
   if (db && crud.length) {
-    lines.push('', ...blockLines({ services: { [DB_INIT_SERVICE]: dbInitService(db, crud), [BACKUP_SERVICE]: backupService(db, crud) } }, 0, style));
+    lines.push('', ...blockLines({ services: { [DB_INIT_SERVICE]: dbInitService(db, crud), [BACKUP_SERVICE]: backupService(db, crud), [BACKUP_UPLOAD_SERVICE]: backupUploadService() } }, 0, style));
     if (envText(db.service, 'POSTGRES_PASSWORD') === undefined && envText(db.service, 'POSTGRES_HOST_AUTH_METHOD') !== 'trust') {
       notes.push(`${DB_INIT_SERVICE} logs in to ${db.name} with its POSTGRES_PASSWORD, which ${db.file} does not set: set it there (a \${VAR} from .env is fine)`);
     }

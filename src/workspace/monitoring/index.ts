@@ -21,6 +21,7 @@ import { ensureEnvVar, generatePassword, readEnvVar, setEnvVar } from '../env-fi
 import { scramVerifier, verifierMatches } from '../../database/scram.ts';
 import { MONITORING_SLUG, setWorkspaceBlock } from '../init-db.ts';
 import { queriesYaml } from './queries.ts';
+import { ALERTS_FILE, alertsYaml } from './alerts.ts';
 import { DATASOURCE_UID, dashboardJson } from './dashboard.ts';
 import { MONITOR_HOME_DB, MONITOR_PASSWORD_VAR, MONITOR_ROLE, MONITOR_VERIFIER_VAR, monitoringBlock } from './init-db-block.ts';
 
@@ -89,7 +90,7 @@ function composeText(db: { host: string; port: string; networks: string[] }, dbs
   const prometheus: YMap = {
     image: IMAGES.prometheus,
     profiles,
-    volumes: ['./prometheus.yml:/etc/prometheus/prometheus.yml:ro', 'ovu_prometheus_data:/prometheus'],
+    volumes: ['./prometheus.yml:/etc/prometheus/prometheus.yml:ro', './alerts.yml:/etc/prometheus/alerts.yml:ro', 'ovu_prometheus_data:/prometheus'],
     ports: [new Quoted('127.0.0.1:${OVU_PROMETHEUS_PORT:-9090}:9090')],
     depends_on: [EXPORTER_SERVICE],
     ...reach,
@@ -124,6 +125,9 @@ function prometheusText(): string {
     'global:',
     '  scrape_interval: 15s',
     '  evaluation_interval: 15s',
+    '# The alerting rules (also deploy/k8s/monitoring.yaml\'s PrometheusRule); firing alerts show on /alerts.',
+    'rule_files:',
+    '  - /etc/prometheus/alerts.yml',
     'scrape_configs:',
     '  - job_name: ovu-postgres',
     '    static_configs:',
@@ -214,6 +218,7 @@ export const monitoringKind: DerivedKind = (ctx) => {
     `${MONITORING_DIR}/prometheus.yml`,
     `${MONITORING_DIR}/grafana/provisioning/datasources/prometheus.yaml`,
     `${MONITORING_DIR}/grafana/provisioning/dashboards/ovu.yaml`,
+    ALERTS_FILE,
   ];
   if (!db) {
     const files: DerivedFile[] = [...fixed, ...staleDashboards(ctx.root, new Set())].map((p) => ({ path: p, text: undefined }));
@@ -223,7 +228,7 @@ export const monitoringKind: DerivedKind = (ctx) => {
   }
   const dbs = crud.map((a) => a.spec.names.db).sort();
   const dashboards = new Map(crud.map((a) => [`${a.spec.names.slug}.json`, dashboardJson(a.spec)]));
-  const texts = [composeText(db, dbs), queriesYaml(dbs), prometheusText(), datasourceText(), dashboardProviderText()];
+  const texts = [composeText(db, dbs), queriesYaml(dbs), prometheusText(), datasourceText(), dashboardProviderText(), alertsYaml()];
   const files: DerivedFile[] = fixed.map((p, i) => ({ path: p, text: texts[i] }));
   for (const [name, text] of dashboards) files.push({ path: `${DASHBOARDS_DIR}/${name}`, text });
   for (const p of staleDashboards(ctx.root, new Set(dashboards.keys()))) files.push({ path: p, text: undefined });

@@ -16,6 +16,7 @@
 import { stringify } from 'yaml';
 import { quoteLiteral } from '../../database/render.ts';
 import { MONITOR_ROLE } from './init-db-block.ts';
+import { BACKUP_MARK_PREFIX } from '../backup/scripts.ts';
 
 /** Mean execution time above which a statement counts as slow (ADR-002: "Slow queries (> 100ms)"). */
 export const SLOW_SECONDS = 0.1;
@@ -136,6 +137,16 @@ export function queriesYaml(dbs: string[]): string {
         m('mean_seconds', 'GAUGE', 'Mean execution time of the statement'),
         m('rows', 'COUNTER', 'Rows retrieved or affected'),
       ],
+    },
+    // The backup jobs record each database's last successful dump as its comment (backup/scripts.ts).
+    ovu_backup: {
+      master: true,
+      query: [
+        `SELECT d.datname, coalesce(substring(shobj_description(d.oid, 'pg_database') FROM ${quoteLiteral(`^${BACKUP_MARK_PREFIX}([0-9]+)$`)})::float8, 0) AS last_success_timestamp_seconds`,
+        'FROM pg_database d',
+        `WHERE d.datname IN (${list})`,
+      ].join('\n'),
+      metrics: [m('datname', 'LABEL', 'Database'), m('last_success_timestamp_seconds', 'GAUGE', 'When the last dump of the database succeeded (Unix time; 0: none recorded)')],
     },
     ovu_table: {
       query: [

@@ -8,17 +8,21 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseAnswersFile, ANSWERS_FILE } from '../../../src/app/answers-file.ts';
 import { CONTAINER_PORT, specFromAnswers, type AppSpec } from '../../../src/app/spec.ts';
-import { connectionLimit } from '../../../src/database/budget.ts';
+import { EXTRA_CONNECTIONS } from '../../../src/database/budget.ts';
+import { DUMP_CONNECTIONS, k8sConnectionLimit } from '../../../src/workspace/k8s/budget.ts';
+import { poolerName } from '../../../src/workspace/k8s/names.ts';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { STACKS } from '../../../src/stacks/index.ts';
 import { TEMPLATES_DIR } from '../../../src/stacks/template-source.ts';
 import { appService } from '../../../src/workspace/compose/model.ts';
 import { CLUSTER_NAME, clusterMaxConnections, dbSecretName } from '../../../src/workspace/k8s.ts';
 import { adrWorkspace, runMainInProcess } from '../../helpers/cli.ts';
-import { cnpgProblems, coreProblems, isCnpg, kustomizeBuild, type Manifest } from '../../helpers/k8s.ts';
+import { cnpgProblems, coreProblems, isCnpg, isCore, kustomizeBuild, type Manifest } from '../../helpers/k8s.ts';
 
 let ws: string;
 let apps: AppSpec[];
@@ -27,7 +31,7 @@ let built: Manifest[];
 /** Four apps, one of each stack and kind, with pools and processes that differ from the defaults. */
 const APPS = [
   ['inventory', '--processes', '2'],
-  ['orders', '--stack', 'typescript', '--db-pool-size', '3', '--db-max-overflow', '2', '--processes', '3'],
+  ['orders', '--stack', 'typescript', '--db-pool-size', '3', '--db-max-overflow', '2', '--processes', '3', '--pgbouncer'],
   ['lookup', '--kind', 'readonly'],
   ['catalog', '--stack', 'typescript', '--kind', 'readonly', '--ulm-url', 'http://ulm.platform.svc:8000'],
 ];
@@ -38,6 +42,19 @@ beforeAll(async () => {
   apps = APPS.map(([name]) => specFromAnswers(parseAnswersFile(fs.readFileSync(path.join(ws, name!, ANSWERS_FILE), 'utf8'), name!).answers));
   built = await kustomizeBuild(path.join(ws, 'deploy', 'k8s'));
 }, 120_000);
+
+/** Fields a PrometheusRule's spec, groups and rules may have, from the declarations @kubernetes-models/prometheus-operator ships. */
+function promRuleUnknownFields(m: Manifest): string[] {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.resolve('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule'))));
+  const fields = (file: string) => new Set([...fs.readFileSync(path.join(dir, file), 'utf8').matchAll(/^\s*"(\w+)"\??:/gm)].map((x) => x[1]));
+  const [spec, group, rule] = [fields('PrometheusRuleSpec.d.ts'), fields('RuleGroup.d.ts'), fields('Rule.d.ts')];
+  const out = Object.keys(m.spec).filter((k) => !spec.has(k)).map((k) => `spec: ${k}`);
+  (m.spec.groups as any[]).forEach((g, i) => {
+    out.push(...Object.keys(g).filter((k) => !group.has(k)).map((k) => `groups/${i}: ${k}`));
+    (g.rules as any[]).forEach((r, j) => out.push(...Object.keys(r).filter((k) => !rule.has(k)).map((k) => `groups/${i}/rules/${j}: ${k}`)));
+  });
+  return out.sort();
+}
 
 const of = (kind: string, name: string) => (m: Manifest) => m.kind === kind && m.metadata.name === name;
 const container = (m: Manifest, name: string) => (m.spec.template.spec.containers as any[]).find((c) => c.name === name);
@@ -63,9 +80,10 @@ function policyProblems(manifests: Manifest[], specs: AppSpec[]): string[] {
   const say = (where: string, what: string) => problems.push(`${where}: ${what}`);
   for (const m of manifests) {
     if (m.kind === 'Secret') say(`Secret/${m.metadata.name}`, 'a Secret is generated: its value would be in the build');
-    const pods = m.kind === 'Deployment' || m.kind === 'Job' ? [m.spec.template.spec] : [];
+    const pods = m.kind === 'Deployment' || m.kind === 'Job' ? [m.spec.template.spec] : m.kind === 'CronJob' ? [m.spec.jobTemplate.spec.template.spec] : [];
     for (const pod of pods) {
-      for (const c of pod.containers as any[]) {
+      for (const c of [...(pod.initContainers ?? []), ...pod.containers] as any[]) {
+        if ([...(c.command ?? []), ...(c.args ?? [])].some((a: string) => /PASSWORD=|--password|:\/\/[^:@/]+:[^@$]+@/i.test(a))) say(`${m.kind}/${m.metadata.name}`, `${c.name}: a password on its command line`);
         for (const e of (c.env ?? []) as any[]) {
           const literal = typeof e.value === 'string' ? e.value : '';
           if (/PASSWORD|TOKEN|SECRET/i.test(e.name) && e.valueFrom?.secretKeyRef === undefined) say(`${m.kind}/${m.metadata.name}`, `${e.name} is not a secretKeyRef`);
@@ -112,7 +130,9 @@ function policyProblems(manifests: Manifest[], specs: AppSpec[]): string[] {
     const config = manifests.find(of('ConfigMap', configRef));
     const env = (c.env ?? []) as any[];
     const names_ = new Set([...Object.keys(config?.data ?? {}), ...env.map((e) => e.name)].filter((n) => n !== 'DB_PASSWORD'));
-    const composeEnv = Object.keys(appService(spec, crud ? 'postgres' : undefined, 'ULM_SERVICE_TOKEN')['environment'] as object);
+    // Beyond compose's: the read URL (unset in compose) and DB_PGBOUNCER, said either way.
+    const composeEnv = [...new Set([...Object.keys(appService(spec, crud ? 'postgres' : undefined, 'ULM_SERVICE_TOKEN')['environment'] as object), ...(crud ? ['DATABASE_READ_URL', 'DB_PGBOUNCER'] : [])])];
+    if (crud && config?.data?.['DB_PGBOUNCER'] !== String(settings.pgbouncer)) say(where, `DB_PGBOUNCER ${config?.data?.['DB_PGBOUNCER']}`);
     if ([...names_].sort().join() !== composeEnv.sort().join()) say(where, `environment ${[...names_].sort().join(',')} is not compose's ${composeEnv.sort().join(',')}`);
     if (config?.data?.['ULM_BASE_URL'] !== settings.ulmUrl) say(where, `ULM_BASE_URL ${config?.data?.['ULM_BASE_URL']}`);
     if (crud) {
@@ -136,8 +156,42 @@ function policyProblems(manifests: Manifest[], specs: AppSpec[]): string[] {
       const ref = e[password]?.valueFrom?.secretKeyRef;
       if (ref?.name !== dbSecretName(spec) || ref?.key !== 'password') say(where, `${what}: DB_PASSWORD is not the Secret ${dbSecretName(spec)}'s password`);
       // $(VAR) only expands a variable defined before it.
-      if (url < 0 || password > url || e[url].value !== `postgresql://${names.user}:$(DB_PASSWORD)@${CLUSTER_NAME}-rw:5432/${names.db}`) say(where, `${what}: DATABASE_URL ${e[url]?.value}`);
+      // The backend through its Pooler (a --pgbouncer app), the migration straight to the primary.
+      const direct = `postgresql://${names.user}:$(DB_PASSWORD)@${CLUSTER_NAME}-rw:5432/${names.db}`;
+      const pooled = settings.pgbouncer ? `postgresql://${names.user}:$(DB_PASSWORD)@${poolerName(spec, 'rw')}:5432/${names.db}${settings.stack === 'typescript' ? '?pgbouncer=true' : ''}` : direct;
+      if (url < 0 || password > url || e[url].value !== (what === 'backend' ? pooled : direct)) say(where, `${what}: DATABASE_URL ${e[url]?.value}`);
+      if (what === 'backend') {
+        const read = e.findIndex((x) => x.name === 'DATABASE_READ_URL');
+        const host = settings.pgbouncer ? poolerName(spec, 'ro') : `${CLUSTER_NAME}-ro`;
+        if (read < password || !String(e[read]?.value).includes(`@${host}:5432/${names.db}`)) say(where, `DATABASE_READ_URL ${e[read]?.value} is not the replicas' ${host}`);
+      }
     }
+    // The budget in every state a rollout passes through, from the built manifests' own numbers.
+    const role = (manifests.find(of('Cluster', CLUSTER_NAME))?.spec?.managed?.roles ?? []).find((r: any) => r.name === names.user);
+    const beside = EXTRA_CONNECTIONS + DUMP_CONNECTIONS;
+    let peak: number;
+    if (settings.pgbouncer) {
+      const pooler = manifests.find(of('Pooler', poolerName(spec, 'rw')));
+      const ro = manifests.find(of('Pooler', poolerName(spec, 'ro')));
+      if (pooler?.spec?.pgbouncer?.poolMode !== 'transaction' || ro?.spec?.type !== 'ro') say(where, 'no transaction-mode Poolers rw and ro');
+      const size = Number(pooler?.spec?.pgbouncer?.parameters?.max_db_connections);
+      if (size !== settings.pool.size + settings.pool.maxOverflow || pooler?.spec?.pgbouncer?.parameters?.default_pool_size !== String(size)) say(where, `Pooler pool ${size}`);
+      peak = size * (pooler?.spec?.instances + (pooler?.spec?.deploymentStrategy?.rollingUpdate?.maxSurge ?? 1)) + beside;
+    } else {
+      const surge = deployment.spec.strategy?.rollingUpdate?.maxSurge;
+      if (typeof surge !== 'number') say(where, `the Deployment's maxSurge ${surge} is not explicit`);
+      peak = (Number(config?.data?.['DB_POOL_SIZE']) + Number(config?.data?.['DB_MAX_OVERFLOW'])) * (deployment.spec.replicas + (surge ?? 1)) + beside;
+    }
+    if (!(role?.connectionLimit >= peak)) say(where, `connectionLimit ${role?.connectionLimit} < ${peak} connections at the peak of a rollout`);
+    // The nightly dump: pg_dump -Fc as the app's login, its password from its Secret, uploaded.
+    const cron = manifests.find(of('CronJob', `${names.slug}-db-backup`));
+    const job = cron?.spec?.jobTemplate?.spec?.template?.spec;
+    const dump = (job?.initContainers ?? []).find((c: any) => c.name === 'dump');
+    const pgpass = (dump?.env ?? []).find((e: any) => e.name === 'PGPASSWORD')?.valueFrom?.secretKeyRef;
+    const scripts = manifests.find(of('ConfigMap', 'ovu-backup-scripts'))?.data ?? {};
+    if (!cron || !/^\S+ \S+ \* \* \*$/.test(cron.spec.schedule) || pgpass?.name !== dbSecretName(spec) || !/pg_dump -Fc /.test(scripts[dump?.command?.[1]?.replace('/scripts/', '')] ?? '')) say(where, 'no daily pg_dump -Fc CronJob as the app login');
+    if (!(job?.initContainers ?? []).some((c: any) => c.name === 'upload' && /ovu_upload/.test(scripts[c.command?.[1]?.replace('/scripts/', '')] ?? ''))) say(where, 'the dump is not uploaded');
+    if (manifests.find(of('CronJob', `${names.slug}-db-restore`))?.spec?.suspend !== true) say(where, 'no suspended restore CronJob');
     if (migrate) {
       const ctr = container(migrate, 'migrate');
       if (JSON.stringify(ctr?.command) !== JSON.stringify(stack.migrate.inImage)) say(where, `migration command ${JSON.stringify(ctr?.command)}`);
@@ -154,7 +208,7 @@ function policyProblems(manifests: Manifest[], specs: AppSpec[]): string[] {
   for (const s of crud) {
     const r = roles.find((x) => x.name === s.names.user);
     if (!r) continue;
-    if (r.connectionLimit !== connectionLimit(s.settings.pool, s.settings.processes)) say('Cluster', `${r.name} connectionLimit ${r.connectionLimit}`);
+    if (r.connectionLimit !== k8sConnectionLimit(s)) say('Cluster', `${r.name} connectionLimit ${r.connectionLimit}`);
     if (r.login !== true || r.passwordSecret?.name !== dbSecretName(s)) say('Cluster', `${r.name} is not a login with the app's Secret`);
     for (const flag of ['superuser', 'createdb', 'createrole', 'replication', 'bypassrls']) if (r[flag] !== false) say('Cluster', `${r.name} ${flag} is not false`);
     const hba = (cluster?.spec?.postgresql?.pg_hba ?? []) as string[];
@@ -165,6 +219,10 @@ function policyProblems(manifests: Manifest[], specs: AppSpec[]): string[] {
   }
   const max = Number(cluster?.spec?.postgresql?.parameters?.max_connections);
   if (crud.length && !(max >= clusterMaxConnections(crud))) say('Cluster', `max_connections ${max} does not hold the apps' limits`);
+  // Backups: the Cluster's to object storage, credentials by Secret reference, and a ScheduledBackup.
+  const store = cluster?.spec?.backup?.barmanObjectStore;
+  if (!/^s3:\/\//.test(store?.destinationPath ?? '') || store?.s3Credentials?.secretAccessKey?.name !== 'ovu-backup-s3') say('Cluster', 'no backup to object storage with credentials from a Secret');
+  if (crud.length && !manifests.some((m) => m.kind === 'ScheduledBackup' && m.spec.cluster.name === CLUSTER_NAME)) say('Cluster', 'no ScheduledBackup');
   return problems;
 }
 
@@ -173,16 +231,19 @@ describe('the workspace deploy/k8s/ (kubectl kustomize, kubernetes-validate, Clo
     const kinds = (ms: Manifest[]) => ms.map((m) => `${m.kind}/${m.metadata.name}`).sort();
     const each: Manifest[] = [];
     for (const spec of apps) each.push(...(await kustomizeBuild(path.join(ws, spec.names.slug, 'deploy', 'k8s'))));
-    expect(kinds(built)).toEqual(kinds([...each, ...built.filter((m) => m.kind === 'Cluster')]));
+    const workspaceOwn = ['Cluster/ovu-postgres', 'ScheduledBackup/ovu-postgres-daily', 'PrometheusRule/ovu-platform', 'Pooler/orders-pooler-rw', 'Pooler/orders-pooler-ro'];
+    const workspaceMaps = ['ovu-backup-scripts', 'ovu-backup-settings', 'ovu-monitoring-queries'].map((n) => `ConfigMap/${n}`);
+    expect(kinds(built)).toEqual(kinds([...each, ...built.filter((m) => [...workspaceOwn, ...workspaceMaps].includes(`${m.kind}/${m.metadata.name}`) || m.kind === 'CronJob')]));
     expect(kinds(built)).toEqual(
       [
-        'Cluster/ovu-postgres',
-        ...['inventory', 'orders'].flatMap((a) => [`Database/${a}-db`, `Job/${a}-migrate`]),
+        ...workspaceOwn,
+        ...workspaceMaps,
+        ...['inventory', 'orders'].flatMap((a) => [`Database/${a}-db`, `Job/${a}-migrate`, `CronJob/${a}-db-backup`, `CronJob/${a}-db-restore`]),
         ...apps.flatMap((s) => [`Deployment/${s.names.service}`, `Service/${s.names.service}`]),
-        ...built.filter((m) => m.kind === 'ConfigMap').map((m) => `ConfigMap/${m.metadata.name}`),
+        ...built.filter((m) => m.kind === 'ConfigMap' && !workspaceMaps.includes(`ConfigMap/${m.metadata.name}`)).map((m) => `ConfigMap/${m.metadata.name}`),
       ].sort(),
     );
-    expect(built.filter((m) => m.kind === 'ConfigMap')).toHaveLength(apps.length);
+    expect(built.filter((m) => m.kind === 'ConfigMap')).toHaveLength(apps.length + workspaceMaps.length);
   });
 
   it('lists every manifest file of an app in its kustomization (none lies there unused)', () => {
@@ -195,24 +256,41 @@ describe('the workspace deploy/k8s/ (kubectl kustomize, kubernetes-validate, Clo
   });
 
   it('has core kinds that kubernetes-validate --strict passes for Kubernetes 1.33 and 1.37', async () => {
-    const core = built.filter((m) => !isCnpg(m));
-    expect(core.length).toBeGreaterThan(8);
+    const core = built.filter(isCore);
+    expect(core.length).toBeGreaterThan(14);
     expect(await coreProblems(core)).toEqual([]);
   });
 
   it('has CloudNativePG kinds that their CRDs schemas pass, unknown fields refused', () => {
     const cnpg = built.filter(isCnpg);
-    expect(cnpg.map((m) => m.kind).sort()).toEqual(['Cluster', 'Database', 'Database']);
+    expect(cnpg.map((m) => m.kind).sort()).toEqual(['Cluster', 'Database', 'Database', 'Pooler', 'Pooler', 'ScheduledBackup']);
     expect(cnpg.flatMap(cnpgProblems)).toEqual([]);
+  });
+
+  it("has a PrometheusRule that the prometheus-operator's schema passes (@kubernetes-models/prometheus-operator)", () => {
+    const rules = built.filter((m) => m.apiVersion.startsWith('monitoring.coreos.com/'));
+    expect(rules.map((m) => m.kind)).toEqual(['PrometheusRule']);
+    expect(() => new PrometheusRule(rules[0] as any).validate()).not.toThrow();
+    const broken = structuredClone(rules[0]!);
+    broken.spec.groups[0].rules[0].expr = 42;
+    delete broken.spec.groups[1].name;
+    expect(() => new PrometheusRule(broken as any).validate()).toThrow(/expr|name/);
+    // The package's validators let unknown fields through; its type declarations list the fields.
+    expect(promRuleUnknownFields(rules[0]!)).toEqual([]);
+    const typo = structuredClone(rules[0]!);
+    typo.spec.groups[0].rules[0].expresion = typo.spec.groups[0].rules[0].expr;
+    typo.spec.groups[1].interva = '1m';
+    expect(promRuleUnknownFields(typo)).toEqual(['groups/0/rules/0: expresion', 'groups/1: interva']);
   });
 
   it('has what the apps and ADR-002 need: probes, non-root, the password by reference only, the budget', () => {
     expect(policyProblems(built, apps)).toEqual([]);
     const cluster = built.find(of('Cluster', CLUSTER_NAME))!;
-    // inventory (5 + 5) x 2 + 1 = 21, orders (3 + 2) x 3 + 1 = 16: 3 + 30 + 37 + 10 < 100.
+    // inventory (5 + 5) x (2 replicas + 1 surge) + 1 + 1 = 32; orders behind its Pooler, (3 + 2) x 2
+    // PgBouncer pods + 1 + 1 = 12: 3 + 30 + 44 + 10 < 100.
     expect(cluster.spec.managed.roles.map((r: any) => [r.name, r.connectionLimit])).toEqual([
-      ['inventory_user', 21],
-      ['orders_user', 16],
+      ['inventory_user', 32],
+      ['orders_user', 12],
     ]);
     expect(cluster.spec.postgresql.parameters.max_connections).toBe('100');
   });
@@ -274,6 +352,29 @@ describe('the checks fail on a broken manifest', () => {
     );
   });
 
+  it("a rollout whose surge, or a Pooler whose pods, the login's limit does not cover", () => {
+    const ms = mutated((m) => {
+      inventory(m).spec.strategy.rollingUpdate.maxSurge = 2;
+      m.find(of('Pooler', 'orders-pooler-rw'))!.spec.instances = 3;
+    });
+    expect(policyProblems(ms, apps)).toEqual(
+      expect.arrayContaining([expect.stringContaining('inventory: connectionLimit 32 < 42'), expect.stringContaining('orders: connectionLimit 12 < 17')]),
+    );
+  });
+
+  it('a dump CronJob whose password is not from the Secret, a Cluster backup without credentials by reference', () => {
+    const ms = mutated((m) => {
+      const cron = m.find(of('CronJob', 'inventory-db-backup'))!;
+      const pw = cron.spec.jobTemplate.spec.template.spec.initContainers[0].env.find((e: any) => e.name === 'PGPASSWORD');
+      delete pw.valueFrom;
+      pw.value = 'hunter2';
+      delete m.find(of('Cluster', CLUSTER_NAME))!.spec.backup.barmanObjectStore.s3Credentials;
+    });
+    expect(policyProblems(ms, apps)).toEqual(
+      expect.arrayContaining([expect.stringContaining('PGPASSWORD is not a secretKeyRef'), expect.stringContaining('no daily pg_dump -Fc CronJob'), expect.stringContaining('no backup to object storage')]),
+    );
+  });
+
   it("a role that is a superuser, or whose limit is not the app's budget", () => {
     const ms = mutated((m) => {
       const role = m.find(of('Cluster', CLUSTER_NAME))!.spec.managed.roles[0];
@@ -300,7 +401,7 @@ describe('the checks fail on a broken manifest', () => {
     const ms = mutated((m) => {
       container(inventory(m), 'backend').readinesProbe = { httpGet: { path: '/health/ready', port: 'http' } };
     });
-    const problems = await coreProblems(ms.filter((m) => !isCnpg(m)), ['1.33.0']);
+    const problems = await coreProblems(ms.filter(isCore), ['1.33.0']);
     expect(problems.join('\n')).toMatch(/deployment\/inventory-backend[^\n]*'readinesProbe' was unexpected/);
   });
 

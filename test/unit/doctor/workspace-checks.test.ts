@@ -48,7 +48,7 @@ describe('doctor: the workspace checks', () => {
     const dir = await workspace();
     const checks = audit(dir);
     // The wiring: removing any check from workspace-checks.ts removes its id here.
-    const perCrud = ['answers', 'compose-service', 'init-db', 'env-password', 'env-example', 'verifier', 'backend-env', 'backend-env-ignored', 'backend-env-mode'];
+    const perCrud = ['answers', 'compose-service', 'init-db', 'env-password', 'env-example', 'verifier', 'backend-env', 'backend-env-ignored', 'backend-env-mode', 'k8s-budget'];
     const expected = [
       'workspace.compose',
       'compose.schema.docker-compose.yml',
@@ -142,7 +142,12 @@ describe('doctor: the workspace checks', () => {
     expect(byId(checks, 'compose.schema.billing/compose.yaml').status).toBe('ok');
     expect(byId(checks, 'compose.schema.pgbouncer/compose.yaml').status).toBe('ok');
     expect(notOk(checks)).toEqual([]);
-  });
+    // On Kubernetes it reaches the server through its Pooler's pods only.
+    expect(byId(checks, 'app.billing.k8s-budget').message).toBe('on Kubernetes billing_user needs at most 22 connections during a rollout (Pooler 2 + 0 surge pods x pool 10 + 2), within its connectionLimit 22');
+    const poolers = path.join(dir, 'deploy', 'k8s', 'poolers.yaml');
+    fs.writeFileSync(poolers, fs.readFileSync(poolers, 'utf8').replace('instances: 2', 'instances: 3'));
+    expect(byId(audit(dir), 'app.billing.k8s-budget')).toMatchObject({ status: 'failed', message: expect.stringContaining('(Pooler 3 + 0 surge pods x pool 10 + 2) but its connectionLimit is 22') });
+  }, 20_000);
 
   it('files computed from the apps that no longer match them fail; --fix writes them again', async () => {
     const dir = await workspace();
@@ -160,6 +165,19 @@ describe('doctor: the workspace checks', () => {
     expect(fs.readFileSync(queries, 'utf8')).not.toBe(original);
     expect(fs.readFileSync(queries, 'utf8')).not.toContain('orders_db');
   });
+
+  it("a Deployment whose replicas + maxSurge x pool exceeds its login's connectionLimit on Kubernetes fails app.<app>.k8s-budget", async () => {
+    const dir = await workspace();
+    const file = path.join(dir, 'inventory', 'deploy', 'k8s', 'deployment.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    expect(byId(audit(dir), 'app.inventory.k8s-budget')).toMatchObject({ status: 'ok', message: expect.stringMatching(/needs at most (\d+) connections during a rollout .* within its connectionLimit \1$/) });
+    fs.writeFileSync(file, text.replace(/maxSurge: 1\n/, 'maxSurge: 2\n'));
+    expect(byId(audit(dir), 'app.inventory.k8s-budget')).toMatchObject({ status: 'failed', message: expect.stringMatching(/can need \d+ connections during a rollout \(\(1 replicas \+ 2 surge\) x pool 10 \+ 2\) but its connectionLimit is 22/) });
+    // A strategy left to Kubernetes' default (25%, rounded up) surges too.
+    fs.writeFileSync(file, text.replace(/  strategy:\n(    .*\n)+/, '').replace(/replicas: \d+/, 'replicas: 4'));
+    expect(byId(audit(dir), 'app.inventory.k8s-budget').message).toContain('(4 replicas + 1 surge) x pool 10 + 2');
+    expect(notOk(audit(dir))).toEqual(['app.inventory.k8s-budget']);
+  }, 20_000);
 
   it('in a git repository, asks git: a tracked .env fails even though the rules ignore it', async () => {
     const dir = await workspace();

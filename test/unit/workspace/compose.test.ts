@@ -7,6 +7,7 @@ import { composeInfo } from '../../../src/workspace/compose/model.ts';
 import { UserError } from '../../../src/errors.ts';
 import type { AppSpec, Kind } from '../../../src/app/spec.ts';
 import { appSpec } from '../../helpers/spec.ts';
+import { UPLOAD_LOOP, forCompose } from '../../../src/workspace/backup/scripts.ts';
 
 const FILE = 'docker-compose.yml';
 const fixture = (name: string): string => fs.readFileSync(new URL(`../../fixtures/compose/${name}`, import.meta.url), 'utf8');
@@ -97,12 +98,13 @@ const APPS_HEADER = `# apps.compose.yaml: written by create-ovu-app from the app
 # Each app's own service is in <app>/compose.yaml (edit that one). The workspace's compose file includes
 # this one. ovu-db-init runs create-ovu-app's blocks of init-db.sql on every \`docker compose up\`;
 # ovu-backup (\`docker compose --profile backup up -d ovu-backup\`) dumps each app's database nightly to ./backups/.
+# ovu-backup-upload (same profile) uploads them to s3://$OVU_BACKUP_S3_BUCKET/<app>/ when .env sets OVU_BACKUP_S3_BUCKET.
 `;
 
 const DB_INIT_COMMAND = String.raw`"i=0; until pg_isready -q; do i=$$((i+1)); if [ \"$$i\" -ge 60 ]; then echo \"ovu-db-init: $$PGHOST:$$PGPORT did not accept connections in 60 s\" >&2; exit 1; fi; sleep 1; done; sed -n '/^-- >>> create-ovu-app: /,/^-- <<< create-ovu-app: /p' /ovu/init-db.sql | psql -v ON_ERROR_STOP=1 -v ovu_db_init=1 --no-psqlrc -f -"`;
 
 // As it is in the file: a YAML double-quoted string (`$$` is a literal `$` for Compose).
-const BACKUP_COMMAND = "\"keep=$${OVU_BACKUP_KEEP:-7}; dir=$${OVU_BACKUP_DIR:-/backups}; while :; do if [ -z \\\"$$OVU_BACKUP_NOW\\\" ]; then now=$$(date -u +%s); next=$$((now / 86400 * 86400 + $${OVU_BACKUP_HOUR:-3} * 3600)); [ \\\"$$next\\\" -gt \\\"$$now\\\" ] || next=$$((next + 86400)); sleep $$((next - now)); fi; failed=0; for pair in $$(env | sed -n \\\"s/^OVU_BACKUP_APP_[A-Z0-9_]*=//p\\\" | sort); do app=$${pair%%:*}; db=$${pair#*:}; mkdir -p \\\"$$dir/$$app\\\"; f=\\\"$$dir/$$app/$$db-$$(date -u +%Y%m%dT%H%M%SZ).dump\\\"; if pg_dump -Fc -f \\\"$$f.partial\\\" \\\"$$db\\\"; then chmod 600 \\\"$$f.partial\\\"; mv \\\"$$f.partial\\\" \\\"$$f\\\"; echo \\\"ovu-backup: $$f\\\"; ls -1 \\\"$$dir/$$app/\\\" | grep -E \\\"^$$db-[0-9]{8}T[0-9]{6}Z\\\\.dump$$\\\" | sort -r | tail -n +$$((keep + 1)) | while read -r old; do rm -f \\\"$$dir/$$app/$$old\\\"; done; else rm -f \\\"$$f.partial\\\"; failed=$$((failed + 1)); echo \\\"ovu-backup: pg_dump of $$db failed\\\" >&2; fi; done; if [ -n \\\"$$OVU_BACKUP_NOW\\\" ]; then exit \\\"$$failed\\\"; fi; sleep 60; done\"";
+const BACKUP_COMMAND = "\"keep=$${OVU_BACKUP_KEEP:-7}; dir=$${OVU_BACKUP_DIR:-/backups}; while :; do if [ -z \\\"$$OVU_BACKUP_NOW\\\" ]; then now=$$(date -u +%s); next=$$((now / 86400 * 86400 + $${OVU_BACKUP_HOUR:-3} * 3600)); [ \\\"$$next\\\" -gt \\\"$$now\\\" ] || next=$$((next + 86400)); sleep $$((next - now)); fi; failed=0; for pair in $$(env | sed -n \\\"s/^OVU_BACKUP_APP_[A-Z0-9_]*=//p\\\" | sort); do app=$${pair%%:*}; db=$${pair#*:}; mkdir -p \\\"$$dir/$$app\\\"; f=\\\"$$dir/$$app/$$db-$$(date -u +%Y%m%dT%H%M%SZ).dump\\\"; if pg_dump -Fc -f \\\"$$f.partial\\\" \\\"$$db\\\"; then chmod 600 \\\"$$f.partial\\\"; mv \\\"$$f.partial\\\" \\\"$$f\\\"; echo \\\"ovu-backup: $$f\\\"; printf '%s\\\\n' \\\"COMMENT ON DATABASE \\\\\\\"$$db\\\\\\\" IS 'create-ovu-app backup $$(date -u +%s)';\\\" | psql -q -v ON_ERROR_STOP=1 --no-psqlrc -d \\\"$$db\\\" || echo \\\"ovu-backup: could not record the dump of $$db\\\" >&2; ls -1 \\\"$$dir/$$app/\\\" | grep -E \\\"^$$db-[0-9]{8}T[0-9]{6}Z\\\\.dump$$\\\" | sort -r | tail -n +$$((keep + 1)) | while read -r old; do rm -f \\\"$$dir/$$app/$$old\\\"; done; else rm -f \\\"$$f.partial\\\"; failed=$$((failed + 1)); echo \\\"ovu-backup: pg_dump of $$db failed\\\" >&2; fi; done; if [ -n \\\"$$OVU_BACKUP_NOW\\\" ]; then exit \\\"$$failed\\\"; fi; sleep 60; done\"";
 
 /** The ovu-backup service for `apps` ([env prefix, slug]). */
 const backupBlock = (apps: [string, string][]): string => `  ovu-backup:
@@ -127,6 +129,24 @@ ${apps.map(([prefix, slug]) => `      OVU_BACKUP_APP_${prefix}: ${slug}:${slug}_
       postgres:
         condition: service_started
     restart: unless-stopped
+  ovu-backup-upload:
+    image: amazon/aws-cli:2.17.0
+    profiles:
+      - backup
+    entrypoint:
+      - sh
+      - -c
+      - ${JSON.stringify(forCompose(UPLOAD_LOOP))}
+    environment:
+      OVU_BACKUP_S3_BUCKET: \${OVU_BACKUP_S3_BUCKET:-}
+      OVU_BACKUP_S3_ENDPOINT: \${OVU_BACKUP_S3_ENDPOINT:-}
+      OVU_BACKUP_S3_KEEP: \${OVU_BACKUP_S3_KEEP:-30}
+      AWS_ACCESS_KEY_ID: \${OVU_BACKUP_S3_ACCESS_KEY_ID:-}
+      AWS_SECRET_ACCESS_KEY: \${OVU_BACKUP_S3_SECRET_ACCESS_KEY:-}
+      AWS_DEFAULT_REGION: \${OVU_BACKUP_S3_REGION:-us-east-1}
+    volumes:
+      - ./backups:/backups
+    restart: on-failure
 `;
 
 const INVENTORY_APPS = `${APPS_HEADER}include:

@@ -1,0 +1,54 @@
+/**
+ * deploy/k8s/monitoring.yaml (a DERIVED kind, once there is a crud app): the alerting rules of
+ * monitoring/alerts.yml as a prometheus-operator `PrometheusRule`, and monitoring/queries.yaml's
+ * queries as the Cluster's custom queries (`spec.monitoring.customQueriesConfigMap`), so
+ * CloudNativePG's own exporter on each instance exports the metrics the rules and dashboards read
+ * (prefixed `cnpg_`). The queries that read one database's views name the app databases in
+ * `target_databases`, CloudNativePG's equivalent of the compose exporter's auto-discovery.
+ */
+import { parse, stringify } from 'yaml';
+import type { AppSpec } from '../../app/spec.ts';
+import type { DerivedKind } from '../derived.ts';
+import { alertRules } from '../monitoring/alerts.ts';
+import { queriesYaml } from '../monitoring/queries.ts';
+import { DERIVED_NOTE, manifestsFile, crudWithManifests } from './names.ts';
+
+export const MONITORING_FILE = 'monitoring.yaml';
+export const QUERIES_CONFIGMAP = { name: 'ovu-monitoring-queries', key: 'queries.yaml' } as const;
+
+/** The compose exporter's queries as CloudNativePG runs them. */
+export function cnpgQueries(dbs: string[]): string {
+  const queries = parse(queriesYaml(dbs)) as Record<string, { master?: boolean; target_databases?: string[] }>;
+  for (const q of Object.values(queries)) if (!q.master) q.target_databases = dbs;
+  return stringify(queries, { lineWidth: 0 });
+}
+
+export function monitoringManifests(crud: AppSpec[]): unknown[] {
+  const dbs = crud.map((s) => s.names.db).sort();
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      // CloudNativePG reads only ConfigMaps it is told to (this label lets it watch the changes).
+      metadata: { name: QUERIES_CONFIGMAP.name, labels: { 'cnpg.io/reload': '', 'app.kubernetes.io/part-of': 'ovu-platform' } },
+      data: { [QUERIES_CONFIGMAP.key]: cnpgQueries(dbs) },
+    },
+    {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PrometheusRule',
+      metadata: { name: 'ovu-platform', labels: { 'app.kubernetes.io/part-of': 'ovu-platform' } },
+      spec: { groups: alertRules() },
+    },
+  ];
+}
+
+export const k8sMonitoringKind: DerivedKind = (ctx) => {
+  const crud = crudWithManifests(ctx);
+  const header = [
+    ...DERIVED_NOTE,
+    "The alerting rules (monitoring/alerts.yml's) for the prometheus-operator, and the exporter's queries for the",
+    "Cluster's own exporter. Your Prometheus must select this PrometheusRule (its ruleSelector) and scrape the",
+    "Cluster's and the Poolers' pods (PodMonitors).",
+  ];
+  return [{ path: `deploy/k8s/${MONITORING_FILE}`, text: crud.length ? manifestsFile(header, monitoringManifests(crud)) : undefined }];
+};
