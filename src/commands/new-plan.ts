@@ -19,7 +19,7 @@ import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
 import { scramVerifier, verifierMatches } from '../database/scram.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, budgetTotal, serverConnectionLimit } from '../database/budget.ts';
 import { serverSettings } from '../workspace/compose/database-service.ts';
-import type { WorkspaceSnapshot } from '../workspace/snapshot.ts';
+import { appsForDerivedFiles, requireReadableApps, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { UsageError, UserError } from '../errors.ts';
 import type { Toolchain } from '../stacks/stack.ts';
 import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
@@ -163,6 +163,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const ws = snapshot.workspace;
   const spec = specFromAnswers(answers);
   const { names } = spec;
+  requireReadableApps(snapshot.apps, names.slug);
   const crud = spec.settings.kind === 'crud';
   const plan = new Plan(snapshot.read, ws.root);
   const notes: string[] = snapshot.empty ? [`${ws.root} is empty: starting a new platform workspace there`] : [];
@@ -221,7 +222,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const envMode = envBefore === undefined ? undefined : fs.statSync(ws.envFile).mode & 0o777;
   if (envMode !== undefined && envMode & 0o077) notes.push(`.env was readable by others (mode ${envMode.toString(8)}): it is written with mode ${(envMode & 0o700).toString(8)}`);
 
-  const others = snapshot.apps.flatMap((a) => ('answers' in a.record && a.dir !== names.slug ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
+  const others = appsForDerivedFiles(snapshot.apps, names.slug);
   stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: [...others, { dir: names.slug, spec }], read: plan.read.bind(plan) }));
 
   if (crud) {

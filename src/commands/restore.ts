@@ -13,7 +13,7 @@ import { findWorkspace } from '../workspace/workspace.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
 import { AdminSession, assertAppDatabase, dumpTables, restoreArgs, restoreDatabase, tableCounts, type AppDatabaseState } from '../database/app-database.ts';
 import { findPgTool } from '../database/pg-tools.ts';
-import { openWorkspace } from './open-workspace.ts';
+import { holdWorkspace } from './open-workspace.ts';
 import { crudApp } from './backup.ts';
 import { suggestCommand } from './suggest.ts';
 import type { Io } from './io.ts';
@@ -72,7 +72,7 @@ export async function runRestore(args: ParsedArgs, io: Io): Promise<RestoreResul
   const spec = crudApp(ws.root, name, 'restore', io);
   requireYes(args, io, 'restore', `replaces what ${spec.names.db} holds`, [spec.names.slug, given]);
   const adminUrl = resolveAdminUrl(args.given.adminUrl, process.env);
-  const lock = args.dryRun ? undefined : await openWorkspace(ws.root, io);
+  const lock = await holdWorkspace(ws.root, io, args.dryRun);
   let session: AdminSession | undefined;
   let state: AppDatabaseState | undefined;
   try {

@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ANSWERS_FILE, type AnswersFile } from '../app/answers-file.ts';
-import { deriveNames } from '../app/names.ts';
 import { specFromAnswers, type AppSpec } from '../app/spec.ts';
 import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
 import { scramVerifier, verifierMatches } from '../database/scram.ts';
@@ -75,12 +74,7 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
   for (const a of records) {
     const id = `app.${a.dir}.answers`;
     if ('error' in a.record) {
-      checks.push(failed(id, a.record.error, `restore ${a.dir}/${ANSWERS_FILE} from git, or regenerate the app with --force`));
-      continue;
-    }
-    const names = deriveNames(a.record.answers.name);
-    if (names.slug !== a.dir) {
-      checks.push(failed(id, `${a.dir}/${ANSWERS_FILE} names the app "${a.record.answers.name}", not "${a.dir}"`, `restore ${a.dir}/${ANSWERS_FILE} from git`));
+      checks.push(failed(id, a.record.error, `fix ${a.dir}/${ANSWERS_FILE} (resolve a conflict in it, or restore it from git), or regenerate the app with --force: until then no command rewrites the files computed from the apps`));
       continue;
     }
     checks.push(ok(id, `${a.dir}/${ANSWERS_FILE}: ${a.record.answers.stack} ${a.record.answers.kind} app written by create-ovu-app ${a.record.version}`));
@@ -287,7 +281,8 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
 
   // 13. The files computed whole from the set of apps (monitoring/, pgbouncer/, deploy/k8s/, their
   // init-db.sql and .env lines) say what the apps say: an app added or removed by hand leaves them behind.
-  checks.push(derivedCheck(root, read, apps));
+  const unreadable = records.filter((a) => 'error' in a.record).map((a) => `${a.dir}/${ANSWERS_FILE}`);
+  checks.push(unreadable.length ? failed('workspace.derived', `the files computed from the apps cannot be checked: ${unreadable.join(', ')} cannot be read`, 'fix that answers file first (see above); doctor --fix will not write those files without its app') : derivedCheck(root, read, apps));
   return { checks, apps: audited };
 }
 
