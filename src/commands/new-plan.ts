@@ -25,7 +25,7 @@ import type { Toolchain } from '../stacks/stack.ts';
 import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
 import { planAppFiles, sha256, type AppFile } from './app-files.ts';
 import { STATE_DIR } from '../plan/journal.ts';
-import { derivedFiles, stageDerived } from '../workspace/derived.ts';
+import { derivedFiles, stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
 
 export interface NewApp {
   plan: Plan;
@@ -173,6 +173,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const compose = addAppToCompose(snapshot.compose, spec);
   plan.write(ws.composeFile, compose.text);
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
+  stageDbInitEnv(plan, ws.root, compose.dbInitEnv);
   notes.push(...compose.notes);
 
   // An existing password is kept: the database may already use it.

@@ -29,7 +29,7 @@ import { STATE_DIR } from '../plan/journal.ts';
 import { removeAppFromCompose } from '../workspace/compose/index.ts';
 import { onlyWhatWeWroteForNoApp, removeInitDbBlock } from '../workspace/init-db.ts';
 import { removeEnvVar } from '../workspace/env-file.ts';
-import { derivedFiles, stageDerived } from '../workspace/derived.ts';
+import { derivedFiles, stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
 import { appsForDerivedFiles, readSnapshot, requireReadableApps, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
@@ -90,6 +90,7 @@ function planRemoval(snapshot: WorkspaceSnapshot, spec: AppSpec, stamp: string):
   const notes: string[] = [];
   const compose = removeAppFromCompose(snapshot.compose, names.slug);
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
+  stageDbInitEnv(plan, ws.root, compose.dbInitEnv);
   notes.push(`${compose.appsFile.name} no longer includes ${names.slug}/compose.yaml`, ...compose.notes);
 
   const initDb = removeInitDbBlock(plan.read(ws.initDbFile), names.slug);

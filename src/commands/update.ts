@@ -19,7 +19,7 @@ import { findWorkspace, type Workspace } from '../workspace/workspace.ts';
 import { appsForDerivedFiles, readSnapshot, requireReadableApps, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { addAppToCompose } from '../workspace/compose/index.ts';
 import { appBlockText, editInitDb, replaceAppBlock } from '../workspace/init-db.ts';
-import { derivedFiles, stageDerived } from '../workspace/derived.ts';
+import { derivedFiles, stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
 import { mergeText } from '../merge/three-way.ts';
 import { holdWorkspace } from './open-workspace.ts';
 import { sha256 } from './app-files.ts';
@@ -298,6 +298,7 @@ function writeWorkspaceFiles(plan: Plan, snapshot: WorkspaceSnapshot, spec: AppS
   const slug = spec.names.slug;
   const compose = addAppToCompose(snapshot.compose, spec);
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
+  stageDbInitEnv(plan, ws.root, compose.dbInitEnv);
   const others = appsForDerivedFiles(snapshot.apps, slug);
   stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: [...others, { dir: slug, spec }], read: plan.read.bind(plan) }));
 }

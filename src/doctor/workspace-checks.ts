@@ -18,6 +18,7 @@ import { appEnvFiles, findAppPassword } from '../workspace/app-env.ts';
 import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, readComposeProject } from '../workspace/compose/index.ts';
 import { envValue, isObj, type Obj } from '../workspace/compose/model.ts';
 import { parseCompose } from '../workspace/compose/parse.ts';
+import { literalProblem, type DbLogin } from '../workspace/compose/db-login.ts';
 import { ensureEnvVar, ensureLine, readEnvVar, setEnvVar } from '../workspace/env-file.ts';
 import { gitCommittable, gitIgnored, ignoredByRules, isGitRepo } from '../workspace/gitignore.ts';
 import { initDbBlock, initDbBlockOf } from '../workspace/init-db.ts';
@@ -64,6 +65,15 @@ function includesOf(js: Obj | undefined): string[] {
   });
 }
 
+const LOGIN_WORDS: Record<DbLogin['how'], string> = {
+  environment: 'the same ${VAR} as its POSTGRES_PASSWORD',
+  literal: 'its POSTGRES_PASSWORD, from ovu-db-init/.env',
+  env_file: 'the same env_file',
+  secret: 'the same secret as its POSTGRES_PASSWORD_FILE',
+  trust: 'POSTGRES_HOST_AUTH_METHOD trust',
+  unknown: 'unknown',
+};
+
 export function auditWorkspace(ws: Workspace, read: (file: string) => string | undefined): WorkspaceAudit {
   const checks: DoctorCheck[] = [];
   const { root } = ws;
@@ -100,6 +110,12 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
       } else if (apps.length > 0 && appsJs === undefined) {
         checks.push(failed('workspace.compose', `${APPS_COMPOSE_FILE} is missing or not YAML`, `restore it from git (create-ovu-app writes it whole from the apps)`));
       } else checks.push(ok('workspace.compose', apps.length ? `${composeName} includes ${APPS_COMPOSE_FILE}` : `${composeName} reads`));
+      const db = project.postgres;
+      if (db && apps.some((a) => a.spec.settings.kind === 'crud')) {
+        const problem = db.login.how === 'unknown' ? db.login.why : literalProblem(db.login, `${db.file}: ${db.name}`);
+        if (problem) checks.push(failed('workspace.db-login', `ovu-db-init cannot log in to ${db.name}, so no crud app starts: ${problem}`));
+        else checks.push(ok('workspace.db-login', `ovu-db-init logs in to ${db.name} as its superuser (${LOGIN_WORDS[db.login.how]})`));
+      }
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       checks.push(failed('workspace.compose', err.message));
