@@ -18,7 +18,7 @@ import { appEnvFiles, findAppPassword } from '../workspace/app-env.ts';
 import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, readComposeProject } from '../workspace/compose/index.ts';
 import { envValue, isObj, type Obj } from '../workspace/compose/model.ts';
 import { parseCompose } from '../workspace/compose/parse.ts';
-import { literalProblem, type DbLogin } from '../workspace/compose/db-login.ts';
+import { DB_INIT_ENV_FILE, literalProblem, type DbLogin } from '../workspace/compose/db-login.ts';
 import { ensureEnvVar, ensureLine, readEnvVar, setEnvVar } from '../workspace/env-file.ts';
 import { gitCommittable, gitIgnored, ignoredByRules, isGitRepo } from '../workspace/gitignore.ts';
 import { initDbBlock, initDbBlockOf } from '../workspace/init-db.ts';
@@ -267,7 +267,11 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
 
   // 10. The files that hold secrets: out of git, readable by their owner only.
   const git = isGitRepo(root);
-  const secretFiles: { id: string; file: string }[] = [{ id: 'workspace.env', file: ws.envFile }, { id: 'workspace.monitoring-env', file: path.join(root, MONITORING_ENV_FILE) }];
+  const secretFiles: { id: string; file: string }[] = [
+    { id: 'workspace.env', file: ws.envFile },
+    { id: 'workspace.monitoring-env', file: path.join(root, MONITORING_ENV_FILE) },
+    { id: 'workspace.db-init-env', file: path.join(root, DB_INIT_ENV_FILE) },
+  ];
   for (const { dir } of apps) {
     secretFiles.push({ id: `app.${dir}.env`, file: appEnvFiles(root, dir).env }, { id: `app.${dir}.backend-env`, file: path.join(root, dir, 'backend', '.env') });
   }
