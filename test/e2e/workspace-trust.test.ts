@@ -113,3 +113,25 @@ describe('a commit killed half-way', () => {
     expect(JSON.parse(doctor.stdout).checks.find((c: { id: string }) => c.id === 'workspace.journal')).toMatchObject({ status: 'failed' });
   });
 });
+
+describe('every byte of the team\'s files', () => {
+  it('a UTF-8 byte-order mark at the start of the compose file and of .env is kept; Compose reads the result', async () => {
+    const ws = adrWorkspace();
+    const compose = path.join(ws, 'docker-compose.yml');
+    fs.writeFileSync(compose, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), fs.readFileSync(compose)]));
+    fs.writeFileSync(path.join(ws, '.env'), '\uFEFFULM_TOKEN=t\n');
+    const original = fs.readFileSync(compose);
+    const dry = await runCli(['inventory', '--dry-run', '--verbose', '--yes', '--workspace', ws]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    // The diff shows only the include: the first line (with its mark) is not changed.
+    expect(dry.stdout + dry.stderr).not.toContain('<U+FEFF>');
+    const r = await runCli(['inventory', '--yes', '--workspace', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const after = fs.readFileSync(compose);
+    expect([...after.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(after.subarray(0, original.length).equals(original)).toBe(true);
+    expect([...fs.readFileSync(path.join(ws, '.env')).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const { composeConfig } = await import('../helpers/compose.ts');
+    expect(Object.keys((await composeConfig(ws)).services)).toContain('inventory-backend');
+  });
+});
