@@ -21,7 +21,7 @@ import { parseCompose } from '../workspace/compose/parse.ts';
 import { DB_INIT_ENV_FILE, literalProblem, type DbLogin } from '../workspace/compose/db-login.ts';
 import { ensureEnvVar, ensureLine, readEnvVar, setEnvVar } from '../workspace/env-file.ts';
 import { gitCommittable, gitIgnored, ignoredByRules, isGitRepo } from '../workspace/gitignore.ts';
-import { initDbBlock, initDbBlockOf } from '../workspace/init-db.ts';
+import { initDbBlock, initDbBlockOf, initDbProblems } from '../workspace/init-db.ts';
 import { stagePasswordMove } from '../workspace/legacy-password.ts';
 import { readApps } from '../workspace/snapshot.ts';
 import type { Workspace } from '../workspace/workspace.ts';
@@ -137,6 +137,14 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
       if (!(err instanceof UserError)) throw err;
       checks.push(failed(`compose.schema.${name}`, err.message, `fix ${name} (\`docker compose config\` shows the same)`));
     }
+  }
+
+  // 3b. init-db.sql runs through: psql stops at a conflict marker or a quote left open, and ovu-db-init then fails every app.
+  const initDbText = read(ws.initDbFile);
+  if (initDbText !== undefined) {
+    const problems = initDbProblems(initDbText);
+    if (problems.length) checks.push(failed('workspace.init-db', `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}: ovu-db-init would fail for every app`, 'fix init-db.sql by hand (or restore it from git); create-ovu-app will not rewrite it until then'));
+    else checks.push(ok('workspace.init-db', 'init-db.sql has no merge-conflict marker, and no quote or comment left open'));
   }
 
   const appsIncludes = includesOf(appsJs);

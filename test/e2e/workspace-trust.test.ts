@@ -135,3 +135,28 @@ describe('every byte of the team\'s files', () => {
     expect(Object.keys((await composeConfig(ws)).services)).toContain('inventory-backend');
   });
 });
+
+describe('an init-db.sql that would not run', () => {
+  it('doctor fails it (✖, exit 1); new will not rewrite it', async () => {
+    const ws = adrWorkspace();
+    expect((await runCli(['inventory', '--yes', '--workspace', ws])).exitCode).toBe(0);
+    const file = path.join(ws, 'init-db.sql');
+    const sql = fs.readFileSync(file, 'utf8');
+    const doctor = async () => {
+      const r = await runCli(['doctor', '--json', '--admin-url', adminUrl, '--workspace', ws]);
+      return { exitCode: r.exitCode, check: (JSON.parse(r.stdout).checks as { id: string; status: string; message: string }[]).find((c) => c.id === 'workspace.init-db') };
+    };
+    expect((await doctor()).check).toMatchObject({ status: 'ok' });
+    fs.writeFileSync(file, sql.replace('-- >>> create-ovu-app: inventory', '<<<<<<< HEAD\n-- mine\n=======\n-- theirs\n>>>>>>> feature\n-- >>> create-ovu-app: inventory'));
+    const conflicted = await doctor();
+    expect(conflicted.exitCode).toBe(1);
+    expect(conflicted.check).toMatchObject({ status: 'failed', message: expect.stringMatching(/^init-db\.sql:\d+: a git merge-conflict marker \(<<<<<<<\).*ovu-db-init would fail for every app$/) });
+    const before = snapshotDir(ws);
+    const r = await runCli(['crm', '--yes', '--workspace', ws]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^error: init-db\.sql:\d+: a git merge-conflict marker .*nothing was written\.$/);
+    expect(snapshotDir(ws)).toEqual(before);
+    fs.writeFileSync(file, `${sql}SELECT 'unfinished;\n`);
+    expect((await doctor()).check).toMatchObject({ status: 'failed', message: expect.stringMatching(/a quoted string that is never closed/) });
+  });
+});
