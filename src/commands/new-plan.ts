@@ -25,6 +25,7 @@ import type { Toolchain } from '../stacks/stack.ts';
 import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
 import { planAppFiles, sha256, type AppFile } from './app-files.ts';
 import { STATE_DIR } from '../plan/journal.ts';
+import { gitTracks } from '../workspace/gitignore.ts';
 import { derivedFiles, stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
 
 export interface NewApp {
@@ -40,6 +41,8 @@ export interface NewApp {
   kept: string[];
   /** What runs after the commit, in order. */
   tasks: Task[];
+  /** What the person should act on, one line each (also in --dry-run). */
+  warnings: string[];
 }
 
 /** What the questions need to know about the workspace before asking. */
@@ -158,6 +161,16 @@ export interface PlanOptions {
   adminUrl?: string;
 }
 
+/** A warning for each file the plan writes secrets into that git tracks (a commit would publish them). */
+function trackedSecrets(plan: Plan, root: string, files: string[]): string[] {
+  const written = new Set(plan.list().filter((c) => c.secret).map((c) => c.path));
+  const tracked = files.filter((f) => written.has(path.resolve(f)) && plan.read(f) !== undefined && fs.existsSync(f) && gitTracks(root, f));
+  return tracked.map((f) => {
+    const rel = path.relative(root, f);
+    return `git tracks ${rel}, and this run writes secrets (SCRAM verifiers) into it: untrack it with \`git rm --cached ${rel}\` (the .gitignore's ".env" line then keeps it out), and change any secret it already published`;
+  });
+}
+
 /** Computes every write for a new app. Nothing touches the disk until `plan.commit()`. */
 export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, opts: PlanOptions): Promise<NewApp> {
   const ws = snapshot.workspace;
@@ -237,5 +250,5 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
     tasks.push(provisionTask(spec, { adminUrl: opts.adminUrl, password: password!, resetPassword: false }));
     if (answers.migrate) tasks.push(migrateTask(spec, { adminUrl: opts.adminUrl, password: password!, backendDir }));
   }
-  return { plan, spec, answers, snapshot, appDir, backendDir, notes, kept, tasks };
+  return { plan, spec, answers, snapshot, appDir, backendDir, notes, kept, tasks, warnings: trackedSecrets(plan, ws.root, [ws.envFile]) };
 }

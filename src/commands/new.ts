@@ -95,6 +95,7 @@ async function planAndApply(snapshot: WorkspaceSnapshot, answers: Answers, args:
   // A bad admin URL stops the run before anything is written.
   const adminUrl = answers.createDb ? (await import('../database/admin-url.ts')).resolveAdminUrl(answers.adminUrl, process.env) : undefined;
   const app = await planNewApp(snapshot, answers, { force: args.force, tools: io.tools, dbHost: adminUrl ? hostOf(adminUrl) : 'localhost:5432', ...(adminUrl ? { adminUrl } : {}) });
+  for (const w of app.warnings) io.notice(w);
 
   const done: Progress = { installed: false, provisioned: false, migrated: false };
   const result = (dryRun: boolean, outcomes: NewResult['outcomes']): NewResult => ({

@@ -160,3 +160,27 @@ describe('an init-db.sql that would not run', () => {
     expect((await doctor()).check).toMatchObject({ status: 'failed', message: expect.stringMatching(/a quoted string that is never closed/) });
   });
 });
+
+describe('a workspace .env that git tracks', () => {
+  it('new warns (one line, in --dry-run too) that it would write secrets into it, and says how to untrack it', async () => {
+    const ws = adrWorkspace();
+    const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: ws });
+    await git('init', '-q');
+    fs.writeFileSync(path.join(ws, '.env'), 'ULM_TOKEN=\n');
+    await git('add', '.env', 'docker-compose.yml');
+    await git('commit', '-qm', 'team');
+    const warning = /^! git tracks \.env, and this run writes secrets \(SCRAM verifiers\) into it: untrack it with `git rm --cached \.env`/m;
+    const dry = await runCli(['inventory', '--dry-run', '--workspace', ws]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(warning);
+    expect(dry.stderr.split('\n').filter((l) => l.includes('git tracks'))).toHaveLength(1);
+    const r = await runCli(['inventory', '--yes', '--workspace', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(warning);
+    // Untracked, the next app is written without a word about it.
+    await git('rm', '-q', '--cached', '.env');
+    const next = await runCli(['crm', '--yes', '--workspace', ws]);
+    expect(next.exitCode).toBe(0);
+    expect(next.stderr).not.toMatch(/git tracks/);
+  });
+});
