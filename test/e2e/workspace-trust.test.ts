@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
-import { adrWorkspace, BIN, runCli, snapshotDir } from '../helpers/cli.ts';
+import { adrWorkspace, BIN, runCli, snapshotDir, tempDir } from '../helpers/cli.ts';
 
 const adminUrl = inject('adminUrl');
 
@@ -133,6 +133,22 @@ describe('every byte of the team\'s files', () => {
     expect([...fs.readFileSync(path.join(ws, '.env')).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const { composeConfig } = await import('../helpers/compose.ts');
     expect(Object.keys((await composeConfig(ws)).services)).toContain('inventory-backend');
+  });
+});
+
+describe('a compose file of several YAML documents', () => {
+  it('is read as Compose merges it, every byte kept; Compose resolves the result', async () => {
+    const ws = tempDir('ovu-multidoc-');
+    const source = 'services:\n  postgres:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: ${PG_PW:-pw}\n---\nservices:\n  ulm-backend:\n    image: nginx\n    ports: ["8001:80"]\n---\nservices:\n  postgres:\n    ports: ["5432:5432"]\n';
+    fs.writeFileSync(path.join(ws, 'docker-compose.yml'), source);
+    const r = await runCli(['inventory', '--yes', '--workspace', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8').startsWith(source)).toBe(true);
+    const { composeConfig } = await import('../helpers/compose.ts');
+    const project = await composeConfig(ws);
+    // The port of the second document is taken: the app got the next one.
+    expect(project.services['inventory-backend'].ports).toMatchObject([{ published: '8002' }]);
+    expect(project.services['ovu-db-init'].environment).toMatchObject({ PGHOST: 'postgres', PGPASSWORD: 'pw' });
   });
 });
 

@@ -616,11 +616,20 @@ describe('valid files Compose accepts are read; what is refused says why', () =>
     expect(catchError(() => readComposeProject('/ws', FILE, bomb, [], () => undefined)).message).toMatch(/^docker-compose\.yml:1: its YAML aliases expand to more than 10000 nodes, which looks like an alias bomb/);
   });
 
-  it('refuses a file of several YAML documents with a message that says where and what to do', () => {
-    const err = catchError(() => readComposeProject('/ws', FILE, 'services:\n  a:\n    image: x\n---\nservices:\n  b:\n    image: y\n', [], () => undefined));
+  it('reads a file of several YAML documents as Compose does (merged in order), and edits one of them', () => {
+    const source = 'services:\n  postgres:\n    image: postgres:15\n    environment:\n      POSTGRES_PASSWORD: ${PW}\n---\nservices:\n  ulm:\n    image: nginx\n    ports: ["8010:80"]\n---\nservices:\n  postgres:\n    environment:\n      - POSTGRES_USER=admin\n';
+    const project = readComposeProject('/ws', FILE, source, [], () => undefined);
+    expect(project.postgres?.name).toBe('postgres');
+    expect(project.postgres?.service['environment']).toEqual({ POSTGRES_PASSWORD: '${PW}', POSTGRES_USER: 'admin' });
+    expect(project.portOwners.get(8010)).toBe('ulm');
+    const out = edit(source);
+    // Every byte kept; the include goes at the end of the last document.
+    expect(out.text).toBe(`${source}\ninclude:\n  - apps.compose.yaml\n`);
+    expect(load(out.apps)['services']['ovu-db-init'].environment).toMatchObject({ PGUSER: 'admin', PGPASSWORD: '${PW}' });
+    // A document that is not a mapping is refused, saying where.
+    const err = catchError(() => readComposeProject('/ws', FILE, 'services:\n  a:\n    image: x\n---\n- just\n- a list\n', [], () => undefined));
     expect(err).toBeInstanceOf(UserError);
-    expect(err.message).toMatch(/^docker-compose\.yml:4: a second YAML document starts here \(---\); Compose merges the documents of a file, create-ovu-app edits single-document files only/);
-    expect(err.message).not.toMatch(/parseAllDocuments|YAML\./);
+    expect(err.message).toMatch(/^docker-compose\.yml:5: this YAML document is not a mapping/);
   });
 });
 
