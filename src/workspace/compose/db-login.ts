@@ -64,29 +64,37 @@ const interpolates = (v: string): boolean => /(?:^|[^$])(?:\$\$)*\$(?!\$)/.test(
 export function dbLogin(name: string, file: string, service: Obj, root: string, read: (f: string) => string | undefined): DbLogin {
   // Compose resolves env_file paths against the defining file's directory; apps.compose.yaml is at the root.
   const dir = path.posix.dirname(file.split(path.sep).join('/'));
-  const files = envFileEntries(service['env_file']).map((e) => ({ ...e, fromRoot: path.posix.normalize(path.posix.join(dir, e.path)) }));
+  const files = envFileEntries(service['env_file']).map((e) => ({ ...e, fromRoot: path.posix.isAbsolute(e.path) ? e.path : path.posix.normalize(path.posix.join(dir, e.path)) }));
+  // Only files inside the workspace are read (a path in the team's file is input: not a file
+  // elsewhere on this machine); one outside is loaded by ovu-db-init as the database loads it.
+  const outside = files.filter((f) => path.posix.isAbsolute(f.fromRoot) || f.fromRoot.startsWith('../'));
   const fromFiles = (key: string): string | undefined => {
     let found: string | undefined;
-    for (const f of files) found = readEnvVar(read(path.resolve(root, f.fromRoot)), key) ?? found;
+    for (const f of files) if (!outside.includes(f)) found = readEnvVar(read(path.resolve(root, f.fromRoot)), key) ?? found;
     return found;
   };
+  const envFiles = files.map((f) => {
+    const p = path.posix.isAbsolute(f.fromRoot) ? f.fromRoot : `./${f.fromRoot}`;
+    return f.required ? p : { path: p, required: false };
+  });
   const user = envText(service, 'POSTGRES_USER');
   const secrets = Array.isArray(service['secrets']) ? service['secrets'] : [];
   const password = envText(service, 'POSTGRES_PASSWORD');
   if (password !== undefined && password !== '') {
-    return interpolates(password) ? { how: 'environment', user, password } : { how: 'literal', user, password };
+    // A literal's `$$` is one `$` once Compose has read it: ovu-db-init/.env holds the value itself.
+    return interpolates(password) ? { how: 'environment', user, password } : { how: 'literal', user, password: password.replace(/\$\$/g, '$') };
   }
   const passwordFile = envText(service, 'POSTGRES_PASSWORD_FILE') ?? fromFiles('POSTGRES_PASSWORD_FILE');
   const where = `${name} in ${file}`;
-  if (password === undefined && fromFiles('POSTGRES_PASSWORD')) {
-    return { how: 'env_file', user, envFiles: files.map((f) => (f.required ? `./${f.fromRoot}` : { path: `./${f.fromRoot}`, required: false })), secrets };
+  if (password === undefined && (fromFiles('POSTGRES_PASSWORD') || (outside.length > 0 && envText(service, 'POSTGRES_PASSWORD_FILE') === undefined))) {
+    return { how: 'env_file', user, envFiles, secrets };
   }
   if (passwordFile !== undefined) {
     if (interpolates(passwordFile) || !secretTargets(secrets).includes(passwordFile)) {
       return { how: 'unknown', why: `${where} reads its password from POSTGRES_PASSWORD_FILE=${passwordFile}, which is not one of its secrets: mount the password as a Compose secret at that path (\`secrets:\`), so ovu-db-init can mount the same one, and run again` };
     }
     // The file's name may itself come from an env_file: ovu-db-init loads the same files then.
-    if (envText(service, 'POSTGRES_PASSWORD_FILE') === undefined) return { how: 'env_file', user, envFiles: files.map((f) => (f.required ? `./${f.fromRoot}` : { path: `./${f.fromRoot}`, required: false })), secrets };
+    if (envText(service, 'POSTGRES_PASSWORD_FILE') === undefined) return { how: 'env_file', user, envFiles, secrets };
     return { how: 'secret', user, passwordFile, secrets };
   }
   if ((envText(service, 'POSTGRES_HOST_AUTH_METHOD') ?? fromFiles('POSTGRES_HOST_AUTH_METHOD')) === 'trust') return { how: 'trust', user };

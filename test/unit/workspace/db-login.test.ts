@@ -12,7 +12,7 @@ describe('how the database service\'s superuser logs in', () => {
     expect(literal).toEqual({ how: 'literal', user: 'admin', password: '1234' });
     expect(dbInitEnvText(literal)).toContain("PGPASSWORD='1234'\n");
     // `$$` is a literal dollar for Compose: a literal password.
-    expect(login({ environment: { POSTGRES_PASSWORD: 'a$$b' } })).toMatchObject({ how: 'literal' });
+    expect(login({ environment: { POSTGRES_PASSWORD: 'a$$b' } })).toMatchObject({ how: 'literal', password: 'a$b' });
     expect(literalProblem(login({ environment: { POSTGRES_PASSWORD: "it's" } }), 'x')).toMatch(/put it in \.env as a variable/);
   });
 
@@ -20,6 +20,10 @@ describe('how the database service\'s superuser logs in', () => {
     const l = login({ env_file: ['pg.env', { path: 'extra.env', required: false }] }, { 'db/pg.env': 'POSTGRES_PASSWORD=s\nPOSTGRES_USER=nb\n' }, 'db/compose.yaml');
     expect(l).toEqual({ how: 'env_file', user: undefined, envFiles: ['./db/pg.env', { path: './db/extra.env', required: false }], secrets: [] });
     expect(loginScript(l)).toContain('$${POSTGRES_PASSWORD:-}');
+    // One outside the workspace is not read here, but loaded the same way; $$ in a literal is one $.
+    expect(login({ env_file: ['/etc/pg/pg.env'] })).toMatchObject({ how: 'env_file', envFiles: ['/etc/pg/pg.env'] });
+    expect(login({ env_file: ['../secrets/pg.env'] }, {}, 'docker-compose.yml')).toMatchObject({ how: 'env_file', envFiles: ['./../secrets/pg.env'] });
+    expect(login({ environment: { POSTGRES_PASSWORD: 'pa$$word' } })).toMatchObject({ how: 'literal', password: 'pa$word' });
     // environment wins over env_file, as in Compose.
     expect(login({ env_file: 'pg.env', environment: { POSTGRES_PASSWORD: '${X}' } }, { 'pg.env': 'POSTGRES_PASSWORD=s\n' })).toMatchObject({ how: 'environment' });
   });
