@@ -29,6 +29,10 @@ const NO_FACTS: WorkspaceFacts = { usedPorts: new Map(), ownService: undefined, 
  */
 export function parseAnswersFile(text: string, file: string): AnswersFile {
   const broken = (why: string) => new UserError(`${file} ${why}: restore it from git, or regenerate the app with --force.`);
+  // A merge that conflicted in it: git's markers at the start of a line.
+  if (/^(?:<{7}|={7}|>{7})(?:\s|$)/m.test(text)) {
+    throw new UserError(`${file} has git merge-conflict markers (<<<<<<< ======= >>>>>>>): resolve the conflict in it (keep one side, then \`git add\` it), or restore it from git.`);
+  }
   let data: unknown;
   try {
     data = JSON.parse(text);

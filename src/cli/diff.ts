@@ -83,7 +83,8 @@ export function unifiedDiff(before: string, after: string, label: string, contex
     const oldLen = hunk.filter((o) => o.kind !== '+').length;
     const newLen = hunk.filter((o) => o.kind !== '-').length;
     out.push(`@@ -${oldStart},${oldLen} +${newStart},${newLen} @@`);
-    for (const o of hunk) out.push(o.kind + o.line);
+    // A byte-order mark is invisible: named, so a diff that adds or drops one says so.
+    for (const o of hunk) out.push(o.kind + o.line.replace(/^\uFEFF/, '<U+FEFF>'));
     i = to;
   }
   return out.join('\n');

@@ -372,7 +372,7 @@ export function listTable(r: ListResult, c: Colours): string[] {
   if (r.apps.length === 0) return [`No apps in ${r.root} yet: create one with \`create-ovu-app <app-name>\`.`];
   const head = ['APP', 'STACK', 'KIND', 'SERVICE', 'PORT', 'DATABASE', 'LOGIN', 'VERSION'];
   const rows = r.apps.map((a) => {
-    if ('error' in a) return [a.dir, c.red(`unreadable: ${a.error}`)];
+    if ('error' in a) return [a.dir, c.red(`✖ ${a.error}`)];
     const { names, settings } = a.spec;
     const crud = settings.kind === 'crud';
     return [names.slug, settings.stack, settings.kind, names.service, String(settings.port), crud ? names.db : '-', crud ? names.user : '-', a.version];

@@ -15,9 +15,10 @@ import { allHold, type DoctorCheck, type Repair } from '../doctor/check.ts';
 import { auditServer } from '../doctor/server-checks.ts';
 import { auditWorkspace } from '../doctor/workspace-checks.ts';
 import { Plan } from '../plan/plan.ts';
+import { readApps, requireReadableApps } from '../workspace/snapshot.ts';
 import { findWorkspace, readIfExists, type Workspace } from '../workspace/workspace.ts';
 import type { Io } from './io.ts';
-import { noticeClosedLogins, openWorkspace } from './open-workspace.ts';
+import { holdWorkspace, noticeClosedLogins } from './open-workspace.ts';
 
 /** What --fix would do (or did): each repair with the check it is for, the files, the SQL. */
 export interface FixPlan {
@@ -75,9 +76,12 @@ export async function runDoctor(args: ParsedArgs, io: Io): Promise<DoctorResult>
     throw new UsageError('doctor --fix changes files and the server: pass --yes to apply its fixes without a terminal, or --dry-run to see them.');
   }
   // Applying fixes holds the lock from the audit to the end; an audit alone changes nothing.
-  const lock = fixing && !args.dryRun ? await openWorkspace(ws.root, io) : undefined;
+  // An audit alone settles a commit an interrupted run left first (rolled back, or said why not).
+  const lock = await holdWorkspace(ws.root, io, !fixing || args.dryRun);
   if (!lock) noticeClosedLogins(ws.root, io);
   try {
+    // An app whose answers file cannot be read would be dropped from every file --fix computes from the apps.
+    if (fixing) requireReadableApps(readApps(ws.root, readIfExists));
     const checks = await audit(ws, adminUrl, io);
     const result = (c: DoctorCheck[], fix?: DoctorResult['fix']): DoctorResult => ({ root: ws.root, checks: c, dryRun: args.dryRun, exitCode: allHold(c) ? 0 : 1, ...(fix ? { fix } : {}) });
     if (!fixing) return result(checks);

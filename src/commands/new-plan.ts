@@ -19,13 +19,14 @@ import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
 import { scramVerifier, verifierMatches } from '../database/scram.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, budgetTotal, serverConnectionLimit } from '../database/budget.ts';
 import { serverSettings } from '../workspace/compose/database-service.ts';
-import type { WorkspaceSnapshot } from '../workspace/snapshot.ts';
+import { appsForDerivedFiles, requireReadableApps, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { UsageError, UserError } from '../errors.ts';
 import type { Toolchain } from '../stacks/stack.ts';
 import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
 import { planAppFiles, sha256, type AppFile } from './app-files.ts';
 import { STATE_DIR } from '../plan/journal.ts';
-import { derivedFiles, stageDerived } from '../workspace/derived.ts';
+import { gitTracks } from '../workspace/gitignore.ts';
+import { derivedFiles, stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
 
 export interface NewApp {
   plan: Plan;
@@ -40,6 +41,8 @@ export interface NewApp {
   kept: string[];
   /** What runs after the commit, in order. */
   tasks: Task[];
+  /** What the person should act on, one line each (also in --dry-run). */
+  warnings: string[];
 }
 
 /** What the questions need to know about the workspace before asking. */
@@ -158,11 +161,22 @@ export interface PlanOptions {
   adminUrl?: string;
 }
 
+/** A warning for each file the plan writes secrets into that git tracks (a commit would publish them). */
+function trackedSecrets(plan: Plan, root: string, files: string[]): string[] {
+  const written = new Set(plan.list().filter((c) => c.secret).map((c) => c.path));
+  const tracked = files.filter((f) => written.has(path.resolve(f)) && plan.read(f) !== undefined && fs.existsSync(f) && gitTracks(root, f));
+  return tracked.map((f) => {
+    const rel = path.relative(root, f);
+    return `git tracks ${rel}, and this run writes secrets (SCRAM verifiers) into it: untrack it with \`git rm --cached ${rel}\` (the .gitignore's ".env" line then keeps it out), and change any secret it already published`;
+  });
+}
+
 /** Computes every write for a new app. Nothing touches the disk until `plan.commit()`. */
 export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, opts: PlanOptions): Promise<NewApp> {
   const ws = snapshot.workspace;
   const spec = specFromAnswers(answers);
   const { names } = spec;
+  requireReadableApps(snapshot.apps, names.slug);
   const crud = spec.settings.kind === 'crud';
   const plan = new Plan(snapshot.read, ws.root);
   const notes: string[] = snapshot.empty ? [`${ws.root} is empty: starting a new platform workspace there`] : [];
@@ -172,6 +186,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const compose = addAppToCompose(snapshot.compose, spec);
   plan.write(ws.composeFile, compose.text);
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
+  stageDbInitEnv(plan, ws.root, compose.dbInitEnv);
   notes.push(...compose.notes);
 
   // An existing password is kept: the database may already use it.
@@ -221,7 +236,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const envMode = envBefore === undefined ? undefined : fs.statSync(ws.envFile).mode & 0o777;
   if (envMode !== undefined && envMode & 0o077) notes.push(`.env was readable by others (mode ${envMode.toString(8)}): it is written with mode ${(envMode & 0o700).toString(8)}`);
 
-  const others = snapshot.apps.flatMap((a) => ('answers' in a.record && a.dir !== names.slug ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
+  const others = appsForDerivedFiles(snapshot.apps, names.slug);
   stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: [...others, { dir: names.slug, spec }], read: plan.read.bind(plan) }));
 
   if (crud) {
@@ -235,5 +250,5 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
     tasks.push(provisionTask(spec, { adminUrl: opts.adminUrl, password: password!, resetPassword: false }));
     if (answers.migrate) tasks.push(migrateTask(spec, { adminUrl: opts.adminUrl, password: password!, backendDir }));
   }
-  return { plan, spec, answers, snapshot, appDir, backendDir, notes, kept, tasks };
+  return { plan, spec, answers, snapshot, appDir, backendDir, notes, kept, tasks, warnings: trackedSecrets(plan, ws.root, [ws.envFile]) };
 }

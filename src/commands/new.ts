@@ -6,7 +6,7 @@ import type { ParsedArgs } from '../cli/args.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
 import { DatabaseAmbiguity } from '../workspace/compose/database-service.ts';
 import { QUESTIONS, validateAnswer, type Answers, type WorkspaceFacts } from '../app/questions.ts';
-import { openWorkspace } from './open-workspace.ts';
+import { openWorkspace, settleInterrupted } from './open-workspace.ts';
 import { readSnapshot, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { checkCollisions, planNewApp, workspaceFacts, type NewApp } from './new-plan.ts';
 import { nextSteps, type Progress } from './next-steps.ts';
@@ -40,6 +40,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   const read = () => readSnapshot(ws, { dbService: given.dbService });
   // A dry run changes nothing, so it neither waits for nor blocks another run.
   if (args.dryRun) {
+    await settleInterrupted(ws.root, io);
     const snapshot = read();
     return planAndApply(snapshot, await io.answers(args.given, await factsOf(snapshot, args, io), ws), args, io);
   }
@@ -54,6 +55,7 @@ export async function runNew(args: ParsedArgs, io: Io): Promise<NewResult> {
   }
   // A person answers without holding the workspace (a teammate's run need not wait for them);
   // then, holding it, what is on disk now is read again and the answers checked against it.
+  await settleInterrupted(ws.root, io);
   const first = read();
   const answers = await io.answers(args.given, await factsOf(first, args, io), ws);
   // A crud app needs to know the database; when the compose project cannot say, the person can.
@@ -93,6 +95,7 @@ async function planAndApply(snapshot: WorkspaceSnapshot, answers: Answers, args:
   // A bad admin URL stops the run before anything is written.
   const adminUrl = answers.createDb ? (await import('../database/admin-url.ts')).resolveAdminUrl(answers.adminUrl, process.env) : undefined;
   const app = await planNewApp(snapshot, answers, { force: args.force, tools: io.tools, dbHost: adminUrl ? hostOf(adminUrl) : 'localhost:5432', ...(adminUrl ? { adminUrl } : {}) });
+  for (const w of app.warnings) io.notice(w);
 
   const done: Progress = { installed: false, provisioned: false, migrated: false };
   const result = (dryRun: boolean, outcomes: NewResult['outcomes']): NewResult => ({

@@ -9,7 +9,7 @@ import { readEnvVar, setEnvVar } from '../workspace/env-file.ts';
 import { findWorkspace, readIfExists, type Workspace } from '../workspace/workspace.ts';
 import { findAppPassword } from '../workspace/app-env.ts';
 import { APP_COMPOSE_FILE } from '../workspace/compose/index.ts';
-import { openWorkspace } from './open-workspace.ts';
+import { holdWorkspace } from './open-workspace.ts';
 import { Plan } from '../plan/plan.ts';
 import { migrateTask, provisionTask, runTasks, type ReportLine, type Task, type TaskOutcome } from './tasks.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
@@ -105,7 +105,7 @@ export async function runProvision(args: ParsedArgs, io: Io): Promise<ProvisionR
   if (!args.given.name) throw new UsageError(`Missing the app name: run \`${suggestCommand(io.invoked, ['provision', '<app-name>'])}\`.`);
   const ws = findWorkspace(args.workspace, process.cwd());
   // A dry run changes nothing, so it neither waits for nor blocks another run.
-  const lock = args.dryRun ? undefined : await openWorkspace(ws.root, io);
+  const lock = await holdWorkspace(ws.root, io, args.dryRun);
   try {
     return await provisionApp(ws, args.given.name, args, io);
   } finally {

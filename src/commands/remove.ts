@@ -22,15 +22,15 @@
  */
 import path from 'node:path';
 import { CancelledError, UsageError, UserError } from '../errors.ts';
-import { specFromAnswers, type AppSpec } from '../app/spec.ts';
+import type { AppSpec } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { Plan } from '../plan/plan.ts';
 import { STATE_DIR } from '../plan/journal.ts';
 import { removeAppFromCompose } from '../workspace/compose/index.ts';
 import { onlyWhatWeWroteForNoApp, removeInitDbBlock } from '../workspace/init-db.ts';
 import { removeEnvVar } from '../workspace/env-file.ts';
-import { derivedFiles, stageDerived } from '../workspace/derived.ts';
-import { readSnapshot, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
+import { derivedFiles, stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
+import { appsForDerivedFiles, readSnapshot, requireReadableApps, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
 import {
@@ -47,7 +47,7 @@ import {
   type DumpResult,
   type PlannedSql,
 } from '../database/app-database.ts';
-import { openWorkspace } from './open-workspace.ts';
+import { holdWorkspace } from './open-workspace.ts';
 import { readApp } from './provision.ts';
 import { ignoreBackups } from './backup.ts';
 import { requireYes } from './restore.ts';
@@ -93,6 +93,7 @@ function planRemoval(snapshot: WorkspaceSnapshot, spec: AppSpec, stamp: string):
   const notes: string[] = [];
   const compose = removeAppFromCompose(snapshot.compose, names.slug);
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
+  stageDbInitEnv(plan, ws.root, compose.dbInitEnv);
   notes.push(`${compose.appsFile.name} no longer includes ${names.slug}/compose.yaml`, ...compose.notes);
 
   const initDb = removeInitDbBlock(plan.read(ws.initDbFile), names.slug);
@@ -108,7 +109,7 @@ function planRemoval(snapshot: WorkspaceSnapshot, spec: AppSpec, stamp: string):
   const example = [names.verifierVar, names.passwordVar].reduce<string | undefined>((t, key) => removeEnvVar(t, key, comment), plan.read(ws.envExampleFile));
   if (example !== undefined) plan.write(ws.envExampleFile, example);
 
-  const others = snapshot.apps.flatMap((a) => ('answers' in a.record && a.dir !== names.slug ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
+  const others = appsForDerivedFiles(snapshot.apps, names.slug);
   stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: others, read: plan.read.bind(plan) }));
   // The derived kinds take their own blocks out of init-db.sql (monitoring's, when no database app is left).
   const initDbAfter = plan.read(ws.initDbFile);
@@ -154,11 +155,12 @@ export async function runRemove(args: ParsedArgs, io: Io): Promise<RemoveResult>
   const crud = spec.settings.kind === 'crud';
   const adminUrl = crud && !keepDb ? resolveAdminUrl(args.given.adminUrl, process.env) : undefined;
   // A dry run changes nothing, so it neither waits for nor blocks another run.
-  const lock = args.dryRun ? undefined : await openWorkspace(ws.root, io);
+  const lock = await holdWorkspace(ws.root, io, args.dryRun);
   let session: AdminSession | undefined;
   let state: AppDatabaseState | undefined;
   try {
     const snapshot = readSnapshot(ws);
+    requireReadableApps(snapshot.apps, spec.names.slug);
     const now = new Date();
     const { plan, movedTo, notes } = planRemoval(snapshot, spec, fileTimestamp(now));
     const result: RemoveResult = { spec, root: ws.root, dryRun: args.dryRun, plan, snapshot, movedTo, notes, server: undefined, keepDb, dump: undefined, dropped: [] };

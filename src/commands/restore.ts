@@ -18,7 +18,7 @@ import { findPgTool } from '../database/pg-tools.ts';
 import { readIfExists } from '../workspace/workspace.ts';
 import { findAppPassword } from '../workspace/app-env.ts';
 import { PASSWORD_FIX } from '../database/passwords.ts';
-import { openWorkspace } from './open-workspace.ts';
+import { holdWorkspace } from './open-workspace.ts';
 import { crudApp } from './backup.ts';
 import { suggestCommand } from './suggest.ts';
 import type { Io } from './io.ts';
@@ -91,7 +91,7 @@ export async function runRestore(args: ParsedArgs, io: Io): Promise<RestoreResul
   if (!password.value) {
     throw new UserError(`restore logs in as ${spec.names.user}, the app's own login, and needs its password: ${spec.names.passwordVar} is not set in ${path.relative(process.cwd(), password.file) || password.file} (${PASSWORD_FIX}, then create-ovu-app provision ${spec.names.slug} --reset-password); nothing was changed.`);
   }
-  const lock = args.dryRun ? undefined : await openWorkspace(ws.root, io);
+  const lock = await holdWorkspace(ws.root, io, args.dryRun);
   let session: AdminSession | undefined;
   let state: AppDatabaseState | undefined;
   try {

@@ -16,12 +16,12 @@ import type { ParsedArgs } from '../cli/args.ts';
 import { Plan } from '../plan/plan.ts';
 import { VERSION } from '../version.ts';
 import { findWorkspace, type Workspace } from '../workspace/workspace.ts';
-import { readSnapshot, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
+import { appsForDerivedFiles, readSnapshot, requireReadableApps, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { addAppToCompose } from '../workspace/compose/index.ts';
 import { appBlockText, editInitDb, replaceAppBlock } from '../workspace/init-db.ts';
-import { derivedFiles, stageDerived } from '../workspace/derived.ts';
+import { derivedFiles, stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
 import { mergeText } from '../merge/three-way.ts';
-import { openWorkspace } from './open-workspace.ts';
+import { holdWorkspace } from './open-workspace.ts';
 import { sha256 } from './app-files.ts';
 import { workspaceFacts } from './new-plan.ts';
 import { RENDER_PASSWORD, renderCurrent, renderRecorded, type Rendered } from './update-render.ts';
@@ -141,7 +141,7 @@ export async function runUpdate(args: ParsedArgs, io: Io): Promise<UpdateResult>
   if (!name) throw new UsageError(`Missing the app name: run \`${suggestCommand(io.invoked, ['update', '<app-name>'])}\`.`);
   const ws = findWorkspace(args.workspace, process.cwd());
   // A dry run changes nothing, so it neither waits for nor blocks another run.
-  const lock = args.dryRun ? undefined : await openWorkspace(ws.root, io);
+  const lock = await holdWorkspace(ws.root, io, args.dryRun);
   try {
     return await updateApp(ws, name, args, io);
   } finally {
@@ -152,6 +152,7 @@ export async function runUpdate(args: ParsedArgs, io: Io): Promise<UpdateResult>
 async function updateApp(ws: Workspace, name: string, args: ParsedArgs, io: Io): Promise<UpdateResult> {
   const snapshot = readSnapshot(ws, { dbService: args.given.dbService });
   const record = readRecord(snapshot, name);
+  requireReadableApps(snapshot.apps, record.slug);
   const { answers, changed } = await newAnswers(record, args.given, snapshot);
   const base = typeof args.options.base === 'string' ? args.options.base : undefined;
   // The recorded version is workspace input: only a release is fetched (update-base.ts).
@@ -318,6 +319,7 @@ function writeWorkspaceFiles(plan: Plan, snapshot: WorkspaceSnapshot, spec: AppS
   const slug = spec.names.slug;
   const compose = addAppToCompose(snapshot.compose, spec);
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
-  const others = snapshot.apps.flatMap((a) => ('answers' in a.record && a.dir !== slug ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
+  stageDbInitEnv(plan, ws.root, compose.dbInitEnv);
+  const others = appsForDerivedFiles(snapshot.apps, slug);
   stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: [...others, { dir: slug, spec }], read: plan.read.bind(plan) }));
 }

@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ANSWERS_FILE, type AnswersFile } from '../app/answers-file.ts';
-import { deriveNames } from '../app/names.ts';
 import { specFromAnswers, type AppSpec } from '../app/spec.ts';
 import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
 import { scramVerifier, verifierMatches } from '../database/scram.ts';
@@ -19,9 +18,10 @@ import { appEnvFiles, findAppPassword } from '../workspace/app-env.ts';
 import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, readComposeProject } from '../workspace/compose/index.ts';
 import { envValue, isObj, type Obj } from '../workspace/compose/model.ts';
 import { parseCompose } from '../workspace/compose/parse.ts';
+import { DB_INIT_ENV_FILE, literalProblem, type DbLogin } from '../workspace/compose/db-login.ts';
 import { ensureEnvVar, ensureLine, readEnvVar, setEnvVar } from '../workspace/env-file.ts';
 import { gitCommittable, gitIgnored, ignoredByRules, isGitRepo } from '../workspace/gitignore.ts';
-import { initDbBlock, initDbBlockOf } from '../workspace/init-db.ts';
+import { initDbBlock, initDbBlockOf, initDbProblems } from '../workspace/init-db.ts';
 import { stagePasswordMove } from '../workspace/legacy-password.ts';
 import { readApps } from '../workspace/snapshot.ts';
 import type { Workspace } from '../workspace/workspace.ts';
@@ -66,6 +66,15 @@ function includesOf(js: Obj | undefined): string[] {
   });
 }
 
+const LOGIN_WORDS: Record<DbLogin['how'], string> = {
+  environment: 'the same ${VAR} as its POSTGRES_PASSWORD',
+  literal: 'its POSTGRES_PASSWORD, from ovu-db-init/.env',
+  env_file: 'the same env_file',
+  secret: 'the same secret as its POSTGRES_PASSWORD_FILE',
+  trust: 'POSTGRES_HOST_AUTH_METHOD trust',
+  unknown: 'unknown',
+};
+
 export function auditWorkspace(ws: Workspace, read: (file: string) => string | undefined): WorkspaceAudit {
   const checks: DoctorCheck[] = [];
   const { root } = ws;
@@ -76,12 +85,7 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
   for (const a of records) {
     const id = `app.${a.dir}.answers`;
     if ('error' in a.record) {
-      checks.push(failed(id, a.record.error, `restore ${a.dir}/${ANSWERS_FILE} from git, or regenerate the app with --force`));
-      continue;
-    }
-    const names = deriveNames(a.record.answers.name);
-    if (names.slug !== a.dir) {
-      checks.push(failed(id, `${a.dir}/${ANSWERS_FILE} names the app "${a.record.answers.name}", not "${a.dir}"`, `restore ${a.dir}/${ANSWERS_FILE} from git`));
+      checks.push(failed(id, a.record.error, `fix ${a.dir}/${ANSWERS_FILE} (resolve a conflict in it, or restore it from git), or regenerate the app with --force: until then no command rewrites the files computed from the apps`));
       continue;
     }
     checks.push(ok(id, `${a.dir}/${ANSWERS_FILE}: ${a.record.answers.stack} ${a.record.answers.kind} app written by create-ovu-app ${a.record.version}`));
@@ -107,6 +111,12 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
       } else if (apps.length > 0 && appsJs === undefined) {
         checks.push(failed('workspace.compose', `${APPS_COMPOSE_FILE} is missing or not YAML`, `restore it from git (create-ovu-app writes it whole from the apps)`));
       } else checks.push(ok('workspace.compose', apps.length ? `${composeName} includes ${APPS_COMPOSE_FILE}` : `${composeName} reads`));
+      const db = project.postgres;
+      if (db && apps.some((a) => a.spec.settings.kind === 'crud')) {
+        const problem = db.login.how === 'unknown' ? db.login.why : literalProblem(db.login, `${db.file}: ${db.name}`);
+        if (problem) checks.push(failed('workspace.db-login', `ovu-db-init cannot log in to ${db.name}, so no crud app starts: ${problem}`));
+        else checks.push(ok('workspace.db-login', `ovu-db-init logs in to ${db.name} as its superuser (${LOGIN_WORDS[db.login.how]})`));
+      }
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       checks.push(failed('workspace.compose', err.message));
@@ -128,6 +138,14 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
       if (!(err instanceof UserError)) throw err;
       checks.push(failed(`compose.schema.${name}`, err.message, `fix ${name} (\`docker compose config\` shows the same)`));
     }
+  }
+
+  // 3b. init-db.sql runs through: psql stops at a conflict marker or a quote left open, and ovu-db-init then fails every app.
+  const initDbText = read(ws.initDbFile);
+  if (initDbText !== undefined) {
+    const problems = initDbProblems(initDbText);
+    if (problems.length) checks.push(failed('workspace.init-db', `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}: ovu-db-init would fail for every app`, 'fix init-db.sql by hand (or restore it from git); create-ovu-app will not rewrite it until then'));
+    else checks.push(ok('workspace.init-db', 'init-db.sql has no merge-conflict marker, and no quote or comment left open'));
   }
 
   const appsIncludes = includesOf(appsJs);
@@ -258,7 +276,11 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
 
   // 10. The files that hold secrets: out of git, readable by their owner only.
   const git = isGitRepo(root);
-  const secretFiles: { id: string; file: string }[] = [{ id: 'workspace.env', file: ws.envFile }, { id: 'workspace.monitoring-env', file: path.join(root, MONITORING_ENV_FILE) }];
+  const secretFiles: { id: string; file: string }[] = [
+    { id: 'workspace.env', file: ws.envFile },
+    { id: 'workspace.monitoring-env', file: path.join(root, MONITORING_ENV_FILE) },
+    { id: 'workspace.db-init-env', file: path.join(root, DB_INIT_ENV_FILE) },
+  ];
   for (const { dir } of apps) {
     secretFiles.push({ id: `app.${dir}.env`, file: appEnvFiles(root, dir).env }, { id: `app.${dir}.backend-env`, file: path.join(root, dir, 'backend', '.env') });
   }
@@ -288,7 +310,8 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
 
   // 13. The files computed whole from the set of apps (monitoring/, pgbouncer/, deploy/k8s/, their
   // init-db.sql and .env lines) say what the apps say: an app added or removed by hand leaves them behind.
-  checks.push(derivedCheck(root, read, apps));
+  const unreadable = records.filter((a) => 'error' in a.record).map((a) => `${a.dir}/${ANSWERS_FILE}`);
+  checks.push(unreadable.length ? failed('workspace.derived', `the files computed from the apps cannot be checked: ${unreadable.join(', ')} cannot be read`, 'fix that answers file first (see above); doctor --fix will not write those files without its app') : derivedCheck(root, read, apps));
 
   // 14. On Kubernetes, each login's connectionLimit holds its app's pods at the peak of a rollout.
   checks.push(...k8sBudgetChecks(root, apps, read));

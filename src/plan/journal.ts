@@ -117,6 +117,24 @@ function rollBack(journal: Journal): void {
   }
 }
 
+/** Whether an earlier run left a commit behind (its journal, or only its temporary files). */
+export function leftBehind(root: string): boolean {
+  return exists(journalFile(root)) || exists(path.join(stateDir(root), TXN));
+}
+
+/**
+ * The workspace paths an unfinished commit was changing, from its journal (empty when there is none
+ * or it cannot be read): what a command that cannot roll it back must not show as whole.
+ */
+export function interruptedPaths(root: string): string[] {
+  try {
+    const journal = JSON.parse(fs.readFileSync(journalFile(root), 'utf8')) as Journal;
+    return journal.done ? [] : journal.steps.map((s) => s.path);
+  } catch {
+    return [];
+  }
+}
+
 /**
  * After a crash: rolls back an interrupted commit, or finishes cleaning up one that had completed.
  * Says which, or returns undefined when there was nothing to do.

@@ -13,6 +13,7 @@ import { pgbouncerKind } from './pgbouncer/index.ts';
 import { backupsKind } from './k8s/backups.ts';
 import { k8sMonitoringKind } from './k8s/monitoring.ts';
 import { poolerKind } from './k8s/pooler.ts';
+import { DB_INIT_ENV_FILE } from './compose/db-login.ts';
 
 export interface DerivedApp {
   /** Directory under the workspace root. */
@@ -54,6 +55,14 @@ const DERIVED: DerivedKind[] = [
 export function derivedFiles(ctx: DerivedContext): DerivedFile[] {
   const apps = [...ctx.apps].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
   return DERIVED.flatMap((kind) => kind({ ...ctx, apps }));
+}
+
+/**
+ * ovu-db-init/.env beside apps.compose.yaml: the database's literal superuser password, for
+ * ovu-db-init and ovu-backup only (mode 600, ignored by git's `.env` line); removed when not needed.
+ */
+export function stageDbInitEnv(plan: Plan, root: string, text: string | undefined): void {
+  stageDerived(plan, root, [{ path: DB_INIT_ENV_FILE, text, mode: 0o600, secret: true }]);
 }
 
 /** Stages derived files on a plan: each written as computed, or removed when it exists and is no longer wanted. */

@@ -6,7 +6,7 @@ export function generatePassword(): string {
   return randomBytes(32).toString('base64url');
 }
 
-const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
+const LINE = /^\uFEFF?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
 
 /** The value of `key` in a dotenv file, unquoted; undefined when absent. */
 export function readEnvVar(source: string | undefined, key: string): string | undefined {

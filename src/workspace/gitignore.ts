@@ -117,6 +117,11 @@ function git(root: string, args: string[], input?: string): { ok: boolean; out: 
   }
 }
 
+/** git tracks `file` (absolute): whatever .gitignore says, a commit takes its changes. */
+export function gitTracks(root: string, file: string): boolean {
+  return git(root, ['ls-files', '--error-unmatch', '--', path.relative(root, file)]).ok;
+}
+
 /** The workspace is inside a git work tree (and git is installed). */
 export function isGitRepo(root: string): boolean {
   const r = git(root, ['rev-parse', '--is-inside-work-tree']);

@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ANSWERS_FILE, parseAnswersFile, type AnswersFile } from '../app/answers-file.ts';
-import { specFromAnswers } from '../app/spec.ts';
+import { deriveNames } from '../app/names.ts';
+import { specFromAnswers, type AppSpec } from '../app/spec.ts';
+import { UserError } from '../errors.ts';
 import { APP_COMPOSE_FILE, readComposeProject, type ComposeProject } from './compose/index.ts';
 import { listInitDbApps } from './init-db.ts';
 import { readIfExists, type Workspace } from './workspace.ts';
@@ -50,15 +52,50 @@ export function readApps(root: string, read: (file: string) => string | undefine
   const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   for (const dir of dirs) {
     const file = path.join(root, dir, ANSWERS_FILE);
-    const text = read(file);
+    const name = path.join(dir, ANSWERS_FILE);
+    let text: string | undefined;
+    try {
+      text = read(file);
+    } catch (err) {
+      // Unreadable (permissions, a directory, not UTF-8): an app all the same, one we cannot read.
+      const e = err as NodeJS.ErrnoException;
+      apps.push({ dir, record: { error: err instanceof UserError ? err.message : `${name} cannot be read (${e.code ?? e.message}): make it readable, or restore it from git.` } });
+      continue;
+    }
     if (text === undefined) continue;
     try {
-      apps.push({ dir, record: parseAnswersFile(text, path.join(dir, ANSWERS_FILE)) });
+      const record = parseAnswersFile(text, name);
+      // An answers file about another app (copied, or tampered with) would put that app's service,
+      // roles and entries in this directory's place.
+      const slug = deriveNames(record.answers.name).slug;
+      if (slug !== dir) apps.push({ dir, record: { error: `${name} names the app "${record.answers.name}", not "${dir}": restore it from git.` } });
+      else apps.push({ dir, record });
     } catch (err) {
-      apps.push({ dir, record: { error: (err as Error).message } });
+      if (!(err instanceof UserError)) throw err;
+      apps.push({ dir, record: { error: err.message } });
     }
   }
   return apps;
+}
+
+/**
+ * The workspace's apps for a command that writes the files computed from all of them
+ * (apps.compose.yaml, pgbouncer/, deploy/k8s/, monitoring/): every app but `except` (the one the
+ * command adds, replaces or removes). One whose answers file cannot be read stops the command: the
+ * files written without it would drop that app's service, roles and dashboards.
+ */
+export function appsForDerivedFiles(apps: WorkspaceApp[], except?: string): { dir: string; spec: AppSpec }[] {
+  requireReadableApps(apps, except);
+  return apps.flatMap((a) => ('answers' in a.record && a.dir !== except ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
+}
+
+/** Throws, naming the file and what to do, when an app's answers file (other than `except`'s) cannot be read. */
+export function requireReadableApps(apps: WorkspaceApp[], except?: string): void {
+  const broken = apps.find((a) => 'error' in a.record && a.dir !== except);
+  if (!broken || !('error' in broken.record)) return;
+  throw new UserError(
+    `${broken.record.error.replace(/\.$/, '')}. create-ovu-app writes apps.compose.yaml, pgbouncer/, deploy/k8s/ and monitoring/ from every app's answers file and will not leave ${broken.dir} out of them: nothing was written.`,
+  );
 }
 
 /** `dbService`: --db-service, the database service named. */

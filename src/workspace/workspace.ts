@@ -47,7 +47,8 @@ export function findWorkspace(flag: string | undefined, cwd: string): Workspace 
   }
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a byte-order mark stays in the text (the decoder would drop it), so a rewrite keeps every byte.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Reads a workspace file, undefined when it does not exist. A file that is not UTF-8 is refused:

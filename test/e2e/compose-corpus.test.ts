@@ -103,6 +103,8 @@ describe.concurrent('real compose files: two crud apps and a readonly one', () =
         expect(fs.existsSync(path.join(ws, app.slug))).toBe(false);
         args.push('--db-service', entry.dbService);
       }
+      // Refused after the choice, nothing remembers it: a later crud app names it again.
+      if (i > 0 && app.crud && entry.dbService && entry.refused) args.push('--db-service', entry.dbService);
       const r = await runCli(args);
       if (app.crud && entry.refused) {
         // A refusal the file deserves: one line that says why, and nothing written for the app.

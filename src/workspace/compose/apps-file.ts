@@ -9,9 +9,10 @@
 import { parse } from 'yaml';
 import type { AppSpec } from '../../app/spec.ts';
 import { initDbEnvVars } from '../../app/names.ts';
-import { APP_COMPOSE_FILE, DB_INIT_SERVICE, envValue, reachOf, type Obj } from './model.ts';
+import { APP_COMPOSE_FILE, DB_INIT_SERVICE, reachOf } from './model.ts';
+import { DB_INIT_ENV_FILE, dbInitEnvText, loginScript, type DbLogin } from './db-login.ts';
 import type { DatabaseService } from './project.ts';
-import { blockLines, withEol, type Style, type YMap } from './render.ts';
+import { blockLines, withEol, type Style, type Y, type YMap } from './render.ts';
 import { MONITORING_COMPOSE_FILE, MONITOR_VERIFIER_VAR, includesMonitoring } from '../monitoring/index.ts';
 import { PGBOUNCER_COMPOSE_FILE, includesPgbouncer } from '../pgbouncer/index.ts';
 import { MARK_COMMAND, S3_KEEP, UPLOAD_LOOP, forCompose } from '../backup/scripts.ts';
@@ -43,28 +44,35 @@ function clientImage(image: unknown): string {
   return m && Number(m[1]) >= 15 ? (image as string) : 'postgres:17-alpine';
 }
 
-/** A value of the database service's environment, as Compose would pass it (`- NAME` alone: from the host). */
-function envText(service: Obj, name: string): string | undefined {
-  const v = envValue(service['environment'], name);
-  if (v === undefined) return undefined;
-  return v === null ? `\${${name}}` : String(v);
-}
-
 // `$$` is a literal `$` for Compose. Waits up to a minute for the server, then runs create-ovu-app's
 // blocks of init-db.sql (the team's own sections are the database image's to run, once, as before).
-const SCRIPT = [
+const WAIT_AND_RUN = [
   'i=0; until pg_isready -q; do i=$$((i+1));',
   'if [ "$$i" -ge 60 ]; then echo "ovu-db-init: $$PGHOST:$$PGPORT did not accept connections in 60 s" >&2; exit 1; fi; sleep 1; done;',
   "sed -n '/^-- >>> create-ovu-app: /,/^-- <<< create-ovu-app: /p' /ovu/init-db.sql | psql -v ON_ERROR_STOP=1 -v ovu_db_init=1 --no-psqlrc -f -",
 ].join(' ');
 
-/** How a psql or pg_dump in a service of ours logs in to the database service: as its POSTGRES_USER. */
+/**
+ * How a psql or pg_dump in a service of ours logs in to the database service: as its POSTGRES_USER,
+ * with the password however the database gets it (db-login.ts). Never a literal password here.
+ */
 function adminEnv(db: DatabaseService): YMap {
-  const svc = db.service;
-  const env: YMap = { PGHOST: db.name, PGPORT: '5432', PGUSER: envText(svc, 'POSTGRES_USER') ?? 'postgres', PGDATABASE: 'postgres' };
-  const password = envText(svc, 'POSTGRES_PASSWORD');
-  if (password !== undefined) env['PGPASSWORD'] = password;
+  const login = db.login;
+  const user = login.how === 'unknown' ? undefined : login.user;
+  // From an env_file or a secret, the login script sets PGUSER from what the container got.
+  const scripted = loginScript(login) !== '';
+  const env: YMap = { PGHOST: db.name, PGPORT: '5432', ...(user !== undefined || !scripted ? { PGUSER: user ?? 'postgres' } : {}), PGDATABASE: 'postgres' };
+  if (login.how === 'environment') env['PGPASSWORD'] = login.password;
+  if (login.how === 'secret') env['POSTGRES_PASSWORD_FILE'] = login.passwordFile;
   return env;
+}
+
+/** The env_file and secrets the login needs: the database's own, or ovu-db-init/.env for a literal password. */
+function loginSources(login: DbLogin): YMap {
+  if (login.how === 'literal') return { env_file: [`./${DB_INIT_ENV_FILE}`] };
+  if (login.how === 'env_file') return { env_file: login.envFiles as Y[], ...(login.secrets.length ? { secrets: login.secrets as Y[] } : {}) };
+  if (login.how === 'secret') return { secrets: login.secrets as Y[] };
+  return {};
 }
 
 function dbInitService(db: DatabaseService, crud: AppSpec[]): YMap {
@@ -75,8 +83,9 @@ function dbInitService(db: DatabaseService, crud: AppSpec[]): YMap {
   env[MONITOR_VERIFIER_VAR] = `\${${MONITOR_VERIFIER_VAR}}`;
   const out: YMap = {
     image: clientImage(svc['image']),
-    command: ['sh', '-c', SCRIPT],
+    command: ['sh', '-c', loginScript(db.login) + WAIT_AND_RUN],
     environment: env,
+    ...loginSources(db.login),
     volumes: ['./init-db.sql:/ovu/init-db.sql:ro'],
     depends_on: { [db.name]: { condition: 'service_started' } },
   };
@@ -121,8 +130,9 @@ function backupService(db: DatabaseService, crud: AppSpec[]): YMap {
   return {
     image: init['image']!,
     profiles: [BACKUP_PROFILE],
-    command: ['sh', '-c', BACKUP_SCRIPT],
+    command: ['sh', '-c', loginScript(db.login) + BACKUP_SCRIPT],
     environment: env,
+    ...loginSources(db.login),
     volumes: ['./backups:/backups'],
     depends_on: { [db.name]: { condition: 'service_started' } },
     restart: 'unless-stopped',
@@ -158,6 +168,8 @@ function backupUploadService(): YMap {
 export interface AppsFileNotes {
   text: string;
   notes: string[];
+  /** ovu-db-init/.env (a literal superuser password), undefined when the login needs none. */
+  dbInitEnv: string | undefined;
 }
 
 /** The file for `apps` (each with its own compose file), sorted by directory. */
@@ -185,10 +197,8 @@ export function appsComposeFile(apps: { dir: string; spec: AppSpec }[], db: Data
   ];
   if (db && crud.length) {
     lines.push('', ...blockLines({ services: { [DB_INIT_SERVICE]: dbInitService(db, crud), [BACKUP_SERVICE]: backupService(db, crud), [BACKUP_UPLOAD_SERVICE]: backupUploadService() } }, 0, style));
-    if (envText(db.service, 'POSTGRES_PASSWORD') === undefined && envText(db.service, 'POSTGRES_HOST_AUTH_METHOD') !== 'trust') {
-      notes.push(`${DB_INIT_SERVICE} logs in to ${db.name} with its POSTGRES_PASSWORD, which ${db.file} does not set: set it there (a \${VAR} from .env is fine)`);
-    }
+    if (db.login.how === 'unknown') notes.push(db.login.why);
   }
   const text = lines.join('\n') + '\n';
-  return { text: withEol(text, style), notes };
+  return { text: withEol(text, style), notes, dbInitEnv: db && crud.length ? dbInitEnvText(db.login) : undefined };
 }

@@ -18,6 +18,7 @@ import { parseCompose, ownPair, type Loaded } from './parse.ts';
 import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, DEFAULT_TOKEN_VAR, PG_DATA_VOLUME, PG_STAT_STATEMENTS_COMMAND, PGBOUNCER_SERVICE, appService, isObj, newPostgres, reachOf, type Obj } from './model.ts';
 import { appsComposeFile } from './apps-file.ts';
 import { postgresMajor, runsInitDbAtStart } from './database-service.ts';
+import { dbLogin, literalProblem } from './db-login.ts';
 import { DEFAULT_STYLE, blockLines, withEol, yToJS, type Style } from './render.ts';
 import { blankSeparated, Editor, ORDER } from './splice.ts';
 import { Lines, detectStyle, visitNodes } from './text.ts';
@@ -31,6 +32,8 @@ export interface ComposeEdit {
   text: string;
   /** apps.compose.yaml as it will be. */
   appsFile: { name: string; text: string };
+  /** ovu-db-init/.env as it will be (undefined: not needed). */
+  dbInitEnv: string | undefined;
   /** The app's own compose file, relative to the app directory, and its text. */
   appFile: { name: string; text: string };
   notes: string[];
@@ -78,6 +81,12 @@ export function addAppToCompose(project: ComposeProject, spec: AppSpec): Compose
       `${file}: ${name} (PostgreSQL ${major}) runs ./init-db.sql at its first start with its own psql ${major}, which lacks \\getenv (psql 15+), so that start would fail: remove the init-db.sql mount from ${name} (ovu-db-init runs the file with a current psql) or move to postgres:15 or newer, then run again`,
     );
   }
+  if (crud && project.postgres) {
+    // ovu-db-init must log in as the database's superuser however that one is set up, or no crud app starts.
+    const { login, name, file } = project.postgres;
+    const problem = login.how === 'unknown' ? `${file}: ${login.why}` : literalProblem(login, `${file}: ${name}`);
+    if (problem) throw new UserError(problem);
+  }
   const tokenVar = project.ulmTokenVar ?? DEFAULT_TOKEN_VAR;
   const notes: string[] = [];
   if (tokenVar !== DEFAULT_TOKEN_VAR) notes.push(`${service}: ULM_SERVICE_TOKEN reads \${${tokenVar}}, the variable the other services use`);
@@ -92,7 +101,13 @@ export function addAppToCompose(project: ComposeProject, spec: AppSpec): Compose
   if (db) external.add(db.name);
   const appText = appComposeFile(spec, crud ? db : undefined, tokenVar, style, external);
   notes.push(`added service ${service} (in ${slug}/${APP_COMPOSE_FILE})`);
-  return { text, appsFile: { name: APPS_COMPOSE_FILE, text: appsFile.text }, appFile: { name: APP_COMPOSE_FILE, text: appText }, notes, ulmTokenVar: tokenVar };
+  return { text, appsFile: { name: APPS_COMPOSE_FILE, text: appsFile.text }, dbInitEnv: appsFile.dbInitEnv, appFile: { name: APP_COMPOSE_FILE, text: appText }, notes, ulmTokenVar: tokenVar };
+}
+
+/** The postgres service create-ovu-app adds (newPostgres), as the apps' database. */
+function createdDb(fileName: string, pg: ReturnType<typeof newPostgres>): DatabaseService {
+  const service = yToJS(pg) as Obj;
+  return { name: 'postgres', file: fileName, service, login: dbLogin('postgres', fileName, service, '.', () => undefined) };
 }
 
 /** A new workspace compose file: the database service (for a crud app) and the include. */
@@ -111,7 +126,7 @@ function createWorkspaceFile(crud: boolean, fileName: string, notes: string[]): 
   const text = lines.join('\n') + '\n';
   verify(text, fileName, undefined, expected);
   notes.push(crud ? `created ${fileName} (postgres:15)` : `created ${fileName}`);
-  return { text, db: crud ? { name: 'postgres', file: fileName, service: yToJS(pg) as Obj } : undefined };
+  return { text, db: crud ? createdDb(fileName, pg) : undefined };
 }
 
 function editWorkspaceFile(project: ComposeProject, crud: boolean, notes: string[]): { text: string; db: DatabaseService | undefined } {
@@ -154,7 +169,7 @@ function editWorkspaceFile(project: ComposeProject, crud: boolean, notes: string
     } else editor.addPairs(root, { services: { postgres: pg } }, ORDER.rootServices, rootBlank && !root.flow);
     if (!isObj(expected['services'])) expected['services'] = {};
     (expected['services'] as Obj)['postgres'] = yToJS(pg);
-    db = { name: 'postgres', file: fileName, service: yToJS(pg) as Obj };
+    db = createdDb(fileName, pg);
     notes.push('added service postgres (postgres:15)');
     addTopVolume(root);
   }

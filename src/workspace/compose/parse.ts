@@ -2,11 +2,12 @@
  * Reading a compose file: YAML with source positions, checked against the Compose Specification
  * and for references the schema cannot see, every problem a one-line `<file>:<line>: …` error.
  */
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Pair, type YAMLMap } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Pair, type YAMLMap } from 'yaml';
 import { UserError } from '../../errors.ts';
 import { checkComposeSchema, type ComposePath } from './schema.ts';
 import { checkReferences } from './references.ts';
-import type { Obj } from './model.ts';
+import { isObj, type Obj } from './model.ts';
+import { mergeDocuments } from './documents.ts';
 import { visitNodes } from './text.ts';
 
 const MAX_ALIASES = 10_000;
@@ -14,9 +15,51 @@ const MAX_ALIASES = 10_000;
 export interface Loaded {
   text: string;
   fileName: string;
+  /** The document edits go into (of several: the one with `include:`, else the last). */
   doc: Document.Parsed;
   lc: LineCounter;
+  /** The file's value as Compose reads it (several documents merged, as Compose merges them). */
   js: Obj;
+}
+
+const OPTIONS = { keepSourceTokens: true, merge: true, prettyErrors: true, uniqueKeys: true } as const;
+
+/** A YAML error of the document as one line `<file>:<line>:<col>: …`. */
+function yamlError(doc: Document.Parsed, fileName: string): UserError | undefined {
+  const err = doc.errors[0];
+  if (!err) return undefined;
+  const pos = err.linePos?.[0];
+  const msg = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?\s*$/, '');
+  return new UserError(`${fileName}:${pos?.line ?? 1}:${pos?.col ?? 1}: not valid YAML: ${msg}`);
+}
+
+/**
+ * A file of several YAML documents (`---`): Compose reads each as a project file and merges them in
+ * order, as it merges `-f a -f b`; so does this. Edits go into one of them (see Loaded.doc).
+ */
+function parseDocuments(text: string, fileName: string, external: ReadonlySet<string> | undefined, included: boolean): Loaded {
+  const lc = new LineCounter();
+  const docs = parseAllDocuments(text, { ...OPTIONS, lineCounter: lc });
+  if (!Array.isArray(docs)) throw new UserError(`${fileName}:1: the file has no content; add a services: section or delete the file`);
+  const values: Obj[] = [];
+  for (const doc of docs) {
+    const problem = yamlError(doc, fileName);
+    if (problem) throw problem;
+    const js = toValue(doc, lc, fileName);
+    if (js === null || js === undefined) continue;
+    if (!isObj(js)) {
+      const line = doc.contents?.range ? lc.linePos(doc.contents.range[0]).line : 1;
+      throw new UserError(`${fileName}:${line}: this YAML document is not a mapping, which Compose needs of each document of a file`);
+    }
+    values.push(js);
+  }
+  if (values.length === 0) throw new UserError(`${fileName}:1: the file has no content; add a services: section or delete the file`);
+  const withContent = docs.filter((d) => isMap(d.contents));
+  const doc = withContent.find((d) => ownPair(d.contents as YAMLMap, 'include')) ?? withContent.at(-1) ?? docs[0]!;
+  const loaded = { text, fileName, doc, lc, js: mergeDocuments(values) };
+  const problem = checkComposeSchema(loaded.js) ?? checkReferences(loaded.js, external, included);
+  if (problem) throw new UserError(`${fileName}:${lineOf(loaded, problem.path, problem.key)}: ${problem.message}`);
+  return loaded;
 }
 
 /**
@@ -26,25 +69,22 @@ export interface Loaded {
  */
 export function parseCompose(text: string, fileName: string, external?: ReadonlySet<string>, included = false): Loaded {
   const lc = new LineCounter();
-  const doc = parseDocument(text, {
-    keepSourceTokens: true,
-    merge: true,
-    lineCounter: lc,
-    prettyErrors: true,
-    uniqueKeys: true,
-  });
-  const err = doc.errors[0];
-  if (err?.code === 'MULTIPLE_DOCS') {
-    const line = err.linePos?.[0]?.line ?? 1;
-    throw new UserError(
-      `${fileName}:${line}: a second YAML document starts here (---); Compose merges the documents of a file, create-ovu-app edits single-document files only: make them one document, or move the rest into a file you include, then run again`,
-    );
+  const doc = parseDocument(text, { ...OPTIONS, lineCounter: lc });
+  if (doc.errors[0]?.code === 'MULTIPLE_DOCS') return parseDocuments(text, fileName, external, included);
+  const problem = yamlError(doc, fileName);
+  if (problem) throw problem;
+  const js = toValue(doc, lc, fileName);
+  if (js === null || js === undefined) {
+    throw new UserError(`${fileName}:1: the file has no content; add a services: section or delete the file`);
   }
-  if (err) {
-    const pos = err.linePos?.[0];
-    const msg = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?\s*$/, '');
-    throw new UserError(`${fileName}:${pos?.line ?? 1}:${pos?.col ?? 1}: not valid YAML: ${msg}`);
-  }
+  const loaded = { text, fileName, doc, lc, js: js as Obj };
+  const invalid = checkComposeSchema(js) ?? checkReferences(loaded.js, external, included);
+  if (invalid) throw new UserError(`${fileName}:${lineOf(loaded, invalid.path, invalid.key)}: ${invalid.message}`);
+  return loaded;
+}
+
+/** The document's value, aliases expanded (an alias bomb refused). */
+function toValue(doc: Document.Parsed, lc: LineCounter, fileName: string): unknown {
   let js: unknown;
   try {
     // Real stacks use aliases by the hundred (yaml's default allows 100); an alias bomb, which
@@ -61,13 +101,7 @@ export function parseCompose(text: string, fileName: string, external?: Readonly
     });
     throw new UserError(`${fileName}:${line}: not valid YAML: ${(e as Error).message}`);
   }
-  if (js === null || js === undefined) {
-    throw new UserError(`${fileName}:1: the file has no content; add a services: section or delete the file`);
-  }
-  const loaded = { text, fileName, doc, lc, js: js as Obj };
-  const problem = checkComposeSchema(js) ?? checkReferences(loaded.js, external, included);
-  if (problem) throw new UserError(`${fileName}:${lineOf(loaded, problem.path, problem.key)}: ${problem.message}`);
-  return loaded;
+  return js;
 }
 
 export function deref(doc: Document.Parsed, node: unknown): unknown {

@@ -13,6 +13,7 @@ import { lineOf, parseCompose, type Loaded } from './parse.ts';
 import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, DB_INIT_SERVICE, composeInfo, isObj, type Obj } from './model.ts';
 import { chooseDatabase, databaseCandidates, type DatabaseCandidate } from './database-service.ts';
 import { chosenDatabase, isAppsFile } from './apps-file.ts';
+import { dbLogin, type DbLogin } from './db-login.ts';
 import type { AppSpec } from '../../app/spec.ts';
 
 /** An app the workspace snapshot knows from its answers file. */
@@ -30,6 +31,8 @@ export interface DatabaseService {
   file: string;
   /** Its value as written. */
   service: Obj;
+  /** How its superuser logs in (what ovu-db-init does the same way). */
+  login: DbLogin;
 }
 
 export interface ComposeProject {
@@ -123,7 +126,7 @@ export function readComposeProject(
     // service is still there: apps already use it, even if another service now looks more certain.
     const remembered = chosenBefore !== undefined && candidates.some((c) => c.name === chosenBefore) ? chosenBefore : undefined;
     const db = chooseDatabase(candidates, dbService ?? remembered, new Set(project.services.keys()));
-    if (db) project.postgres = { name: db.name, file: db.file, service: db.service };
+    if (db) project.postgres = { name: db.name, file: db.file, service: db.service, login: dbLogin(db.name, db.file, db.service, root, read) };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     project.postgresProblem = err;

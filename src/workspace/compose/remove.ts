@@ -12,12 +12,14 @@ import type { ComposeProject } from './project.ts';
 
 export interface ComposeRemoval {
   appsFile: { name: string; text: string };
+  /** ovu-db-init/.env as it will be (undefined: not needed). */
+  dbInitEnv: string | undefined;
   notes: string[];
 }
 
 export function removeAppFromCompose(project: ComposeProject, slug: string): ComposeRemoval {
   const style = project.loaded ? detectStyle(project.loaded.doc, new Lines(project.loaded.text)) : DEFAULT_STYLE;
   const apps = project.apps.filter((a) => a.hasComposeFile && a.dir !== slug);
-  const { text, notes } = appsComposeFile(apps, project.postgres, style);
-  return { appsFile: { name: APPS_COMPOSE_FILE, text }, notes };
+  const { text, notes, dbInitEnv } = appsComposeFile(apps, project.postgres, style);
+  return { appsFile: { name: APPS_COMPOSE_FILE, text }, dbInitEnv, notes };
 }

@@ -119,6 +119,19 @@ describe('planNewApp (in memory)', () => {
     expect(workspace()).toEqual(Object.fromEntries(Object.entries(before).filter(([k]) => !k.startsWith('/ws/inventory/'))));
   });
 
+  it('stops when another app\'s answers file cannot be read, naming it, rather than drop that app from the derived files', async () => {
+    await (await planApp(answers({ pgbouncer: true }), { force: false })).plan.commit();
+    for (const broken of ['<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> b\n', '{"generator":', '{"generator":"create-ovu-app","version":"0.2.0","answers":{"name":"crm"}}']) {
+      vol.writeFileSync('/ws/inventory/.ovu-app.json', broken);
+      const before = workspace();
+      await expect(planApp(answers({ name: 'crm', port: 8002 }), { force: false })).rejects.toThrow(/^inventory\/\.ovu-app\.json .*will not leave inventory out of them: nothing was written\.$/);
+      expect(workspace()).toEqual(before);
+    }
+    // Replacing that very app (--force) drops nothing: it is written again.
+    const again = await planApp(answers(), { force: true });
+    expect(again.plan.read('/ws/apps.compose.yaml')).toContain('- inventory/compose.yaml');
+  });
+
   it('stops on a compose file that does not validate, naming file and line', async () => {
     vol.writeFileSync('/ws/docker-compose.yml', 'services:\n  api:\n    image: x\n    enviroment: {}\n');
     const before = workspace();

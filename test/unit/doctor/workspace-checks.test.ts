@@ -63,6 +63,11 @@ describe('doctor: the workspace checks', () => {
       'workspace.secrets',
       'workspace.monitoring-env-ignored',
       'workspace.monitoring-env-mode',
+      // The ADR's literal POSTGRES_PASSWORD lives in ovu-db-init/.env; ovu-db-init can log in; init-db.sql runs.
+      'workspace.db-init-env-ignored',
+      'workspace.db-init-env-mode',
+      'workspace.db-login',
+      'workspace.init-db',
       'workspace.derived',
     ];
     const ids = checks.map((c) => c.id);
@@ -129,7 +134,7 @@ describe('doctor: the workspace checks', () => {
     // backend/.gitignore still has its own .env line.
     // …and .env, no longer ignored, holds the verifiers (and, in a 0.1 layout, the passwords).
     const ownEnv = ['inventory', 'orders'].filter((a) => fs.existsSync(path.join(dir, a, '.env'))).map((a) => `app.${a}.env-ignored`);
-    expect(notOk(audit(dir)).sort()).toEqual(['workspace.env-ignored', 'workspace.monitoring-env-ignored', 'workspace.secrets', ...ownEnv].sort());
+    expect(notOk(audit(dir)).sort()).toEqual(['workspace.env-ignored', 'workspace.monitoring-env-ignored', 'workspace.db-init-env-ignored', 'workspace.secrets', ...ownEnv].sort());
     await applyFixes(dir);
     expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('/.create-ovu-app/\n.env\n');
     expect(notOk(audit(dir))).toEqual([]);

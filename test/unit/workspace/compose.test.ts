@@ -26,7 +26,7 @@ const inspectCompose = (text: string, file: string) => composeInfo(parseCompose(
 function edit(source: string | undefined, s: AppSpec = spec('inventory', 8010), apps: KnownApp[] = [], files: Record<string, string> = {}) {
   const project = readComposeProject('/ws', FILE, source, apps, (f) => files[f.replace('/ws/', '')]);
   const r = addAppToCompose(project, s);
-  return { text: r.text, apps: r.appsFile.text, app: r.appFile.text, notes: r.notes, project };
+  return { text: r.text, apps: r.appsFile.text, app: r.appFile.text, dbInitEnv: r.dbInitEnv, notes: r.notes, project };
 }
 const known = (s: AppSpec): KnownApp => ({ dir: s.names.slug, spec: s, hasComposeFile: true });
 
@@ -120,10 +120,11 @@ const backupBlock = (apps: [string, string][]): string => `  ovu-backup:
       PGPORT: "5432"
       PGUSER: postgres
       PGDATABASE: postgres
-      PGPASSWORD: postgres
       OVU_BACKUP_KEEP: "7"
       OVU_BACKUP_HOUR: "3"
-${apps.map(([prefix, slug]) => `      OVU_BACKUP_APP_${prefix}: ${slug}:${slug}_db\n`).join('')}    volumes:
+${apps.map(([prefix, slug]) => `      OVU_BACKUP_APP_${prefix}: ${slug}:${slug}_db\n`).join('')}    env_file:
+      - ./ovu-db-init/.env
+    volumes:
       - ./backups:/backups
     depends_on:
       postgres:
@@ -165,9 +166,10 @@ services:
       PGPORT: "5432"
       PGUSER: postgres
       PGDATABASE: postgres
-      PGPASSWORD: postgres
       INVENTORY_DB_VERIFIER: \${INVENTORY_DB_VERIFIER}
       OVU_MONITOR_DB_VERIFIER: \${OVU_MONITOR_DB_VERIFIER}
+    env_file:
+      - ./ovu-db-init/.env
     volumes:
       - ./init-db.sql:/ovu/init-db.sql:ro
     depends_on:
@@ -442,7 +444,13 @@ describe("adding an app follows the file's style", () => {
 
   it('list-style environment: ovu-db-init logs in as the database service says', () => {
     const out = edit(fixture('list-env.yml'));
-    expect(load(out.apps)['services']['ovu-db-init'].environment).toMatchObject({ PGUSER: 'admin', PGPASSWORD: 'admin' });
+    // The literal password is not copied into apps.compose.yaml: ovu-db-init/.env (git-ignored) holds it.
+    const init = load(out.apps)['services']['ovu-db-init'];
+    expect(init.environment).toMatchObject({ PGUSER: 'admin' });
+    expect(init.environment.PGPASSWORD).toBeUndefined();
+    expect(init.env_file).toEqual(['./ovu-db-init/.env']);
+    expect(out.apps).not.toMatch(/PGPASSWORD/);
+    expect(out.dbInitEnv).toContain("PGPASSWORD='admin'\n");
     expect(out.app).toContain('      ULM_SERVICE_TOKEN: ${ULM_TOKEN}\n');
   });
 
@@ -453,7 +461,9 @@ describe("adding an app follows the file's style", () => {
     const svc = load(out.app)['services']['inventory-backend'];
     expect(svc.environment.DATABASE_URL).toBe('postgresql://inventory_user:${INVENTORY_DB_PASSWORD}@db:5432/inventory_db');
     const init = load(out.apps)['services']['ovu-db-init'];
-    expect(init).toMatchObject({ image: 'postgres:15-alpine', environment: { PGHOST: 'db', PGUSER: 'postgres', PGPASSWORD: 'secret' }, depends_on: { db: { condition: 'service_started' } } });
+    expect(init).toMatchObject({ image: 'postgres:15-alpine', environment: { PGHOST: 'db', PGUSER: 'postgres' }, env_file: ['./ovu-db-init/.env'], depends_on: { db: { condition: 'service_started' } } });
+    expect(out.apps).not.toContain('secret');
+    expect(out.dbInitEnv).toContain("PGPASSWORD='secret'\n");
   });
 
   it('splices into flow collections without reformatting them', () => {
@@ -469,7 +479,7 @@ describe("adding an app follows the file's style", () => {
   });
 
   it('uses single quotes when the file does', () => {
-    const source = "services:\n  postgres:\n    image: 'postgres:15'\n    ports: ['5432:5432']\n";
+    const source = "services:\n  postgres:\n    image: 'postgres:15'\n    ports: ['5432:5432']\n    environment: {POSTGRES_PASSWORD: '${PG_PW}'}\n";
     const out = edit(source);
     expect(out.app).toContain("      DB_POOL_SIZE: '20'\n");
     expect(out.app).toContain("      - '8010:8000'\n");
@@ -514,9 +524,14 @@ describe('ovu-db-init reaches the database however the project connects it', () 
     expect(load(out.apps)['services']['ovu-db-init']).toMatchObject({ image: 'postgres:17-alpine', environment: { PGPASSWORD: '${POSTGRES_PASSWORD}' } });
   });
 
-  it('says what to set when the database service has no password ovu-db-init can use', () => {
-    const out = edit('services:\n  postgres:\n    image: postgres:15\n');
-    expect(out.notes).toContain('ovu-db-init logs in to postgres with its POSTGRES_PASSWORD, which docker-compose.yml does not set: set it there (a ${VAR} from .env is fine)');
+  it('stops a crud app, saying what to set, when it cannot tell how the database service\'s superuser logs in', () => {
+    for (const source of ['services:\n  postgres:\n    image: postgres:15\n', 'services:\n  postgres:\n    image: postgres:15\n    environment:\n      POSTGRES_PASSWORD_FILE: /etc/pw\n']) {
+      const err = catchError(() => edit(source));
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.message).toMatch(/^docker-compose\.yml: (ovu-db-init cannot tell how to log in to postgres in docker-compose\.yml: it sets no POSTGRES_PASSWORD|postgres in docker-compose\.yml reads its password from POSTGRES_PASSWORD_FILE=\/etc\/pw, which is not one of its secrets)/);
+    }
+    // A readonly app needs no login.
+    expect(edit('services:\n  postgres:\n    image: postgres:15\n', spec('reports', 8030, 'readonly')).apps).toBeDefined();
   });
 });
 
@@ -538,7 +553,7 @@ describe('the database service is recognised by what it is', () => {
     const name = pgOf(source);
     expect(name).toMatch(/^(database|gis|supa|ts|mydb|pgsql)$/);
     // And no second server is added: ovu-db-init and the app use it.
-    const out = edit(source);
+    const out = edit(source.includes('POSTGRES_PASSWORD') ? source : `${source}    environment:\n      POSTGRES_PASSWORD: \${PG_PW}\n`);
     expect(load(out.text)['services']['postgres']).toBeUndefined();
     expect(load(out.apps)['services']['ovu-db-init'].environment.PGHOST).toBe(name);
   });
@@ -576,7 +591,7 @@ describe('the database service is recognised by what it is', () => {
 
   // Shape of a mastodon deployment's file (db: lindwurm/pg_repack:9.6): --db-service is never saved.
   it('the database an earlier run chose stands: later runs need no --db-service, and a readonly one keeps ovu-db-init', () => {
-    const two = 'services:\n  main:\n    image: postgres:16\n  analytics:\n    image: timescale/timescaledb:2\n';
+    const two = 'services:\n  main:\n    image: postgres:16\n  analytics:\n    image: timescale/timescaledb:2\n    environment: {POSTGRES_PASSWORD: "${TS_PW}"}\n';
     const first = spec('inventory', 8010);
     const r = addAppToCompose(readComposeProject('/ws', FILE, two, [], () => undefined, 'analytics'), first);
     const files: Record<string, string> = { 'apps.compose.yaml': r.appsFile.text };
@@ -587,7 +602,7 @@ describe('the database service is recognised by what it is', () => {
     // A flag still decides.
     expect(readComposeProject('/ws', FILE, r.text, [known(first)], (f) => files[f.replace('/ws/', '')], 'main').postgres?.name).toBe('main');
     // A look-alike chosen once stays chosen when a service that is PostgreSQL by its image comes along.
-    const lookalike = 'services:\n  db:\n    image: registry.internal/ourdb:1\n';
+    const lookalike = 'services:\n  db:\n    image: registry.internal/ourdb:1\n    environment: {POSTGRES_HOST_AUTH_METHOD: trust}\n';
     const withDb = addAppToCompose(readComposeProject('/ws', FILE, lookalike, [], () => undefined, 'db'), first);
     const grown = withDb.text.replace('services:\n', 'services:\n  analytics:\n    image: postgres:16\n');
     expect(edit(grown, spec('orders', 8020), [known(first)], { 'apps.compose.yaml': withDb.appsFile.text }).project.postgres?.name).toBe('db');
@@ -621,11 +636,20 @@ describe('valid files Compose accepts are read; what is refused says why', () =>
     expect(catchError(() => readComposeProject('/ws', FILE, bomb, [], () => undefined)).message).toMatch(/^docker-compose\.yml:1: its YAML aliases expand to more than 10000 nodes, which looks like an alias bomb/);
   });
 
-  it('refuses a file of several YAML documents with a message that says where and what to do', () => {
-    const err = catchError(() => readComposeProject('/ws', FILE, 'services:\n  a:\n    image: x\n---\nservices:\n  b:\n    image: y\n', [], () => undefined));
+  it('reads a file of several YAML documents as Compose does (merged in order), and edits one of them', () => {
+    const source = 'services:\n  postgres:\n    image: postgres:15\n    environment:\n      POSTGRES_PASSWORD: ${PW}\n---\nservices:\n  ulm:\n    image: nginx\n    ports: ["8010:80"]\n---\nservices:\n  postgres:\n    environment:\n      - POSTGRES_USER=admin\n';
+    const project = readComposeProject('/ws', FILE, source, [], () => undefined);
+    expect(project.postgres?.name).toBe('postgres');
+    expect(project.postgres?.service['environment']).toEqual({ POSTGRES_PASSWORD: '${PW}', POSTGRES_USER: 'admin' });
+    expect(project.portOwners.get(8010)).toBe('ulm');
+    const out = edit(source);
+    // Every byte kept; the include goes at the end of the last document.
+    expect(out.text).toBe(`${source}\ninclude:\n  - apps.compose.yaml\n`);
+    expect(load(out.apps)['services']['ovu-db-init'].environment).toMatchObject({ PGUSER: 'admin', PGPASSWORD: '${PW}' });
+    // A document that is not a mapping is refused, saying where.
+    const err = catchError(() => readComposeProject('/ws', FILE, 'services:\n  a:\n    image: x\n---\n- just\n- a list\n', [], () => undefined));
     expect(err).toBeInstanceOf(UserError);
-    expect(err.message).toMatch(/^docker-compose\.yml:4: a second YAML document starts here \(---\); Compose merges the documents of a file, create-ovu-app edits single-document files only/);
-    expect(err.message).not.toMatch(/parseAllDocuments|YAML\./);
+    expect(err.message).toMatch(/^docker-compose\.yml:5: this YAML document is not a mapping/);
   });
 });
 
@@ -640,7 +664,7 @@ describe('a database image older than PostgreSQL 15', () => {
 
   // Shape of Kong/docker-kong's compose file (db: postgres:9.5 in the "database" profile).
   it('older than PostgreSQL 11, whose server cannot run init-db.sql, is refused for crud apps only, saying why', () => {
-    const kong = 'services:\n  db:\n    image: postgres:9.5\n    profiles: [ "database" ]\n    environment:\n      POSTGRES_DB: kong\n';
+    const kong = 'services:\n  db:\n    image: postgres:9.5\n    profiles: [ "database" ]\n    environment:\n      POSTGRES_DB: kong\n      POSTGRES_PASSWORD: ${KONG_PG_PASSWORD:-kong}\n';
     expect(catchError(() => edit(kong)).message).toMatch(/^docker-compose\.yml: db runs PostgreSQL 9, older than the 11 that init-db\.sql needs \(.*SCRAM-SHA-256.*\): move db to postgres:15 or newer/);
     expect(edit(kong, spec('reports', 8030, 'readonly')).text).toContain('apps.compose.yaml');
     expect(edit(kong.replace('9.5', '11'))).toBeDefined();

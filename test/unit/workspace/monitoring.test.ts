@@ -12,7 +12,7 @@ import { appSpec } from '../../helpers/spec.ts';
 import type { DerivedFile } from '../../../src/workspace/derived.ts';
 
 const ROOT = '/nonexistent-ws';
-const DB = { name: 'postgres', file: 'docker-compose.yml', service: { image: 'postgres:15', environment: { POSTGRES_PASSWORD: 'pw' } } };
+const DB = { name: 'postgres', file: 'docker-compose.yml', service: { image: 'postgres:15', environment: { POSTGRES_PASSWORD: '${PG_PW}' } }, login: { how: 'environment' as const, user: undefined, password: '${PG_PW}' } };
 const inventory = appSpec('inventory');
 const orders = appSpec('orders', { stack: 'typescript', port: 8002 });
 const reports = appSpec('reports', { kind: 'readonly', port: 8003 });

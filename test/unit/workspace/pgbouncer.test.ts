@@ -10,7 +10,7 @@ import { initDbBlock } from '../../../src/workspace/init-db.ts';
 import { appSpec } from '../../helpers/spec.ts';
 
 const ROOT = '/nonexistent-ws';
-const DB = { name: 'db', file: 'docker-compose.yml', service: { image: 'postgres:16', environment: { POSTGRES_PASSWORD: 'pw' }, networks: ['backend'] } };
+const DB = { name: 'db', file: 'docker-compose.yml', service: { image: 'postgres:16', environment: { POSTGRES_PASSWORD: '${PG_PW}' }, networks: ['backend'] }, login: { how: 'environment' as const, user: undefined, password: '${PG_PW}' } };
 const pool = { size: 4, maxOverflow: 2, timeout: 30 };
 const inventory = appSpec('inventory', { pgbouncer: true, pool, processes: 8 });
 const orders = appSpec('orders', { stack: 'typescript', pgbouncer: true, port: 8002 });

@@ -1,0 +1,156 @@
+/**
+ * init-db.sql's structure: create-ovu-app's blocks between its marker lines
+ * (`-- >>> create-ovu-app: <slug>` … `-- <<< create-ovu-app: <slug>`), found in a file whose every
+ * line keeps its own terminator, so an edit can leave the bytes outside a block as they were.
+ */
+import { dominantEol } from './eol.ts';
+import { UserError } from '../errors.ts';
+
+export const PLATFORM_SLUG = 'platform';
+/** The block of the workspace's monitoring role (workspace/monitoring/), just before the platform block. */
+export const MONITORING_SLUG = 'monitoring';
+export const RESERVED_SLUGS = new Set([PLATFORM_SLUG, MONITORING_SLUG]);
+const START = '-- >>> create-ovu-app: ';
+const END = '-- <<< create-ovu-app: ';
+const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+
+export function startMarker(slug: string): string {
+  return `${START}${slug}`;
+}
+export function endMarker(slug: string): string {
+  return `${END}${slug}`;
+}
+
+export function assertSlug(slug: string): void {
+  if (!SLUG_PATTERN.test(slug)) throw new Error(`invalid app slug ${JSON.stringify(slug)}`);
+  if (RESERVED_SLUGS.has(slug)) {
+    throw new UserError(`'${slug}' is reserved in init-db.sql for the ${slug} block; choose another app name`);
+  }
+}
+
+export interface Block {
+  slug: string;
+  /** 0-based index of the start and end marker lines. */
+  start: number;
+  end: number;
+}
+
+export interface ParsedFile {
+  /** Lines without their terminators. */
+  lines: string[];
+  /** Terminator of each line ('' for a last line without one). */
+  terminators: string[];
+  blocks: Block[];
+  eol: '\n' | '\r\n';
+}
+
+/** Lines and their terminators ('\r\n', '\n', a lone '\r', or '' for a last line without one). */
+export function splitLines(source: string): { lines: string[]; terminators: string[] } {
+  // The common case, without a lone CR: one split instead of a regex match per line (a workspace
+  // with hundreds of apps has an init-db.sql of tens of thousands of lines).
+  if (!/\r(?!\n)/.test(source)) {
+    const lines = source.split('\n');
+    const terminators = lines.map(() => '\n');
+    if (lines[lines.length - 1] === '') {
+      lines.pop();
+      terminators.pop();
+    } else terminators[terminators.length - 1] = '';
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.endsWith('\r') && terminators[i] === '\n') {
+        lines[i] = line.slice(0, -1);
+        terminators[i] = '\r\n';
+      }
+    }
+    return { lines, terminators };
+  }
+  const lines: string[] = [];
+  const terminators: string[] = [];
+  const re = /([^\r\n]*)(\r\n|\n|\r)?/g;
+  for (;;) {
+    const at = re.lastIndex;
+    const m = re.exec(source);
+    if (m === null || (m[0] === '' && at >= source.length)) break;
+    lines.push(m[1] ?? '');
+    const terminator = m[2] ?? '';
+    terminators.push(terminator);
+    if (terminator === '') break;
+  }
+  return { lines, terminators };
+}
+
+export function parse(source: string): ParsedFile {
+  const { lines, terminators } = splitLines(source);
+  return { lines, terminators, blocks: findBlocks(lines), eol: dominantEol(source) };
+}
+
+export function findBlocks(lines: string[]): Block[] {
+  const blocks: Block[] = [];
+  let open: { slug: string; start: number } | undefined;
+  const seen = new Map<string, number>();
+  lines.forEach((raw, index) => {
+    if (!raw.startsWith('--')) return;
+    const line = raw.trimEnd();
+    const lineNo = index + 1;
+    const isStart = line.startsWith(START.trimEnd());
+    const isEnd = line.startsWith(END.trimEnd());
+    if (!isStart && !isEnd) return;
+    const slug = line.slice((isStart ? START : END).length).trim();
+    if (!line.startsWith(isStart ? START : END) || !SLUG_PATTERN.test(slug)) {
+      throw new UserError(`init-db.sql line ${lineNo}: malformed create-ovu-app marker ${JSON.stringify(line)}`);
+    }
+    if (isStart) {
+      if (open) {
+        throw new UserError(
+          `init-db.sql line ${lineNo}: block '${slug}' starts inside block '${open.slug}' (opened on line ${open.start + 1}, no end marker); fix the markers by hand`,
+        );
+      }
+      const first = seen.get(slug);
+      if (first !== undefined) {
+        throw new UserError(
+          `init-db.sql line ${lineNo}: second block for '${slug}' (the first starts on line ${first + 1}); remove one of them`,
+        );
+      }
+      seen.set(slug, index);
+      open = { slug, start: index };
+      return;
+    }
+    if (!open) {
+      throw new UserError(`init-db.sql line ${lineNo}: end marker for '${slug}' without a start marker; fix the markers by hand`);
+    }
+    if (open.slug !== slug) {
+      throw new UserError(
+        `init-db.sql line ${lineNo}: end marker for '${slug}' but the open block is '${open.slug}' (line ${open.start + 1}); fix the markers by hand`,
+      );
+    }
+    blocks.push({ slug, start: open.start, end: index });
+    open = undefined;
+  });
+  if (open) {
+    throw new UserError(
+      `init-db.sql line ${open.start + 1}: block '${open.slug}' has no end marker ("${endMarker(open.slug)}"); fix the markers by hand`,
+    );
+  }
+  return blocks;
+}
+
+/** The app's block as it is in the file, markers included, lines joined with "\n"; undefined when it has none. */
+export function initDbBlockOf(source: string, slug: string): string | undefined {
+  const file = parse(source);
+  const block = file.blocks.find((b) => b.slug === slug);
+  return block && file.lines.slice(block.start, block.end + 1).join('\n');
+}
+
+export function listInitDbApps(source: string): string[] {
+  return parse(source)
+    .blocks.map((b) => b.slug)
+    .filter((slug) => !RESERVED_SLUGS.has(slug));
+}
+
+/** The app's block as the file has it (markers included, lines joined with "\n"), or undefined. */
+export function appBlockText(source: string | undefined, slug: string): string | undefined {
+  if (source === undefined) return undefined;
+  const file = parse(source);
+  const block = file.blocks.find((b) => b.slug === slug);
+  return block && file.lines.slice(block.start, block.end + 1).join('\n');
+}
