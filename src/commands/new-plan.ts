@@ -3,7 +3,6 @@
  * files, its answers file, and the edits to the workspace's files; plus the tasks that run after
  * the commit (install, provision, migrate).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Plan } from '../plan/plan.ts';
 import { ANSWERS_FILE, answersFileText } from '../app/answers-file.ts';
@@ -25,7 +24,7 @@ import type { Toolchain } from '../stacks/stack.ts';
 import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
 import { planAppFiles, sha256, type AppFile } from './app-files.ts';
 import { STATE_DIR } from '../plan/journal.ts';
-import { derivedFiles, stageDerived } from '../workspace/derived.ts';
+import { stageDerived } from '../workspace/derived.ts';
 
 export interface NewApp {
   plan: Plan;
@@ -54,8 +53,8 @@ export function workspaceFacts(snapshot: WorkspaceSnapshot, interactive: boolean
 export function checkCollisions(snapshot: WorkspaceSnapshot, spec: AppSpec, force: boolean): void {
   const { root } = snapshot.workspace;
   const { slug, service } = spec.names;
-  const rel = path.relative(process.cwd(), path.join(root, slug)) || '.';
-  if (!force && fs.existsSync(path.join(root, slug))) {
+  const rel = path.relative(snapshot.cwd, path.join(root, slug)) || '.';
+  if (!force && snapshot.exists(path.join(root, slug))) {
     throw new UsageError(`${rel}/ already exists: choose another name, or pass --force to replace that app.`);
   }
   const definedIn = snapshot.compose.services.get(service);
@@ -78,11 +77,9 @@ export function checkCollisions(snapshot: WorkspaceSnapshot, spec: AppSpec, forc
  * has its own numbers).
  */
 export function workspaceBudgetProblem(snapshot: WorkspaceSnapshot, spec: AppSpec): string | undefined {
-  const apps = snapshot.apps.flatMap((a) => {
-    if (!('answers' in a.record) || a.dir === spec.names.slug) return [];
-    const other = specFromAnswers(a.record.answers);
-    return other.settings.kind === 'crud' ? [{ role: other.names.user, limit: serverConnectionLimit(other.settings) }] : [];
-  });
+  const apps = snapshot.specs.flatMap(({ dir, spec: other }) =>
+    dir !== spec.names.slug && other.settings.kind === 'crud' ? [{ role: other.names.user, limit: serverConnectionLimit(other.settings) }] : [],
+  );
   apps.push({ role: spec.names.user, limit: serverConnectionLimit(spec.settings) });
   const db = snapshot.compose.postgres;
   const set = db ? serverSettings(db.service) : {};
@@ -218,11 +215,11 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   // Dumps (backup, remove) hold the apps' data: never in git.
   gitignore = ensureLine(gitignore, '/backups/', ['backups', 'backups/', '/backups']);
   plan.write(ws.gitignoreFile, gitignore);
-  const envMode = envBefore === undefined ? undefined : fs.statSync(ws.envFile).mode & 0o777;
+  const envMode = envBefore === undefined ? undefined : snapshot.mode(ws.envFile);
   if (envMode !== undefined && envMode & 0o077) notes.push(`.env was readable by others (mode ${envMode.toString(8)}): it is written with mode ${(envMode & 0o700).toString(8)}`);
 
-  const others = snapshot.apps.flatMap((a) => ('answers' in a.record && a.dir !== names.slug ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
-  stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: [...others, { dir: names.slug, spec }], read: plan.read.bind(plan) }));
+  const others = snapshot.specs.filter((a) => a.dir !== names.slug);
+  stageDerived(plan, { root: ws.root, apps: [...others, { dir: names.slug, spec }], database: compose.dbInit, changed: names.slug });
 
   if (crud) {
     const problem = workspaceBudgetProblem(snapshot, spec);

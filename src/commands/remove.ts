@@ -22,14 +22,14 @@
  */
 import path from 'node:path';
 import { CancelledError, UsageError, UserError } from '../errors.ts';
-import { specFromAnswers, type AppSpec } from '../app/spec.ts';
+import type { AppSpec } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { Plan } from '../plan/plan.ts';
 import { STATE_DIR } from '../plan/journal.ts';
 import { removeAppFromCompose } from '../workspace/compose/index.ts';
 import { onlyWhatWeWroteForNoApp, removeInitDbBlock } from '../workspace/init-db.ts';
 import { removeEnvVar } from '../workspace/env-file.ts';
-import { derivedFiles, stageDerived } from '../workspace/derived.ts';
+import { stageDerived } from '../workspace/derived.ts';
 import { readSnapshot, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
@@ -105,8 +105,8 @@ function planRemoval(snapshot: WorkspaceSnapshot, spec: AppSpec, stamp: string):
   const example = [names.verifierVar, names.passwordVar].reduce<string | undefined>((t, key) => removeEnvVar(t, key, comment), plan.read(ws.envExampleFile));
   if (example !== undefined) plan.write(ws.envExampleFile, example);
 
-  const others = snapshot.apps.flatMap((a) => ('answers' in a.record && a.dir !== names.slug ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
-  stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: others, read: plan.read.bind(plan) }));
+  const others = snapshot.specs.filter((a) => a.dir !== names.slug);
+  stageDerived(plan, { root: ws.root, apps: others, database: compose.dbInit, changed: names.slug });
   // The derived kinds take their own blocks out of init-db.sql (monitoring's, when no database app is left).
   const initDbAfter = plan.read(ws.initDbFile);
   if (initDbAfter !== undefined && onlyWhatWeWroteForNoApp(initDbAfter)) {

@@ -19,7 +19,7 @@ import { findWorkspace, type Workspace } from '../workspace/workspace.ts';
 import { readSnapshot, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { addAppToCompose } from '../workspace/compose/index.ts';
 import { appBlockText, editInitDb, replaceAppBlock } from '../workspace/init-db.ts';
-import { derivedFiles, stageDerived } from '../workspace/derived.ts';
+import { stageDerived } from '../workspace/derived.ts';
 import { mergeText } from '../merge/three-way.ts';
 import { openWorkspace } from './open-workspace.ts';
 import { sha256 } from './app-files.ts';
@@ -297,6 +297,6 @@ function writeWorkspaceFiles(plan: Plan, snapshot: WorkspaceSnapshot, spec: AppS
   const slug = spec.names.slug;
   const compose = addAppToCompose(snapshot.compose, spec);
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
-  const others = snapshot.apps.flatMap((a) => ('answers' in a.record && a.dir !== slug ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
-  stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: [...others, { dir: slug, spec }], read: plan.read.bind(plan) }));
+  const others = snapshot.specs.filter((a) => a.dir !== slug);
+  stageDerived(plan, { root: ws.root, apps: [...others, { dir: slug, spec }], database: compose.dbInit, changed: slug });
 }
