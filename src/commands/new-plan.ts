@@ -161,7 +161,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const spec = specFromAnswers(answers);
   const { names } = spec;
   const crud = spec.settings.kind === 'crud';
-  const plan = new Plan(snapshot.read, ws.root);
+  const plan = new Plan(snapshot.read, ws.root, snapshot.mode);
   const notes: string[] = snapshot.empty ? [`${ws.root} is empty: starting a new platform workspace there`] : [];
   const appDir = path.join(ws.root, names.slug);
   const backendDir = path.join(appDir, 'backend');

@@ -86,7 +86,7 @@ export interface RemoveResult {
 function planRemoval(snapshot: WorkspaceSnapshot, spec: AppSpec, stamp: string): { plan: Plan; movedTo: string; notes: string[] } {
   const ws = snapshot.workspace;
   const { names } = spec;
-  const plan = new Plan(snapshot.read, ws.root);
+  const plan = new Plan(snapshot.read, ws.root, snapshot.mode);
   const notes: string[] = [];
   const compose = removeAppFromCompose(snapshot.compose, names.slug);
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);

@@ -166,7 +166,7 @@ async function updateApp(ws: Workspace, name: string, args: ParsedArgs, io: Io):
   const password = spec.settings.kind === 'crud' ? findAppPassword(snapshot.read, ws, spec.names).value : undefined;
   const baseRender = withRealPassword(baseRendered, password);
   const theirs = withRealPassword(await renderCurrent(answers, io.tools), password);
-  const plan = new Plan(snapshot.read, ws.root);
+  const plan = new Plan(snapshot.read, ws.root, snapshot.mode);
   const appDir = path.join(ws.root, record.slug);
   const rel = (file: string): string => path.relative(ws.root, file);
   const outcome = mergeInto(plan, appDir, baseRender, theirs, record.file.files, VERSION);
