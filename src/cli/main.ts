@@ -15,7 +15,7 @@ import * as report from './report.ts';
 import type { Io } from '../commands/io.ts';
 import type { Invocation } from '../commands/suggest.ts';
 import { detectPackageManager, runnerWords, type PackageManager } from '../stacks/package-managers.ts';
-import { pythonInstaller } from '../stacks/python-installer.ts';
+import { toolchain } from '../stacks/index.ts';
 import type { Toolchain } from '../stacks/stack.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { VERSION } from '../version.ts';
@@ -69,7 +69,7 @@ function intro(ws: Workspace, c: Colours): string {
 /** The tools this run installs with, and how it was started: what suggested commands repeat. */
 function toolsOf(args: ParsedArgs): { tools: Toolchain; invoked: Invocation } {
   const pm = packageManager(args);
-  return { tools: { pm, python: pythonInstaller(process.env) }, invoked: { pm, workspace: args.workspace, adminUrl: args.given.adminUrl } };
+  return { tools: toolchain(pm, process.env), invoked: { pm, workspace: args.workspace, adminUrl: args.given.adminUrl } };
 }
 
 function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSignal): Io {
