@@ -84,26 +84,6 @@ function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSign
     }
   };
   return {
-    async confirmProvision(plan) {
-      err(report.provisionPlan(plan, c).join('\n'));
-      const { confirmProvision } = await import('./prompts.ts');
-      return waiting(() => confirmProvision(signal));
-    },
-    async confirmUpdate(update) {
-      err(report.updateSummary(update, c, true).join('\n'));
-      const { confirmPlan } = await import('./prompts.ts');
-      return waiting(() => confirmPlan(signal));
-    },
-    async confirmDestructive(plan) {
-      err([c.bold(plan.title), ...plan.lines.map((l) => `  ${l}`)].join('\n'));
-      const { confirmDestructive } = await import('./prompts.ts');
-      return waiting(() => confirmDestructive(plan.question, signal));
-    },
-    async confirmFix(fix) {
-      err(report.doctorFixPlan(fix, c).join('\n'));
-      const { confirmFix } = await import('./prompts.ts');
-      return waiting(() => confirmFix(signal));
-    },
     interactive,
     json: args.json,
     verbose: args.verbose,
@@ -120,10 +100,10 @@ function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSign
       const { chooseDatabase } = await import('./prompts.ts');
       return waiting(() => chooseDatabase(candidates, signal));
     },
-    async confirm(app) {
-      err(report.planSummary(app, c).join('\n'));
-      const { confirmPlan } = await import('./prompts.ts');
-      return waiting(() => confirmPlan(signal));
+    async confirm(request) {
+      const { shown, asked } = await import('./confirm.ts');
+      err(shown(request, c).join('\n'));
+      return waiting(() => asked(request, signal));
     },
     notice(text) {
       if (!args.json) err(`${c.yellow('!')} ${text}`);

@@ -187,11 +187,14 @@ export async function runRemove(args: ParsedArgs, io: Io): Promise<RemoveResult>
     }
     if (args.dryRun) return result;
 
-    if (io.interactive && !args.yes && io.confirmDestructive) {
-      const ok = await io.confirmDestructive({
+    if (io.interactive && !args.yes) {
+      const ok = await io.confirm({
+        command: 'remove',
+        plan: {
         title: `remove ${spec.names.slug} from ${ws.root}:`,
         lines: removeLines(result),
         question: `Remove ${spec.names.slug}${result.server?.drop.length ? ` and drop its database and login` : ''}?`,
+        },
       });
       if (!ok) throw new CancelledError('Cancelled: nothing was changed.');
     }

@@ -95,11 +95,14 @@ export async function runRestore(args: ParsedArgs, io: Io): Promise<RestoreResul
       plan.current = await tableCounts(session, state, io.signal);
     } else plan.countsUnavailable = `admin ${state.admin} is not a superuser and a dry run does not grant it ${state.role}`;
     if (args.dryRun) return { spec, root: ws.root, dryRun: true, plan };
-    if (io.interactive && !args.yes && io.confirmDestructive) {
-      const ok = await io.confirmDestructive({
+    if (io.interactive && !args.yes) {
+      const ok = await io.confirm({
+        command: 'restore',
+        plan: {
         title: `restore ${path.basename(file)} into ${spec.names.db} at ${state.where} (PostgreSQL ${state.version}, admin ${state.admin}):`,
         lines: restoreLines(plan, spec.names.db),
         question: `Replace what ${spec.names.db} holds with the dump?`,
+        },
       });
       if (!ok) throw new CancelledError('Cancelled: nothing was changed on the server.');
     }

@@ -189,7 +189,7 @@ async function updateApp(ws: Workspace, name: string, args: ParsedArgs, io: Io):
   const writes = plan.list().length + plan.removed().length;
   // A person at a terminal sees the merge first; without one it is written (conflicts and all:
   // the exit code and the list say so, and git shows every line).
-  if (writes && io.interactive && !args.yes && io.confirmUpdate && !(await io.confirmUpdate(result))) throw new CancelledError();
+  if (writes && io.interactive && !args.yes && !(await io.confirm({ command: 'update', plan: result }))) throw new CancelledError();
   if (io.signal.aborted) throw new InterruptedError();
   await plan.commit();
   return result;
