@@ -9,7 +9,7 @@ import { findWorkspace } from '../src/workspace/workspace.ts';
 import { readSnapshot } from '../src/workspace/snapshot.ts';
 import { groupChanges } from '../src/cli/output.ts';
 import { detectPackageManager } from '../src/stacks/package-managers.ts';
-import { pythonInstaller } from '../src/stacks/python-installer.ts';
+import { toolchain } from '../src/stacks/index.ts';
 
 /**
  * The `app` generator for plop users (`plop app`). It asks the same questions from the same
@@ -66,7 +66,7 @@ export default function appGenerator(plop: NodePlopAPI): void {
     const ws = workspace();
     // The CLI's own `new` command, with plop's answers in place of flags and prompts.
     const pm = detectPackageManager(process.env.npm_config_user_agent);
-    const io: Io = { interactive: false, json: false, verbose: false, signal: new AbortController().signal, tools: { pm, python: pythonInstaller() }, invoked: { pm, workspace: ws.root }, answers: async (_given, facts) => typed(raw, facts), confirm: async () => true, notice: () => {}, committed: () => {}, step: () => () => {} };
+    const io: Io = { interactive: false, json: false, verbose: false, signal: new AbortController().signal, tools: toolchain(pm, process.env), invoked: { pm, workspace: ws.root }, answers: async (_given, facts) => typed(raw, facts), confirm: async () => true, notice: () => {}, committed: () => {}, step: () => () => {} };
     const args: ParsedArgs = { command: 'new', given: {}, positionals: [], options: {}, workspace: ws.root, yes: true, dryRun: false, force: Boolean(config.force), resetPassword: false, json: false, verbose: false, packageManager: undefined, help: false, version: false };
     const { app } = await runNew(args, io);
     const { created, changed } = groupChanges(app.plan, ws.root);

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.ts';
 import { MAX_IDENTIFIER_BYTES } from '../database/identifiers.ts';
 import type { AppNames } from './spec.ts';
+import { COMMANDS, RESERVED_WORDS } from '../commands/registry.ts';
 
 /**
  * PostgreSQL 15's reserved key words (Appendix C, "reserved" and "reserved (can be function or
@@ -24,7 +25,7 @@ const PLATFORM_NAMES = new Set(['ulm', 'postgres', 'template0', 'template1', 'pu
 const WORKSPACE_DIRS = new Set(['monitoring', 'pgbouncer']);
 
 /** create-ovu-app's own command words: `create-ovu-app help` asks for help, it does not name an app. */
-export const COMMAND_WORDS = new Set(['new', 'provision', 'help', 'version', 'list', 'doctor', 'update', 'remove', 'backup', 'restore', 'deploy']);
+export const COMMAND_WORDS: ReadonlySet<string> = new Set([...COMMANDS, ...RESERVED_WORDS]);
 
 /** Splits what the user typed into lower-case ASCII words: "InventoryService 2" → [inventory, service, 2]. */
 function words(input: string): string[] {

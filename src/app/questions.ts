@@ -1,6 +1,6 @@
 import type { Kind, Stack } from './spec.ts';
 import { deriveNames } from './names.ts';
-import { STACKS } from '../stacks/index.ts';
+import { STACKS, stackIds } from '../stacks/index.ts';
 import { UserError } from '../errors.ts';
 import type { HostPorts } from '../host/ports.ts';
 import { adminUrlProblem } from '../database/admin-url.ts';
@@ -145,12 +145,17 @@ export const QUESTIONS: Question[] = [
     key: 'stack',
     type: 'choice',
     flag: '--stack',
-    valueName: 'python|typescript',
+    // Read when asked, so a stack added to the table (a test's) is offered too.
+    get valueName() {
+      return stackIds().join('|');
+    },
     describe: 'backend stack',
     message: 'Backend stack',
     saved: true,
-    choices: Object.values(STACKS).map((s) => ({ value: s.id, label: s.label })),
-    default: () => 'python',
+    get choices() {
+      return Object.values(STACKS).map((s) => ({ value: s.id, label: s.label }));
+    },
+    default: () => stackIds()[0]!,
   },
   {
     key: 'kind',

@@ -1,8 +1,9 @@
 import { deriveNames } from './names.ts';
 import type { Answers } from './questions.ts';
 
-/** The backend stacks the generator can write. */
-export type Stack = 'python' | 'typescript';
+/** The backend stacks the generator can write: the rows of src/stacks/index.ts. */
+export type { Stack } from '../stacks/index.ts';
+import type { Stack } from '../stacks/index.ts';
 
 /** crud: own database and migrations. readonly: ULM client only, no database. */
 export type Kind = 'crud' | 'readonly';

@@ -13,17 +13,17 @@ interface RunOption {
   valueName?: string;
   /** One text, or one per command when it means something different there. */
   describe: string | Partial<Record<Command, string>>;
-  /** Commands that accept it. */
-  commands: Command[];
+  /** Every command takes it; otherwise a command takes it when its registry entry lists it (CommandDef.options). */
+  all?: true;
   /** The values it takes, when it is a choice. */
   choices?: readonly string[];
 }
 
-/** Options every command takes. */
-const ALL: Command[] = [...COMMANDS];
+/** Whether `command` takes option `o`: the registry says, per command. */
+const takes = (o: RunOption, command: Command): boolean => o.all === true || COMMAND_DEFS[command].options.includes(o.name);
 
 const RUN_OPTIONS: RunOption[] = [
-  { name: 'workspace', valueName: '<dir>', describe: 'platform root with docker-compose.yml and init-db.sql (default: nearest ancestor with a compose file, else .)', commands: ALL },
+  { name: 'workspace', valueName: '<dir>', describe: 'platform root with docker-compose.yml and init-db.sql (default: nearest ancestor with a compose file, else .)', all: true },
   {
     name: 'yes',
     short: 'y',
@@ -34,8 +34,7 @@ const RUN_OPTIONS: RunOption[] = [
       remove: 'remove without asking (required without a terminal)',
       restore: 'restore without asking (required without a terminal)',
       doctor: 'with --fix: apply the fixes without showing them first and asking (needed without a terminal)',
-    },
-    commands: ['new', 'provision', 'update', 'remove', 'restore', 'doctor'],
+    }
   },
   {
     name: 'dry-run',
@@ -46,37 +45,33 @@ const RUN_OPTIONS: RunOption[] = [
       remove: 'print the dump, every SQL statement and every file change it would make; change nothing',
       restore: 'print what would be replaced (tables with their row counts) and the command; change nothing',
       doctor: 'with --fix: print the files and SQL the fixes would change; change nothing',
-    },
-    commands: ['new', 'provision', 'update', 'remove', 'restore', 'doctor'],
+    }
   },
-  { name: 'force', describe: 'replace an existing app of the same name (its directory, service and init-db block)', commands: ['new'] },
+  { name: 'force', describe: 'replace an existing app of the same name (its directory, service and init-db block)' },
   {
     name: 'base',
     valueName: '<tarball|dir>',
-    describe: "the package of the version that generated the app (npm pack's .tgz or its directory), for offline use; default: fetched from the npm registry",
-    commands: ['update'],
+    describe: "the package of the version that generated the app (npm pack's .tgz or its directory), for offline use; default: fetched from the npm registry"
   },
   {
     name: 'from-db',
     valueName: '<name>',
     describe: "the database the dump was taken from, when it is not the app's own <app>_db (another database's dump is refused otherwise)",
-    commands: ['restore'],
   },
-  { name: 'keep-db', describe: "leave the app's database and login on the server (no dump, no DROP)", commands: ['remove'] },
-  { name: 'keep', valueName: '<n>', describe: "then delete this app's oldest dumps beyond the newest <n> (retention)", commands: ['backup'] },
-  { name: 'reset-password', describe: "set the existing login's password to the one in <app>/.env", commands: ['provision'] },
+  { name: 'keep-db', describe: "leave the app's database and login on the server (no dump, no DROP)" },
+  { name: 'keep', valueName: '<n>', describe: "then delete this app's oldest dumps beyond the newest <n> (retention)" },
+  { name: 'reset-password', describe: "set the existing login's password to the one in <app>/.env" },
   {
     name: 'package-manager',
     valueName: PACKAGE_MANAGERS.join('|'),
     choices: PACKAGE_MANAGERS,
-    describe: 'install TypeScript apps with it and name it in the commands printed (default: the one that ran this, else npm)',
-    commands: ['new', 'provision'],
+    describe: 'install TypeScript apps with it and name it in the commands printed (default: the one that ran this, else npm)'
   },
-  { name: 'fix', describe: 'apply the safe fixes the checks name (shown first; --yes without a terminal), then audit again', commands: ['doctor'] },
-  { name: 'json', describe: 'print one JSON object with the result on stdout (schema/result-v1.schema.json)', commands: ALL },
-  { name: 'verbose', describe: "show the tools' output as they run (otherwise only when one fails)", commands: ALL },
-  { name: 'help', short: 'h', describe: 'show this help', commands: ALL },
-  { name: 'version', short: 'v', describe: 'print the version', commands: ALL },
+  { name: 'fix', describe: 'apply the safe fixes the checks name (shown first; --yes without a terminal), then audit again' },
+  { name: 'json', describe: 'print one JSON object with the result on stdout (schema/result-v1.schema.json)', all: true },
+  { name: 'verbose', describe: "show the tools' output as they run (otherwise only when one fails)", all: true },
+  { name: 'help', short: 'h', describe: 'show this help', all: true },
+  { name: 'version', short: 'v', describe: 'print the version', all: true },
 ];
 
 export interface ParsedArgs {
@@ -130,7 +125,7 @@ export function parseCliArgs(argv: string[], opts: ParseOptions = {}): ParsedArg
   for (const q of questionsFor(command)) {
     options[flagName(q.flag)] = { type: q.type === 'boolean' ? 'boolean' : 'string' };
   }
-  for (const o of RUN_OPTIONS.filter((o) => o.commands.includes(command))) {
+  for (const o of RUN_OPTIONS.filter((o) => takes(o, command))) {
     options[o.name] = { type: o.valueName ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}) };
   }
 
@@ -168,7 +163,7 @@ export function parseCliArgs(argv: string[], opts: ParseOptions = {}): ParsedArg
     command,
     given,
     positionals: parsed.positionals,
-    options: Object.fromEntries(RUN_OPTIONS.filter((o) => o.commands.includes(command)).map((o) => [o.name, v[o.name]])),
+    options: Object.fromEntries(RUN_OPTIONS.filter((o) => takes(o, command)).map((o) => [o.name, v[o.name]])),
     workspace: typeof v.workspace === 'string' ? v.workspace : undefined,
     yes: flag('yes'),
     dryRun: flag('dry-run'),
@@ -199,7 +194,7 @@ export function helpText(command: Command, runner = 'npx create-ovu-app'): strin
   for (const q of questionsFor(command)) {
     lines.push(row(`${q.flag}${q.valueName ? ' ' + q.valueName : ''}`, q.describe));
   }
-  for (const o of RUN_OPTIONS.filter((o) => o.commands.includes(command))) {
+  for (const o of RUN_OPTIONS.filter((o) => takes(o, command))) {
     const names = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.valueName ? ' ' + o.valueName : ''}`;
     lines.push(row(names, describeFor(o, command)));
   }

@@ -87,7 +87,7 @@ export async function runDoctor(args: ParsedArgs, io: Io): Promise<DoctorResult>
     if (!fixing) return result(checks);
     const { fix, plan } = planFixes(checks, ws);
     if (args.dryRun || fix.repairs.length === 0) return result(checks, { plan: fix, applied: false });
-    if (io.interactive && !args.yes && io.confirmFix && !(await io.confirmFix(fix))) throw new CancelledError('Cancelled: nothing was changed.');
+    if (io.interactive && !args.yes && !(await io.confirm({ command: 'doctor', plan: fix }))) throw new CancelledError('Cancelled: nothing was changed.');
     await plan.commit();
     if (fix.sql.length > 0) await runSql(adminUrl, fix.sql, io.signal);
     return result(await audit(ws, adminUrl, io), { plan: fix, applied: true });

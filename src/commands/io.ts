@@ -11,6 +11,7 @@ import type { Task, TaskOutcome } from './tasks.ts';
 import type { ProvisionReport } from '../database/provision.ts';
 import type { UpdateResult } from './update.ts';
 import type { FixPlan } from './doctor.ts';
+import type { Command } from './registry.ts';
 
 export interface Io {
   /** Prompts are possible (a TTY, not CI, no --yes, no --json). */
@@ -31,24 +32,33 @@ export interface Io {
   answers(given: Partial<Answers>, facts: WorkspaceFacts, ws: Workspace): Promise<Answers>;
   /** Interactive only: which of these compose services apps use as their PostgreSQL (what --db-service says). */
   chooseDatabase?(candidates: { name: string; file: string; why: string }[], why: string): Promise<string>;
-  /** Interactive only: shows what the plan will do and asks to go on. */
-  confirm(app: NewApp): Promise<boolean>;
-  /** Interactive only: shows the SQL a provision would run (provision --dry-run's plan) and asks to go on. */
-  confirmProvision?(plan: ProvisionReport): Promise<boolean>;
-  /** Interactive only: shows what an update would write (its --dry-run) and asks to go on. */
-  confirmUpdate?(update: UpdateResult): Promise<boolean>;
   /**
-   * Interactive only: shows what a destructive command (remove, restore) will do, every line of
-   * it, and asks to go on (the default is no).
+   * Interactive only: shows what the command's plan will do and asks to go on. One method for
+   * every command: what each shows is its entry in Confirmations, how it is shown src/cli/confirm.ts.
    */
-  confirmDestructive?(plan: DestructivePlan): Promise<boolean>;
-  /** Interactive only: shows what doctor --fix would change (files and SQL) and asks to go on. */
-  confirmFix?(fix: FixPlan): Promise<boolean>;
+  confirm(request: Confirmation): Promise<boolean>;
   /** The plan is on disk: from here on, a failure or Ctrl-C leaves the app's files written. */
   committed(app: NewApp): void;
   /** Starts a slow step; the returned function ends it. */
   step(label: string, id: Task['id']): (ok: boolean, outcome?: TaskOutcome) => void;
 }
+
+/**
+ * What each command that asks before it acts shows (keys: the command registry's names,
+ * src/commands/registry.ts): new its plan, provision the SQL (its --dry-run), update what it would
+ * write, remove and restore every line of what they will do (the default answer is no), doctor
+ * --fix the files and SQL it would change.
+ */
+export interface Confirmations {
+  new: NewApp;
+  provision: ProvisionReport;
+  update: UpdateResult;
+  remove: DestructivePlan;
+  restore: DestructivePlan;
+  doctor: FixPlan;
+}
+
+export type Confirmation = { [K in keyof Confirmations & Command]: { command: K; plan: Confirmations[K] } }[keyof Confirmations & Command];
 
 /** What remove or restore would do, as the confirmation shows it. */
 export interface DestructivePlan {

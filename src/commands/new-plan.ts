@@ -3,7 +3,6 @@
  * files, its answers file, and the edits to the workspace's files; plus the tasks that run after
  * the commit (install, provision, migrate).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Plan } from '../plan/plan.ts';
 import { ANSWERS_FILE, answersFileText } from '../app/answers-file.ts';
@@ -26,7 +25,7 @@ import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
 import { planAppFiles, sha256, type AppFile } from './app-files.ts';
 import { STATE_DIR } from '../plan/journal.ts';
 import { gitTracks } from '../workspace/gitignore.ts';
-import { derivedFiles, stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
+import { stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
 
 export interface NewApp {
   plan: Plan;
@@ -57,8 +56,8 @@ export function workspaceFacts(snapshot: WorkspaceSnapshot, interactive: boolean
 export function checkCollisions(snapshot: WorkspaceSnapshot, spec: AppSpec, force: boolean): void {
   const { root } = snapshot.workspace;
   const { slug, service } = spec.names;
-  const rel = path.relative(process.cwd(), path.join(root, slug)) || '.';
-  if (!force && fs.existsSync(path.join(root, slug))) {
+  const rel = path.relative(snapshot.cwd, path.join(root, slug)) || '.';
+  if (!force && snapshot.exists(path.join(root, slug))) {
     throw new UsageError(`${rel}/ already exists: choose another name, or pass --force to replace that app.`);
   }
   const definedIn = snapshot.compose.services.get(service);
@@ -81,11 +80,9 @@ export function checkCollisions(snapshot: WorkspaceSnapshot, spec: AppSpec, forc
  * has its own numbers).
  */
 export function workspaceBudgetProblem(snapshot: WorkspaceSnapshot, spec: AppSpec): string | undefined {
-  const apps = snapshot.apps.flatMap((a) => {
-    if (!('answers' in a.record) || a.dir === spec.names.slug) return [];
-    const other = specFromAnswers(a.record.answers);
-    return other.settings.kind === 'crud' ? [{ role: other.names.user, limit: serverConnectionLimit(other.settings) }] : [];
-  });
+  const apps = snapshot.specs.flatMap(({ dir, spec: other }) =>
+    dir !== spec.names.slug && other.settings.kind === 'crud' ? [{ role: other.names.user, limit: serverConnectionLimit(other.settings) }] : [],
+  );
   apps.push({ role: spec.names.user, limit: serverConnectionLimit(spec.settings) });
   const db = snapshot.compose.postgres;
   const set = db ? serverSettings(db.service) : {};
@@ -162,9 +159,9 @@ export interface PlanOptions {
 }
 
 /** A warning for each file the plan writes secrets into that git tracks (a commit would publish them). */
-function trackedSecrets(plan: Plan, root: string, files: string[]): string[] {
+function trackedSecrets(plan: Plan, snapshot: WorkspaceSnapshot, root: string, files: string[]): string[] {
   const written = new Set(plan.list().filter((c) => c.secret).map((c) => c.path));
-  const tracked = files.filter((f) => written.has(path.resolve(f)) && plan.read(f) !== undefined && fs.existsSync(f) && gitTracks(root, f));
+  const tracked = files.filter((f) => written.has(path.resolve(f)) && snapshot.exists(f) && gitTracks(root, f));
   return tracked.map((f) => {
     const rel = path.relative(root, f);
     return `git tracks ${rel}, and this run writes secrets (SCRAM verifiers) into it: untrack it with \`git rm --cached ${rel}\` (the .gitignore's ".env" line then keeps it out), and change any secret it already published`;
@@ -178,7 +175,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const { names } = spec;
   requireReadableApps(snapshot.apps, names.slug);
   const crud = spec.settings.kind === 'crud';
-  const plan = new Plan(snapshot.read, ws.root);
+  const plan = new Plan(snapshot.read, ws.root, snapshot.mode);
   const notes: string[] = snapshot.empty ? [`${ws.root} is empty: starting a new platform workspace there`] : [];
   const appDir = path.join(ws.root, names.slug);
   const backendDir = path.join(appDir, 'backend');
@@ -233,11 +230,11 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   // Dumps (backup, remove) hold the apps' data: never in git.
   gitignore = ensureLine(gitignore, '/backups/', ['backups', 'backups/', '/backups']);
   plan.write(ws.gitignoreFile, gitignore);
-  const envMode = envBefore === undefined ? undefined : fs.statSync(ws.envFile).mode & 0o777;
+  const envMode = envBefore === undefined ? undefined : snapshot.mode(ws.envFile);
   if (envMode !== undefined && envMode & 0o077) notes.push(`.env was readable by others (mode ${envMode.toString(8)}): it is written with mode ${(envMode & 0o700).toString(8)}`);
 
   const others = appsForDerivedFiles(snapshot.apps, names.slug);
-  stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: [...others, { dir: names.slug, spec }], read: plan.read.bind(plan) }));
+  stageDerived(plan, { root: ws.root, apps: [...others, { dir: names.slug, spec }], database: compose.dbInit, changed: names.slug });
 
   if (crud) {
     const problem = workspaceBudgetProblem(snapshot, spec);
@@ -250,5 +247,5 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
     tasks.push(provisionTask(spec, { adminUrl: opts.adminUrl, password: password!, resetPassword: false }));
     if (answers.migrate) tasks.push(migrateTask(spec, { adminUrl: opts.adminUrl, password: password!, backendDir }));
   }
-  return { plan, spec, answers, snapshot, appDir, backendDir, notes, kept, tasks, warnings: trackedSecrets(plan, ws.root, [ws.envFile]) };
+  return { plan, spec, answers, snapshot, appDir, backendDir, notes, kept, tasks, warnings: trackedSecrets(plan, snapshot, ws.root, [ws.envFile]) };
 }

@@ -106,7 +106,7 @@ async function planAndApply(snapshot: WorkspaceSnapshot, answers: Answers, args:
     nextSteps: nextSteps(spec, snapshot.workspace, app.backendDir, dryRun ? { installed: answers.install, provisioned: false, migrated: false } : done, io.tools, io.invoked),
   });
   if (args.dryRun) return result(true, []);
-  if (io.interactive && !(await io.confirm(app))) throw new CancelledError();
+  if (io.interactive && !(await io.confirm({ command: 'new', plan: app }))) throw new CancelledError();
   // Ctrl-C while planning: stop before the write. The write itself is one synchronous step.
   if (io.signal.aborted) throw new CancelledError();
   await app.plan.commit();

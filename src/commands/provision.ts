@@ -139,12 +139,12 @@ async function provisionApp(ws: Workspace, name: string, args: ParsedArgs, io: I
   const plan = new Plan(readIfExists, ws.root);
 
   // A plan first: --dry-run prints it; an interactive run shows it and asks, unless --yes.
-  if (args.dryRun || (io.interactive && !args.yes && io.confirmProvision)) {
+  if (args.dryRun || (io.interactive && !args.yes)) {
     const [planned] = await runTasks([provisionTask(spec, { ...base, dryRun: true })], io);
     const report = planned!.outcome.json as ProvisionReport;
     const files = [syncVerifier(plan, ws.envFile, spec, password, true), syncBackendEnv(plan, path.join(backendDir, '.env'), report, true)];
     if (args.dryRun) return { spec, root: ws.root, dryRun: true, outcome: planned!.outcome, report, files: files.filter((l): l is ReportLine => l !== undefined) };
-    if (!(await io.confirmProvision!(report))) throw new CancelledError('Cancelled: nothing was changed on the server.');
+    if (!(await io.confirm({ command: 'provision', plan: report }))) throw new CancelledError('Cancelled: nothing was changed on the server.');
   }
 
   const tasks: Task[] = [provisionTask(spec, base)];

@@ -29,7 +29,7 @@ import { STATE_DIR } from '../plan/journal.ts';
 import { removeAppFromCompose } from '../workspace/compose/index.ts';
 import { onlyWhatWeWroteForNoApp, removeInitDbBlock } from '../workspace/init-db.ts';
 import { removeEnvVar } from '../workspace/env-file.ts';
-import { derivedFiles, stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
+import { stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
 import { appsForDerivedFiles, readSnapshot, requireReadableApps, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
 import { resolveAdminUrl } from '../database/admin-url.ts';
@@ -89,7 +89,7 @@ export interface RemoveResult {
 function planRemoval(snapshot: WorkspaceSnapshot, spec: AppSpec, stamp: string): { plan: Plan; movedTo: string; notes: string[] } {
   const ws = snapshot.workspace;
   const { names } = spec;
-  const plan = new Plan(snapshot.read, ws.root);
+  const plan = new Plan(snapshot.read, ws.root, snapshot.mode);
   const notes: string[] = [];
   const compose = removeAppFromCompose(snapshot.compose, names.slug);
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
@@ -110,7 +110,7 @@ function planRemoval(snapshot: WorkspaceSnapshot, spec: AppSpec, stamp: string):
   if (example !== undefined) plan.write(ws.envExampleFile, example);
 
   const others = appsForDerivedFiles(snapshot.apps, names.slug);
-  stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: others, read: plan.read.bind(plan) }));
+  stageDerived(plan, { root: ws.root, apps: others, database: compose.dbInit, changed: names.slug });
   // The derived kinds take their own blocks out of init-db.sql (monitoring's, when no database app is left).
   const initDbAfter = plan.read(ws.initDbFile);
   if (initDbAfter !== undefined && onlyWhatWeWroteForNoApp(initDbAfter)) {
@@ -195,11 +195,14 @@ export async function runRemove(args: ParsedArgs, io: Io): Promise<RemoveResult>
     }
     if (args.dryRun) return result;
 
-    if (io.interactive && !args.yes && io.confirmDestructive) {
-      const ok = await io.confirmDestructive({
+    if (io.interactive && !args.yes) {
+      const ok = await io.confirm({
+        command: 'remove',
+        plan: {
         title: `remove ${spec.names.slug} from ${ws.root}:`,
         lines: removeLines(result),
         question: `Remove ${spec.names.slug}${result.server?.drop.length ? ` and drop its database and login` : ''}?`,
+        },
       });
       if (!ok) {
         await reopenLeftClosed(ws.root, spec.names.slug, session, state);

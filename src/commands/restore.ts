@@ -113,11 +113,14 @@ export async function runRestore(args: ParsedArgs, io: Io): Promise<RestoreResul
       server: { where: state.where, version: state.version, admin: state.admin },
     };
     if (args.dryRun) return { spec, root: ws.root, dryRun: true, plan };
-    if (io.interactive && !args.yes && io.confirmDestructive) {
-      const ok = await io.confirmDestructive({
+    if (io.interactive && !args.yes) {
+      const ok = await io.confirm({
+        command: 'restore',
+        plan: {
         title: `restore ${path.basename(file)} into ${spec.names.db} at ${state.where} (PostgreSQL ${state.version}), as ${login.role}:`,
         lines: restoreLines(plan, spec.names.db),
         question: `Replace what ${spec.names.db} holds with the dump?`,
+        },
       });
       if (!ok) throw new CancelledError('Cancelled: nothing was changed on the server.');
     }

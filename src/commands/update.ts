@@ -19,7 +19,7 @@ import { findWorkspace, type Workspace } from '../workspace/workspace.ts';
 import { appsForDerivedFiles, readSnapshot, requireReadableApps, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { addAppToCompose } from '../workspace/compose/index.ts';
 import { appBlockText, editInitDb, replaceAppBlock } from '../workspace/init-db.ts';
-import { derivedFiles, stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
+import { stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
 import { mergeText } from '../merge/three-way.ts';
 import { holdWorkspace } from './open-workspace.ts';
 import { sha256 } from './app-files.ts';
@@ -173,7 +173,7 @@ async function updateApp(ws: Workspace, name: string, args: ParsedArgs, io: Io):
   const password = spec.settings.kind === 'crud' ? findAppPassword(snapshot.read, ws, spec.names).value : undefined;
   const baseRender = withRealPassword(baseRendered, password);
   const theirs = withRealPassword(await renderCurrent(answers, io.tools), password);
-  const plan = new Plan(snapshot.read, ws.root);
+  const plan = new Plan(snapshot.read, ws.root, snapshot.mode);
   const appDir = path.join(ws.root, record.slug);
   const rel = (file: string): string => path.relative(ws.root, file);
   const outcome = mergeInto(plan, appDir, baseRender, theirs, record.file.files, VERSION);
@@ -196,7 +196,7 @@ async function updateApp(ws: Workspace, name: string, args: ParsedArgs, io: Io):
   const writes = plan.list().length + plan.removed().length;
   // A person at a terminal sees the merge first; without one it is written (conflicts and all:
   // the exit code and the list say so, and git shows every line).
-  if (writes && io.interactive && !args.yes && io.confirmUpdate && !(await io.confirmUpdate(result))) throw new CancelledError();
+  if (writes && io.interactive && !args.yes && !(await io.confirm({ command: 'update', plan: result }))) throw new CancelledError();
   if (io.signal.aborted) throw new InterruptedError();
   await plan.commit();
   return result;
@@ -321,5 +321,5 @@ function writeWorkspaceFiles(plan: Plan, snapshot: WorkspaceSnapshot, spec: AppS
   plan.write(path.join(ws.root, compose.appsFile.name), compose.appsFile.text);
   stageDbInitEnv(plan, ws.root, compose.dbInitEnv);
   const others = appsForDerivedFiles(snapshot.apps, slug);
-  stageDerived(plan, ws.root, derivedFiles({ root: ws.root, apps: [...others, { dir: slug, spec }], read: plan.read.bind(plan) }));
+  stageDerived(plan, { root: ws.root, apps: [...others, { dir: slug, spec }], database: compose.dbInit, changed: slug });
 }

@@ -25,8 +25,7 @@ import { initDbBlock, initDbBlockOf, initDbProblems } from '../workspace/init-db
 import { stagePasswordMove } from '../workspace/legacy-password.ts';
 import { readApps } from '../workspace/snapshot.ts';
 import type { Workspace } from '../workspace/workspace.ts';
-import { derivedFiles, stageDerived } from '../workspace/derived.ts';
-import { MONITORING_ENV_FILE } from '../workspace/monitoring/index.ts';
+import { derivedFiles, derivedSecretFiles, stageFiles } from '../workspace/derived.ts';
 import { failed, ok, warning, type DoctorCheck } from './check.ts';
 import { k8sBudgetChecks } from './k8s-budget.ts';
 
@@ -278,8 +277,8 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
   const git = isGitRepo(root);
   const secretFiles: { id: string; file: string }[] = [
     { id: 'workspace.env', file: ws.envFile },
-    { id: 'workspace.monitoring-env', file: path.join(root, MONITORING_ENV_FILE) },
     { id: 'workspace.db-init-env', file: path.join(root, DB_INIT_ENV_FILE) },
+    ...derivedSecretFiles().map((s) => ({ id: `workspace.${s.id}`, file: path.join(root, s.path) })),
   ];
   for (const { dir } of apps) {
     secretFiles.push({ id: `app.${dir}.env`, file: appEnvFiles(root, dir).env }, { id: `app.${dir}.backend-env`, file: path.join(root, dir, 'backend', '.env') });
@@ -326,7 +325,7 @@ function derivedCheck(root: string, read: (file: string) => string | undefined, 
   return failed('workspace.derived', `${names} ${stale.length === 1 ? 'does' : 'do'} not match the workspace's apps`, 'doctor --fix writes them again from the apps', {
     kind: 'files',
     label: `write ${names} again from the apps`,
-    stage: (plan) => stageDerived(plan, root, stale),
+    stage: (plan) => stageFiles(plan, root, stale),
   });
 }
 

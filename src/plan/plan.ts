@@ -45,6 +45,8 @@ export class Plan {
   constructor(
     private readonly source: (file: string) => string | undefined,
     private readonly root: string,
+    /** A file's permission bits before the plan (undefined: missing); the snapshot's, so planning reads no disk. */
+    private readonly modeOf: (file: string) => number | undefined = diskMode,
   ) {}
 
   /** Content as the plan will leave it: staged if the plan changes it, else what the source has. */
@@ -76,7 +78,7 @@ export class Plan {
       this.changes.delete(abs);
       return;
     }
-    if (before !== undefined) assertWritable(abs);
+    if (before !== undefined) assertWritable(abs, this.modeOf);
     this.changes.set(abs, { path: abs, before, after, ...opts, ...keepMode });
   }
 
@@ -92,7 +94,7 @@ export class Plan {
   /** Removes a file that exists. */
   remove(file: string): void {
     const abs = path.resolve(file);
-    assertWritable(abs);
+    assertWritable(abs, this.modeOf);
     this.changes.delete(abs);
     this.removals.add(abs);
   }
@@ -103,7 +105,7 @@ export class Plan {
    */
   moveDir(dir: string, to: string): void {
     const abs = path.resolve(dir);
-    assertWritable(abs);
+    assertWritable(abs, this.modeOf);
     for (const p of this.changes.keys()) if (p.startsWith(abs + path.sep)) this.changes.delete(p);
     this.moves.set(abs, path.resolve(to));
   }
@@ -166,9 +168,14 @@ function modeFor(c: FileChange): number {
   return c.secret ? mode & 0o700 : mode;
 }
 
-function assertWritable(file: string): void {
+function diskMode(file: string): number | undefined {
   const stat = fs.statSync(file, { throwIfNoEntry: false });
-  if (stat && (stat.mode & 0o222) === 0) {
+  return stat && stat.mode & 0o777;
+}
+
+function assertWritable(file: string, modeOf: (file: string) => number | undefined): void {
+  const mode = modeOf(file);
+  if (mode !== undefined && (mode & 0o222) === 0) {
     throw new UserError(`${file} is read-only: make it writable (chmod u+w ${file}) and run again; nothing was written.`);
   }
 }

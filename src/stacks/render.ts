@@ -2,6 +2,7 @@ import { CONTAINER_PORT, type AppSpec } from '../app/spec.ts';
 import { VERSION } from '../version.ts';
 import { templateLayer } from './template-source.ts';
 import { STACKS } from './index.ts';
+import { stackLayers } from './stack.ts';
 import { k8sValues } from '../workspace/k8s.ts';
 
 /**
@@ -40,7 +41,7 @@ export function outputName(templateName: string): string {
 export async function renderBackend(spec: AppSpec): Promise<Map<string, string>> {
   const context = templateContext(spec);
   const out = new Map<string, string>();
-  for (const layer of STACKS[spec.settings.stack].layers(spec.settings.kind)) {
+  for (const layer of stackLayers(STACKS[spec.settings.stack], spec.settings.kind)) {
     for (const file of await templateLayer(layer)) {
       out.set(file.path.split('/').map(outputName).join('/'), file.render(context));
     }

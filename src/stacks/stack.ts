@@ -1,15 +1,28 @@
 import type { Kind, Stack } from '../app/spec.ts';
 import type { PackageManager } from './package-managers.ts';
-import type { PythonInstaller } from './python-installer.ts';
 
 /** How a command runs: a program and its arguments, in the app's backend directory. */
 export type Command = [program: string, ...args: string[]];
 
-/** The tools of this run: the package manager that started it, and uv or pip for Python. */
+/**
+ * The tools of this run: the package manager that started it, and each stack's own tool found
+ * once per run, by the name the stack gives it (`python`: uv or pip; see StackDef.tool).
+ */
 export interface Toolchain {
   pm: PackageManager;
-  python: PythonInstaller;
+  [tool: string]: unknown;
 }
+
+/** Where a migration stands, in one sentence. */
+export interface MigrationState {
+  /** At the newest migration the files have. */
+  atHead: boolean;
+  /** What is wrong, or where it stands, in one sentence. */
+  message: string;
+}
+
+/** A query as the app's login: its rows, or undefined when the table does not exist (nothing has run). */
+export type MigrationQuery = <T>(sql: string) => Promise<T[] | undefined>;
 
 /** One install command; `skip` tells a step that is already done. */
 export interface InstallStep {
@@ -18,16 +31,25 @@ export interface InstallStep {
 }
 
 /**
- * Everything that differs between backend stacks, in one place. A third stack is one more
- * module like python.ts beside this file, one more row in stacks/index.ts, and its templates
- * under templates/<id>/{common,crud,readonly}.
+ * Everything that differs between backend stacks, in one place: a stack is a folder
+ * src/stacks/<id>/ exporting one of these, a row in src/stacks/index.ts, and its templates
+ * (templates/<id>/{common,crud,readonly} for the stacks the package ships).
  */
 export interface StackDef {
   id: Stack;
   /** For the stack question. */
   label: string;
-  /** Template layers, later ones winning on the same path. */
-  layers(kind: Kind): string[];
+  /**
+   * Where its templates are: a directory under templates/ (a stack of the package), or an
+   * absolute path (a stack the tests add). Its layers are `common`, then the app's kind.
+   */
+  templates: string;
+  /** A tool this stack installs with beyond the package manager, found once per run into Toolchain[name]. */
+  tool?: { name: string; find(env: NodeJS.ProcessEnv): unknown };
+  /** Its migrations: where the app keeps them (relative to backend/), and where a database stands. */
+  migrations: { dir: string; state(query: MigrationQuery, dir: string, where: string): Promise<MigrationState> };
+  /** What its DATABASE_URL gets when the app reaches its database through PgBouncer (Prisma reads ?pgbouncer=true). */
+  pgbouncerUrlQuery: string;
   /** What installs the app's dependencies, with the run's tools. */
   install(tools: Toolchain): InstallStep[];
   /** Whether the app's dependencies are installed (so that it can be migrated and tested). */
@@ -50,6 +72,11 @@ export interface StackDef {
   readyCheck(port: number): string[];
   /** Lines of the app's own backend/.env that only this stack needs. */
   localEnv(port: number): string[];
+}
+
+/** Template layers, later ones winning on the same path. */
+export function stackLayers(stack: StackDef, kind: Kind): string[] {
+  return [`${stack.templates}/common`, `${stack.templates}/${kind}`];
 }
 
 /** A command as a person would type it in a POSIX shell. */

@@ -38,7 +38,8 @@ export const COMPILE_OPTIONS = templateOptions;
  * loads each stack's precompiled templates only when a run renders that stack.
  */
 export async function templateLayer(layer: string): Promise<TemplateFile[]> {
-  const dir = path.join(TEMPLATES_DIR, layer);
+  // A stack outside templates/ (the tests') names its layers by absolute path.
+  const dir = path.resolve(TEMPLATES_DIR, layer);
   return walk(dir)
     .sort()
     .map((rel) => {

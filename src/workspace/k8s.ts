@@ -11,7 +11,6 @@
  * builds after v1.30 (the CRDs in test/fixtures/cloudnative-pg/ come from such a build).
  */
 import path from 'node:path';
-import { Document } from 'yaml';
 import type { AppSpec } from '../app/spec.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetTotal } from '../database/budget.ts';
 import { STACKS } from '../stacks/index.ts';
@@ -19,6 +18,7 @@ import type { DerivedApp, DerivedContext, DerivedFile } from './derived.ts';
 import { appRollout, k8sConnectionLimit } from './k8s/budget.ts';
 import { poolerName } from './k8s/names.ts';
 import { clusterBackup, clusterMonitoring, k8sResources } from './k8s/resources.ts';
+import { yamlText, type Plain } from './yaml-text.ts';
 
 /** Where the manifests are: `<app>/deploy/k8s/` and the workspace's own `deploy/k8s/`. */
 export const K8S_DIR = 'deploy/k8s';
@@ -90,10 +90,8 @@ export function clusterMaxConnections(specs: AppSpec[]): number {
 }
 
 /** A YAML file with a comment on top. */
-function yamlFile(header: string[], value: unknown): string {
-  const doc = new Document(value);
-  doc.commentBefore = header.map((l) => (l ? ` ${l}` : '')).join('\n');
-  return doc.toString({ lineWidth: 0 });
+function yamlFile(header: string[], value: Plain): string {
+  return yamlText(header, value);
 }
 
 const GENERATED = [
@@ -170,9 +168,22 @@ export function workspaceKustomization(apps: DerivedApp[], without: DerivedApp[]
   });
 }
 
+/** The app directories a kustomization we wrote lists (undefined: there is none). */
+function listedIn(text: string | undefined): Set<string> | undefined {
+  if (text === undefined) return undefined;
+  const dirs = new Set<string>();
+  for (const m of text.matchAll(/^ {2}- \.\.\/\.\.\/(.+)\/deploy\/k8s$/gm)) dirs.add(m[1]!);
+  return dirs;
+}
+
 /** The DERIVED kind: `deploy/k8s/` from the workspace's apps; gone with the last app. */
 export function k8sWorkspaceFiles(ctx: DerivedContext): DerivedFile[] {
-  const listed = ctx.apps.filter((a) => ctx.read(path.join(ctx.root, a.dir, K8S_DIR, KUSTOMIZATION)) !== undefined);
+  // A run that changes one app looks at that app's manifests only: the others are listed as the
+  // kustomization it wrote last lists them (doctor, which changes none, looks at every app's).
+  const before = ctx.changed === undefined ? undefined : listedIn(ctx.read(path.join(ctx.root, K8S_DIR, KUSTOMIZATION)));
+  const hasOwn = (a: DerivedApp): boolean =>
+    before !== undefined && a.dir !== ctx.changed ? before.has(a.dir) : ctx.read(path.join(ctx.root, a.dir, K8S_DIR, KUSTOMIZATION)) !== undefined;
+  const listed = ctx.apps.filter(hasOwn);
   const without = ctx.apps.filter((a) => !listed.includes(a));
   const crud = listed.filter((a) => a.spec.settings.kind === 'crud').map((a) => a.spec);
   return [

@@ -31,6 +31,14 @@ export interface WorkspaceSnapshot {
   initDbApps: string[];
   /** The workspace directory is empty: this run starts a new platform. */
   empty: boolean;
+  /** The apps whose answers file could be read, with their specs, by directory: computed once here. */
+  specs: { dir: string; spec: AppSpec }[];
+  /** Whether a path exists (a file or a directory), as this run first saw it. */
+  exists(file: string): boolean;
+  /** A file's permission bits as this run first saw them (undefined: missing). */
+  mode(file: string): number | undefined;
+  /** The directory the run was started in, for the paths messages show. */
+  cwd: string;
 }
 
 function entriesOf(root: string): fs.Dirent[] {
@@ -109,13 +117,31 @@ export function readSnapshot(workspace: Workspace, opts: { dbService?: string | 
   // The run's own lock does not make a workspace non-empty.
   const entries = entriesOf(workspace.root).filter((e) => e.name !== STATE_DIR);
   const apps = readApps(workspace.root, read, entries);
-  const known = apps.flatMap((a) =>
-    'answers' in a.record
-      ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers), hasComposeFile: fs.existsSync(path.join(workspace.root, a.dir, APP_COMPOSE_FILE)) }]
-      : [],
-  );
+  const stats = new Map<string, fs.Stats | undefined>();
+  const stat = (file: string): fs.Stats | undefined => {
+    const abs = path.resolve(file);
+    if (!stats.has(abs)) stats.set(abs, fs.statSync(abs, { throwIfNoEntry: false }));
+    return stats.get(abs);
+  };
+  const exists = (file: string): boolean => stat(file) !== undefined;
+  const specs = apps.flatMap((a) => ('answers' in a.record ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
+  const known = specs.map((a) => ({ ...a, hasComposeFile: exists(path.join(workspace.root, a.dir, APP_COMPOSE_FILE)) }));
   const composeName = path.basename(workspace.composeFile);
   const compose = readComposeProject(workspace.root, composeName, read(workspace.composeFile), known, read, opts.dbService);
   const initDb = read(workspace.initDbFile);
-  return { workspace, read, apps, compose, initDbApps: initDb === undefined ? [] : listInitDbApps(initDb), empty: entries.length === 0 };
+  return {
+    workspace,
+    read,
+    apps,
+    compose,
+    initDbApps: initDb === undefined ? [] : listInitDbApps(initDb),
+    empty: entries.length === 0,
+    specs,
+    exists,
+    mode: (file) => {
+      const s = stat(file);
+      return s && s.mode & 0o777;
+    },
+    cwd: process.cwd(),
+  };
 }

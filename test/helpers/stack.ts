@@ -4,6 +4,7 @@
  * look into its packages and settings), plus its own checks. Entries: test/e2e/stacks/*.ts.
  */
 import type { Result, ResultPromise } from 'execa';
+import type { Stack as AppStack } from '../../src/app/spec.ts';
 
 /** The app's own test run, in one shape for every stack's runner. */
 export interface Counts {
@@ -31,7 +32,7 @@ export interface StackCheck {
 }
 
 export interface Stack {
-  name: 'python' | 'typescript';
+  name: AppStack;
   /** Added to the CLI's arguments to pick this stack. */
   cliArgs: string[];
   /** Slugs of the crud and the readonly app (distinct per stack: they share one PostgreSQL). */

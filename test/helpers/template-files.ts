@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Kind, Stack } from '../../src/app/spec.ts';
 import { templateContext } from '../../src/stacks/render.ts';
+import { stackIds } from '../../src/stacks/index.ts';
 import { TEMPLATES_DIR } from '../../src/stacks/template-source.ts';
 import { appSpec } from './spec.ts';
 
-export const STACKS: readonly Stack[] = ['python', 'typescript'];
+/** The stacks of src/stacks/index.ts's table (never listed again here). */
+export const STACKS: readonly Stack[] = stackIds();
 export const KINDS: readonly Kind[] = ['crud', 'readonly'];
 
 /** One file of templates/, read from the real disk. */

@@ -13,8 +13,8 @@ import { APP_COMPOSE_FILE, DB_INIT_SERVICE, reachOf } from './model.ts';
 import { DB_INIT_ENV_FILE, dbInitEnvText, loginScript, type DbLogin } from './db-login.ts';
 import type { DatabaseService } from './project.ts';
 import { blockLines, withEol, type Style, type Y, type YMap } from './render.ts';
-import { MONITORING_COMPOSE_FILE, MONITOR_VERIFIER_VAR, includesMonitoring } from '../monitoring/index.ts';
-import { PGBOUNCER_COMPOSE_FILE, includesPgbouncer } from '../pgbouncer/index.ts';
+import { MONITOR_VERIFIER_VAR } from '../monitoring/init-db-block.ts';
+import { derivedIncludes } from '../derived.ts';
 import { MARK_COMMAND, S3_KEEP, UPLOAD_LOOP, forCompose } from '../backup/scripts.ts';
 import { BACKUP_IMAGES } from '../k8s/backups.ts';
 
@@ -29,6 +29,18 @@ export function isAppsFile(text: string): boolean {
  * later run needs no --db-service again: --db-service is never saved with an app.
  */
 export function chosenDatabase(text: string): string | undefined {
+  // The file is ours (one line per key, block style): its ovu-db-init's PGHOST line, found without
+  // parsing the whole file, which has a few lines per app. Anything else is parsed.
+  const block = /^([ \t]*)ovu-db-init:[ \t]*\r?$/m.exec(text);
+  if (block) {
+    const indent = block[1]!.length;
+    for (const line of text.slice(block.index + block[0].length).split('\n')) {
+      if (line.trim() === '') continue;
+      if (line.length - line.trimStart().length <= indent) break;
+      const host = /^[ \t]+PGHOST:[ \t]*(\S.*?)[ \t]*\r?$/.exec(line);
+      if (host && !/^["'{[&*!|>]/.test(host[1]!)) return host[1];
+    }
+  }
   try {
     const js = parse(text) as { services?: Record<string, { environment?: Record<string, unknown> }> } | null;
     const host = js?.services?.[DB_INIT_SERVICE]?.environment?.['PGHOST'];
@@ -187,8 +199,8 @@ export function appsComposeFile(apps: { dir: string; spec: AppSpec }[], db: Data
       {
         include: [
           ...sorted.map((a) => `${a.dir}/${APP_COMPOSE_FILE}`),
-          ...(includesMonitoring(db !== undefined, crud.length) ? [MONITORING_COMPOSE_FILE] : []),
-          ...(includesPgbouncer(db !== undefined, sorted) ? [PGBOUNCER_COMPOSE_FILE] : []),
+          // The derived kinds' own compose files (workspace/derived.ts).
+          ...derivedIncludes(sorted, db !== undefined),
         ],
       },
       0,

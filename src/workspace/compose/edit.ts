@@ -23,6 +23,7 @@ import { DEFAULT_STYLE, blockLines, withEol, yToJS, type Style } from './render.
 import { blankSeparated, Editor, ORDER } from './splice.ts';
 import { Lines, detectStyle, visitNodes } from './text.ts';
 import type { ComposeProject, DatabaseService } from './project.ts';
+import { databaseReach, type DatabaseReach } from '../derived.ts';
 
 /** The oldest PostgreSQL major whose server runs init-db.sql's blocks (SCRAM verifiers: 10; starts_with: 11). */
 const OLDEST_SERVER = 11;
@@ -39,6 +40,8 @@ export interface ComposeEdit {
   notes: string[];
   /** The variable the app's ULM_SERVICE_TOKEN reads (`${ULM_TOKEN}`: the one the others use). */
   ulmTokenVar: string;
+  /** The database apps.compose.yaml's ovu-db-init reaches (undefined: it has none), for the derived kinds. */
+  dbInit: DatabaseReach | undefined;
 }
 
 /** The app's own compose file: its one service, in the workspace file's style. */
@@ -101,7 +104,7 @@ export function addAppToCompose(project: ComposeProject, spec: AppSpec): Compose
   if (db) external.add(db.name);
   const appText = appComposeFile(spec, crud ? db : undefined, tokenVar, style, external);
   notes.push(`added service ${service} (in ${slug}/${APP_COMPOSE_FILE})`);
-  return { text, appsFile: { name: APPS_COMPOSE_FILE, text: appsFile.text }, dbInitEnv: appsFile.dbInitEnv, appFile: { name: APP_COMPOSE_FILE, text: appText }, notes, ulmTokenVar: tokenVar };
+  return { text, appsFile: { name: APPS_COMPOSE_FILE, text: appsFile.text }, dbInitEnv: appsFile.dbInitEnv, appFile: { name: APP_COMPOSE_FILE, text: appText }, notes, ulmTokenVar: tokenVar, dbInit: databaseReach(db, apps) };
 }
 
 /** The postgres service create-ovu-app adds (newPostgres), as the apps' database. */

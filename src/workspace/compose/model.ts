@@ -35,8 +35,8 @@ export function appService(spec: AppSpec, pgName: string | undefined, tokenVar: 
   if (pgName !== undefined) {
     if (settings.pgbouncer) {
       // Transaction pooling: the app's code turns off what needs one server session (prepared
-      // statement caches) when DB_PGBOUNCER is set; Prisma's engine reads ?pgbouncer=true.
-      const query = settings.stack === 'typescript' ? '?pgbouncer=true' : '';
+      // statement caches) when DB_PGBOUNCER is set; a stack may need more in the URL (StackDef.pgbouncerUrlQuery).
+      const query = STACKS[settings.stack].pgbouncerUrlQuery;
       env['DATABASE_URL'] = `postgresql://${names.user}:\${${names.passwordVar}}@${PGBOUNCER_SERVICE}:${PGBOUNCER_PORT}/${names.db}${query}`;
       env['DB_PGBOUNCER'] = new Quoted('true');
     } else env['DATABASE_URL'] = `postgresql://${names.user}:\${${names.passwordVar}}@${pgName}:5432/${names.db}`;

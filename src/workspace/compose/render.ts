@@ -3,6 +3,7 @@
  * scalar written by the `yaml` package (so quoting is always what a YAML parser reads back).
  */
 import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node as YNode, type ToStringOptions } from 'yaml';
+import { plainScalar } from '../yaml-text.ts';
 
 /** How a file writes its YAML, so added lines look like the lines around them. */
 export interface Style {
@@ -123,6 +124,14 @@ export function flowPair(key: string, v: Y, style: Style): string {
  */
 function blockScalars(values: Y[], style: Style): string[] {
   if (values.length === 0) return [];
+  // Names, numbers and ${VAR}s need no quotes in any style: only the others go through `yaml`.
+  const fast = values.map((v) => (v instanceof Quoted ? undefined : plainScalar(v)));
+  if (fast.some((f) => f !== undefined)) {
+    const rest = values.filter((_, i) => fast[i] === undefined);
+    const slow = blockScalars(rest, style);
+    let j = 0;
+    return fast.map((f) => f ?? slow[j++]!);
+  }
   const doc = new Document(new YAMLMap());
   const map = doc.contents as YAMLMap;
   values.forEach((v, i) => map.items.push(new Pair(new Scalar(`k${i}`), scalarNode(v, style))));

@@ -16,7 +16,7 @@
  * The scripts are backup/scripts.ts's, mounted from a ConfigMap; nothing secret is in any file.
  */
 import type { AppSpec } from '../../app/spec.ts';
-import type { DerivedKind } from '../derived.ts';
+import type { DerivedContext, DerivedFile } from '../derived.ts';
 import { K8S_SCRIPTS, S3_KEEP } from '../backup/scripts.ts';
 import { BACKUP_BUCKET, BACKUP_S3_SECRET, DERIVED_NOTE, manifestsFile, crudWithManifests } from './names.ts';
 
@@ -172,7 +172,7 @@ export function backupsManifests(crud: AppSpec[]): unknown[] {
   ];
 }
 
-export const backupsKind: DerivedKind = (ctx) => {
+export const backupsKind = (ctx: DerivedContext): DerivedFile[] => {
   const crud = crudWithManifests(ctx);
   const header = [
     ...DERIVED_NOTE,

@@ -8,7 +8,7 @@
  */
 import { parse, stringify } from 'yaml';
 import type { AppSpec } from '../../app/spec.ts';
-import type { DerivedKind } from '../derived.ts';
+import type { DerivedContext, DerivedFile } from '../derived.ts';
 import { alertRules } from '../monitoring/alerts.ts';
 import { queriesYaml } from '../monitoring/queries.ts';
 import { DERIVED_NOTE, manifestsFile, crudWithManifests } from './names.ts';
@@ -42,7 +42,7 @@ export function monitoringManifests(crud: AppSpec[]): unknown[] {
   ];
 }
 
-export const k8sMonitoringKind: DerivedKind = (ctx) => {
+export const k8sMonitoringKind = (ctx: DerivedContext): DerivedFile[] => {
   const crud = crudWithManifests(ctx);
   const header = [
     ...DERIVED_NOTE,

@@ -10,7 +10,7 @@
 import type { AppSpec } from '../../app/spec.ts';
 import { pgbouncerPoolSize } from '../../database/budget.ts';
 import { MAX_CLIENT_CONN } from '../pgbouncer/index.ts';
-import type { DerivedKind } from '../derived.ts';
+import type { DerivedContext, DerivedFile } from '../derived.ts';
 import { POOLER } from './budget.ts';
 import { DERIVED_NOTE, crudWithManifests, manifestsFile, poolerName } from './names.ts';
 
@@ -39,7 +39,7 @@ export function poolerManifest(spec: AppSpec, type: 'rw' | 'ro') {
   };
 }
 
-export const poolerKind: DerivedKind = (ctx) => {
+export const poolerKind = (ctx: DerivedContext): DerivedFile[] => {
   const specs = crudWithManifests(ctx).filter((s) => s.settings.pgbouncer);
   const text = specs.length
     ? manifestsFile(

@@ -14,7 +14,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import type { DerivedContext, DerivedFile, DerivedKind } from '../derived.ts';
+import type { DerivedContext, DerivedFile } from '../derived.ts';
+import type { AppSpec } from '../../app/spec.ts';
 import { APPS_COMPOSE_FILE, DB_INIT_SERVICE, isObj, type Obj } from '../compose/model.ts';
 import { DEFAULT_STYLE, Quoted, blockLines, type YMap } from '../compose/render.ts';
 import { ensureEnvVar, generatePassword, readEnvVar, setEnvVar } from '../env-file.ts';
@@ -56,6 +57,7 @@ const HEADER = (file: string): string => `# ${file}: written by create-ovu-app f
 
 /** The database service as apps.compose.yaml's ovu-db-init reaches it (undefined: no ovu-db-init). */
 function databaseOf(ctx: DerivedContext): { host: string; port: string; networks: string[] } | undefined {
+  if ('database' in ctx) return ctx.database;
   const text = ctx.read(path.join(ctx.root, APPS_COMPOSE_FILE));
   if (text === undefined) return undefined;
   const js = parse(text) as Obj | null;
@@ -168,6 +170,24 @@ function dashboardProviderText(): string {
   ].join('\n');
 }
 
+/**
+ * One dashboard per crud app: for a run that changes one app (`ctx.changed`), that app's alone
+ * (written, or removed when it is no longer a crud app of the workspace); for an audit, every app's,
+ * and those on disk that no app has any more.
+ */
+function dashboardFiles(ctx: DerivedContext, crud: { dir: string; spec: AppSpec }[]): DerivedFile[] {
+  const file = (slug: string): string => `${DASHBOARDS_DIR}/${slug}.json`;
+  if (ctx.changed !== undefined) {
+    const app = crud.find((a) => a.dir === ctx.changed);
+    if (app) return [{ path: file(app.spec.names.slug), text: dashboardJson(app.spec) }];
+    return ctx.read(path.join(ctx.root, file(ctx.changed))) === undefined ? [] : [{ path: file(ctx.changed), text: undefined }];
+  }
+  const wanted = new Map(crud.map((a) => [`${a.spec.names.slug}.json`, dashboardJson(a.spec)]));
+  const files: DerivedFile[] = [...wanted].map(([name, text]) => ({ path: `${DASHBOARDS_DIR}/${name}`, text }));
+  for (const p of staleDashboards(ctx.root, new Set(wanted.keys()))) files.push({ path: p, text: undefined });
+  return files;
+}
+
 /** Dashboards on disk that no app has any more. */
 function staleDashboards(root: string, keep: Set<string>): string[] {
   let names: string[];
@@ -207,7 +227,7 @@ function envFiles(ctx: DerivedContext): DerivedFile[] {
   ];
 }
 
-export const monitoringKind: DerivedKind = (ctx) => {
+export function monitoringKind(ctx: DerivedContext): DerivedFile[] {
   const crud = ctx.apps.filter((a) => a.spec.settings.kind === 'crud');
   const db = crud.length ? databaseOf(ctx) : undefined;
   const initDbPath = path.join(ctx.root, 'init-db.sql');
@@ -221,21 +241,20 @@ export const monitoringKind: DerivedKind = (ctx) => {
     ALERTS_FILE,
   ];
   if (!db) {
-    const files: DerivedFile[] = [...fixed, ...staleDashboards(ctx.root, new Set())].map((p) => ({ path: p, text: undefined }));
+    const files: DerivedFile[] = [...fixed].map((p): DerivedFile => ({ path: p, text: undefined }));
+    files.push(...dashboardFiles(ctx, []));
     files.push({ path: MONITORING_ENV_FILE, text: undefined }, { path: MONITORING_ENV_EXAMPLE, text: undefined });
     if (initDb !== undefined && /^-- >>> create-ovu-app: monitoring\s*$/m.test(initDb)) files.push({ path: 'init-db.sql', text: setWorkspaceBlock(initDb, MONITORING_SLUG, undefined) });
     return files;
   }
   const dbs = crud.map((a) => a.spec.names.db).sort();
-  const dashboards = new Map(crud.map((a) => [`${a.spec.names.slug}.json`, dashboardJson(a.spec)]));
   const texts = [composeText(db, dbs), queriesYaml(dbs), prometheusText(), datasourceText(), dashboardProviderText(), alertsYaml()];
   const files: DerivedFile[] = fixed.map((p, i) => ({ path: p, text: texts[i] }));
-  for (const [name, text] of dashboards) files.push({ path: `${DASHBOARDS_DIR}/${name}`, text });
-  for (const p of staleDashboards(ctx.root, new Set(dashboards.keys()))) files.push({ path: p, text: undefined });
+  files.push(...dashboardFiles(ctx, crud));
   if (initDb !== undefined) files.push({ path: 'init-db.sql', text: setWorkspaceBlock(initDb, MONITORING_SLUG, monitoringBlock(dbs)) });
   files.push(...envFiles(ctx));
   return files;
-};
+}
 
 /** apps.compose.yaml includes the monitoring file exactly when monitoringKind writes it. */
 export function includesMonitoring(hasDatabase: boolean, crudApps: number): boolean {

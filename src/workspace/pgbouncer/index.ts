@@ -13,7 +13,7 @@
  */
 import path from 'node:path';
 import { parse } from 'yaml';
-import type { DerivedContext, DerivedFile, DerivedKind } from '../derived.ts';
+import type { DerivedContext, DerivedFile } from '../derived.ts';
 import { APPS_COMPOSE_FILE, DB_INIT_SERVICE, PGBOUNCER_PORT, PGBOUNCER_SERVICE, isObj, type Obj } from '../compose/model.ts';
 import { DEFAULT_STYLE, blockLines, type YMap } from '../compose/render.ts';
 import { ensureLine, readEnvVar } from '../env-file.ts';
@@ -38,6 +38,7 @@ export function includesPgbouncer(hasDatabase: boolean, apps: { spec: AppSpec }[
 }
 
 function databaseOf(ctx: DerivedContext): { host: string; port: string; networks: string[]; profiles: string[] } | undefined {
+  if ('database' in ctx) return ctx.database;
   const text = ctx.read(path.join(ctx.root, APPS_COMPOSE_FILE));
   if (text === undefined) return undefined;
   const js = parse(text) as Obj | null;
@@ -101,7 +102,7 @@ function composeText(db: { networks: string[]; profiles: string[] }): string {
   ].join('\n') + '\n';
 }
 
-export const pgbouncerKind: DerivedKind = (ctx) => {
+export function pgbouncerKind(ctx: DerivedContext): DerivedFile[] {
   const specs = pgbouncerApps(ctx.apps);
   const db = specs.length ? databaseOf(ctx) : undefined;
   const files = [PGBOUNCER_COMPOSE_FILE, `${PGBOUNCER_DIR}/pgbouncer.ini`, `${PGBOUNCER_DIR}/userlist.txt`];
@@ -123,4 +124,4 @@ export const pgbouncerKind: DerivedKind = (ctx) => {
     // needs the password's ClientKey, which the verifier does not contain).
     { path: `${PGBOUNCER_DIR}/userlist.txt`, text: userlist(specs, verifierOf), mode: 0o644, secret: true },
   ];
-};
+}

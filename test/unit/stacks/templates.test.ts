@@ -3,6 +3,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
 import { STACKS as STACK_TABLE } from '../../../src/stacks/index.ts';
+import { stackLayers } from '../../../src/stacks/stack.ts';
 import { TEMPLATES_DIR } from '../../../src/stacks/template-source.ts';
 import { DEPLOY_DIR, INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, stacksOf, templateFiles } from '../../helpers/template-files.ts';
 
@@ -80,7 +81,7 @@ describe('template layers', () => {
   it('are what a stack and kind render: common, then the kind', () => {
     for (const stack of STACKS) {
       for (const kind of KINDS) {
-        expect(STACK_TABLE[stack].layers(kind)).toEqual([`${stack}/common`, `${stack}/${kind}`]);
+        expect(stackLayers(STACK_TABLE[stack], kind)).toEqual([`${stack}/common`, `${stack}/${kind}`]);
       }
     }
   });

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PythonInstaller } from './python-installer.ts';
-import type { InstallStep, StackDef } from './stack.ts';
+import { pythonInstaller, type PythonInstaller } from './installer.ts';
+import { MIGRATIONS_DIR, alembicState } from './migrations.ts';
+import type { InstallStep, StackDef, Toolchain } from '../stack.ts';
 
 const venvBin = (backendDir: string, tool: string): string => path.join(backendDir, '.venv', 'bin', tool);
 
@@ -21,13 +22,19 @@ function installSteps(installer: PythonInstaller): InstallStep[] {
   ];
 }
 
+/** The run's Python installer (pip when none was found, as for a Toolchain made by hand). */
+const installerOf = (tools: Toolchain): PythonInstaller => (tools['python'] === 'uv' ? 'uv' : 'pip');
+
 /** FastAPI + SQLAlchemy 2 (async) + Alembic, in a virtualenv in the backend directory. */
 export const python: StackDef = {
   id: 'python',
   label: 'Python (FastAPI + SQLAlchemy + Alembic)',
-  layers: (kind) => [`python/common`, `python/${kind}`],
-  install: (tools) => installSteps(tools.python),
+  templates: 'python',
+  tool: { name: 'python', find: pythonInstaller },
+  install: (tools) => installSteps(installerOf(tools)),
   installed: (dir) => fs.existsSync(venvBin(dir, 'alembic')),
+  migrations: { dir: MIGRATIONS_DIR, state: alembicState },
+  pgbouncerUrlQuery: '',
   migrate: { shown: 'alembic upgrade head', command: (dir) => [venvBin(dir, 'alembic'), 'upgrade', 'head'], inImage: ['alembic', 'upgrade', 'head'] },
   // The Dockerfile's `useradd --uid 10001 app`.
   imageUid: 10001,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { python } from '../../../src/stacks/python.ts';
+import { python } from '../../../src/stacks/python/index.ts';
 
 describe('the Python install steps', () => {
   it('uv: one uv sync, which makes (or repairs) the virtualenv and leaves uv.lock', () => {

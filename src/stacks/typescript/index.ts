@@ -1,19 +1,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { installCommand, runScript } from './package-managers.ts';
-import type { StackDef } from './stack.ts';
+import { installCommand, runScript } from '../package-managers.ts';
+import type { StackDef } from '../stack.ts';
+import { MIGRATIONS_DIR, prismaState } from './migrations.ts';
 
 /** Fastify 5 + Prisma 7 (with the pg driver adapter), installed with the package manager that started us. */
 export const typescript: StackDef = {
   id: 'typescript',
   label: 'TypeScript (Fastify + Prisma)',
-  layers: (kind) => [`typescript/common`, `typescript/${kind}`],
+  templates: 'typescript',
   install: (tools) => [{ command: installCommand(tools.pm) }],
   installed: (dir) => fs.existsSync(path.join(dir, 'node_modules', 'pg')),
   // The app's script runs `prisma migrate deploy` where Prisma's schema engine can be had (it is a
   // download), and otherwise applies the same migration.sql files itself, recording them in
   // _prisma_migrations as Prisma does; it says which it did.
   // In the runtime image there is no Prisma CLI (a production install): the bundled runner, said so.
+  migrations: { dir: MIGRATIONS_DIR, state: prismaState },
+  // Prisma's engine turns off its prepared statements for PgBouncer's transaction pooling.
+  pgbouncerUrlQuery: '?pgbouncer=true',
   migrate: { shown: 'node scripts/migrate.mjs', command: () => [process.execPath, 'scripts/migrate.mjs'], inImage: ['node', 'scripts/migrate.mjs', 'deploy', '--bundled'] },
   // The node images' `node` user.
   imageUid: 1000,
