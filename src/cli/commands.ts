@@ -23,7 +23,7 @@ export interface CommandDef {
   examples: string[];
 }
 
-const ADMIN_URL = 'admin connection to the server (default: PG* env vars, else postgres:postgres@localhost:5432)';
+const ADMIN_URL = "admin connection to the server (default: PG* env vars, else the server the app was provisioned on)";
 
 export const COMMAND_DEFS: Record<Command, CommandDef> = {
   new: {

@@ -412,6 +412,7 @@ export function doctorFixPlan(fix: FixPlan, c: Colours, applied = false): string
   for (const { id, repair } of fix.repairs) lines.push(`  ${c.dim(id)}  ${repair.label}`);
   if (fix.files.length) lines.push('', c.bold('Files:'), ...fix.files.map((f) => `  ${c.yellow('change')} ${f}`));
   if (fix.sql.length) lines.push('', c.bold('SQL, as the admin:'), ...fix.sql.map((s) => `  ${s};`));
+  if (fix.serverWide?.length) lines.push('', c.bold(`Server-wide (${fix.serverWide.length}): databases this workspace's apps do not own, changed only with your yes (or --yes):`), ...fix.serverWide.map((s) => `  ${s}`));
   if (fix.manual.length) lines.push('', c.dim(`Not fixed by --fix (${fix.manual.length}): ${fix.manual.map((m) => m.id).join(', ')}`));
   return lines;
 }

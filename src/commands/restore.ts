@@ -10,7 +10,7 @@ import { CancelledError, UsageError } from '../errors.ts';
 import type { AppSpec } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
-import { resolveAdminUrl } from '../database/admin-url.ts';
+import { adminUrlForApp } from '../database/admin-url.ts';
 import { AdminSession, assertAppDatabase, dumpTables, restoreArgs, restoreDatabase, tableCounts, type AppDatabaseState } from '../database/app-database.ts';
 import { findPgTool } from '../database/pg-tools.ts';
 import { openWorkspace } from './open-workspace.ts';
@@ -71,7 +71,7 @@ export async function runRestore(args: ParsedArgs, io: Io): Promise<RestoreResul
   const ws = findWorkspace(args.workspace, process.cwd());
   const spec = crudApp(ws.root, name, 'restore', io);
   requireYes(args, io, 'restore', `replaces what ${spec.names.db} holds`, [spec.names.slug, given]);
-  const adminUrl = resolveAdminUrl(args.given.adminUrl, process.env);
+  const adminUrl = adminUrlForApp(args.given.adminUrl, process.env, { root: ws.root, slug: spec.names.slug }, (t) => io.notice(t));
   const lock = args.dryRun ? undefined : await openWorkspace(ws.root, io);
   let session: AdminSession | undefined;
   let state: AppDatabaseState | undefined;
