@@ -122,7 +122,10 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
   const target = adminTarget(pg, adminUrl);
   const appConfig = appUserConfig(adminUrl, role, timeoutMs);
   const limit = serverConnectionLimit(spec.settings);
-  const verifier = opts.verifier !== undefined && verifierMatches(opts.password, opts.verifier) ? opts.verifier : scramVerifier(opts.password);
+  // The workspace's verifier when given (the command always gives one); a library caller without one
+  // gets a new verifier for a new role and leaves an existing role's own alone.
+  const wanted = opts.verifier !== undefined && verifierMatches(opts.password, opts.verifier) ? opts.verifier : undefined;
+  const verifier = wanted ?? scramVerifier(opts.password);
   const owners = [...new Set([role, ...(opts.workspaceRoles ?? [])])].join(',');
   const serverWide = opts.serverWide !== false;
   const values = appValues(spec, verifier, { connLimit: limit });
@@ -259,7 +262,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
           );
         }
         setVerifier = 'reset';
-      } else if ((await serverVerifier(pg, admin, role, opts.password, appConfig(db, opts.password))) !== verifier) {
+      } else if (wanted !== undefined && (await serverVerifier(pg, admin, role, opts.password, appConfig(db, opts.password))) !== wanted) {
         setVerifier = 'sync';
       }
     }
@@ -293,6 +296,14 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
           throw explainPermission(error, { id: `revoke-membership-${i + 1}` }, role, me.name, target.where);
         }
         report.changed.push(`ended a membership of ${role}: ${sql}`);
+      }
+      // On 16+ a REVOKE ends only the grants its own grantor made (others give a WARNING, not an error).
+      const left = revokes.length > 0 ? await memberships(admin, role) : held;
+      const still = membershipRevokes(admin, role, left);
+      if (revokes.length > 0 && still.length > 0) {
+        throw new UserError(
+          `admin ${me.name} at ${target.where} could not end every membership of ${role} (${membershipText(role, left)}): another role granted ${still.length === 1 ? 'it' : 'them'}; have a superuser run ${still.join('; ')}, then provision again`,
+        );
       }
       if (setVerifier) {
         step(`set the password verifier of ${role}`);
@@ -351,6 +362,6 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
 
 function verifierLabel(kind: 'reset' | 'sync', role: string, slug: string): string {
   return kind === 'reset'
-    ? `set the password of role ${role} to the value in ${slug}/.env (as the verifier .env and PgBouncer's userlist keep)`
+    ? `set the password of role ${role} to the value in ${slug}/.env`
     : `gave role ${role} the password verifier .env and PgBouncer's userlist keep (same password, another salt before)`;
 }

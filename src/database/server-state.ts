@@ -82,9 +82,9 @@ export async function memberships(admin: Client, role: string): Promise<Membersh
   const row = (
     await admin.query<{ members: string[] | null; member_of: string[] | null }>(
       `SELECT
-         (SELECT array_agg(DISTINCT m.rolname ORDER BY m.rolname) FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member
+         (SELECT array_agg(DISTINCT m.rolname::text ORDER BY m.rolname::text) FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member
            WHERE r.rolname = $1 AND m.rolname <> current_user AND ${USABLE}) AS members,
-         (SELECT array_agg(DISTINCT g.rolname ORDER BY g.rolname) FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.member JOIN pg_roles g ON g.oid = a.roleid
+         (SELECT array_agg(DISTINCT g.rolname::text ORDER BY g.rolname::text) FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.member JOIN pg_roles g ON g.oid = a.roleid
            WHERE r.rolname = $1 AND NOT starts_with(g.rolname, 'pg_') AND ${USABLE}) AS member_of`,
       [role],
     )
@@ -94,11 +94,9 @@ export async function memberships(admin: Client, role: string): Promise<Membersh
 
 /** The statements that end `m` (what provision's consent runs, and what doctor names). */
 export function membershipRevokes(admin: Pick<Client, 'escapeIdentifier'>, role: string, m: Memberships): string[] {
-  const r = admin.escapeIdentifier(role);
-  return [
-    ...m.members.map((x) => `REVOKE ${r} FROM ${admin.escapeIdentifier(x)}`),
-    ...m.memberOf.map((x) => `REVOKE ${admin.escapeIdentifier(x)} FROM ${r}`),
-  ];
+  // Quoted only when it must be: the statement is shown to the person as it runs.
+  const id = (name: string): string => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : admin.escapeIdentifier(name));
+  return [...m.members.map((x) => `REVOKE ${id(role)} FROM ${id(x)}`), ...m.memberOf.map((x) => `REVOKE ${id(x)} FROM ${id(role)}`)];
 }
 
 /** One line naming the memberships, e.g. "mallory can SET ROLE to inv_user; inv_user is a member of ops". */
