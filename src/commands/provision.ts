@@ -127,10 +127,14 @@ function syncBackendEnv(plan: Plan, file: string, report: ProvisionReport, passw
   u.hostname = host;
   u.port = port;
   u.password = encodeURIComponent(password);
-  const what = [moved ? `points at ${report.server.where} (was ${before})` : '', stale ? "has the password in the app's .env" : ''].filter(Boolean).join(' and ');
-  if (dryRun) return { mark: 'warning', text: `backend/.env: provisioning would make DATABASE_URL's entry agree (${what.replace(/^points/, 'point').replace('has the', 'the')})` };
+  const texts = {
+    dry: [moved ? `backend/.env points at ${before}; provisioning would point its DATABASE_URL at ${report.server.where}` : '', stale ? "backend/.env's DATABASE_URL has another password than the app's .env; provisioning would write that one there" : ''],
+    done: [moved ? `backend/.env: DATABASE_URL now points at ${report.server.where} (was ${before})` : '', stale ? "backend/.env: DATABASE_URL has the password in the app's .env (the old one is gone)" : ''],
+  };
+  const text = (dryRun ? texts.dry : texts.done).filter(Boolean).join('; ');
+  if (dryRun) return { mark: 'warning', text };
   plan.write(file, setEnvVar(source, 'DATABASE_URL', u.toString()), { mode: 0o600, secret: true });
-  return { mark: 'added', text: `backend/.env: DATABASE_URL now ${what}` };
+  return { mark: 'added', text };
 }
 
 /** The workspace's crud apps (directory and login): databases they own are this workspace's to harden. */
