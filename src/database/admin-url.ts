@@ -52,7 +52,9 @@ export function resolveAdmin(flag: string | undefined, env: NodeJS.ProcessEnv, o
   const user = env.PGUSER || r?.user || 'postgres';
   const password = env.PGPASSWORD ?? (env.PGUSER || r ? '' : 'postgres');
   const database = env.PGDATABASE || r?.database || 'postgres';
-  return { url: buildUrl(host, port, user, password, database, 'the PG* variables (PGHOST, PGPORT, …)'), source: 'env' };
+  // PGPASSWORD (or PGUSER) alone with a record: still the recorded server, with the person's credentials.
+  const source: AdminUrlSource = r && !env.PGHOST && !env.PGPORT ? 'recorded' : 'env';
+  return { url: buildUrl(host, port, user, password, database, 'the PG* variables (PGHOST, PGPORT, …)'), source };
 }
 
 function buildUrl(host: string, port: string, user: string, password: string, database: string, what: string): string {
