@@ -177,6 +177,11 @@ describe('server-wide changes only with consent', () => {
     expect(await publicCanConnect('billing_db')).toBe(true);
     expect(await publicCanConnect('shop_db')).toBe(false);
     expect(r.stderr).toMatch(/did not close [^\n]*billing_db \(owner billing_user\)[^\n]*server-wide[^\n]*--yes/);
+    // provision, the same: no terminal, no --yes.
+    const again = await cli(['provision', 'shop', '--admin-url', adminUrl]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/did not close [^\n]*billing_db \(owner billing_user\)[^\n]*--yes/);
+    expect(await publicCanConnect('billing_db')).toBe(true);
 
     const dry = await cli(['provision', 'shop', '--yes', '--dry-run', '--admin-url', adminUrl]);
     expect(dry.exitCode, dry.stderr).toBe(0);
