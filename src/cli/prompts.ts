@@ -25,7 +25,7 @@ export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFact
     const text = await input({
       message: `PostgreSQL server: Enter keeps ${defaultServer()}, or type another's admin URL`,
       required: false,
-      validate: (v) => (v.trim() === '' ? true : (adminUrlProblem(v.trim()) ?? true)),
+      validate: (v) => (v.trim() === '' ? true : (adminUrlProblem(v.trim(), 'the admin URL') ?? true)),
     }, context);
     return text.trim() === '' ? undefined : text.trim();
   }

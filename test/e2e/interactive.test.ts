@@ -290,8 +290,8 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     t.type('postgres:secret@db');
     t.press('Enter');
     // Not a URL: refused in place, the password not echoed back in the message.
-    const refused = await t.prompt('must start with postgresql://');
-    expect(refused).not.toMatch(/--admin-url is not a valid[^\n]*secret/);
+    const refused = await t.waitFor('> the admin URL is not a valid postgresql:// URL: it must start with postgresql://', 'the refusal of a URL without postgresql://');
+    expect(refused).not.toMatch(/not a valid[^\n]*secret/);
     for (let i = 0; i < 'postgres:secret@db'.length; i++) t.press('BSpace');
     t.press('Enter');
     const plan = await t.prompt('Write these files?');
@@ -638,6 +638,8 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
       const { code, screen } = await t.exit(2000);
       expect(code, screen).toBe(130);
       expect(screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='))).toEqual([
+        // The server is named before it is touched; the password never.
+        `! PostgreSQL server: 127.0.0.1:${db.port}/postgres as postgres (from --admin-url)`,
         `Interrupted: no files were written, and provision can safely run again: npx create-ovu-app provision inventory --yes --workspace ${ws} --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres   # with PGPASSWORD set: the password is not repeated here`,
       ]);
       expect(snapshotDir(ws)).toEqual(before);
