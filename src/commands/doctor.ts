@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { readServerRecord } from '../database/server-record.ts';
 import { describeServer } from '../database/admin-url.ts';
+import { databaseServiceName } from '../workspace/compose/db-service-name.ts';
 import { CancelledError, UsageError, UserError } from '../errors.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { adminUrlForApp } from '../database/admin-url.ts';
@@ -90,7 +91,7 @@ export async function runDoctor(args: ParsedArgs, io: Io): Promise<DoctorResult>
     if (args.dryRun || fix.repairs.length === 0) return result(checks, { plan: fix, applied: false });
     if (io.interactive && !args.yes && io.confirmFix && !(await io.confirmFix(fix))) throw new CancelledError('Cancelled: nothing was changed.');
     await plan.commit();
-    if (fix.sql.length > 0 && typeof adminUrl === 'string') await runSql(adminUrl, fix.sql, io.signal);
+    if (fix.sql.length > 0 && typeof adminUrl === 'string') await runSql(adminUrl, fix.sql, io.signal, databaseServiceName(ws.root, readIfExists));
     return result(await audit(ws, adminUrl, io), { plan: fix, applied: true });
   } finally {
     lock?.release();
@@ -98,7 +99,7 @@ export async function runDoctor(args: ParsedArgs, io: Io): Promise<DoctorResult>
 }
 
 /** The server fixes, as the admin, one provision (or init-db.sql block) at a time. */
-async function runSql(adminUrl: string, statements: string[], signal: AbortSignal): Promise<void> {
+async function runSql(adminUrl: string, statements: string[], signal: AbortSignal, service: string | undefined): Promise<void> {
   const { default: pg } = await import('pg');
   const target = adminTarget(pg, adminUrl);
   const secrets = [decodeURIComponent(new URL(adminUrl).password)];
@@ -106,7 +107,7 @@ async function runSql(adminUrl: string, statements: string[], signal: AbortSigna
   try {
     admin = await connect(pg, { connectionString: adminUrl, connectionTimeoutMillis: 5000 }, signal);
   } catch (error) {
-    throw connectError(error, target, 5000, secrets);
+    throw connectError(error, target, 5000, secrets, service);
   }
   let done = 0;
   try {
