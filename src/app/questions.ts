@@ -304,8 +304,10 @@ export const QUESTIONS: Question[] = [
     type: 'string',
     flag: '--admin-url',
     valueName: '<url>',
-    describe: 'admin connection for --create-db (default: PG* env vars, else postgres:postgres@localhost:5432)',
-    // Never saved and never prompted: it may carry the admin password.
+    describe: 'admin connection for --create-db (default: PG* env vars, else postgres:postgres@localhost:5432, named before it is used)',
+    // Never saved. Asked after --create-db's question (which names the server it would use) so the
+    // person can name another; Enter keeps that one.
+    message: 'Admin URL of another server',
     saved: false,
     skip: (a) => !a.createDb,
     validate: (value) => adminUrlProblem(value ?? ''),

@@ -61,6 +61,7 @@ const RUN_OPTIONS: RunOption[] = [
   { name: 'keep-db', describe: "leave the app's database and login on the server (no dump, no DROP)" },
   { name: 'keep', valueName: '<n>', describe: "then delete this app's oldest dumps beyond the newest <n> (retention)" },
   { name: 'reset-password', describe: "set the existing login's password to the one in <app>/.env" },
+  { name: 'revoke-memberships', describe: 'end the login\'s role memberships (roles that can SET ROLE to it, roles it is in) instead of refusing it' },
   {
     name: 'package-manager',
     valueName: PACKAGE_MANAGERS.join('|'),

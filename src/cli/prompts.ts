@@ -1,6 +1,16 @@
 import { confirm, input, select } from '@inquirer/prompts';
 import { defaultFor, validateAnswer, type Answers, type Question, type WorkspaceFacts } from '../app/questions.ts';
 import { describeName } from './collect-answers.ts';
+import { adminUrlProblem, describeServer, resolveAdminUrl } from '../database/admin-url.ts';
+
+/** The server --create-db uses unless the person names another (PG* variables, else the local default). */
+function defaultServer(): string {
+  try {
+    return describeServer(resolveAdminUrl(undefined, process.env, { localDefault: true }));
+  } catch {
+    return 'the server the PG* variables name';
+  }
+}
 
 /** One prompt per question type; the schema supplies message, default and validation. */
 /** `signal` ends an open prompt (SIGTERM, SIGHUP: Ctrl-C ends it by itself). */
@@ -8,6 +18,17 @@ export async function ask(q: Question, a: Partial<Answers>, facts: WorkspaceFact
   const context = signal ? { signal } : {};
   const fallback = defaultFor(q, a, facts);
   const check = (value: unknown): true | string => validateAnswer(q, value, a, facts) ?? true;
+  if (q.key === 'createDb') {
+    return confirm({ message: `Create the database and login on PostgreSQL at ${defaultServer()} now?`, default: fallback as boolean }, context);
+  }
+  if (q.key === 'adminUrl') {
+    const text = await input({
+      message: `PostgreSQL server: Enter keeps ${defaultServer()}, or type another's admin URL`,
+      required: false,
+      validate: (v) => (v.trim() === '' ? true : (adminUrlProblem(v.trim(), 'the admin URL') ?? true)),
+    }, context);
+    return text.trim() === '' ? undefined : text.trim();
+  }
   switch (q.type) {
     case 'choice':
       return select({

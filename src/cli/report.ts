@@ -69,8 +69,12 @@ export function provisionPlan(report: ProvisionReport, c: Colours): string[] {
   const sql = (p: ProvisionReport['planned'][number]): string => `  ${p.sql};  ${c.dim(`-- ${p.label}`)}`;
   lines.push(own.length ? c.bold('The app\'s role and database:') : 'The app\'s role and database are in place: nothing to run.');
   lines.push(...own.map(sql));
-  lines.push('', wide.length ? c.bold('Server-wide changes:') : 'Server-wide changes: none.');
+  lines.push('', wide.length ? c.bold("Server-wide changes (databases this workspace's apps do not own; made only with your yes or --yes):") : 'Server-wide changes: none.');
   lines.push(...wide.map(sql));
+  if (report.serverWideSkipped?.length) {
+    lines.push('', c.bold(c.yellow('Server-wide changes this run will not make (no terminal and no --yes; pass --yes to allow them):')));
+    lines.push(...report.serverWideSkipped.map((d) => c.yellow(`  REVOKE CONNECT, TEMPORARY ON DATABASE ${d.database} FROM PUBLIC;  -- owner ${d.owner}`)));
+  }
   if (report.lostPublicAccess.length) {
     lines.push('', c.bold(c.yellow('Roles that would lose access (they reach these databases only through PUBLIC):')));
     lines.push(...report.lostPublicAccess.map((l) => c.yellow(`  ${l.role} → ${l.database}   (GRANT CONNECT ON DATABASE ${l.database} TO ${l.role}; keeps it)`)));
@@ -290,6 +294,7 @@ export function doctorFixPlan(fix: FixPlan, c: Colours, applied = false): string
   for (const { id, repair } of fix.repairs) lines.push(`  ${c.dim(id)}  ${repair.label}`);
   if (fix.files.length) lines.push('', c.bold('Files:'), ...fix.files.map((f) => `  ${c.yellow('change')} ${f}`));
   if (fix.sql.length) lines.push('', c.bold('SQL, as the admin:'), ...fix.sql.map((s) => `  ${s};`));
+  if (fix.serverWide?.length) lines.push('', c.bold(`Server-wide (${fix.serverWide.length}): databases this workspace's apps do not own, changed only with your yes (or --yes):`), ...fix.serverWide.map((s) => `  ${s}`));
   if (fix.manual.length) lines.push('', c.dim(`Not fixed by --fix (${fix.manual.length}): ${fix.manual.map((m) => m.id).join(', ')}`));
   return lines;
 }

@@ -12,7 +12,7 @@ import type { ParsedArgs } from '../cli/args.ts';
 import { ensureLine } from '../workspace/env-file.ts';
 import { findWorkspace, readIfExists, type Workspace } from '../workspace/workspace.ts';
 import { Plan } from '../plan/plan.ts';
-import { resolveAdminUrl } from '../database/admin-url.ts';
+import { adminUrlForApp } from '../database/admin-url.ts';
 import { AdminSession, assertAppDatabase, backupFile, dumpDatabase, dumpTool, type AppDatabaseState, type DumpResult } from '../database/app-database.ts';
 import { openWorkspace } from './open-workspace.ts';
 import { readApp } from './provision.ts';
@@ -76,7 +76,7 @@ export async function runBackup(args: ParsedArgs, io: Io): Promise<BackupResult>
   const keep = keepCount(args);
   const ws = findWorkspace(args.workspace, process.cwd());
   const spec = crudApp(ws.root, args.given.name, 'backup', io);
-  const adminUrl = resolveAdminUrl(args.given.adminUrl, process.env);
+  const adminUrl = adminUrlForApp(args.given.adminUrl, process.env, { root: ws.root, slug: spec.names.slug }, (t) => io.notice(t));
   const lock = await openWorkspace(ws.root, io);
   let session: AdminSession | undefined;
   let state: AppDatabaseState | undefined;

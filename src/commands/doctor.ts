@@ -5,12 +5,16 @@
  * workspace lock; then it audits again.
  */
 import path from 'node:path';
+import { readServerRecord } from '../database/server-record.ts';
+import { describeServer } from '../database/admin-url.ts';
+import { databaseServiceName } from '../workspace/compose/db-service-name.ts';
 import { CancelledError, UsageError, UserError } from '../errors.ts';
 import type { ParsedArgs } from '../cli/args.ts';
-import { resolveAdminUrl } from '../database/admin-url.ts';
+import { adminUrlForApp } from '../database/admin-url.ts';
+import { workspaceApps, workspaceRoles } from './provision.ts';
 import { adminTarget, connect, connectError } from '../database/connection.ts';
 import { oneLine, messageWithCode } from '../database/error-text.ts';
-import { lock as provisionLock } from '../database/provision.ts';
+import { lock as provisionLock } from '../database/server-state.ts';
 import { allHold, type DoctorCheck, type Repair } from '../doctor/check.ts';
 import { auditServer } from '../doctor/server-checks.ts';
 import { auditWorkspace } from '../doctor/workspace-checks.ts';
@@ -28,6 +32,8 @@ export interface FixPlan {
   sql: string[];
   /** Checks that are not ok and that --fix cannot repair. */
   manual: DoctorCheck[];
+  /** The SQL repairs that change databases this workspace's apps do not own (named in the plan; consent: the prompt or --yes). */
+  serverWide: string[];
 }
 
 export interface DoctorResult {
@@ -40,7 +46,7 @@ export interface DoctorResult {
   exitCode: number;
 }
 
-export async function audit(ws: Workspace, adminUrl: string, io: Pick<Io, 'signal'>): Promise<DoctorCheck[]> {
+export async function audit(ws: Workspace, adminUrl: string | { none: string }, io: Pick<Io, 'signal'>): Promise<DoctorCheck[]> {
   // Each file read once per audit.
   const texts = new Map<string, string | undefined>();
   const read = (file: string): string | undefined => {
@@ -49,7 +55,7 @@ export async function audit(ws: Workspace, adminUrl: string, io: Pick<Io, 'signa
     return texts.get(abs);
   };
   const local = auditWorkspace(ws, read);
-  const server = await auditServer(adminUrl, local.apps, { root: ws.root, signal: io.signal });
+  const server = await auditServer(adminUrl, local.apps, { root: ws.root, signal: io.signal, workspaceRoles: workspaceRoles(ws.root) });
   return [...local.checks, ...server];
 }
 
@@ -64,13 +70,14 @@ export function planFixes(checks: DoctorCheck[], ws: Workspace): { fix: FixPlan;
   }
   const files = plan.list().map((c) => path.relative(ws.root, c.path));
   const manual = checks.filter((c) => (c.status === 'failed' || c.status === 'warning') && !c.repair);
-  return { fix: { repairs, files, sql, manual }, plan };
+  const serverWide = repairs.flatMap(({ repair }) => (repair.kind === 'sql' && repair.serverWide ? [repair.label] : []));
+  return { fix: { repairs, files, sql, manual, serverWide }, plan };
 }
 
 export async function runDoctor(args: ParsedArgs, io: Io): Promise<DoctorResult> {
   const ws = findWorkspace(args.workspace, process.cwd());
-  const adminUrl = resolveAdminUrl(args.given.adminUrl, process.env);
   const fixing = args.options['fix'] === true;
+  const adminUrl = doctorAdminUrl(ws, args, io);
   if (!fixing && (args.dryRun || args.yes)) throw new UsageError(`--${args.dryRun ? 'dry-run' : 'yes'} goes with --fix: doctor alone changes nothing.`);
   if (fixing && !args.dryRun && !args.yes && !io.interactive) {
     throw new UsageError('doctor --fix changes files and the server: pass --yes to apply its fixes without a terminal, or --dry-run to see them.');
@@ -89,7 +96,7 @@ export async function runDoctor(args: ParsedArgs, io: Io): Promise<DoctorResult>
     if (args.dryRun || fix.repairs.length === 0) return result(checks, { plan: fix, applied: false });
     if (io.interactive && !args.yes && !(await io.confirm({ command: 'doctor', plan: fix }))) throw new CancelledError('Cancelled: nothing was changed.');
     await plan.commit();
-    if (fix.sql.length > 0) await runSql(adminUrl, fix.sql, io.signal);
+    if (fix.sql.length > 0 && typeof adminUrl === 'string') await runSql(adminUrl, fix.sql, io.signal, databaseServiceName(ws.root, readIfExists));
     return result(await audit(ws, adminUrl, io), { plan: fix, applied: true });
   } finally {
     lock?.release();
@@ -97,7 +104,7 @@ export async function runDoctor(args: ParsedArgs, io: Io): Promise<DoctorResult>
 }
 
 /** The server fixes, as the admin, one provision (or init-db.sql block) at a time. */
-async function runSql(adminUrl: string, statements: string[], signal: AbortSignal): Promise<void> {
+async function runSql(adminUrl: string, statements: string[], signal: AbortSignal, service: string | undefined): Promise<void> {
   const { default: pg } = await import('pg');
   const target = adminTarget(pg, adminUrl);
   const secrets = [decodeURIComponent(new URL(adminUrl).password)];
@@ -105,7 +112,7 @@ async function runSql(adminUrl: string, statements: string[], signal: AbortSigna
   try {
     admin = await connect(pg, { connectionString: adminUrl, connectionTimeoutMillis: 5000 }, signal);
   } catch (error) {
-    throw connectError(error, target, 5000, secrets);
+    throw connectError(error, target, 5000, secrets, service);
   }
   let done = 0;
   try {
@@ -120,4 +127,26 @@ async function runSql(adminUrl: string, statements: string[], signal: AbortSigna
   } finally {
     await admin.end().catch(() => {});
   }
+}
+
+/**
+ * The server doctor audits: --admin-url or PG*, else the one the workspace's apps were provisioned
+ * on (the first app's record; the others are named when theirs differs). Nothing named or recorded:
+ * no server is audited (doctor --fix has nothing to run SQL on), never a silent localhost.
+ */
+function doctorAdminUrl(ws: Workspace, args: ParsedArgs, io: Io): string | { none: string } {
+  const apps = workspaceApps(ws.root).map((a) => a.slug);
+  if (args.given.adminUrl !== undefined || ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'].some((k) => process.env[k])) {
+    return adminUrlForApp(args.given.adminUrl, process.env, { root: ws.root, slug: apps[0] ?? '' }, (t) => io.notice(t));
+  }
+  const recorded = apps.filter((d) => readServerRecord(path.join(ws.root, d)));
+  if (recorded.length === 0) {
+    return { none: apps.length ? `no app here records the server it was provisioned on; pass --admin-url (or PG* variables)` : 'no crud app' };
+  }
+  const first = recorded[0]!;
+  const url = adminUrlForApp(undefined, process.env, { root: ws.root, slug: first }, (t) => io.notice(t));
+  const where = describeServer(url);
+  const elsewhere = recorded.filter((d) => describeServer(adminUrlForApp(undefined, process.env, { root: ws.root, slug: d })) !== where);
+  if (elsewhere.length) io.notice(`${elsewhere.join(', ')} ${elsewhere.length === 1 ? 'was' : 'were'} provisioned on another server: audit ${elsewhere.length === 1 ? 'it' : 'them'} with --admin-url`);
+  return url;
 }

@@ -14,7 +14,7 @@ import { addAppToCompose, APP_COMPOSE_FILE } from '../workspace/compose/index.ts
 import { editInitDb } from '../workspace/init-db.ts';
 import { ensureEnvVar, ensureLine, generatePassword, readEnvVar, setEnvVar } from '../workspace/env-file.ts';
 import { findAppPassword, type FoundPassword } from '../workspace/app-env.ts';
-import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
+import { PASSWORD_FIX, passwordProblem, passwordUrlProblem } from '../database/passwords.ts';
 import { scramVerifier, verifierMatches } from '../database/scram.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, budgetTotal, serverConnectionLimit } from '../database/budget.ts';
 import { serverSettings } from '../workspace/compose/database-service.ts';
@@ -26,6 +26,7 @@ import { planAppFiles, sha256, type AppFile } from './app-files.ts';
 import { STATE_DIR } from '../plan/journal.ts';
 import { gitTracks } from '../workspace/gitignore.ts';
 import { stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
+import { databaseServiceName } from '../workspace/compose/db-service-name.ts';
 
 export interface NewApp {
   plan: Plan;
@@ -120,9 +121,8 @@ function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): 
  */
 function usablePassword(existing: FoundPassword, variable: string, root: string): string {
   if (!existing.value) return generatePassword();
-  if (!/^[A-Za-z0-9._~-]+$/.test(existing.value)) {
-    throw new UserError(`${variable} in ${path.relative(root, existing.file)} has characters a URL must escape (only letters, digits and . _ ~ - can be used as they are): replace it with 32+ such characters, or delete the line to have one generated.`);
-  }
+  const unsafe = passwordUrlProblem(existing.value, variable, path.relative(root, existing.file));
+  if (unsafe) throw new UserError(`${unsafe}: replace it with 32+ such characters, or delete the line to have one generated.`);
   return existing.value;
 }
 
@@ -156,6 +156,8 @@ export interface PlanOptions {
   tools: Toolchain;
   /** The resolved admin URL, for the provision and migrate tasks (when answers.createDb). */
   adminUrl?: string;
+  /** Consent to server-wide changes for --create-db (--yes): closing databases the workspace's apps do not own. */
+  serverWide?: boolean;
 }
 
 /** A warning for each file the plan writes secrets into that git tracks (a commit would publish them). */
@@ -244,7 +246,10 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const tasks: Task[] = [];
   if (answers.install) tasks.push(installTask(spec, backendDir, opts.tools));
   if (answers.createDb && crud && opts.adminUrl) {
-    tasks.push(provisionTask(spec, { adminUrl: opts.adminUrl, password: password!, resetPassword: false }));
+    // The role gets the verifier this plan writes to .env and PgBouncer's userlist: one per role.
+    const verifier = readEnvVar(plan.read(ws.envFile), names.verifierVar);
+    const workspaceRoles = [...others.filter((o) => o.spec.settings.kind === 'crud').map((o) => o.spec.names.user), names.user];
+    tasks.push(provisionTask(spec, { adminUrl: opts.adminUrl, password: password!, resetPassword: false, ...(verifier ? { verifier } : {}), workspaceRoles, serverWide: opts.serverWide === true, dbService: databaseServiceName(ws.root, (f) => plan.read(f)) }));
     if (answers.migrate) tasks.push(migrateTask(spec, { adminUrl: opts.adminUrl, password: password!, backendDir }));
   }
   return { plan, spec, answers, snapshot, appDir, backendDir, notes, kept, tasks, warnings: trackedSecrets(plan, snapshot, ws.root, [ws.envFile]) };

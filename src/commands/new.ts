@@ -3,7 +3,8 @@ import { CancelledError, InterruptedError, UsageError, UserError } from '../erro
 import { deriveNames } from '../app/names.ts';
 import { specFromAnswers } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
-import { findWorkspace } from '../workspace/workspace.ts';
+import { findWorkspace, readIfExists } from '../workspace/workspace.ts';
+import { Plan } from '../plan/plan.ts';
 import { DatabaseAmbiguity } from '../workspace/compose/database-service.ts';
 import { QUESTIONS, validateAnswer, type Answers, type WorkspaceFacts } from '../app/questions.ts';
 import { openWorkspace, settleInterrupted } from './open-workspace.ts';
@@ -93,8 +94,8 @@ async function planAndApply(snapshot: WorkspaceSnapshot, answers: Answers, args:
   const spec = specFromAnswers(answers);
   checkCollisions(snapshot, spec, args.force);
   // A bad admin URL stops the run before anything is written.
-  const adminUrl = answers.createDb ? (await import('../database/admin-url.ts')).resolveAdminUrl(answers.adminUrl, process.env) : undefined;
-  const app = await planNewApp(snapshot, answers, { force: args.force, tools: io.tools, dbHost: adminUrl ? hostOf(adminUrl) : 'localhost:5432', ...(adminUrl ? { adminUrl } : {}) });
+  const adminUrl = answers.createDb ? (await import('../database/admin-url.ts')).resolveAdminUrl(answers.adminUrl, process.env, { localDefault: true }) : undefined;
+  const app = await planNewApp(snapshot, answers, { force: args.force, tools: io.tools, dbHost: adminUrl ? hostOf(adminUrl) : 'localhost:5432', ...(adminUrl ? { adminUrl, serverWide: args.yes } : {}) });
   for (const w of app.warnings) io.notice(w);
 
   const done: Progress = { installed: false, provisioned: false, migrated: false };
@@ -120,6 +121,15 @@ async function planAndApply(snapshot: WorkspaceSnapshot, answers: Answers, args:
   });
   done.installed = outcomes.some((o) => o.id === 'install');
   done.provisioned = outcomes.some((o) => o.id === 'provision');
+  if (done.provisioned && adminUrl) await recordServer(app.snapshot.workspace.root, app.appDir, adminUrl);
   done.migrated = outcomes.some((o) => o.id === 'migrate');
   return result(false, outcomes);
+}
+
+/** Later commands (doctor, backup, restore, remove) go to the server the app was provisioned on. */
+async function recordServer(root: string, appDir: string, adminUrl: string): Promise<void> {
+  const { stageServerRecord } = await import('../database/server-record.ts');
+  const { LOCAL_DEFAULT_ADMIN_URL } = await import('../database/admin-url.ts');
+  const plan = new Plan(readIfExists, root);
+  if (stageServerRecord(plan, appDir, adminUrl, adminUrl === LOCAL_DEFAULT_ADMIN_URL)) await plan.commit();
 }

@@ -28,7 +28,7 @@ export interface CommandDef {
   examples: string[];
 }
 
-const ADMIN_URL = 'admin connection to the server (default: PG* env vars, else postgres:postgres@localhost:5432)';
+const ADMIN_URL = "admin connection to the server (default: PG* env vars, else the server the app was provisioned on)";
 
 export const COMMAND_DEFS: Record<Command, CommandDef> = {
   new: {
@@ -44,7 +44,7 @@ export const COMMAND_DEFS: Record<Command, CommandDef> = {
     examples: ['inventory --yes', 'inventory --kind readonly --port 8010 --dry-run', 'inventory --yes --install --create-db --migrate'],
   },
   provision: {
-    options: ['yes', 'dry-run', 'reset-password', 'package-manager'],
+    options: ['yes', 'dry-run', 'reset-password', 'revoke-memberships', 'package-manager'],
     usage: 'provision <app-name> [options]',
     summary: "create an existing app's database and login now",
     about: [

@@ -32,7 +32,7 @@ import { removeEnvVar } from '../workspace/env-file.ts';
 import { stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
 import { appsForDerivedFiles, readSnapshot, requireReadableApps, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
-import { resolveAdminUrl } from '../database/admin-url.ts';
+import { adminUrlForApp } from '../database/admin-url.ts';
 import {
   AdminSession,
   backupFile,
@@ -153,7 +153,7 @@ export async function runRemove(args: ParsedArgs, io: Io): Promise<RemoveResult>
   const spec = readApp(ws.root, name);
   requireYes(args, io, 'remove', `deletes ${spec.names.slug}${spec.settings.kind === 'crud' && !keepDb ? ` and drops ${spec.names.db}` : ''}`, [spec.names.slug]);
   const crud = spec.settings.kind === 'crud';
-  const adminUrl = crud && !keepDb ? resolveAdminUrl(args.given.adminUrl, process.env) : undefined;
+  const adminUrl = crud && !keepDb ? adminUrlForApp(args.given.adminUrl, process.env, { root: ws.root, slug: spec.names.slug }, (t) => io.notice(t)) : undefined;
   // A dry run changes nothing, so it neither waits for nor blocks another run.
   const lock = await holdWorkspace(ws.root, io, args.dryRun);
   let session: AdminSession | undefined;

@@ -11,7 +11,7 @@ import { CancelledError, UsageError, UserError } from '../errors.ts';
 import type { AppSpec } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
-import { resolveAdminUrl } from '../database/admin-url.ts';
+import { adminUrlForApp } from '../database/admin-url.ts';
 import { AdminSession, assertAppDatabase, type AppDatabaseState } from '../database/app-database.ts';
 import { appLogin, assertSource, checkLogin, readDump, restoreArgs, restoreDatabase, sizeText, tableCounts } from '../database/restore-dump.ts';
 import { findPgTool } from '../database/pg-tools.ts';
@@ -85,7 +85,7 @@ export async function runRestore(args: ParsedArgs, io: Io): Promise<RestoreResul
   const spec = crudApp(ws.root, name, 'restore', io);
   requireYes(args, io, 'restore', `replaces what ${spec.names.db} holds`, [spec.names.slug, given]);
   const fromDb = typeof args.options['from-db'] === 'string' ? args.options['from-db'] : undefined;
-  const adminUrl = resolveAdminUrl(args.given.adminUrl, process.env);
+  const adminUrl = adminUrlForApp(args.given.adminUrl, process.env, { root: ws.root, slug: spec.names.slug }, (t) => io.notice(t));
   // The app's own password: pg_restore logs in as the app, never as the admin.
   const password = findAppPassword(readIfExists, ws, spec.names);
   if (!password.value) {

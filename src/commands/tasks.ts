@@ -4,7 +4,7 @@
  * order and reports each; none of them prints.
  */
 import type { AppSpec } from '../app/spec.ts';
-import { redactUrl } from '../database/admin-url.ts';
+import { describeServer } from '../database/admin-url.ts';
 import type { ProvisionReport } from '../database/provision.ts';
 import { budgetProblem } from '../database/budget.ts';
 import { STACKS } from '../stacks/index.ts';
@@ -51,6 +51,16 @@ export interface ProvisionTaskOptions {
   adminUrl: string;
   password: string;
   resetPassword: boolean;
+  /** The verifier the workspace keeps for the password (.env, PgBouncer's userlist): the role gets this one. */
+  verifier?: string;
+  /** The logins of the workspace's apps (their databases are hardened without asking). */
+  workspaceRoles?: string[];
+  /** Consent to server-wide changes (closing databases the workspace's apps do not own). */
+  serverWide: boolean;
+  /** Consent to end the login's role memberships. */
+  revokeMemberships?: boolean;
+  /** The workspace's database service, for the hint when the server cannot be reached. */
+  dbService?: string | undefined;
   /** Change nothing; the outcome's json is the report with the planned SQL. */
   dryRun?: boolean;
 }
@@ -72,6 +82,13 @@ export function provisionLines(report: ProvisionReport): ReportLine[] {
       }),
     ),
   ];
+  if (report.serverWideSkipped.length > 0) {
+    const dbs = report.serverWideSkipped.map((d) => `${d.database} (owner ${d.owner})`).join(', ');
+    lines.push({
+      mark: 'warning',
+      text: `${report.dryRun ? 'would not close' : 'did not close'} ${dbs} to PUBLIC: that is a server-wide change (databases this workspace's apps do not own), made only with consent; to allow it run provision again with --yes (or in a terminal and answer yes)`,
+    });
+  }
   // An app already in place is not refused for the budget (this run takes nothing more), but told.
   const overBudget = budgetProblem(report.budget, report.server.where);
   if (overBudget) lines.push({ mark: 'warning', text: overBudget });
@@ -92,7 +109,7 @@ export function provisionTask(spec: AppSpec, opts: ProvisionTaskOptions): Task {
   return {
     id: 'provision',
     interruptible: true,
-    label: `${opts.dryRun ? 'Planning' : 'Creating'} ${spec.names.db} and ${spec.names.user} on ${redactUrl(opts.adminUrl)}`,
+    label: `${opts.dryRun ? 'Planning' : 'Creating'} ${spec.names.db} and ${spec.names.user} on ${describeServer(opts.adminUrl)}`,
     async run({ signal }) {
       const { provision } = await import('../database/provision.ts');
       const report = await provision(spec, {
@@ -100,6 +117,11 @@ export function provisionTask(spec: AppSpec, opts: ProvisionTaskOptions): Task {
         env: process.env,
         password: opts.password,
         resetPassword: opts.resetPassword,
+        ...(opts.verifier ? { verifier: opts.verifier } : {}),
+        ...(opts.workspaceRoles ? { workspaceRoles: opts.workspaceRoles } : {}),
+        serverWide: opts.serverWide,
+        revokeMemberships: opts.revokeMemberships === true,
+        ...(opts.dbService ? { dbService: opts.dbService } : {}),
         dryRun: opts.dryRun === true,
         ...(signal ? { signal } : {}),
       });

@@ -1,27 +1,105 @@
-/** The admin connection URL: from --admin-url, the libpq PG* variables or the default; its checks and redaction. */
+/**
+ * The admin connection URL: from --admin-url, the libpq PG* variables, or the server the app was
+ * provisioned on (server-record.ts); its checks and redaction. No command falls back to a server
+ * nobody named, except `new --create-db`, whose question shows the server it will use.
+ */
+import path from 'node:path';
 import { UsageError } from '../errors.ts';
+import { readServerRecord, type ServerRecord } from './server-record.ts';
 
-const DEFAULT_ADMIN_URL = 'postgresql://postgres:postgres@localhost:5432/postgres';
+/** What `new --create-db` uses when nothing names a server: the workspace's own local PostgreSQL. */
+export const LOCAL_DEFAULT_ADMIN_URL = 'postgresql://postgres:postgres@localhost:5432/postgres';
 const EXAMPLE = 'postgresql://user:password@host:5432/postgres';
 
-/** --admin-url, else the libpq PG* variables (missing parts from the default), else the default URL. */
-export function resolveAdminUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (flag !== undefined && flag !== '') {
+export interface ResolveOptions {
+  /** The server the app was provisioned on: used when neither the flag nor PG* name one. */
+  recorded?: ServerRecord | undefined;
+  /** Use LOCAL_DEFAULT_ADMIN_URL when nothing else names a server (`new --create-db` only). */
+  localDefault?: boolean;
+  /** For the error when nothing names a server: e.g. "inventory was never provisioned". */
+  why?: string;
+}
+
+/** Where a resolved admin URL came from, for the line that names the server before it is used. */
+export type AdminUrlSource = 'flag' | 'env' | 'recorded' | 'default';
+
+/**
+ * --admin-url, else the libpq PG* variables (what they leave out from the recorded server, else
+ * localhost:5432 as postgres), else the recorded server, else (only with `localDefault`) the local
+ * default. An empty --admin-url is an error, not "use the defaults".
+ */
+export function resolveAdminUrl(flag: string | undefined, env: NodeJS.ProcessEnv, opts: ResolveOptions = {}): string {
+  return resolveAdmin(flag, env, opts).url;
+}
+
+export function resolveAdmin(flag: string | undefined, env: NodeJS.ProcessEnv, opts: ResolveOptions = {}): { url: string; source: AdminUrlSource } {
+  if (flag !== undefined) {
+    if (flag.trim() === '') throw new UsageError(`--admin-url is empty: pass a server's admin URL, e.g. ${EXAMPLE}, or leave the flag out.`);
     parseAdminUrl(flag);
-    return flag;
+    return { url: flag, source: 'flag' };
   }
   const keys = ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'] as const;
-  if (!keys.some((k) => env[k])) return DEFAULT_ADMIN_URL;
-  const host = env.PGHOST || 'localhost';
-  const port = env.PGPORT || '5432';
-  const user = env.PGUSER || 'postgres';
-  const password = env.PGPASSWORD ?? (env.PGUSER ? '' : 'postgres');
-  const database = env.PGDATABASE || 'postgres';
+  const r = opts.recorded;
+  if (!keys.some((k) => env[k])) {
+    if (r) return { url: buildUrl(r.host, String(r.port), r.user, r.localDefault ? 'postgres' : '', r.database, 'the recorded server'), source: 'recorded' };
+    if (opts.localDefault) return { url: LOCAL_DEFAULT_ADMIN_URL, source: 'default' };
+    throw new UsageError(
+      `no PostgreSQL server named${opts.why ? ` (${opts.why})` : ''}: pass --admin-url ${EXAMPLE}, or set PGHOST, PGPORT, PGUSER and PGPASSWORD.`,
+    );
+  }
+  const host = env.PGHOST || r?.host || 'localhost';
+  const port = env.PGPORT || (r ? String(r.port) : '5432');
+  const user = env.PGUSER || r?.user || 'postgres';
+  const password = env.PGPASSWORD ?? (env.PGUSER || r ? '' : 'postgres');
+  const database = env.PGDATABASE || r?.database || 'postgres';
+  // PGPASSWORD (or PGUSER) alone with a record: still the recorded server, with the person's credentials.
+  const source: AdminUrlSource = r && !env.PGHOST && !env.PGPORT ? 'recorded' : 'env';
+  return { url: buildUrl(host, port, user, password, database, 'the PG* variables (PGHOST, PGPORT, …)'), source };
+}
+
+function buildUrl(host: string, port: string, user: string, password: string, database: string, what: string): string {
   const hostPart = host.startsWith('/') ? encodeURIComponent(host) : host.includes(':') ? `[${host}]` : host;
   const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
   const url = `postgresql://${auth}@${hostPart}:${port}/${encodeURIComponent(database)}`;
-  parseAdminUrl(url, 'the PG* variables (PGHOST, PGPORT, …)');
+  parseAdminUrl(url, what);
   return url;
+}
+
+/**
+ * The admin URL a command that touches an app's database uses (provision, doctor, backup,
+ * restore, remove): --admin-url, PG*, or the server `<app>` was provisioned on. `notice`, when
+ * given, is told which server before anything connects to it.
+ */
+export function adminUrlForApp(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  app: { root: string; slug: string },
+  notice?: (text: string) => void,
+): string {
+  const recorded = readServerRecord(path.join(app.root, app.slug));
+  const { url, source } = resolveAdmin(flag, env, { recorded, why: `${app.slug} has no record of the server it was provisioned on` });
+  notice?.(`PostgreSQL server: ${describeServer(url)} (${SOURCE_TEXT[source]}${source === 'recorded' ? ` ${app.slug} was provisioned on` : ''})`);
+  return url;
+}
+
+const SOURCE_TEXT: Record<AdminUrlSource, string> = {
+  flag: 'from --admin-url',
+  env: 'from the PG* variables',
+  recorded: 'the server',
+  default: 'the local default',
+};
+
+/** `host:port/database as user`, never the password: how a command names the server it touches. */
+export function describeServer(url: string): string {
+  try {
+    const u = new URL(url);
+    const host = u.searchParams.get('host') || u.hostname || 'localhost';
+    const db = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres';
+    const user = decodeURIComponent(u.username) || 'postgres';
+    return `${host}:${u.port || '5432'}/${db} as ${user}`;
+  } catch {
+    return 'an unreadable URL';
+  }
 }
 
 function decodes(text: string): boolean {

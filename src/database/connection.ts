@@ -50,18 +50,21 @@ function isTimeout(error: unknown): boolean {
   return code === 'ETIMEDOUT' || /timeout|timed out/i.test(errorMessage(error));
 }
 
-/** A failed admin connection as a one-line UserError with a hint. */
-export function connectError(error: unknown, target: Target, timeoutMs: number, secrets: string[]): UserError {
+/**
+ * A failed admin connection as a one-line UserError with a hint. `service` is the workspace's
+ * database service (ovu-db-init's PGHOST), named in the command that starts it.
+ */
+export function connectError(error: unknown, target: Target, timeoutMs: number, secrets: string[], service?: string): UserError {
   const code = errorCode(error);
-  const hint = 'start it with `docker compose up -d postgres` or pass --admin-url';
+  const hint = service ? `start it with \`docker compose up -d ${service}\`, or pass --admin-url` : 'start it, or pass --admin-url naming a running server';
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOENT') {
-    return new UserError(`cannot reach PostgreSQL at ${target.where} (${code}); ${hint}`);
+    return new UserError(`cannot reach PostgreSQL at ${target.where} (${code}); ${hint}.`);
   }
   if (code === '28P01') {
     return new UserError(`authentication failed for user ${target.user} at ${target.where}; check --admin-url or PGPASSWORD`);
   }
   if (isTimeout(error)) {
-    return new UserError(`timed out after ${Math.round(timeoutMs / 1000)}s connecting to PostgreSQL at ${target.where}; is it running and reachable? ${hint}`);
+    return new UserError(`timed out after ${Math.round(timeoutMs / 1000)}s connecting to PostgreSQL at ${target.where}. Is it running and reachable? If not, ${hint}.`);
   }
   if (code === '3D000') {
     return new UserError(`the admin database in --admin-url does not exist at ${target.where}: ${oneLine(errorMessage(error), secrets)}`);

@@ -21,3 +21,12 @@ export function passwordProblem(password: string | undefined, variable: string):
 
 /** The fix to append to a passwordProblem(). */
 export const PASSWORD_FIX = `set it to ${MIN_PASSWORD_LENGTH}+ random printable characters (e.g. the output of \`openssl rand -hex 24\`)`;
+
+/**
+ * Why `password` cannot go into a connection URL as it is (Compose puts it into DATABASE_URL
+ * unescaped): `new` and `provision` refuse the same passwords. undefined if it can.
+ */
+export function passwordUrlProblem(password: string, variable: string, file: string): string | undefined {
+  if (/^[A-Za-z0-9._~-]+$/.test(password)) return undefined;
+  return `${variable} in ${file} has characters a URL must escape (only letters, digits and . _ ~ - can be used as they are)`;
+}

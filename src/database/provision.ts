@@ -14,19 +14,19 @@ import type { Client } from 'pg';
 import { CancelledError, UserError } from '../errors.ts';
 import { parseAdminUrl, redactUrl, resolveAdminUrl } from './admin-url.ts';
 import { apply, plan, statement, type Applied } from './apply.ts';
-import { type Budget, budgetProblem, serverConnectionLimit, ULM_ASSUMED_CONNECTIONS, ULM_ROLE } from './budget.ts';
+import { type Budget, budgetProblem, serverConnectionLimit } from './budget.ts';
 import { adminTarget, appUserConfig, connect, connectError, passwordLogsIn } from './connection.ts';
-import { errorCode, errorMessage, messageWithCode, oneLine } from './error-text.ts';
+import { messageWithCode, oneLine } from './error-text.ts';
 import { PASSWORD_FIX, passwordProblem } from './passwords.ts';
-import { renderNode, renderNodeQuery } from './render.ts';
-import { scramVerifier } from './scram.ts';
+import { renderNodeQuery } from './render.ts';
+import { scramVerifier, verifierMatches } from './scram.ts';
+import { explainPermission, labelFor, planAll, rollback, serverWideTargets, verifierStatement, type PlannedStatement } from './provision-steps.ts';
+import { lock, memberships, membershipRevokes, membershipText, readBudget, serverVerifier, stillOpen, type Memberships, type StillOpen } from './server-state.ts';
 import {
-  ADMIN_HAS_ROLE,
   APP_STATEMENTS,
   LOST_PUBLIC_ACCESS_QUERY,
-  PLATFORM_STATEMENTS,
-  PROVISION_LOCK_KEY,
-  STILL_OPEN_QUERY,
+  SERVER_HARDENING,
+  WORKSPACE_HARDENING,
   appValues,
   type SqlStatement,
   type SqlValues,
@@ -41,6 +41,17 @@ export interface ProvisionOptions {
   env?: NodeJS.ProcessEnv;
   /** The app user's password (the value of its <SNAKE>_DB_PASSWORD in <app>/.env). */
   password: string;
+  /**
+   * The password's SCRAM verifier as the workspace stores it (.env's <APP>_DB_VERIFIER, PgBouncer's
+   * userlist): the role gets exactly this one, so every place holds the same string. Default: a new one.
+   */
+  verifier?: string;
+  /** Every app login of the workspace: databases they own are hardened without asking (default: this app's). */
+  workspaceRoles?: string[];
+  /** Consent to close databases the workspace's apps do not own to PUBLIC (server-wide; default true). */
+  serverWide?: boolean;
+  /** Consent to end the login's role memberships (members of it, roles it is in); without it such a login is refused. */
+  revokeMemberships?: boolean;
   /** If the role exists and `password` does not log in, set the role's password to it. */
   resetPassword?: boolean;
   /** Change nothing: run the checks and return the statements a run would execute (report.planned). */
@@ -49,28 +60,18 @@ export interface ProvisionOptions {
   signal?: AbortSignal;
   /** Called before each step with a short label (progress output; tests use it to inject failures). */
   onStep?: (label: string) => void;
+  /** The workspace's database service (compose), named in the hint when the server cannot be reached. */
+  dbService?: string;
   /** Connect timeout in milliseconds (default 5000). */
   connectTimeoutMs?: number;
   /** How long to wait for another provision holding the lock (default 60000). */
   lockTimeoutMs?: number;
 }
 
-/** A database that stays open to PUBLIC because this admin cannot revoke there. */
-export interface StillOpen {
-  database: string;
-  owner: string;
-  /** What its owner (or a superuser) must run. */
-  statement: string;
-}
-
-export interface PlannedStatement {
-  id: string;
-  label: string;
-  /** The SQL, the password's verifier replaced by '***'. */
-  sql: string;
-  /** Changes a database or role other than the app's own (the platform hardening). */
-  serverWide: boolean;
-}
+export type { PlannedStatement } from './provision-steps.ts';
+export type { StillOpen } from './server-state.ts';
+// Kept here for callers that import them from provision.
+export { lock, readBudget, stillOpen } from './server-state.ts';
 
 export interface ProvisionReport {
   dryRun: boolean;
@@ -84,8 +85,14 @@ export interface ProvisionReport {
   planned: PlannedStatement[];
   /** The checks run after the changes, from the app user's side. */
   verified: Check[];
-  /** Login roles that could reach a database only through PUBLIC, which this run revoked (or would). */
-  lostPublicAccess: { role: string; database: string }[];
+  /** Login roles that could reach a database only through PUBLIC, which this run revoked (or would); serverWide: not a workspace app's database. */
+  lostPublicAccess: { role: string; database: string; owner: string; serverWide: boolean }[];
+  /** Databases the workspace's apps do not own that stay open to PUBLIC because there was no consent. */
+  serverWideSkipped: { database: string; owner: string }[];
+  /** The login's memberships this run ended (or would). */
+  memberships: Memberships;
+  /** The role's verifier: the workspace's one given to a new role, set on an existing role whose differed, or already the same. */
+  verifier: 'created' | 'set' | 'same';
   /** Databases still open to PUBLIC that this admin could not close. */
   stillOpen: StillOpen[];
   /** The app login's CONNECTION LIMIT and the server's connection budget with it. */
@@ -115,7 +122,12 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
   const target = adminTarget(pg, adminUrl);
   const appConfig = appUserConfig(adminUrl, role, timeoutMs);
   const limit = serverConnectionLimit(spec.settings);
-  const verifier = scramVerifier(opts.password);
+  // The workspace's verifier when given (the command always gives one); a library caller without one
+  // gets a new verifier for a new role and leaves an existing role's own alone.
+  const wanted = opts.verifier !== undefined && verifierMatches(opts.password, opts.verifier) ? opts.verifier : undefined;
+  const verifier = wanted ?? scramVerifier(opts.password);
+  const owners = [...new Set([role, ...(opts.workspaceRoles ?? [])])].join(',');
+  const serverWide = opts.serverWide !== false;
   const values = appValues(spec, verifier, { connLimit: limit });
   const secrets = [adminPassword, opts.password, verifier];
   const shown: SqlValues = { ...values, verifier: '***' };
@@ -129,7 +141,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
     admin = await connect(pg, { connectionString: adminUrl, connectionTimeoutMillis: timeoutMs }, opts.signal);
   } catch (error) {
     if (opts.signal?.aborted) throw new CancelledError(`Cancelled while connecting to ${target.where}: nothing was changed.`);
-    throw connectError(error, target, timeoutMs, secrets);
+    throw connectError(error, target, timeoutMs, secrets, opts.dbService);
   }
 
   // Ctrl-C while a statement runs (CREATE DATABASE waiting for template1, the lock wait): cancel
@@ -156,6 +168,9 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
     planned: [],
     verified: [],
     lostPublicAccess: [],
+    serverWideSkipped: [],
+    memberships: { members: [], memberOf: [] },
+    verifier: 'same',
     stillOpen: [],
     connectionLimit: limit,
     budget: { maxConnections: 0, reserved: 0, ulm: 0, apps: [] },
@@ -221,7 +236,19 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
     const grows = !existing.role_exists || (existing.limit !== null && existing.limit >= 0 && existing.limit < limit);
     if (overBudget && grows) throw new UserError(overBudget);
 
-    let resetPassword = false;
+    // A login others can SET ROLE into, or that has other roles' rights, is not only the app's.
+    step(`check the role memberships of ${role}`);
+    const held = existing.role_exists ? await memberships(admin, role) : { members: [], memberOf: [] };
+    const revokes = membershipRevokes(admin, role, held);
+    if (revokes.length > 0 && !opts.revokeMemberships) {
+      throw new UserError(
+        `role ${role} at ${target.where} is shared: ${membershipText(role, held)}; an app login must be its own: rerun with --revoke-memberships to end ${revokes.length === 1 ? 'that membership' : 'those memberships'} (${revokes.join('; ')}), or remove them yourself`,
+      );
+    }
+    if (revokes.length > 0) report.memberships = held;
+
+    // The role's verifier is the workspace's (.env, PgBouncer's userlist): set it when the server's differs.
+    let setVerifier: 'reset' | 'sync' | undefined;
     if (existing.role_exists) {
       step(`check the password of ${role}`);
       const login = await passwordLogsIn(pg, appConfig(db, opts.password));
@@ -234,31 +261,59 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
             `role ${role} exists but the password in ${spec.names.slug}/.env (${passwordVar}) does not log in; rerun with --reset-password to set it to that value`,
           );
         }
-        resetPassword = true;
+        setVerifier = 'reset';
+      } else if (wanted !== undefined && (await serverVerifier(pg, admin, role, opts.password, appConfig(db, opts.password))) !== wanted) {
+        setVerifier = 'sync';
       }
     }
 
     // Who loses access when PUBLIC's CONNECT goes (computed before anything is revoked).
     step('list roles that only reach a database through PUBLIC');
+    const ownerSet = new Set(owners.split(','));
     report.lostPublicAccess = (
-      await admin.query<{ role: string; database: string }>(renderNodeQuery(LOST_PUBLIC_ACCESS_QUERY, { exclude: role }, admin))
-    ).rows.map((r) => ({ role: r.role, database: r.database }));
+      await admin.query<{ role: string; database: string; owner: string }>(renderNodeQuery(LOST_PUBLIC_ACCESS_QUERY, { exclude: role }, admin))
+    ).rows
+      .map((r) => ({ role: r.role, database: r.database, owner: r.owner, serverWide: !ownerSet.has(r.owner) && r.database !== db }))
+      .filter((r) => serverWide || !r.serverWide);
+    if (!serverWide) report.serverWideSkipped = await serverWideTargets(admin, owners);
 
+    const before: PlannedStatement[] = [
+      ...revokes.map((sql, i) => ({ id: `revoke-membership-${i + 1}`, label: `ended a membership of ${role}`, sql, serverWide: false })),
+      ...(setVerifier ? [{ id: 'set-verifier', label: verifierLabel(setVerifier, role, spec.names.slug), sql: verifierStatement(admin, role), serverWide: false }] : []),
+    ];
     if (dryRun) {
-      report.planned = await planAll(admin, values, shown, resetPassword ? resetStatement(admin, role) : undefined);
+      report.planned = await planAll(admin, values, shown, before, { owners, serverWide });
       report.stillOpen = await stillOpen(admin);
       return report;
     }
 
     try {
-      if (resetPassword) {
-        step(`reset the password of ${role}`);
+      for (const [i, sql] of revokes.entries()) {
+        step(`end a membership of ${role}`);
+        try {
+          await admin.query(sql);
+        } catch (error) {
+          throw explainPermission(error, { id: `revoke-membership-${i + 1}` }, role, me.name, target.where);
+        }
+        report.changed.push(`ended a membership of ${role}: ${sql}`);
+      }
+      // On 16+ a REVOKE ends only the grants its own grantor made (others give a WARNING, not an error).
+      const left = revokes.length > 0 ? await memberships(admin, role) : held;
+      const still = membershipRevokes(admin, role, left);
+      if (revokes.length > 0 && still.length > 0) {
+        throw new UserError(
+          `admin ${me.name} at ${target.where} could not end every membership of ${role} (${membershipText(role, left)}): another role granted ${still.length === 1 ? 'it' : 'them'}; have a superuser run ${still.join('; ')}, then provision again`,
+        );
+      }
+      if (setVerifier) {
+        step(`set the password verifier of ${role}`);
         try {
           await admin.query(`ALTER ROLE ${admin.escapeIdentifier(role)} PASSWORD ${admin.escapeLiteral(verifier)}`);
         } catch (error) {
-          throw explainPermission(error, { id: 'reset-password' } as SqlStatement, role, me.name, target.where);
+          throw explainPermission(error, { id: setVerifier === 'reset' ? 'reset-password' : 'set-verifier' }, role, me.name, target.where);
         }
-        report.changed.push(`set the password of role ${role} to the value in ${spec.names.slug}/.env`);
+        report.verifier = 'set';
+        report.changed.push(verifierLabel(setVerifier, role, spec.names.slug));
       }
       for (const s of APP_STATEMENTS) {
         if (s.kind === 'assert') continue;
@@ -267,20 +322,24 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
         if (s.id === 'create-role') report.created.role = done.length > 0;
         if (s.id === 'create-database') report.created.database = done.length > 0;
       }
+      if (report.created.role) report.verifier = 'created';
 
-      step('revoke PUBLIC CONNECT, TEMPORARY on every database');
-      for (const s of PLATFORM_STATEMENTS) for (const d of await apply(admin, s, {})) report.changed.push(d.label);
+      step(serverWide ? 'revoke PUBLIC CONNECT, TEMPORARY on every database' : "revoke PUBLIC CONNECT, TEMPORARY on the workspace's databases");
+      for (const s of serverWide ? [WORKSPACE_HARDENING, SERVER_HARDENING] : [WORKSPACE_HARDENING]) {
+        for (const d of await apply(admin, s, { owners })) report.changed.push(d.label);
+      }
       report.stillOpen = await stillOpen(admin);
 
       step('verify');
-      report.verified = await verify(pg, admin, spec, opts.password, appConfig, { stillOpen: report.stillOpen, connectionLimit: limit });
+      const leftOpen = report.serverWideSkipped.map((d) => ({ ...d, statement: `REVOKE CONNECT, TEMPORARY ON DATABASE ${admin.escapeIdentifier(d.database)} FROM PUBLIC;`, reason: 'a server-wide change this run had no consent for' }));
+      report.verified = await verify(pg, admin, spec, opts.password, appConfig, { stillOpen: [...report.stillOpen, ...leftOpen], connectionLimit: limit });
       const failed = report.verified.filter((v) => v.status === 'failed');
       if (failed.length > 0) {
         throw new UserError(`verification failed for ${role}: ${failed.map((f) => f.label).join('; ')}`);
       }
     } catch (caught) {
       const error = opts.signal?.aborted && !(caught instanceof CancelledError) ? new CancelledError(`Cancelled during provisioning of ${db}.`) : caught;
-      const undo = await rollback(admin, report, role, db, values);
+      const undo = await rollback(admin, report.created, role, db, values);
       membershipHeld = false;
       if (error instanceof UserError) {
         error.message = oneLine(`${error.message}${undo}`, secrets);
@@ -300,148 +359,9 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
   }
 }
 
-function labelFor(s: SqlStatement, role: string, db: string): string {
-  switch (s.id) {
-    case 'create-role':
-      return `create role ${role}`;
-    case 'create-database':
-      return `create database ${db}`;
-    case 'revoke-public':
-      return `restrict ${db} to ${role}`;
-    default:
-      return s.id.replace(/-/g, ' ');
-  }
-}
 
-function resetStatement(admin: Client, role: string): string {
-  return `ALTER ROLE ${admin.escapeIdentifier(role)} PASSWORD '***'`;
-}
-
-/** Take the provisioning lock, waiting at most `timeoutMs`. */
-export async function lock(admin: Client, timeoutMs: number, where: string): Promise<void> {
-  await admin.query(`SET lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
-  try {
-    await admin.query(`SELECT pg_advisory_lock(${PROVISION_LOCK_KEY})`);
-  } catch (error) {
-    if (errorCode(error) === '55P03') {
-      throw new UserError(
-        `another create-ovu-app provision (or init-db.sql run) has held the provisioning lock at ${where} for over ${Math.round(timeoutMs / 1000)}s; wait for it to finish and run provision again`,
-      );
-    }
-    throw error;
-  } finally {
-    await admin.query('RESET lock_timeout').catch(() => {});
-  }
-}
-
-/** Every statement a run would execute now (the admin's membership grant shown with its undo). */
-async function planAll(admin: Client, values: SqlValues, shown: SqlValues, reset: string | undefined): Promise<PlannedStatement[]> {
-  const out: PlannedStatement[] = [];
-  if (reset) out.push({ id: 'reset-password', label: "set the password to the value in the app's .env", sql: reset, serverWide: false });
-  const shownIds = new Set<string>();
-  for (const s of APP_STATEMENTS) {
-    if (s.kind === 'assert') continue;
-    let rows = await plan(admin, s, values, shown);
-    if (rows.length === 0 && s.undoes !== undefined && [...shownIds].some((id) => id.startsWith(s.undoes!))) {
-      rows = [{ id: s.id, label: s.label, sql: `REVOKE ${admin.escapeIdentifier(values.role as string)} FROM CURRENT_USER`, transient: true }];
-    }
-    for (const r of rows) {
-      shownIds.add(s.id);
-      out.push({ id: r.id, label: r.label, sql: r.sql, serverWide: false });
-    }
-  }
-  for (const s of PLATFORM_STATEMENTS) {
-    for (const r of await plan(admin, s, {})) out.push({ id: r.id, label: r.label, sql: r.sql, serverWide: true });
-  }
-  return out;
-}
-
-export async function stillOpen(admin: Client): Promise<StillOpen[]> {
-  return (await admin.query<StillOpen>(STILL_OPEN_QUERY)).rows.map((r) => ({ database: r.database, owner: r.owner, statement: r.statement }));
-}
-
-/** The server's connection budget with this app's login at `limit` (without `app`: as the server has it). */
-export async function readBudget(admin: Client, app?: { role: string; limit: number }): Promise<Budget> {
-  const role = app?.role ?? '';
-  const row = (
-    await admin.query<{ max: number; reserved: number; ulm: number | null }>(
-      `SELECT current_setting('max_connections')::int AS max,
-              current_setting('superuser_reserved_connections')::int + coalesce(current_setting('reserved_connections', true)::int, 0) AS reserved,
-              (SELECT rolconnlimit FROM pg_roles WHERE rolname = ${admin.escapeLiteral(ULM_ROLE)}) AS ulm`,
-    )
-  ).rows[0]!;
-  const others = (
-    await admin.query<{ role: string; limit: number }>(
-      `SELECT rolname AS role, rolconnlimit AS limit FROM pg_roles
-       WHERE rolcanlogin AND NOT rolsuper AND rolconnlimit >= 0 AND rolname NOT IN (${admin.escapeLiteral(role)}, ${admin.escapeLiteral(ULM_ROLE)})
-       ORDER BY rolname`,
-    )
-  ).rows;
-  const ulm = row.ulm === null ? 0 : row.ulm < 0 ? ULM_ASSUMED_CONNECTIONS : row.ulm;
-  return { maxConnections: row.max, reserved: row.reserved, ulm, apps: app ? [...others, app] : others };
-}
-
-/** A permission error on one of our statements, as what the admin lacks and how to fix it. */
-function explainPermission(error: unknown, s: SqlStatement, role: string, admin: string, where: string): unknown {
-  if (errorCode(error) !== '42501') return error;
-  const reason = errorMessage(error);
-  const managed =
-    `on PostgreSQL 16 and later a CREATEROLE admin manages only the roles it created or holds ADMIN OPTION on: ` +
-    `have a superuser run GRANT ${role} TO ${admin} WITH ADMIN OPTION, or provision as a superuser`;
-  if (s.id.startsWith('admin-membership') || s.id === 'reset-password' || s.id.endsWith('-timeout') || s.id === 'connection-limit') {
-    return new UserError(`admin ${admin} at ${where} may not change role ${role} (${reason}); ${managed}`);
-  }
-  return new UserError(`admin ${admin} at ${where} lacks a privilege for "${s.id}" (${reason}); provision as a superuser, or as the role that created ${role}`);
-}
-
-/** Run `fn`; once more if a cancel sent on Ctrl-C arrived just as it started (57014). */
-async function again<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (errorCode(error) !== '57014') throw error;
-    return fn();
-  }
-}
-
-/** Drop what this run created (database first, while the admin still holds the role, then the role). */
-async function rollback(admin: Client, report: ProvisionReport, role: string, db: string, values: SqlValues): Promise<string> {
-  const undone: string[] = [];
-  const failed: string[] = [];
-  // A CREATEROLE admin drops the database only with the owner's privileges: take the role again
-  // if this run already gave it back (guarded: nothing happens for a superuser).
-  const membership = report.created.database || report.created.role;
-  if (membership) {
-    await again(async () => {
-      const row = (
-        await admin.query<{ v16: boolean; has: boolean }>(
-          `SELECT current_setting('server_version_num')::int >= 160000 AS v16, ${renderNodeQuery(ADMIN_HAS_ROLE, values, admin)} AS has`,
-        )
-      ).rows[0];
-      if (row && !row.has) await admin.query(renderNode(statement(APP_STATEMENTS, row.v16 ? 'admin-membership-16' : 'admin-membership'), values, admin));
-    }).catch(() => {});
-  }
-  if (report.created.database) {
-    try {
-      await again(() => admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(db)} WITH (FORCE)`));
-      undone.push(`database ${db}`);
-    } catch (error) {
-      failed.push(`database ${db} (${errorMessage(error)})`);
-    }
-  }
-  if (membership) {
-    await again(() => apply(admin, statement(APP_STATEMENTS, 'admin-membership-end'), values)).catch(() => {});
-  }
-  if (report.created.role) {
-    try {
-      await again(() => admin.query(`DROP ROLE IF EXISTS ${admin.escapeIdentifier(role)}`));
-      undone.push(`role ${role}`);
-    } catch (error) {
-      failed.push(`role ${role} (${errorMessage(error)})`);
-    }
-  }
-  let note = '';
-  if (undone.length > 0) note += ` (dropped what this run created: ${undone.join(', ')})`;
-  if (failed.length > 0) note += ` (could not drop ${failed.join(', ')}: drop them by hand)`;
-  return note;
+function verifierLabel(kind: 'reset' | 'sync', role: string, slug: string): string {
+  return kind === 'reset'
+    ? `set the password of role ${role} to the value in ${slug}/.env`
+    : `gave role ${role} the password verifier .env and PgBouncer's userlist keep (same password, another salt before)`;
 }

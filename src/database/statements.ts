@@ -221,6 +221,25 @@ export const PLATFORM_STATEMENTS: readonly SqlStatement[] = [
   },
 ];
 
+/** Databases owned by one of {owners:literal} (a comma-separated list of this workspace's app logins). */
+const WORKSPACE_OWNED = "pg_get_userbyid(d.datdba) = ANY (string_to_array({owners:literal}, ','))";
+
+/**
+ * provision's hardening, in two parts: the databases this workspace's apps own (app-local, always)
+ * and every other database (server-wide: another team's, `postgres`, `template1`; only with consent).
+ * Placeholder: {owners:literal}.
+ */
+export const WORKSPACE_HARDENING: SqlStatement = {
+  ...PLATFORM_STATEMENTS[0]!,
+  id: 'harden-workspace-databases',
+  when: `${PLATFORM_STATEMENTS[0]!.when} AND ${WORKSPACE_OWNED}`,
+};
+export const SERVER_HARDENING: SqlStatement = {
+  ...PLATFORM_STATEMENTS[0]!,
+  id: 'harden-databases',
+  when: `${PLATFORM_STATEMENTS[0]!.when} AND NOT ${WORKSPACE_OWNED}`,
+};
+
 /** Databases that stay open to PUBLIC because the current user cannot revoke there; with what to run. */
 export const STILL_OPEN_QUERY = `SELECT d.datname AS database, pg_get_userbyid(d.datdba) AS owner,
   format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC;', d.datname) AS statement
@@ -236,7 +255,7 @@ ORDER BY d.datname`;
  * hardening takes that access away (only on databases the current user can change, as it does).
  * Placeholder: {exclude:literal}, a role to leave out.
  */
-export const LOST_PUBLIC_ACCESS_QUERY = `SELECT r.rolname AS role, d.datname AS database
+export const LOST_PUBLIC_ACCESS_QUERY = `SELECT r.rolname AS role, d.datname AS database, pg_get_userbyid(d.datdba) AS owner
 FROM pg_database d CROSS JOIN pg_roles r
 WHERE d.datallowconn
   AND r.rolcanlogin AND NOT r.rolsuper

@@ -4,6 +4,7 @@ import type { Client } from 'pg';
 import { type AppConfig, type Pg, connect } from './connection.ts';
 import { errorCode } from './error-text.ts';
 import { ROLE_TIMEOUTS } from './statements.ts';
+import { memberships, membershipText } from './server-state.ts';
 import type { AppSpec } from '../app/spec.ts';
 
 export interface Check {
@@ -16,7 +17,7 @@ export interface Check {
 
 export interface VerifyContext {
   /** Databases that stay open to PUBLIC because the admin cannot revoke there, with the owner's statement. */
-  stillOpen: { database: string; owner: string; statement: string }[];
+  stillOpen: { database: string; owner: string; statement: string; reason?: string }[];
   connectionLimit: number;
 }
 
@@ -70,7 +71,9 @@ export async function verify(pg: Pg, admin: Client, spec: AppSpec, password: str
       open
         ? {
             id: `refused.${other}`,
-            label: `${role} can still connect to ${other}: it stays open to PUBLIC, and only its owner ${open.owner} (or a superuser) can close it: ${open.statement}`,
+            label: open.reason
+              ? `${role} can still connect to ${other}: it stays open to PUBLIC (${open.reason}): ${open.statement}`
+              : `${role} can still connect to ${other}: it stays open to PUBLIC, and only its owner ${open.owner} (or a superuser) can close it: ${open.statement}`,
             status: 'warning',
           }
         : check(`refused.${other}`, `${role} is refused CONNECT to ${other}`, false),
@@ -110,6 +113,9 @@ export async function verify(pg: Pg, admin: Client, spec: AppSpec, password: str
         config.includes(`idle_in_transaction_session_timeout=${ROLE_TIMEOUTS.idleInTransactionTimeoutMs}`),
     ),
   );
+  // 4. Its own: no role can SET ROLE into it, and it has no other role's rights.
+  const held = await memberships(admin, role);
+  results.push(check('memberships', held.members.length || held.memberOf.length ? `${role} is shared: ${membershipText(role, held)}` : `${role} has no members and is a member of no role`, !held.members.length && !held.memberOf.length));
   return results;
 }
 

@@ -10,7 +10,7 @@ export type CheckStatus = 'ok' | 'warning' | 'failed' | 'skipped';
 /** What --fix does about one check: file changes staged on the plan, or SQL the admin runs. */
 export type Repair =
   | { kind: 'files'; label: string; stage(plan: Plan): void }
-  | { kind: 'sql'; label: string; sql: string };
+  | { kind: 'sql'; label: string; sql: string; /** Changes a database this workspace's apps do not own: only with consent. */ serverWide?: boolean };
 
 export interface DoctorCheck {
   /** Stable, e.g. `app.inventory.env-password`, `server.public.postgres`. */

@@ -11,15 +11,23 @@ import { budgetProblem, budgetTotal, connectionLimit } from '../database/budget.
 import { adminTarget, appUserConfig, connect, connectError, passwordLogsIn, type Pg } from '../database/connection.ts';
 import { messageWithCode, oneLine } from '../database/error-text.ts';
 import { migrationState } from '../database/migrations.ts';
-import { readBudget, stillOpen } from '../database/provision.ts';
+import { readBudget, serverVerifier, stillOpen } from '../database/server-state.ts';
+import { renderNodeQuery } from '../database/render.ts';
+import { LOST_PUBLIC_ACCESS_QUERY } from '../database/statements.ts';
+import { readEnvVar } from '../workspace/env-file.ts';
+import { USERLIST_FILE } from '../workspace/pgbouncer/index.ts';
+import { readIfExists } from '../workspace/workspace.ts';
+import { databaseServiceName } from '../workspace/compose/db-service-name.ts';
 import { verify } from '../database/verify.ts';
 import { STACKS } from '../stacks/index.ts';
 import { failed, ok, skipped, warning, type DoctorCheck } from './check.ts';
 import type { AuditedApp } from './workspace-checks.ts';
 
 export interface ServerAuditOptions {
-  /** The workspace root, for the paths in messages. */
+  /** The workspace root, for the paths in messages and the stored verifiers (.env, PgBouncer's userlist). */
   root: string;
+  /** The logins of every crud app of the workspace: closing their databases is app-local, others' server-wide. */
+  workspaceRoles?: string[];
   connectTimeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -46,9 +54,11 @@ const PUBLIC_PRIVILEGES_QUERY = `SELECT d.datname AS name, pg_get_userbyid(d.dat
     CASE WHEN has_database_privilege('public', d.oid, 'CREATE') THEN 'CREATE' END], NULL) AS privileges
 FROM pg_database d WHERE d.datallowconn ORDER BY d.datname`;
 
-export async function auditServer(adminUrl: string, apps: AuditedApp[], opts: ServerAuditOptions): Promise<DoctorCheck[]> {
+export async function auditServer(adminUrl: string | { none: string }, apps: AuditedApp[], opts: ServerAuditOptions): Promise<DoctorCheck[]> {
   const crud = apps.filter((a) => a.spec.settings.kind === 'crud');
   if (crud.length === 0) return [];
+  // No server named and none recorded: say so rather than audit whatever localhost is.
+  if (typeof adminUrl !== 'string') return [skipped('server.connect', `no server checked: ${adminUrl.none}`), ...notRun(crud, 'no server named')];
   const timeoutMs = opts.connectTimeoutMs ?? 5000;
   const { default: pg } = await import('pg');
   const target = adminTarget(pg, adminUrl);
@@ -57,11 +67,11 @@ export async function auditServer(adminUrl: string, apps: AuditedApp[], opts: Se
   try {
     admin = await connect(pg, { connectionString: adminUrl, connectionTimeoutMillis: timeoutMs }, opts.signal);
   } catch (error) {
-    const why = connectError(error, target, timeoutMs, secrets).message;
+    const why = connectError(error, target, timeoutMs, secrets, databaseServiceName(opts.root, readIfExists)).message;
     return [skipped('server.connect', `no server checked: ${why}`), ...notRun(crud, `no server at ${target.where}`)];
   }
   try {
-    return await checks(pg, admin, adminUrl, crud, timeoutMs, opts.root, secrets);
+    return await checks(pg, admin, adminUrl, crud, timeoutMs, opts.root, secrets, new Set(opts.workspaceRoles ?? crud.map((a) => a.spec.names.user)));
   } catch (error) {
     return [failed('server.connect', `the server checks stopped at ${target.where}: ${oneLine(messageWithCode(error), secrets)}`)];
   } finally {
@@ -69,7 +79,7 @@ export async function auditServer(adminUrl: string, apps: AuditedApp[], opts: Se
   }
 }
 
-async function checks(pg: Pg, admin: Client, adminUrl: string, apps: AuditedApp[], timeoutMs: number, root: string, secrets: string[]): Promise<DoctorCheck[]> {
+async function checks(pg: Pg, admin: Client, adminUrl: string, apps: AuditedApp[], timeoutMs: number, root: string, secrets: string[], ours: Set<string>): Promise<DoctorCheck[]> {
   const out: DoctorCheck[] = [];
   const me = (await admin.query<{ name: string; superuser: boolean; version: string }>(
     "SELECT current_user AS name, rolsuper AS superuser, current_setting('server_version') AS version FROM pg_roles WHERE rolname = current_user",
@@ -80,6 +90,8 @@ async function checks(pg: Pg, admin: Client, adminUrl: string, apps: AuditedApp[
   // PUBLIC: no CONNECT, TEMPORARY or CREATE on any database; one only its owner can close is a warning.
   const open = await stillOpen(admin);
   const dbs = (await admin.query<DatabaseRow>(PUBLIC_PRIVILEGES_QUERY)).rows;
+  // Who loses access when PUBLIC's CONNECT goes: the plan names them, database by database.
+  const losers = (await admin.query<{ role: string; database: string }>(renderNodeQuery(LOST_PUBLIC_ACCESS_QUERY, { exclude: '' }, admin))).rows;
   for (const d of dbs) {
     const id = `server.public.${d.name}`;
     if (d.privileges.length === 0) {
@@ -88,7 +100,13 @@ async function checks(pg: Pg, admin: Client, adminUrl: string, apps: AuditedApp[
     }
     const sql = `REVOKE ${d.privileges.join(', ')} ON DATABASE ${/^[a-z_][a-z0-9_]*$/.test(d.name) ? d.name : admin.escapeIdentifier(d.name)} FROM PUBLIC`;
     const what = `PUBLIC has ${d.privileges.join(', ')} on ${d.name}: every login can ${d.privileges.includes('CONNECT') ? 'connect to it' : 'use it'}`;
-    if (d.changeable) out.push(failed(id, what, `doctor --fix runs ${sql}`, { kind: 'sql', label: `revoke PUBLIC's ${d.privileges.join(', ')} on ${d.name}`, sql }));
+    if (d.changeable) {
+      // Another team's database (or postgres, template1): a server-wide change, named as such with who loses access.
+      const serverWide = !ours.has(d.owner);
+      const lose = losers.filter((l) => l.database === d.name).map((l) => l.role);
+      const label = `revoke PUBLIC's ${d.privileges.join(', ')} on ${d.name}${serverWide ? ` (server-wide: owned by ${d.owner}, not by this workspace's apps)` : ''}; ${lose.length ? `loses access: ${lose.join(', ')}` : 'no login loses access'}`;
+      out.push(failed(id, what, `doctor --fix runs ${sql}`, { kind: 'sql', label, sql, ...(serverWide ? { serverWide: true } : {}) }));
+    }
     else {
       const statement = open.find((o) => o.database === d.name)?.statement ?? `${sql};`;
       out.push(warning(id, `${what}, and only its owner ${d.owner} (or a superuser) can close it`, `as ${d.owner}: ${statement}`));
@@ -140,6 +158,7 @@ async function appChecks(
     return [...out, failed(`${p}.login`, message, login === '28P01' ? `if ${app.dir}/.env has the right one, \`${provision} --reset-password\`` : undefined), ...later(`${user} cannot log in`)];
   }
   out.push(ok(`${p}.login`, `${user} logs in with the password in ${app.dir}/.env`));
+  out.push(await verifierCheck(pg, admin, app, appConfig(db, app.password), root));
 
   // What provision verifies, from the app login's side, with its own password.
   const limit = connectionLimit(settings.pool, settings.processes);
@@ -147,7 +166,7 @@ async function appChecks(
     const id = `${p}.${c.id}`;
     if (c.status === 'ok') out.push(ok(id, c.label));
     else if (c.status === 'warning') out.push(warning(id, c.label, c.label.split(': ').slice(-1)[0]));
-    else out.push(failed(id, `expected: ${c.label}; it is not so`, verifyFix(c.id, user, provision)));
+    else out.push(failed(id, c.id === 'memberships' ? c.label : `expected: ${c.label}; it is not so`, verifyFix(c.id, user, provision)));
   }
 
   // Migrations, read as the app's login from its own database.
@@ -180,7 +199,30 @@ function verifyFix(id: string, user: string, provision: string): string {
       return `ALTER ROLE ${user} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS; (as a superuser)`;
     case 'predefined-roles':
       return `REVOKE pg_… FROM ${user}; for each predefined role it is in`;
+    case 'memberships':
+      return `\`${provision} --revoke-memberships\` ends them (or REVOKE them yourself)`;
     default:
       return `run \`${provision}\``;
   }
+}
+
+/**
+ * One verifier per role: the server's (pg_authid for a superuser, else learnt from a real login)
+ * must be the string the workspace .env and PgBouncer's userlist keep, or PgBouncer cannot log in.
+ */
+async function verifierCheck(pg: Pg, admin: Client, app: AuditedApp, config: Parameters<typeof serverVerifier>[4], root: string): Promise<DoctorCheck> {
+  const { user, verifierVar } = app.spec.names;
+  const id = `app.${app.dir}.server-verifier`;
+  const onServer = await serverVerifier(pg, admin, user, app.password!, config);
+  if (onServer === undefined) return skipped(id, `not run: the server's verifier of ${user} could not be read`);
+  const stored = readEnvVar(readIfExists(path.join(root, '.env')), verifierVar);
+  const userlist = readIfExists(path.join(root, USERLIST_FILE));
+  const entry = userlist === undefined ? undefined : new RegExp(`^"${user}" "([^"\\n]*)"$`, 'm').exec(userlist)?.[1];
+  const wrong = [stored !== undefined && stored !== onServer ? `${verifierVar} in .env` : '', entry !== undefined && entry !== onServer ? USERLIST_FILE : ''].filter(Boolean);
+  if (wrong.length === 0) return ok(id, `the server's password verifier of ${user} is the one ${entry !== undefined ? `.env and ${USERLIST_FILE} keep` : '.env keeps'}`);
+  return failed(
+    id,
+    `the server's password verifier of ${user} is not the one in ${wrong.join(' and ')} (same password, another salt): ${entry !== undefined ? 'PgBouncer cannot log in as it' : 'ovu-db-init and the server disagree'}`,
+    `run \`create-ovu-app provision ${app.dir}\`: it gives the role the workspace's verifier`,
+  );
 }

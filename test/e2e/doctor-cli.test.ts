@@ -73,7 +73,8 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(ws, ord, 'backend', 'node_modules'), { recursive: true });
   fs.symlinkSync(path.join(ROOT, 'node_modules', 'pg'), path.join(ws, ord, 'backend', 'node_modules', 'pg'));
   for (const app of [inv, ord]) {
-    const r = await runCli(['provision', app, '--migrate', '--admin-url', adminUrl, '--workspace', ws], { timeout: 300_000 });
+    // --yes: consent to close postgres and template1 too (server-wide), as doctor expects them closed.
+    const r = await runCli(['provision', app, '--migrate', '--yes', '--admin-url', adminUrl, '--workspace', ws], { timeout: 300_000 });
     expect(r.exitCode, r.stderr).toBe(0);
   }
   fs.writeFileSync(path.join(ws, '.gitignore'), `${fs.readFileSync(path.join(ws, '.gitignore'), 'utf8')}.venv/\nnode_modules/\n`);

@@ -141,7 +141,7 @@ async function acceptDefaults(t: Terminal): Promise<void> {
   await t.prompt("Install the app's dependencies now?");
   t.type('n');
   t.press('Enter');
-  await t.prompt('Create the database and login on your local PostgreSQL now? (y/N)');
+  await t.prompt('Create the database and login on PostgreSQL at');
   t.press('Enter');
 }
 
@@ -281,8 +281,18 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     await t.prompt("Install the app's dependencies now?");
     t.type('n');
     t.press('Enter');
-    await t.prompt('Create the database and login on your local PostgreSQL now? (y/N)');
+    // The question names the server it would use, and the next one lets the person name another.
+    const question = await t.prompt('Create the database and login on PostgreSQL at');
+    expect(question).toMatch(/on PostgreSQL at \S+:\d+\/\S+ as \S+ now\? \(y\/N\)/);
     t.type('y');
+    t.press('Enter');
+    await t.prompt('PostgreSQL server: Enter keeps');
+    t.type('postgres:secret@db');
+    t.press('Enter');
+    // Not a URL: refused in place, the password not echoed back in the message.
+    const refused = await t.waitFor('> the admin URL is not a valid postgresql:// URL: it must start with postgresql://', 'the refusal of a URL without postgresql://');
+    expect(refused).not.toMatch(/not a valid[^\n]*secret/);
+    for (let i = 0; i < 'postgres:secret@db'.length; i++) t.press('BSpace');
     t.press('Enter');
     const plan = await t.prompt('Write these files?');
     expect(plan).not.toContain('Run the first migration');
@@ -298,8 +308,10 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     await u.prompt("Install the app's dependencies now?");
     u.type('y');
     u.press('Enter');
-    await u.prompt('Create the database and login on your local PostgreSQL now? (y/N)');
+    await u.prompt('Create the database and login on PostgreSQL at');
     u.type('y');
+    u.press('Enter');
+    await u.prompt('PostgreSQL server: Enter keeps');
     u.press('Enter');
     await u.prompt('Run the first migration now? (Y/n)');
     u.press('C-c');
@@ -626,6 +638,8 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
       const { code, screen } = await t.exit(2000);
       expect(code, screen).toBe(130);
       expect(screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='))).toEqual([
+        // The server is named before it is touched; the password never.
+        `! PostgreSQL server: 127.0.0.1:${db.port}/postgres as postgres (from --admin-url)`,
         `Interrupted: no files were written, and provision can safely run again: npx create-ovu-app provision inventory --yes --workspace ${ws} --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres   # with PGPASSWORD set: the password is not repeated here`,
       ]);
       expect(snapshotDir(ws)).toEqual(before);

@@ -22,6 +22,7 @@ import type { AppSpec } from '../../app/spec.ts';
 
 export const PGBOUNCER_DIR = 'pgbouncer';
 export const PGBOUNCER_COMPOSE_FILE = `${PGBOUNCER_DIR}/compose.yaml`;
+export const USERLIST_FILE = `${PGBOUNCER_DIR}/userlist.txt`;
 /** Pinned; its entrypoint runs pgbouncer on /etc/pgbouncer/pgbouncer.ini when that file exists. */
 export const PGBOUNCER_IMAGE = 'edoburu/pgbouncer:v1.23.1-p3';
 

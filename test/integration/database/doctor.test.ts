@@ -89,7 +89,11 @@ describe('doctor on the server', () => {
     try {
       const checks = await audit();
       expect(failedIds(checks).sort()).toEqual([`app.${ts.dir}.refused.${db}`, `server.public.${db}`].sort());
-      expect(byId(checks, `server.public.${db}`).repair).toEqual({ kind: 'sql', label: `revoke PUBLIC's CONNECT, CREATE on ${db}`, sql: `REVOKE CONNECT, CREATE ON DATABASE ${db} FROM PUBLIC` });
+      const repair = byId(checks, `server.public.${db}`).repair as { kind: 'sql'; label: string; sql: string; serverWide?: boolean };
+      expect(repair.sql).toBe(`REVOKE CONNECT, CREATE ON DATABASE ${db} FROM PUBLIC`);
+      // The app's own database: app-local, and the plan names who loses access (the other app's login).
+      expect(repair.serverWide).toBeUndefined();
+      expect(repair.label).toMatch(new RegExp(`^revoke PUBLIC's CONNECT, CREATE on ${db}; loses access: .*\\b${ts.spec.names.user}\\b`));
       await withClient(adminUrl, (c) => c.query(`REVOKE CONNECT, CREATE ON DATABASE ${db} FROM PUBLIC`));
       expect(failedIds(await audit())).toEqual([]);
     } finally {

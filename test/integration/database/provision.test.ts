@@ -178,8 +178,11 @@ describe('provision', () => {
     const url = `postgresql://postgres:secret-${closed}@127.0.0.1:${closed}/postgres`;
     const error = await rejection(provision(freshSpec('down'), { adminUrl: url, password: 'x'.repeat(40) }));
     expect(error.message).toBe(
-      `cannot reach PostgreSQL at 127.0.0.1:${closed} (ECONNREFUSED); start it with \`docker compose up -d postgres\` or pass --admin-url`,
+      `cannot reach PostgreSQL at 127.0.0.1:${closed} (ECONNREFUSED); start it, or pass --admin-url naming a running server.`,
     );
+    // With the workspace's database service known, the hint names it (not always "postgres").
+    const named = await rejection(provision(freshSpec('down'), { adminUrl: url, password: 'x'.repeat(40), dbService: 'db' }));
+    expect(named.message).toBe(`cannot reach PostgreSQL at 127.0.0.1:${closed} (ECONNREFUSED); start it with \`docker compose up -d db\`, or pass --admin-url.`);
   });
 
   it('reports a connect timeout', async () => {
@@ -310,7 +313,7 @@ describe('provision', () => {
     const spec = freshSpec('hardener');
     const report = await provision(spec, { adminUrl, password: trickyPassword() });
     expectAllVerified(report);
-    expect(report.lostPublicAccess).toContainEqual({ role: lonely, database: open });
+    expect(report.lostPublicAccess).toContainEqual({ role: lonely, database: open, owner: 'postgres', serverWide: true });
     const forOpen = report.lostPublicAccess.filter((l) => l.database === open).map((l) => l.role);
     expect(forOpen).not.toContain(granted);
     expect(forOpen).not.toContain(member);

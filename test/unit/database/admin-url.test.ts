@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError, UserError } from '../../../src/errors.ts';
-import { adminUrlProblem, parseAdminUrl, redactUrl, resolveAdminUrl } from '../../../src/database/admin-url.ts';
+import { LOCAL_DEFAULT_ADMIN_URL, adminUrlProblem, describeServer, parseAdminUrl, redactUrl, resolveAdmin, resolveAdminUrl } from '../../../src/database/admin-url.ts';
 
 describe('resolveAdminUrl / redactUrl', () => {
-  it('prefers the flag, then PG* variables, then the default', () => {
+  it('prefers the flag, then PG* variables, then (for new --create-db only) the local default', () => {
     expect(resolveAdminUrl('postgresql://a:b@h:1/d', { PGHOST: 'x' })).toBe('postgresql://a:b@h:1/d');
-    expect(resolveAdminUrl(undefined, {})).toBe('postgresql://postgres:postgres@localhost:5432/postgres');
+    expect(resolveAdminUrl(undefined, {}, { localDefault: true })).toBe('postgresql://postgres:postgres@localhost:5432/postgres');
     expect(resolveAdminUrl(undefined, { PGHOST: 'db', PGPORT: '6543', PGUSER: 'admin', PGPASSWORD: 'p@ss:w/rd', PGDATABASE: 'main' })).toBe(
       'postgresql://admin:p%40ss%3Aw%2Frd@db:6543/main',
     );
@@ -23,6 +23,36 @@ describe('resolveAdminUrl / redactUrl', () => {
   it('a password given through PG* variables is redacted too', () => {
     const url = resolveAdminUrl(undefined, { PGPASSWORD: 'topsecret' });
     expect(redactUrl(url)).not.toContain('topsecret');
+  });
+});
+
+describe('no silent default server', () => {
+  it('nothing named and nothing recorded: a one-line usage error saying what to pass', () => {
+    expect(() => resolveAdminUrl(undefined, {})).toThrow(UsageError);
+    expect(() => resolveAdminUrl(undefined, {})).toThrow(/^no PostgreSQL server named: pass --admin-url postgresql:\/\/user:password@host:5432\/postgres, or set PGHOST/);
+  });
+
+  it('an empty --admin-url is an error, not the defaults (even with PG* set or a recorded server)', () => {
+    const recorded = { host: 'db.internal', port: 5433, user: 'admin', database: 'postgres', localDefault: false };
+    for (const flag of ['', '  ']) {
+      expect(() => resolveAdminUrl(flag, { PGHOST: 'x', PGPASSWORD: 'p' }, { recorded, localDefault: true })).toThrow(/^--admin-url is empty/);
+    }
+  });
+
+  it('the recorded server is used when neither the flag nor PG* name one; PG* fill in what it leaves out', () => {
+    const recorded = { host: 'db.internal', port: 5433, user: 'admin', database: 'postgres', localDefault: false };
+    expect(resolveAdmin(undefined, {}, { recorded })).toEqual({ url: 'postgresql://admin@db.internal:5433/postgres', source: 'recorded' });
+    expect(resolveAdminUrl(undefined, { PGPASSWORD: 's3cret' }, { recorded })).toBe('postgresql://admin:s3cret@db.internal:5433/postgres');
+    expect(resolveAdminUrl(undefined, { PGHOST: 'other' }, { recorded })).toBe('postgresql://admin@other:5433/postgres');
+    expect(resolveAdminUrl('postgresql://u:p@flag:1/d', {}, { recorded })).toBe('postgresql://u:p@flag:1/d');
+    // The local default's well-known password is marked in the record, never stored.
+    expect(resolveAdminUrl(undefined, {}, { recorded: { host: 'localhost', port: 5432, user: 'postgres', database: 'postgres', localDefault: true } })).toBe(LOCAL_DEFAULT_ADMIN_URL);
+  });
+
+  it('describeServer names host:port/db and the user, never the password', () => {
+    expect(describeServer('postgresql://admin:hunter2@db.example:6543/main')).toBe('db.example:6543/main as admin');
+    expect(describeServer('postgresql://u@h/d')).toBe('h:5432/d as u');
+    expect(describeServer('postgresql:///postgres?host=/run/postgresql&password=hunter2')).not.toContain('hunter2');
   });
 });
 
