@@ -129,23 +129,21 @@ export const REPLICA_RETRY_MS = 10_000;
  */
 export function withFailover(replica: ItemStore, primary: ItemStore, log?: (message: string) => void, now: () => number = Date.now): ItemStore {
   let skipUntil = 0;
-  const read =
-    <A extends unknown[], R>(pick: (store: ItemStore) => (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      if (now() < skipUntil) return pick(primary)(...args);
-      try {
-        return await pick(replica)(...args);
-      } catch (error) {
-        if (!isDatabaseOutage(error)) throw error;
-        skipUntil = now() + REPLICA_RETRY_MS;
-        log?.(`Read replica unavailable, reading from the primary for ${REPLICA_RETRY_MS / 1000} s: ${error instanceof Error ? error.message : String(error)}`);
-        return pick(primary)(...args);
-      }
-    };
+  const read = async <R>(query: (store: ItemStore) => Promise<R>): Promise<R> => {
+    if (now() < skipUntil) return query(primary);
+    try {
+      return await query(replica);
+    } catch (error) {
+      if (!isDatabaseOutage(error)) throw error;
+      skipUntil = now() + REPLICA_RETRY_MS;
+      log?.(`Read replica unavailable, reading from the primary for ${REPLICA_RETRY_MS / 1000} s: ${error instanceof Error ? error.message : String(error)}`);
+      return query(primary);
+    }
+  };
   return {
     ...primary,
-    list: read((store) => store.list),
-    get: read((store) => store.get),
+    list: (page) => read((store) => store.list(page)),
+    get: (id) => read((store) => store.get(id)),
   };
 }
 
@@ -197,23 +195,11 @@ function* causes(error: unknown, depth = 0): Generator<unknown> {
   yield* causes(cause, depth + 1);
 }
 
-/**
- * Whether `error` came from the database layer: Prisma's errors, the driver adapter's, pg's.
- * A socket error from anywhere else (a route's own bug, another service) is not an outage of
- * the database and stays a 500.
- */
-function fromDatabase(error: unknown): boolean {
-  for (const e of causes(error)) {
-    if (e instanceof pg.DatabaseError) return true;
-    const name = (e as { name?: unknown } | null)?.name;
-    if (typeof name === 'string' && (name.startsWith('PrismaClient') || name === 'DriverAdapterError')) return true;
-  }
-  return false;
-}
-
 /** Whether `error` (from Prisma, the adapter or pg) means the database is unavailable. */
+// pg-pool's own errors reach the routes unwrapped (a plain Error through the adapter, measured
+// with the server frozen), so the codes and messages above are what says "the database"; a file
+// or other error of a route's own (ENOENT, EACCES, a TypeError) is none of them and stays a 500.
 export function isDatabaseOutage(error: unknown): boolean {
-  if (!fromDatabase(error)) return false;
   for (const e of causes(error)) {
     if (typeof e !== 'object' || e === null) continue;
     const { code, originalCode, kind, message } = e as { code?: unknown; originalCode?: unknown; kind?: unknown; message?: unknown };

@@ -2,7 +2,7 @@
  * What a crud app adds to src/app.ts: its own database (src/db.ts) and the items resource.
  * The database is what /health/ready asks, and its outages are answered 503 (src/errors.ts).
  */
-import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { createDatabase, DATABASE_RETRY_AFTER, databaseOutage, type Database } from './db.js';
 import type { Kind } from './kind-contract.js';
@@ -28,6 +28,6 @@ export function registerKind(app: FastifyInstance, config: Config, options: Kind
   return Promise.resolve({
     readiness: { name: 'database', check: () => db.ping(), retryAfter: DATABASE_RETRY_AFTER },
     isOutage: databaseOutage,
-    routes: itemRoutes as FastifyPluginCallback,
+    routes: itemRoutes,
   });
 }

@@ -232,14 +232,14 @@ describe('/api/v1/items with the database down', () => {
     expect(isDatabaseOutage(t.db.items.failure)).toBe(false);
   });
 
-  it('answers 500, logged with the request id, for a socket error that is not the database', async () => {
-    // A route's own bug (say, a call to some other service) must reach 500-based alerting.
-    t.db.items.failure = Object.assign(new Error('connect ECONNREFUSED 10.0.0.9:80'), { code: 'ECONNREFUSED' });
+  it("answers 500, logged with the request id, for a route's own bug such as a missing file", async () => {
+    // Not an outage: it must reach 500-based alerting, not hide behind a 503.
+    t.db.items.failure = Object.assign(new Error("ENOENT: no such file or directory, open '/nonexistent'"), { code: 'ENOENT' });
 
     const response = await t.app.inject({ method: 'GET', url: `${API}/items`, headers: { ...auth, 'x-request-id': 'trace-42' } });
 
     expect(response.statusCode).toBe(500);
     expect(response.headers['x-request-id']).toBe('trace-42');
-    expect(t.logs.some((line) => line.includes('"request_id":"trace-42"') && line.includes('ECONNREFUSED'))).toBe(true);
+    expect(t.logs.some((line) => line.includes('"request_id":"trace-42"') && line.includes('ENOENT'))).toBe(true);
   });
 });
