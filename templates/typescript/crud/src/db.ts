@@ -82,8 +82,20 @@ export function poolConfig(config: DatabaseConfig, databaseUrl: string = config.
   };
 }
 
+/**
+ * pg-pool has one timeout for both waiting for a free connection and opening a new one; the
+ * client's own connect timeout (DB_CONNECT_TIMEOUT) ends a connect to a frozen server sooner.
+ */
+function boundedClient(connectTimeoutMs: number): typeof pg.Client {
+  return class extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: Math.min(connectTimeoutMs, config?.connectionTimeoutMillis ?? connectTimeoutMs) });
+    }
+  };
+}
+
 function newPool(config: DatabaseConfig, url: string, log: ((message: string) => void) | undefined): pg.Pool {
-  const pool = new pg.Pool(poolConfig(config, url));
+  const pool = new pg.Pool({ ...poolConfig(config, url), Client: boundedClient(ms(config.connectTimeout)) });
   // An idle connection that dies (database restart) must not crash the process.
   pool.on('error', (error) => log?.(`Idle database connection failed: ${error.message}`));
   return pool;
@@ -182,8 +194,8 @@ const OUTAGE_CODES = new Set([
   'P2024',
 ]);
 
-/** pg's own messages for the pool timing out and the server going away. */
-const OUTAGE_MESSAGES = /timeout exceeded when trying to connect|Query read timeout|Connection terminated|connection (was )?closed|Can't reach database server|the database system is (starting up|shutting down)/i;
+/** pg's own messages: connect timeout (the client's, the pool's), no answer in time, the server going away. */
+const OUTAGE_MESSAGES = /^timeout expired$|timeout exceeded when trying to connect|Query read timeout|Connection terminated|connection (was )?closed|Can't reach database server|the database system is (starting up|shutting down)/i;
 
 /** The error, its causes, and the driver adapter's error Prisma keeps in `meta`. */
 function* causes(error: unknown, depth = 0): Generator<unknown> {

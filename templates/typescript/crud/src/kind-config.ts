@@ -3,7 +3,8 @@
  *
  * Deadlines, all in seconds, all configurable, so a frozen or overloaded database costs a
  * request seconds, never minutes:
- * - DB_POOL_TIMEOUT      waiting for a pooled connection, or for a new one to connect;
+ * - DB_CONNECT_TIMEOUT   opening a new connection (a frozen server accepts none);
+ * - DB_POOL_TIMEOUT      waiting for a pooled connection when all are busy;
  * - DB_STATEMENT_TIMEOUT the server cancels a statement that runs longer (`statement_timeout`);
  * - DB_LOCK_TIMEOUT      the server gives up waiting for a lock (`lock_timeout`);
  * - DB_QUERY_TIMEOUT     the client gives up on an answer (node-postgres `query_timeout`): what
@@ -20,6 +21,7 @@ export interface DatabaseConfig {
   poolSize: number;
   maxOverflow: number;
   poolTimeout: number;
+  connectTimeout: number;
   statementTimeout: number;
   lockTimeout: number;
   queryTimeout: number;
@@ -40,6 +42,7 @@ export function readKindConfig(env: Env): KindConfig {
       poolSize: integer(env, 'DB_POOL_SIZE', {{pool.size}}, 1),
       maxOverflow: integer(env, 'DB_MAX_OVERFLOW', {{pool.maxOverflow}}, 0),
       poolTimeout: seconds(env, 'DB_POOL_TIMEOUT', {{pool.timeout}}),
+      connectTimeout: seconds(env, 'DB_CONNECT_TIMEOUT', 3),
       statementTimeout,
       lockTimeout: seconds(env, 'DB_LOCK_TIMEOUT', 2),
       // A little longer than the server's own bound, so that the server's cancel (a clear

@@ -38,6 +38,22 @@ describe('deadlines', () => {
     expect(config).toMatchObject({ query_timeout: 4000, connectionTimeoutMillis: 2000 });
   });
 
+  it('gives up connecting after DB_CONNECT_TIMEOUT, even when the pool would wait longer', async () => {
+    // A listening socket that never answers: what a frozen server looks like to a new connection.
+    const net = await import('node:net');
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const db = createDatabase(readConfig({ DATABASE_URL: `postgresql://x:y@127.0.0.1:${port}/none`, DB_POOL_TIMEOUT: '30', DB_CONNECT_TIMEOUT: '0.5' }).database);
+    const started = performance.now();
+
+    await expect(db.ping()).rejects.toThrow();
+
+    expect(performance.now() - started).toBeLessThan(3000);
+    await db.close();
+    silent.close();
+  });
+
   it('sends no startup options behind PgBouncer, which refuses them, and drops ?pgbouncer=true', () => {
     const config = poolConfig(readConfig({ DATABASE_URL: 'postgresql://u:p@pgb:6432/app?pgbouncer=true', DB_PGBOUNCER: 'true' }).database);
 

@@ -200,6 +200,7 @@ describe('/api/v1/items with the database down', () => {
     'unreachable (Prisma P1001)': Object.assign(new Error("Can't reach database server at 10.0.0.5:5432"), { name: 'PrismaClientKnownRequestError', code: 'P1001' }),
     'pool exhausted (pg, through the adapter)': Object.assign(new Error('timeout exceeded when trying to connect'), { name: 'DriverAdapterError' }),
     'statement timeout (57014)': Object.assign(new Error('canceling statement due to statement timeout'), { name: 'PrismaClientKnownRequestError', code: 'P2010', meta: { driverAdapterError: { cause: { originalCode: '57014' } } } }),
+    'frozen server, new connection (pg connect timeout)': new Error('timeout expired'),
     'frozen server (pg query_timeout)': Object.assign(new Error('Query read timeout'), { name: 'DriverAdapterError' }),
     'restarting (57P03, through the adapter)': Object.assign(new Error('Raw query failed'), {
       name: 'PrismaClientKnownRequestError',
