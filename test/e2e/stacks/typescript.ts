@@ -63,7 +63,7 @@ const onBothNodes: StackCheck = {
   name: `runs on Node ${NODES.join(' and ')}: engines and the image say so, and its unit tests pass on each`,
   async run({ backend }) {
     const pkg = JSON.parse(fs.readFileSync(path.join(backend, 'package.json'), 'utf8')) as { engines: { node: string } };
-    expect(pkg.engines.node).toBe('^22.12.0 || >=24.0.0');
+    expect(pkg.engines.node).toBe('^22.13.0 || >=24.0.0');
     expect(fs.readFileSync(path.join(backend, 'Dockerfile'), 'utf8').match(/^FROM node:\S+/gm)).toEqual(expect.arrayContaining(['FROM node:24-bookworm-slim']));
     expect(fs.readFileSync(path.join(backend, 'Dockerfile'), 'utf8')).not.toMatch(/FROM node:(1\d|20)\b/);
     for (const spec of NODES) {
