@@ -119,7 +119,7 @@ export const typescriptStack: Stack = {
           expect(applied.rows.map((r) => r.migration_name)).toEqual([expect.stringMatching(/^\d{14}_init$/)]);
           expect(applied.rows[0]!.finished_at).not.toBeNull();
           const columns = await c.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'items' ORDER BY column_name");
-          expect(columns.rows.map((r) => r.column_name)).toEqual(['created_at', 'id', 'name', 'owner_user_id']);
+          expect(columns.rows.map((r) => r.column_name)).toEqual(['created_at', 'id', 'name', 'owner_user_id', 'updated_at']);
         });
         // Nothing pending: the bundled runner agrees on a second look.
         await mustRun(process.execPath, ['scripts/migrate.mjs', 'status'], { cwd: backend, env: appEnv({ DATABASE_URL: databaseUrl }) });
