@@ -104,4 +104,23 @@ describe('the app with its production wiring (real settings, PostgreSQL, ULM ove
       ulm.fake.hang = false;
     }
   });
+
+  it('with DATABASE_READ_URL on an unreachable server: writes succeed, reads fall back to the primary', async () => {
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set('schema', SCHEMA);
+    const env = { ...process.env, DATABASE_URL: url.toString(), DATABASE_READ_URL: 'postgresql://nobody:x@127.0.0.1:1/none', DB_CONNECT_TIMEOUT: '1', ULM_BASE_URL: ulm.url };
+    const withDeadReplica = await buildApp({ config: readConfig(env) });
+    try {
+      const created = await withDeadReplica.inject({ method: 'POST', url: '/api/v1/items', headers: ADA, payload: { name: 'Primary only' } });
+      expect(created.statusCode, created.body).toBe(201);
+      const listed = await withDeadReplica.inject({ method: 'GET', url: '/api/v1/items?limit=100', headers: { authorization: ADA.authorization } });
+      expect(listed.statusCode, listed.body).toBe(200);
+      expect(listed.json<{ name: string }[]>().map((i) => i.name)).toContain('Primary only');
+      // Another caller (no write of their own): the replica is tried, fails, the primary answers.
+      const other = await withDeadReplica.inject({ method: 'GET', url: `/api/v1/items/${created.json<{ id: number }>().id}`, headers: { authorization: ALAN.authorization } });
+      expect(other.statusCode, other.body).toBe(200);
+    } finally {
+      await withDeadReplica.close();
+    }
+  });
 });
