@@ -327,7 +327,7 @@ describe('package managers and the commands the CLI suggests', () => {
       install,
       `${provision} inventory --migrate --workspace ../..   # creates inventory_db and inventory_user, then migrates`,
       test,
-      'docker compose -f ../../docker-compose.yml up --build inventory-backend   # then open http://localhost:8001/openapi.json',
+      'docker compose -f ../../docker-compose.yml up --build inventory-backend   # then open http://localhost:8001/docs',
     ]);
     expect(r.stdout).not.toMatch(agent ? /\bnpm |\bnpx / : /pnpm|yarn|bun/);
   });

@@ -25,6 +25,8 @@ const ADA_SHOWN = { id: 'u-1', email: 'ada@example.com', name: 'Ada' };
 const GRACE = { id: 'u-2', email: 'grace@example.com', roles: ['admin'] };
 const GRACE_SHOWN = { id: 'u-2', email: 'grace@example.com', name: null };
 const TOKEN = 'ada-token';
+// Every app route is under it (ULM's convention); /health/* is not.
+const API = '/api/v1';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 interface Server {
@@ -81,7 +83,7 @@ const getJson = async (url: string, headers: Record<string, string> = AUTH) => {
 };
 
 const postItem = (url: string, body: unknown, headers: Record<string, string> = AUTH) =>
-  call(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  call(`${url}${API}/items`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -161,18 +163,20 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
     it('boots, is ready, and serves items with owners from ULM to authenticated callers', async () => {
       // The database comes from the app's own backend/.env, as the CLI wrote it.
       await healthyUlm();
-      await withServer(stack, backend, { ULM_BASE_URL: ulm.url, ULM_SERVICE_TOKEN: 'svc-token' }, async (url) => {
+      // No user cache: the owner's disappearance from ULM below is seen at once.
+      await withServer(stack, backend, { ULM_BASE_URL: ulm.url, ULM_SERVICE_TOKEN: 'svc-token', ULM_USER_CACHE_TTL: '0' }, async (url) => {
         expect(await getJson(`${url}/health/live`, {})).toMatchObject({ status: 200, body: { status: 'ok' } });
         expect(await getJson(`${url}/health/ready`, {})).toMatchObject({ status: 200, body: { status: 'ok', database: 'ok' } });
 
         const openapi = (await getJson(`${url}/openapi.json`, {})).body as { paths: Record<string, unknown> };
-        expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready', '/items', stack.itemRoute]));
+        expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready', `${API}/items`, stack.itemRoute]));
 
         // No token, or one ULM does not accept: 401, and nothing is stored.
-        const widget = { name: 'Widget', owner_user_id: ADA.id };
+        // The owner is the caller, never a field of the body.
+        const widget = { name: 'Widget' };
         expect(await postItem(url, widget, {})).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
         expect(await postItem(url, widget, { authorization: 'Bearer forged' })).toMatchObject({ status: 401, body: { code: 'invalid_token' } });
-        expect(await getJson(`${url}/items`, {})).toMatchObject({ status: 401 });
+        expect(await getJson(`${url}${API}/items`, {})).toMatchObject({ status: 401 });
         expect(ulm.requests.some((r) => r.path === '/api/v1/auth/me' && r.authorization === 'Bearer forged')).toBe(true);
 
         const created = await postItem(url, widget);
@@ -181,16 +185,33 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
         expect(item).toMatchObject({ id: expect.any(Number), name: 'Widget', owner_user_id: ADA.id });
 
         // The item as it was created, its owner as ULM returns it but allow-listed, asked for with the service token.
-        expect(await getJson(`${url}/items/${item.id}`)).toEqual({ status: 200, body: { item, owner: ADA_SHOWN } });
+        expect(await getJson(`${url}${API}/items/${item.id}`)).toMatchObject({ status: 200, body: { item, owner: ADA_SHOWN } });
         expect(ulm.requests.filter((r) => r.path.startsWith('/api/v1/users/')).map((r) => r.authorization)).toContain('Bearer svc-token');
         // The caller's token was checked once, then cached.
         expect(ulm.requests.filter((r) => r.path === '/api/v1/auth/me' && r.authorization === `Bearer ${TOKEN}`)).toHaveLength(1);
 
-        expect(await getJson(`${url}/items/999999`)).toEqual({ status: 404, body: { code: 'item_not_found', detail: expect.stringContaining('999999') } });
+        expect(await getJson(`${url}${API}/items/999999`)).toEqual({ status: 404, body: { code: 'item_not_found', detail: expect.stringContaining('999999') } });
+
+        // Only the owner may change or delete it: another caller gets 404, as for a missing item.
+        ulm.users.set(GRACE.id, GRACE);
+        ulm.tokens.set('grace-token', GRACE.id);
+        const json = { 'content-type': 'application/json' };
+        const rename = (headers: Record<string, string>) => call(`${url}${API}/items/${item.id}`, { method: 'PATCH', headers: { ...json, ...headers }, body: JSON.stringify({ name: 'Renamed' }) });
+        expect((await rename({ authorization: 'Bearer grace-token' })).status).toBe(404);
+        expect((await call(`${url}${API}/items/${item.id}`, { method: 'DELETE', headers: { authorization: 'Bearer grace-token' } })).status).toBe(404);
+        expect(await rename(AUTH)).toMatchObject({ status: 200, body: { id: item.id, name: 'Renamed', owner_user_id: ADA.id } });
+        Object.assign(item, { name: 'Renamed' });
+
+        // X-Request-ID: taken from the request, returned, and passed on to ULM.
+        const traced = await call(`${url}${API}/items/${item.id}`, { headers: { ...AUTH, 'x-request-id': 'e2e-trace-1' } });
+        expect(traced.headers.get('x-request-id')).toBe('e2e-trace-1');
+        expect(ulm.requests.some((r) => r.requestId === 'e2e-trace-1')).toBe(true);
+        // /docs is served by the app itself.
+        expect((await fetch(`${url}/docs`)).status).toBe(200);
 
         // ULM no longer knows the owner: a clear 404 that does not name the user, not a 500.
         ulm.users.delete(ADA.id);
-        const orphan = await getJson(`${url}/items/${item.id}`);
+        const orphan = await getJson(`${url}${API}/items/${item.id}`);
         expect(orphan).toEqual({ status: 404, body: { code: 'owner_not_found', detail: expect.any(String) } });
         expect(JSON.stringify(orphan.body)).not.toContain(ADA.id);
       });
@@ -201,10 +222,10 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
       // Two connections: were they held while ULM takes 2 s, 60 requests would take a minute and time out.
       const env = { ULM_BASE_URL: ulm.url, DB_POOL_SIZE: '2', DB_MAX_OVERFLOW: '0', DB_POOL_TIMEOUT: '3' };
       await withServer(stack, backend, env, async (url) => {
-        const item = (await postItem(url, { name: 'Slow', owner_user_id: ADA.id })).body as { id: number };
+        const item = (await postItem(url, { name: 'Slow' })).body as { id: number };
         ulm.delayMs = 2000;
         const started = performance.now();
-        const requests = Array.from({ length: 60 }, () => call(`${url}/items/${item.id}`, { headers: AUTH }));
+        const requests = Array.from({ length: 60 }, () => call(`${url}${API}/items/${item.id}`, { headers: AUTH }));
         await sleep(300);
         const ready = await call(`${url}/health/ready`);
         const answers = await Promise.all(requests);
@@ -222,45 +243,45 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
       await healthyUlm();
       const env = { ULM_BASE_URL: ulm.url, ULM_TIMEOUT: '2', ULM_BREAKER_THRESHOLD: '3', ULM_BREAKER_COOLDOWN: '2' };
       await withServer(stack, backend, env, async (url) => {
-        const item = (await postItem(url, { name: 'Hung', owner_user_id: ADA.id })).body as { id: number };
+        const item = (await postItem(url, { name: 'Hung' })).body as { id: number };
         ulm.hang = true;
 
-        const hung = await Promise.all([1, 2, 3].map(() => call(`${url}/items/${item.id}`, { headers: AUTH })));
+        const hung = await Promise.all([1, 2, 3].map(() => call(`${url}${API}/items/${item.id}`, { headers: AUTH })));
         for (const a of hung) {
           expect(a.status).toBe(504);
           expect(a.body).toMatchObject({ code: 'ulm_timeout' });
           expect(a.ms).toBeLessThan(5000);
         }
-        const fast = await call(`${url}/items/${item.id}`, { headers: AUTH });
+        const fast = await call(`${url}${API}/items/${item.id}`, { headers: AUTH });
         expect(fast).toMatchObject({ status: 503, body: { code: 'ulm_unavailable' } });
         expect(Number(fast.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
         expect(fast.ms).toBeLessThan(200);
         // Items that need no ULM call are still served (the token is cached).
-        expect((await call(`${url}/items`, { headers: AUTH })).status).toBe(200);
+        expect((await call(`${url}${API}/items`, { headers: AUTH })).status).toBe(200);
 
         ulm.hang = false;
         await sleep(2100);
-        expect((await call(`${url}/items/${item.id}`, { headers: AUTH })).status).toBe(200);
+        expect((await call(`${url}${API}/items/${item.id}`, { headers: AUTH })).status).toBe(200);
       });
     });
 
     it('answers 503 with Retry-After while ULM is stopped, serves what needs no ULM, and recovers', async () => {
       await healthyUlm();
       await withServer(stack, backend, { ULM_BASE_URL: ulm.url }, async (url) => {
-        const item = (await postItem(url, { name: 'Stopped', owner_user_id: ADA.id })).body as { id: number };
+        const item = (await postItem(url, { name: 'Stopped' })).body as { id: number };
         await ulm.stop();
         try {
-          const down = await call(`${url}/items/${item.id}`, { headers: AUTH });
+          const down = await call(`${url}${API}/items/${item.id}`, { headers: AUTH });
           expect(down).toMatchObject({ status: 503, body: { code: 'ulm_unavailable', detail: expect.stringContaining('ULM') } });
           expect(Number(down.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-          expect((await call(`${url}/items`, { headers: AUTH })).status).toBe(200);
+          expect((await call(`${url}${API}/items`, { headers: AUTH })).status).toBe(200);
           // A token never seen cannot be checked: 503, not 401 and not 500.
-          expect((await call(`${url}/items`, { headers: { authorization: 'Bearer new-token' } })).status).toBe(503);
+          expect((await call(`${url}${API}/items`, { headers: { authorization: 'Bearer new-token' } })).status).toBe(503);
           expect((await call(`${url}/health/ready`)).status).toBe(200); // the database is fine
         } finally {
           await ulm.start();
         }
-        await eventually(async () => (await call(`${url}/items/${item.id}`, { headers: AUTH })).status === 200, 15_000);
+        await eventually(async () => (await call(`${url}${API}/items/${item.id}`, { headers: AUTH })).status === 200, 15_000);
       });
     });
 
@@ -273,13 +294,13 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
       viaProxy.port = String(proxy.port);
       try {
         await withServer(stack, backend, { ULM_BASE_URL: ulm.url, DATABASE_URL: viaProxy.toString() }, async (url) => {
-          const item = (await postItem(url, { name: 'Outage', owner_user_id: ADA.id })).body as { id: number };
+          const item = (await postItem(url, { name: 'Outage' })).body as { id: number };
           await proxy.stop();
 
           for (const down of [
-            await call(`${url}/items`, { headers: AUTH }),
-            await call(`${url}/items/${item.id}`, { headers: AUTH }),
-            await postItem(url, { name: 'Lost', owner_user_id: ADA.id }),
+            await call(`${url}${API}/items`, { headers: AUTH }),
+            await call(`${url}${API}/items/${item.id}`, { headers: AUTH }),
+            await postItem(url, { name: 'Lost' }),
           ]) {
             expect(down, JSON.stringify(down.body)).toMatchObject({ status: 503, body: { code: 'database_unavailable' } });
             expect(Number(down.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -292,8 +313,8 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
 
           await proxy.start();
           await eventually(async () => (await call(`${url}/health/ready`)).status === 200, 15_000);
-          expect((await call(`${url}/items/${item.id}`, { headers: AUTH })).status).toBe(200);
-          expect((await postItem(url, { name: 'Back', owner_user_id: ADA.id })).status).toBe(201);
+          expect((await call(`${url}${API}/items/${item.id}`, { headers: AUTH })).status).toBe(200);
+          expect((await postItem(url, { name: 'Back' })).status).toBe(201);
         });
       } finally {
         await proxy.close();
@@ -338,14 +359,15 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
     it('boots and reads users through ULM for authenticated callers; ready follows ULM', async () => {
       await healthyUlm();
       ulm.users.set(GRACE.id, GRACE);
-      await withServer(stack, backend, { ULM_BASE_URL: ulm.url }, async (url) => {
+      // No user cache: ULM stopping below is seen at once.
+      await withServer(stack, backend, { ULM_BASE_URL: ulm.url, ULM_USER_CACHE_TTL: '0' }, async (url) => {
         expect(await getJson(`${url}/health/ready`, {})).toMatchObject({ status: 200, body: { status: 'ok', ulm: 'ok' } });
         const ready = (await getJson(`${url}/health/ready`, {})).body;
         expect(ready).not.toHaveProperty('database');
-        expect(await getJson(`${url}/users/${GRACE.id}`, {})).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
-        expect(await getJson(`${url}/users/${GRACE.id}`, { authorization: 'Bearer forged' })).toMatchObject({ status: 401 });
-        expect(await getJson(`${url}/users/${GRACE.id}`)).toEqual({ status: 200, body: GRACE_SHOWN });
-        expect(await getJson(`${url}/users/nobody`)).toEqual({ status: 404, body: { code: 'user_not_found', detail: expect.stringContaining("'nobody'") } });
+        expect(await getJson(`${url}${API}/users/${GRACE.id}`, {})).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
+        expect(await getJson(`${url}${API}/users/${GRACE.id}`, { authorization: 'Bearer forged' })).toMatchObject({ status: 401 });
+        expect(await getJson(`${url}${API}/users/${GRACE.id}`)).toEqual({ status: 200, body: GRACE_SHOWN });
+        expect(await getJson(`${url}${API}/users/nobody`)).toEqual({ status: 404, body: { code: 'user_not_found', detail: expect.stringContaining("'nobody'") } });
 
         await ulm.stop();
         try {
@@ -353,7 +375,7 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
           const notReady = await call(`${url}/health/ready`);
           expect(notReady).toMatchObject({ status: 503, body: { ulm: 'unavailable' } });
           expect(notReady.ms).toBeLessThan(2000);
-          const down = await call(`${url}/users/${GRACE.id}`, { headers: AUTH });
+          const down = await call(`${url}${API}/users/${GRACE.id}`, { headers: AUTH });
           expect(down).toMatchObject({ status: 503, body: { code: 'ulm_unavailable' } });
           expect(down.headers.get('retry-after')).toBeTruthy();
           expect(internals(JSON.stringify(down.body), [ulm.port])).toEqual([]);

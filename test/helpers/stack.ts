@@ -73,6 +73,8 @@ export const endedBy = (r: Result): string => r.signal ?? (r.exitCode === 0 ? 'e
 export interface UlmRequest {
   path: string;
   authorization: string | undefined;
+  /** X-Request-ID, as the app passed it on. */
+  requestId?: string | undefined;
 }
 
 /**
@@ -133,7 +135,7 @@ export async function startFakeUlm(): Promise<FakeUlm> {
     return [404, { detail: 'Not found' }];
   };
   const server = http.createServer((req, res) => {
-    ulm.requests.push({ path: new URL(req.url ?? '/', 'http://x').pathname, authorization: req.headers.authorization });
+    ulm.requests.push({ path: new URL(req.url ?? '/', 'http://x').pathname, authorization: req.headers.authorization, requestId: req.headers['x-request-id'] as string | undefined });
     if (ulm.hang) return;
     const [status, body] = answer(req);
     setTimeout(() => {

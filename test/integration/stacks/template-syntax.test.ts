@@ -24,6 +24,7 @@ const UNCHECKED: [RegExp, string][] = [
   [/\.sql$/, 'no SQL parser here; the e2e suite applies the migration to PostgreSQL'],
   [/\.prisma$/, "Prisma's parser is its engine, which cannot be downloaded here; the e2e suite generates the client from it"],
   [/\.mako$/, 'a Mako template that Alembic renders into Python, not Python itself'],
+  [/^[^/]+\/[^/]+\/partials\//, 'a part of a file (src/stacks/render.ts): checked inside each file that includes it'],
 ];
 
 function langOf(name: string): Lang | undefined {
@@ -36,7 +37,7 @@ function langOf(name: string): Lang | undefined {
   if (base.endsWith('.json')) return 'json';
   if (base === 'Dockerfile') return 'dockerfile';
   if (base === '_env.example') return 'env';
-  if (base.endsWith('.yaml')) return 'yaml';
+  if (base.endsWith('.yaml') || base.endsWith('.yml')) return 'yaml';
   return undefined;
 }
 
@@ -139,9 +140,28 @@ function syntaxErrors(files: Source[]): Record<string, string | undefined> {
 }
 
 const TEMPLATES = templateFiles();
+const PARTIAL = /^([ \t]*)\{\{> ([\w-]+)\}\}\n?|\{\{> ([\w-]+)\}\}/gm;
+
+/** `source` with each `{{> name}}` replaced by `kind`'s partial, indented as Handlebars does. */
+function withPartials(stack: string, kind: string, source: string): string {
+  const partial = (name: string) => TEMPLATES.find((t) => t.stack === stack && t.layer === kind && t.rel === `partials/${name}`)?.source ?? '';
+  return source.replace(PARTIAL, (_all, indent: string | undefined, standalone: string | undefined, inline: string | undefined) =>
+    standalone !== undefined
+      ? partial(standalone)
+          .split('\n')
+          .map((line, i, lines) => (i === lines.length - 1 && line === '' ? '' : `${indent ?? ''}${line}`))
+          .join('\n')
+      : partial(inline!),
+  );
+}
+
+// A file that includes partials is checked once per kind, as each kind renders it.
 const CHECKED: Source[] = TEMPLATES.flatMap((f) => {
   const lang = langOf(f.name);
-  return lang ? [{ name: f.name, lang, source: withPlaceholders(f.source, sampleContext(stacksOf(f.stack)[0]!, kindsOf(f.layer)[0]!)) }] : [];
+  if (!lang) return [];
+  const stack = stacksOf(f.stack)[0]!;
+  if (!f.source.includes('{{> ')) return [{ name: f.name, lang, source: withPlaceholders(f.source, sampleContext(stack, kindsOf(f.layer)[0] ?? 'crud')) }];
+  return kindsOf(f.layer).map((kind) => ({ name: `${f.name} (${kind})`, lang, source: withPlaceholders(withPartials(f.stack, kind, f.source), sampleContext(stack, kind)) }));
 });
 
 describe('template syntax', () => {

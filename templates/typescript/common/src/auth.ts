@@ -23,5 +23,5 @@ const BEARER = /^Bearer +(\S+) *$/i;
 export async function authenticate(request: FastifyRequest): Promise<void> {
   const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
   if (!token) throw unauthorized('not_authenticated', 'This route needs an Authorization: Bearer <token> header.');
-  request.user = await request.server.ulm.authenticate(token);
+  request.user = await request.server.ulm.authenticate(token, { requestId: request.id });
 }

@@ -39,6 +39,8 @@ function makeClient(fetch: typeof globalThis.fetch, options: Partial<ULMClientOp
     fetch,
     now: () => clock.now,
     random: () => 0.5,
+    // Each call reaches the fake: the user cache has tests of its own.
+    userCacheTtlMs: 0,
     sleep: (ms) => {
       delays.push(ms);
       clock.now += ms;
@@ -54,6 +56,27 @@ const empty = (status: number) => new Response(null, { status });
 const connectionRefused = () =>
   new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' }) });
 const reset = () => new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) });
+
+describe('the user cache', () => {
+  it('asks ULM for a user once within the TTL, again after it, and never caches "not found"', async () => {
+    const calls: string[] = [];
+    const fetch: typeof globalThis.fetch = (input) => {
+      const url = new URL(String(input instanceof Request ? input.url : input));
+      calls.push(url.pathname);
+      return Promise.resolve(url.pathname.endsWith('/u-1') ? Response.json({ id: 'u-1' }) : Response.json({}, { status: 404 }));
+    };
+    const { client, clock } = makeClient(fetch, { userCacheTtlMs: 1000 });
+
+    await client.getUser('u-1');
+    await client.getUser('u-1');
+    await expect(client.getUser('ghost')).rejects.toThrow(ULMNotFoundError);
+    await expect(client.getUser('ghost')).rejects.toThrow(ULMNotFoundError);
+    clock.now += 1001;
+    await client.getUser('u-1');
+
+    expect(calls).toEqual(['/api/v1/users/u-1', '/api/v1/users/ghost', '/api/v1/users/ghost', '/api/v1/users/u-1']);
+  });
+});
 
 describe('ULMClient', () => {
   it('gets a user, with only the allow-listed fields', async () => {

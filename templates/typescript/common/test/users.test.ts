@@ -12,7 +12,7 @@ afterEach(async () => {
   await t.app.close();
 });
 
-const get = (url: string) => t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${TOKEN}` } });
+const get = (url: string) => t.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: { authorization: `Bearer ${TOKEN}` } });
 
 describe('GET /users', () => {
   it('reads one user from ULM, showing only the allow-listed fields', async () => {
@@ -49,7 +49,7 @@ describe('GET /users', () => {
   });
 
   it('answers 503 with Retry-After when ULM is down, naming no address', async () => {
-    await get('/users/u-1'); // the token is checked, and cached
+    await get('/users?ids=u-1'); // the token is checked, and cached (the user is not)
     t.fakeUlm.down = true;
 
     const response = await get('/users/u-1');
@@ -61,14 +61,14 @@ describe('GET /users', () => {
   });
 
   it('answers 503, not 500, when ULM fails with 500', async () => {
-    await get('/users/u-1');
+    await get('/users?ids=u-1');
     t.fakeUlm.status = 500;
 
     expect((await get('/users/u-1')).statusCode).toBe(503);
   });
 
   it('answers 502 when ULM refuses our service token, saying why in the log only', async () => {
-    await get('/users/u-1');
+    await get('/users?ids=u-1');
     t.fakeUlm.status = 403;
 
     const response = await get('/users/u-1');
@@ -82,7 +82,7 @@ describe('GET /users', () => {
 
 describe('authentication', () => {
   it('answers 401 without a token, without asking ULM', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/users/u-1' });
+    const response = await t.app.inject({ method: 'GET', url: '/api/v1/users/u-1' });
 
     expect(response.statusCode).toBe(401);
     expect(response.json<Problem>().code).toBe('not_authenticated');
@@ -91,7 +91,7 @@ describe('authentication', () => {
   });
 
   it('answers 401 for a token ULM rejects', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/users/u-1', headers: { authorization: 'Bearer forged' } });
+    const response = await t.app.inject({ method: 'GET', url: '/api/v1/users/u-1', headers: { authorization: 'Bearer forged' } });
 
     expect(response.statusCode).toBe(401);
     expect(response.json<Problem>().code).toBe('invalid_token');
@@ -100,7 +100,7 @@ describe('authentication', () => {
   });
 
   it('answers 401 for another scheme', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/users/u-1', headers: { authorization: 'Basic dTpw' } });
+    const response = await t.app.inject({ method: 'GET', url: '/api/v1/users/u-1', headers: { authorization: 'Basic dTpw' } });
 
     expect(response.statusCode).toBe(401);
   });

@@ -42,12 +42,17 @@ export interface ULMUser {
   name: string | null;
 }
 
+/** Per call: the request id of the request that needs it, sent on as `X-Request-ID`. */
+export interface CallOptions {
+  requestId?: string;
+}
+
 /** What the routes need from ULM; tests may pass any object with these methods. */
 export interface UserDirectory {
-  getUser(userId: string | number): Promise<ULMUser>;
-  getUsers(userIds: Iterable<string | number>): Promise<ULMUser[]>;
+  getUser(userId: string | number, options?: CallOptions): Promise<ULMUser>;
+  getUsers(userIds: Iterable<string | number>, options?: CallOptions): Promise<ULMUser[]>;
   /** The user `token` belongs to; `ULMUnauthorizedError` when ULM does not accept it. */
-  authenticate(token: string): Promise<ULMUser>;
+  authenticate(token: string, options?: CallOptions): Promise<ULMUser>;
   /** Resolves when ULM answers its health path (any answer below 500) within `timeoutMs`. */
   ping(timeoutMs: number): Promise<void>;
 }
@@ -148,6 +153,9 @@ export interface ULMClientOptions {
   /** How long an accepted token is trusted without asking again (default 30 000 ms). */
   authCacheTtlMs?: number;
   authCacheSize?: number;
+  /** How long a user getUser() returned is reused without asking ULM again (default 30 000 ms; 0: never). */
+  userCacheTtlMs?: number;
+  userCacheSize?: number;
   /** Attempts in all, at least 1 (default 3). */
   maxAttempts?: number;
   /** Backoff cap before the first retry, doubled each time (default 100 ms); the delay is random below it. */
@@ -217,8 +225,8 @@ export class ULMClient implements UserDirectory {
   readonly authCacheTtlMs: number;
   readonly breaker: CircuitBreaker;
   private readonly serviceHeaders: Record<string, string>;
-  private readonly authCacheSize: number;
-  private readonly authCache = new Map<string, { until: number; user: ULMUser }>();
+  private readonly authCache: TtlCache<ULMUser>;
+  private readonly userCache: TtlCache<ULMUser>;
   private readonly maxAttempts: number;
   private readonly backoffBaseMs: number;
   private readonly fetch: typeof fetch;
@@ -238,7 +246,8 @@ export class ULMClient implements UserDirectory {
     this.authPath = `/${(options.authPath ?? '/api/v1/auth/me').replace(/^\/+/, '')}`;
     this.healthPath = `/${(options.healthPath ?? '/health').replace(/^\/+/, '')}`;
     this.authCacheTtlMs = options.authCacheTtlMs ?? 30_000;
-    this.authCacheSize = options.authCacheSize ?? 1024;
+    this.authCache = new TtlCache(this.authCacheTtlMs, options.authCacheSize ?? 1024, () => this.now());
+    this.userCache = new TtlCache(options.userCacheTtlMs ?? 30_000, options.userCacheSize ?? 1024, () => this.now());
     this.maxAttempts = maxAttempts;
     this.backoffBaseMs = options.backoffBaseMs ?? 100;
     this.fetch = options.fetch ?? globalThis.fetch;
@@ -249,21 +258,29 @@ export class ULMClient implements UserDirectory {
     this.breaker = new CircuitBreaker(options.breakerThreshold ?? 5, options.breakerCooldownMs ?? 10_000, this.now);
   }
 
-  /** The ULM user `userId`; `ULMNotFoundError` if there is none. */
-  async getUser(userId: string | number): Promise<ULMUser> {
+  /**
+   * The ULM user `userId`; `ULMNotFoundError` if there is none. Users found are reused for
+   * `userCacheTtlMs` (a name changed in ULM shows after at most that long); "not found" is not
+   * cached, so a user just created in ULM is seen at once.
+   */
+  async getUser(userId: string | number, options: CallOptions = {}): Promise<ULMUser> {
     const id = String(userId);
+    const cached = this.userCache.get(id);
+    if (cached) return cached;
     const path = `/api/v1/users/${encodeURIComponent(id)}`;
-    const answer = await this.call(path, this.serviceHeaders);
+    const answer = await this.call(path, this.serviceHeaders, options);
     if (answer.status === 404) throw new ULMNotFoundError(id);
-    return toUser(this.json(answer, path), `GET ${path}`);
+    const user = toUser(this.json(answer, path), `GET ${path}`);
+    this.userCache.set(id, user);
+    return user;
   }
 
   /** The ULM users with these ids; ids ULM does not know are left out. */
-  async getUsers(userIds: Iterable<string | number>): Promise<ULMUser[]> {
+  async getUsers(userIds: Iterable<string | number>, options: CallOptions = {}): Promise<ULMUser[]> {
     const ids = Array.from(userIds, String);
     if (ids.length === 0) return [];
     const path = `/api/v1/users?${new URLSearchParams({ ids: ids.join(',') }).toString()}`;
-    const body = this.json(await this.call(path, this.serviceHeaders), path);
+    const body = this.json(await this.call(path, this.serviceHeaders, options), path);
     if (!Array.isArray(body)) {
       throw new ULMError(`ULM returned ${describeValue(body)} for GET ${path}, expected a JSON list`);
     }
@@ -271,22 +288,16 @@ export class ULMClient implements UserDirectory {
   }
 
   /** The user `token` belongs to, as ULM's auth endpoint says; cached for a while. */
-  async authenticate(token: string): Promise<ULMUser> {
+  async authenticate(token: string, options: CallOptions = {}): Promise<ULMUser> {
     const key = crypto.createHash('sha256').update(token).digest('hex');
     const cached = this.authCache.get(key);
-    if (cached && cached.until > this.now()) return cached.user;
-    const answer = await this.call(this.authPath, { Authorization: `Bearer ${token}` });
+    if (cached) return cached;
+    const answer = await this.call(this.authPath, { Authorization: `Bearer ${token}` }, options);
     if (answer.status === 401 || answer.status === 403) {
       throw new ULMUnauthorizedError(`ULM refused the caller's token (HTTP ${answer.status})`);
     }
     const user = toUser(this.json(answer, this.authPath), `GET ${this.authPath}`);
-    this.authCache.delete(key);
-    this.authCache.set(key, { until: this.now() + this.authCacheTtlMs, user });
-    while (this.authCache.size > this.authCacheSize) {
-      const oldest = this.authCache.keys().next();
-      if (oldest.done) break;
-      this.authCache.delete(oldest.value);
-    }
+    this.authCache.set(key, user);
     return user;
   }
 
@@ -304,11 +315,11 @@ export class ULMClient implements UserDirectory {
   }
 
   /** One call: the breaker, then attempts inside one deadline. */
-  private async call(path: string, headers: Record<string, string>): Promise<Answer> {
+  private async call(path: string, headers: Record<string, string>, options: CallOptions): Promise<Answer> {
     this.breaker.beforeCall();
     let answer: Answer;
     try {
-      answer = await this.attempts(path, headers);
+      answer = await this.attempts(path, options.requestId ? { ...headers, 'X-Request-ID': options.requestId } : headers);
     } catch (error) {
       if (error instanceof ULMUnavailableError) this.breaker.failure();
       else this.breaker.abandon();
@@ -369,6 +380,36 @@ export class ULMClient implements UserDirectory {
   }
 }
 
+/** Values kept for `ttlMs` each, at most `size` of them (the oldest go first). */
+export class TtlCache<T> {
+  private readonly entries = new Map<string, { until: number; value: T }>();
+
+  constructor(
+    readonly ttlMs: number,
+    readonly size: number,
+    private readonly now: () => number,
+  ) {}
+
+  get(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until > this.now()) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: T): void {
+    if (this.ttlMs <= 0) return;
+    this.entries.delete(key);
+    this.entries.set(key, { until: this.now() + this.ttlMs, value });
+    while (this.entries.size > this.size) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+  }
+}
+
 /** The client options the settings give (ULM_* and AUTH_CACHE_TTL). */
 export function clientOptions(config: ULMConfig): ULMClientOptions {
   return {
@@ -378,6 +419,7 @@ export function clientOptions(config: ULMConfig): ULMClientOptions {
     authPath: config.authPath,
     healthPath: config.healthPath,
     authCacheTtlMs: config.authCacheTtl * 1000,
+    userCacheTtlMs: config.userCacheTtl * 1000,
     breakerThreshold: config.breakerThreshold,
     breakerCooldownMs: config.breakerCooldown * 1000,
   };

@@ -22,7 +22,7 @@ export const userRoutes: FastifyPluginCallbackTypebox = (app, _options, done) =>
         response: { 200: User, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
       },
     },
-    async (request) => app.ulm.getUser(request.params.userId),
+    async (request) => app.ulm.getUser(request.params.userId, { requestId: request.id }),
   );
 
   app.get(
@@ -41,6 +41,7 @@ export const userRoutes: FastifyPluginCallbackTypebox = (app, _options, done) =>
           .split(',')
           .map((id) => id.trim())
           .filter(Boolean),
+        { requestId: request.id },
       ),
   );
   done();

@@ -4,75 +4,122 @@
  * Items live in this app's database; their owners live in ULM. We store only the owner's ULM
  * id and ask ULM's API for the user when we need it: never a query against ulm_db.
  *
+ * Who may do what: any authenticated caller may list and read items; the caller who creates an
+ * item owns it (the id ULM gave for their token, never a field of the body); only the owner may
+ * change or delete it. Anyone else gets 404, as for an item that does not exist: a 403 would
+ * tell them which ids exist (README.md, "Items").
+ *
  * Each Prisma query takes a pooled connection and gives it back when it is done; no
  * transaction is held open across a ULM call, so a slow ULM never holds a connection.
  *
- * Callers must be authenticated (src/auth.ts). ULM answers are mapped so a ULM problem is never
- * a 500: unknown owner -> 404 (GET) / 422 (POST); ULM down -> 503, too slow -> 504; the database
- * down -> 503 (src/errors.ts).
+ * Reads go to the read replica when there is one (src/db.ts), except a caller's reads right
+ * after their own write (RecentWriters): a replica a moment behind must not hide what they
+ * just wrote.
  */
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { authenticate } from '../auth.js';
 import { ULMNotFoundError } from '../clients/ulm.js';
 import { ApiError } from '../errors.js';
-import { itemJson } from '../items.js';
+import { itemJson, type ItemStore } from '../items.js';
 import { ErrorBody, User } from '../schemas.js';
+
+/** How long after a write a caller's reads stay on the primary. */
+export const READ_YOUR_WRITES_MS = 5_000;
+
+/** Callers who wrote within READ_YOUR_WRITES_MS (in this process), oldest first. */
+export class RecentWriters {
+  private readonly until = new Map<string, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  wrote(userId: string): void {
+    this.until.delete(userId);
+    this.until.set(userId, this.now() + READ_YOUR_WRITES_MS);
+    for (const [id, until] of this.until) {
+      if (until > this.now()) break;
+      this.until.delete(id);
+    }
+  }
+
+  recent(userId: string): boolean {
+    return (this.until.get(userId) ?? 0) > this.now();
+  }
+}
 
 const Item = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
-  owner_user_id: Type.String({ description: 'Id of the owning user in ULM' }),
+  owner_user_id: Type.String({ description: 'Id of the owning user in ULM: whoever created the item' }),
   created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
 });
 
-const NewItem = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  owner_user_id: Type.String({ minLength: 1, maxLength: 64, description: 'Id of the owning user in ULM' }),
-});
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const NewItem = Type.Object({ name: Name }, { additionalProperties: false });
+const ItemChange = Type.Object({ name: Type.Optional(Name) }, { additionalProperties: false, minProperties: 1 });
+
+/** The most items one page holds. */
+export const MAX_PAGE = 100;
 
 const Page = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 50 }),
+  offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
+  mine: Type.Boolean({ default: false, description: "Only the caller's own items" }),
 });
 
-const ItemId = Type.Object({ itemId: Type.Integer({ minimum: -2147483648, maximum: 2147483647 }) });
+const ItemId = Type.Object({ itemId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
-const errors = { 401: ErrorBody, 503: ErrorBody } as const;
+const errors = { 401: ErrorBody, 503: ErrorBody, 504: ErrorBody } as const;
+
+const notFound = (itemId: number) => new ApiError(404, 'item_not_found', `Item ${itemId} not found`);
 
 export const itemRoutes: FastifyPluginCallbackTypebox = (app, _options, done) => {
   app.addHook('onRequest', authenticate);
+  const writers = new RecentWriters();
+  /** Where this caller's reads go: the replica, unless they just wrote. */
+  const readsFor = (userId: string): ItemStore => (writers.recent(userId) ? app.db.items : app.db.readItems);
+  const caller = (request: { user: { id: string } | null }) => {
+    if (!request.user) throw new Error('authenticate did not run'); // a wiring bug: 500
+    return request.user.id;
+  };
 
   app.post(
     '/items',
     {
       schema: {
         tags: ['items'],
-        summary: 'Create an item; the owner must exist in ULM (checked through its API)',
+        summary: 'Create an item, owned by the caller',
+        security: [{ bearer: [] }],
         body: NewItem,
         response: { 201: Item, 422: ErrorBody, ...errors },
       },
     },
     async (request, reply) => {
-      const { name, owner_user_id: ownerUserId } = request.body;
-      try {
-        await app.ulm.getUser(ownerUserId);
-      } catch (error) {
-        if (error instanceof ULMNotFoundError) {
-          // The request names an owner ULM does not know.
-          throw new ApiError(422, 'owner_not_found', `Owner user '${ownerUserId}' does not exist in ULM`);
-        }
-        throw error; // ULMUnavailableError -> 503, other ULMErrors -> 502 (src/errors.ts)
-      }
-      const created = await app.db.items.create({ name, ownerUserId });
-      return reply.code(201).send(itemJson(created));
+      const owner = caller(request);
+      const created = await app.db.items.create({ name: request.body.name, ownerUserId: owner });
+      writers.wrote(owner);
+      return reply.code(201).header('Location', `${request.url}/${created.id}`).send(itemJson(created));
     },
   );
 
   app.get(
     '/items',
-    { schema: { tags: ['items'], summary: 'Items, oldest first', querystring: Page, response: { 200: Type.Array(Item), ...errors } } },
-    async (request) => (await app.db.items.list(request.query)).map(itemJson),
+    {
+      schema: {
+        tags: ['items'],
+        summary: `Items, oldest first, at most ${MAX_PAGE} a page`,
+        security: [{ bearer: [] }],
+        querystring: Page,
+        response: { 200: Type.Array(Item), 422: ErrorBody, ...errors },
+      },
+    },
+    async (request) => {
+      const owner = caller(request);
+      const { limit, offset, mine } = request.query;
+      const rows = await readsFor(owner).list({ limit, offset, ownerUserId: mine ? owner : undefined });
+      return rows.map(itemJson);
+    },
   );
 
   app.get(
@@ -81,23 +128,66 @@ export const itemRoutes: FastifyPluginCallbackTypebox = (app, _options, done) =>
       schema: {
         tags: ['items'],
         summary: 'The item from this database, with its owner from ULM',
+        security: [{ bearer: [] }],
         params: ItemId,
-        response: { 200: Type.Object({ item: Item, owner: User }), 404: ErrorBody, ...errors },
+        response: { 200: Type.Object({ item: Item, owner: User }), 404: ErrorBody, 502: ErrorBody, ...errors },
       },
     },
     async (request) => {
       const { itemId } = request.params;
-      const found = await app.db.items.get(itemId);
-      if (!found) throw new ApiError(404, 'item_not_found', `Item ${itemId} not found`);
+      const found = await readsFor(caller(request)).get(BigInt(itemId));
+      if (!found) throw notFound(itemId);
       try {
-        return { item: itemJson(found), owner: await app.ulm.getUser(found.ownerUserId) };
+        return { item: itemJson(found), owner: await app.ulm.getUser(found.ownerUserId, { requestId: request.id }) };
       } catch (error) {
         if (error instanceof ULMNotFoundError) {
           request.log.warn(`Owner '${found.ownerUserId}' of item ${itemId} is not in ULM`);
           throw new ApiError(404, 'owner_not_found', `The owner of item ${itemId} is not known to ULM`);
         }
-        throw error; // ULMUnavailableError -> 503, other ULMErrors -> 502 (src/errors.ts)
+        throw error; // ULMTimeoutError -> 504, ULMUnavailableError -> 503, other ULMErrors -> 502 (src/errors.ts)
       }
+    },
+  );
+
+  app.patch(
+    '/items/:itemId',
+    {
+      schema: {
+        tags: ['items'],
+        summary: "Change an item: its owner only (anyone else: 404, as for a missing item)",
+        security: [{ bearer: [] }],
+        params: ItemId,
+        body: ItemChange,
+        response: { 200: Item, 404: ErrorBody, 422: ErrorBody, ...errors },
+      },
+    },
+    async (request) => {
+      const owner = caller(request);
+      const { itemId } = request.params;
+      const changed = await app.db.items.update(BigInt(itemId), owner, request.body);
+      if (!changed) throw notFound(itemId);
+      writers.wrote(owner);
+      return itemJson(changed);
+    },
+  );
+
+  app.delete(
+    '/items/:itemId',
+    {
+      schema: {
+        tags: ['items'],
+        summary: 'Delete an item: its owner only (anyone else: 404, as for a missing item)',
+        security: [{ bearer: [] }],
+        params: ItemId,
+        response: { 204: Type.Null(), 404: ErrorBody, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const owner = caller(request);
+      const { itemId } = request.params;
+      if (!(await app.db.items.delete(BigInt(itemId), owner))) throw notFound(itemId);
+      writers.wrote(owner);
+      return reply.code(204).send(null);
     },
   );
   done();
