@@ -61,9 +61,13 @@ const container = (m: Manifest, name: string) => (m.spec.template.spec.container
 
 /** The uid the image's USER has, read from the app's Dockerfile template. */
 function dockerfileUid(spec: AppSpec): number {
-  const dockerfile = fs.readFileSync(path.join(TEMPLATES_DIR, spec.settings.stack, spec.settings.kind, 'Dockerfile'), 'utf8');
+  // The kind's layer wins over common (src/stacks/render.ts).
+  const file = [spec.settings.kind, 'common'].map((layer) => path.join(TEMPLATES_DIR, spec.settings.stack, layer, 'Dockerfile')).find((f) => fs.existsSync(f))!;
+  const dockerfile = fs.readFileSync(file, 'utf8');
   const users = [...dockerfile.matchAll(/^USER (\S+)$/gm)].map((m) => m[1]);
   const last = users.at(-1);
+  const numeric = /^(\d+)(?::\d+)?$/.exec(last ?? '');
+  if (numeric) return Number(numeric[1]);
   const made = /useradd [^\n]*--uid (\d+) (\S+)/.exec(dockerfile);
   if (made && made[2] === last) return Number(made[1]);
   // The official node images' user: uid 1000 (not readable from the Dockerfile itself).
