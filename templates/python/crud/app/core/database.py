@@ -4,10 +4,19 @@ ADR-002: the app talks only to its own database. It never connects to
 ulm_db or to another app's database; user data comes from the ULM API
 (app.clients.ulm).
 
-Routes get the session factory (``Sessions``), not a session: each opens a
-session for exactly the database work it does (``async with sessions() as db``)
-and closes it, handing the connection back to the pool, before it calls
-anything slow such as ULM. A request waiting on ULM holds no connection.
+Routes get a session factory, not a session: each opens a session for exactly
+the database work it does (``async with sessions() as db``) and closes it,
+handing the connection back to the pool, before it calls anything slow such as
+ULM. A request waiting on ULM holds no connection.
+
+Two factories: ``Sessions`` (the primary, ``DATABASE_URL``) for writes and for
+reads that must see a write just made, and ``ReadSessions`` (``DATABASE_READ_URL``
+when set, a replica that may lag a little; the primary otherwise) for read-only
+routes.
+
+Every wait is bounded (see ``app.core.extra_settings``): connect, pool, and each
+statement, on the server (``statement_timeout``, ``lock_timeout``) and on the
+client (``command_timeout``).
 """
 
 from typing import Annotated, Any
@@ -16,35 +25,51 @@ from uuid import uuid4
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from app.core.config import settings
+from app.core.config import Settings, settings
 
 
-def engine_options(url: str) -> dict[str, Any]:
-    """The engine's settings for ``url``: the pool ones apply to PostgreSQL only.
+def _milliseconds(seconds: float) -> str:
+    return str(max(1, round(seconds * 1000)))
 
-    SQLite (used by the unit tests) does not take them.
+
+def engine_options(url: str, config: Settings | None = None) -> dict[str, Any]:
+    """The engine's settings for ``url`` (from ``config``, default: the app's settings): the pool
+    and timeout ones apply to PostgreSQL only. SQLite (used by the unit tests) does not take them.
     """
-    options: dict[str, Any] = {"echo": settings.DEBUG}
-    if not url.startswith("sqlite"):
-        options.update(
-            pool_size=settings.DB_POOL_SIZE,
-            max_overflow=settings.DB_MAX_OVERFLOW,
-            pool_timeout=settings.DB_POOL_TIMEOUT,
-            # A connection that died while idle (database restart) is replaced, not used.
-            pool_pre_ping=True,
+    config = config or settings
+    options: dict[str, Any] = {"echo": config.DEBUG}
+    if url.startswith("sqlite"):
+        return options
+    connect_args: dict[str, Any] = {
+        "timeout": config.DB_CONNECT_TIMEOUT,
+        "command_timeout": config.DB_STATEMENT_TIMEOUT + config.DB_CLIENT_MARGIN,
+        "server_settings": {
+            "statement_timeout": _milliseconds(config.DB_STATEMENT_TIMEOUT),
+            "lock_timeout": _milliseconds(config.DB_LOCK_TIMEOUT),
+            # A transaction left open (a bug, a killed task) does not hold its locks for ever.
+            "idle_in_transaction_session_timeout": _milliseconds(4 * config.DB_STATEMENT_TIMEOUT),
+        },
+    }
+    if config.DB_PGBOUNCER:
+        # Transaction pooling: a prepared statement lives on one server
+        # connection, and the next transaction may get another. No statement
+        # caches (asyncpg's, SQLAlchemy's), and unique names for the statements
+        # SQLAlchemy still prepares, so two clients never collide on one.
+        # The pool stays: its connections go to PgBouncer, which holds the
+        # server connections only while a transaction runs.
+        connect_args.update(
+            statement_cache_size=0,
+            prepared_statement_cache_size=0,
+            prepared_statement_name_func=_statement_name,
         )
-        if settings.DB_PGBOUNCER:
-            # Transaction pooling: a prepared statement lives on one server
-            # connection, and the next transaction may get another. No statement
-            # caches (asyncpg's, SQLAlchemy's), and unique names for the statements
-            # SQLAlchemy still prepares, so two clients never collide on one.
-            # The pool stays: its connections go to PgBouncer, which holds the
-            # server connections only while a transaction runs.
-            options["connect_args"] = {
-                "statement_cache_size": 0,
-                "prepared_statement_cache_size": 0,
-                "prepared_statement_name_func": _statement_name,
-            }
+    options.update(
+        pool_size=config.DB_POOL_SIZE,
+        max_overflow=config.DB_MAX_OVERFLOW,
+        pool_timeout=config.DB_POOL_TIMEOUT,
+        # A connection that died while idle (database restart) is replaced, not used.
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
     return options
 
 
@@ -62,15 +87,30 @@ def create_sessions(bind: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
 
 
-# Created at import, connects on first use.
+# Created at import, connect on first use. The replica's pool has the primary's size; its
+# connections count on the replica's server, not against the primary's.
 engine = create_engine()
+read_engine = create_engine(settings.DATABASE_READ_URL) if settings.DATABASE_READ_URL else engine
 
 SessionLocal = create_sessions(engine)
+ReadSessionLocal = create_sessions(read_engine) if read_engine is not engine else SessionLocal
 
 
 def get_sessions() -> async_sessionmaker[AsyncSession]:
-    """FastAPI dependency: the session factory (tests override it)."""
+    """FastAPI dependency: sessions on the primary (tests override it)."""
     return SessionLocal
 
 
+def get_read_sessions() -> async_sessionmaker[AsyncSession]:
+    """FastAPI dependency: sessions for read-only routes (the replica when one is set)."""
+    return ReadSessionLocal
+
+
+async def dispose_engines() -> None:
+    await engine.dispose()
+    if read_engine is not engine:
+        await read_engine.dispose()
+
+
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
+ReadSessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_read_sessions)]

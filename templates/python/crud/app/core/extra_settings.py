@@ -1,19 +1,21 @@
-"""Application settings, read from the environment and from backend/.env.
+"""The settings a crud app adds: its own database, and the bounds on every wait for it.
 
-Environment variables win over .env; .env wins over the defaults below.
+Every database operation ends within a bound, so a frozen or overloaded database costs a
+request seconds, not minutes:
+
+* ``DB_CONNECT_TIMEOUT`` - opening a connection (asyncpg's ``timeout``);
+* ``DB_POOL_TIMEOUT``    - waiting for a pooled connection when all are in use;
+* ``DB_STATEMENT_TIMEOUT`` / ``DB_LOCK_TIMEOUT`` - set on every connection as PostgreSQL's
+  ``statement_timeout`` / ``lock_timeout``: the server cancels a statement that runs, or
+  waits for a lock, longer;
+* the same statement bound plus ``DB_CLIENT_MARGIN`` on the client (asyncpg's
+  ``command_timeout``): a server that does not answer at all (frozen, a dead network) is given
+  up on too.
 """
 
-from pathlib import Path
-
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings
 from sqlalchemy.engine import make_url
-
-APP_SLUG = "{{app.slug}}"
-APP_TITLE = "{{app.title}}"
-
-# backend/.env, wherever the process is started from.
-ENV_FILE = Path(__file__).resolve().parents[2] / ".env"
 
 # Drivers that SQLAlchemy would pick (or that people write) for PostgreSQL.
 # The app runs on asyncio, so every PostgreSQL URL is turned into asyncpg.
@@ -48,48 +50,27 @@ def to_async_url(url: str) -> str:
     return url
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=ENV_FILE,
-        env_file_encoding="utf-8",
-        case_sensitive=True,
-        extra="ignore",
-    )
-
-    DEBUG: bool = False
-
+class ExtraSettings(BaseSettings):
     # This app's own database (ADR-002: {{app.db}}, login {{app.user}}).
     # Written as in the ADR (postgresql://user:password@host:5432/db); it is
     # normalised to postgresql+asyncpg:// when the settings are loaded.
     DATABASE_URL: str = "postgresql://{{app.user}}@localhost:5432/{{app.db}}"
+    # A read replica (e.g. CloudNativePG's <cluster>-ro service), for the read-only routes.
+    # Unset: they read from DATABASE_URL. See "Read replica" in README.md.
+    DATABASE_READ_URL: str | None = None
     DB_POOL_SIZE: int = {{pool.size}}
     DB_MAX_OVERFLOW: int = {{pool.maxOverflow}}
-    DB_POOL_TIMEOUT: int = {{pool.timeout}}
+    DB_POOL_TIMEOUT: float = Field(default={{pool.timeout}}, gt=0)
+    DB_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
+    DB_STATEMENT_TIMEOUT: float = Field(default=5.0, gt=0)
+    DB_LOCK_TIMEOUT: float = Field(default=2.0, gt=0)
+    DB_CLIENT_MARGIN: float = Field(default=1.0, gt=0)
     # Set when DATABASE_URL goes through PgBouncer in transaction pooling mode
     # (create-ovu-app --pgbouncer): each transaction may run on another server
     # connection, so asyncpg must not keep prepared statements between them.
     DB_PGBOUNCER: bool = False
 
-    # User data comes only from the ULM service's HTTP API, never from ulm_db.
-    ULM_BASE_URL: str = "{{ulmUrl}}"
-    # Seconds one ULM call may take in all, retries included.
-    ULM_TIMEOUT: float = Field(default=5.0, gt=0)
-    # Sent as "Authorization: Bearer <token>" on user lookups when set.
-    ULM_SERVICE_TOKEN: SecretStr | None = None
-    # Where ULM says whose a caller's token is (200 with the user, 401 otherwise).
-    ULM_AUTH_PATH: str = "/api/v1/auth/me"
-    # What /health/ready asks ULM (any answer below 500 means ULM is up).
-    ULM_HEALTH_PATH: str = "/health"
-    # Seconds a token ULM accepted is trusted without asking again.
-    AUTH_CACHE_TTL: float = Field(default=30.0, ge=0)
-    # After this many failed ULM calls in a row, fail at once for ULM_BREAKER_COOLDOWN seconds.
-    ULM_BREAKER_THRESHOLD: int = Field(default=5, ge=1)
-    ULM_BREAKER_COOLDOWN: float = Field(default=10.0, gt=0)
-
-    @field_validator("DATABASE_URL")
+    @field_validator("DATABASE_URL", "DATABASE_READ_URL")
     @classmethod
-    def _async_driver(cls, value: str) -> str:
-        return to_async_url(value)
-
-
-settings = Settings()
+    def _async_driver(cls, value: str | None) -> str | None:
+        return to_async_url(value) if value else value

@@ -1,4 +1,4 @@
-"""GET /health/live and /health/ready."""
+"""GET /health/ready of a crud app: its database answers, quickly; ULM is not asked."""
 
 import asyncio
 
@@ -10,15 +10,6 @@ from app.api import health
 from app.core.database import create_sessions, get_sessions
 from app.main import app
 from tests.fake_ulm import FakeULM
-
-
-async def test_live_is_ok_without_asking_anything(anonymous: httpx.AsyncClient, fake_ulm: FakeULM) -> None:
-    app.dependency_overrides[get_sessions] = lambda: None  # no database at all
-    response = await anonymous.get("/health/live")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "app": "{{app.slug}}"}
-    assert fake_ulm.requests == []
 
 
 async def test_ready_checks_the_database(anonymous: httpx.AsyncClient) -> None:

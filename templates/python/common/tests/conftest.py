@@ -2,8 +2,12 @@
 
 * ``fake_ulm`` / ``ulm_client`` - the real ULM client over a fake ULM
   (``tests/fake_ulm.py``); no network, no real ULM.
+* ``kind_overrides`` - what this kind of app swaps for tests (``tests/kind_fixtures.py``: a
+  crud app's database becomes a fresh SQLite file per test).
 * ``client`` - an httpx AsyncClient talking to the app in-process, with a valid
-  token, and ``get_ulm_client`` overridden by the above.
+  token, ``get_ulm_client`` overridden by the above. ``anonymous``: the same, without a token.
+
+tests/integration/test_production_wiring.py boots the app with none of these overrides.
 """
 
 from collections.abc import AsyncIterator
@@ -14,6 +18,8 @@ import pytest
 from app.clients.ulm import ULMClient, get_ulm_client
 from app.main import app
 from tests.fake_ulm import FAKE_ULM_URL, TOKEN, FakeULM
+
+pytest_plugins = ["tests.kind_fixtures"]
 
 
 @pytest.fixture
@@ -29,10 +35,10 @@ async def ulm_client(fake_ulm: FakeULM) -> AsyncIterator[ULMClient]:
 
 
 @pytest.fixture
-async def anonymous(ulm_client: ULMClient) -> AsyncIterator[httpx.AsyncClient]:
+async def anonymous(ulm_client: ULMClient, kind_overrides: None) -> AsyncIterator[httpx.AsyncClient]:
     """The app, called without a token."""
     app.dependency_overrides[get_ulm_client] = lambda: ulm_client
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
     app.dependency_overrides.clear()

@@ -1,19 +1,9 @@
-"""GET /health/live and /health/ready: ULM is this app's only dependency."""
+"""GET /health/ready of a readonly app: ULM is its only dependency."""
 
 import httpx
 import pytest
 
 from tests.fake_ulm import FakeULM
-
-
-async def test_live_is_ok_without_asking_ulm(anonymous: httpx.AsyncClient, fake_ulm: FakeULM) -> None:
-    fake_ulm.down = True
-
-    response = await anonymous.get("/health/live")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "app": "{{app.slug}}"}
-    assert fake_ulm.requests == []
 
 
 async def test_ready_asks_ulm(anonymous: httpx.AsyncClient, fake_ulm: FakeULM) -> None:
