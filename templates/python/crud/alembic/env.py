@@ -31,8 +31,8 @@ STATEMENT_TIMEOUT = "5min"
 
 
 def set_timeouts() -> None:
-    context.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-    context.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+    context.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    context.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
 
 
 def run_migrations_offline() -> None:
