@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from app.core.database import create_sessions, get_read_sessions, get_sessions
+from app.core.database import BoundedSessions, create_sessions, get_read_sessions, get_sessions
 from app.main import app
 from app.models import Base
 
@@ -23,11 +23,11 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def sessions(engine: AsyncEngine) -> BoundedSessions:
     return create_sessions(engine)
 
 
 @pytest.fixture
-def kind_overrides(sessions: async_sessionmaker[AsyncSession]) -> None:
+def kind_overrides(sessions: BoundedSessions) -> None:
     app.dependency_overrides[get_sessions] = lambda: sessions
     app.dependency_overrides[get_read_sessions] = lambda: sessions

@@ -1,7 +1,9 @@
 """Only database (and ULM) failures become 503/504; a bug elsewhere stays a 500 with its request id."""
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from fastapi import APIRouter
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from app.core.database import create_sessions, get_read_sessions, get_sessions
+from app.core.database import BoundedSessions, create_sessions, get_read_sessions, get_sessions
 from app.core.logging import JsonFormatter
 from app.main import app
 
@@ -97,6 +99,25 @@ async def test_database_timeouts_are_504(client: httpx.AsyncClient, error: Excep
     assert response.json()["code"] == "database_timeout"
     assert response.headers["Retry-After"] == "5"
     assert "QueuePool" not in response.text
+
+
+async def test_a_session_past_its_deadline_is_504(client: httpx.AsyncClient) -> None:
+    class Slow:
+        async def __aenter__(self) -> AsyncSession:
+            await asyncio.sleep(5)
+            raise AssertionError("not reached")
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    app.dependency_overrides[get_read_sessions] = lambda: BoundedSessions(Slow, timeout=0.05)  # type: ignore[arg-type]
+    started = time.monotonic()
+
+    response = await client.get(ITEMS)
+
+    assert response.status_code == 504, response.text
+    assert response.json()["code"] == "database_timeout"
+    assert time.monotonic() - started < 2
 
 
 async def test_a_database_that_cannot_be_opened_is_503(client: httpx.AsyncClient) -> None:

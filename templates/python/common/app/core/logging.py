@@ -27,7 +27,7 @@ def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:  # 
 logging.setLogRecordFactory(_record_with_request_id)
 
 # LogRecord attributes that are not extra fields passed with `logger.info(..., extra={...})`.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "request_id"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "request_id", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 
 from app.api.errors import error_response, internal_error
+from app.core.database import DatabaseTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.ConnectionDoesNotExistError,
 )
 _TIMEOUT: tuple[type[BaseException], ...] = (
+    DatabaseTimeoutError,  # a session's work past DB_SESSION_TIMEOUT
     sa_exc.TimeoutError,  # the pool had no connection within DB_POOL_TIMEOUT
     asyncpg.QueryCanceledError,  # statement_timeout (57014)
     asyncpg.LockNotAvailableError,  # lock_timeout (55P03)

@@ -16,9 +16,12 @@ routes.
 
 Every wait is bounded (see ``app.core.extra_settings``): connect, pool, and each
 statement, on the server (``statement_timeout``, ``lock_timeout``) and on the
-client (``command_timeout``).
+client (``command_timeout``); and a session's whole use (``DB_SESSION_TIMEOUT``).
 """
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from uuid import uuid4
 
@@ -83,8 +86,35 @@ def create_engine(url: str | None = None) -> AsyncEngine:
     return create_async_engine(url, **engine_options(url))
 
 
-def create_sessions(bind: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
+class DatabaseTimeoutError(TimeoutError):
+    """A session's work (connection, statements) did not end within ``DB_SESSION_TIMEOUT``."""
+
+
+class BoundedSessions:
+    """Sessions whose whole use ends within ``timeout`` seconds: ``async with sessions() as db``.
+
+    The bound covers waiting for a pooled connection, connecting and every statement of the
+    block, so requests queued behind a frozen database do not add their waits up: each answers
+    504 within ``DB_SESSION_TIMEOUT``. asyncio cancels the work in progress; SQLAlchemy then
+    drops the connection rather than return it to the pool in an unknown state.
+    """
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], timeout: float) -> None:
+        self.factory = factory
+        self.timeout = timeout
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        try:
+            async with asyncio.timeout(self.timeout), self.factory() as session:
+                yield session
+        except TimeoutError as exc:
+            raise DatabaseTimeoutError(f"database work took more than {self.timeout}s") from exc
+
+
+def create_sessions(bind: AsyncEngine, timeout: float | None = None) -> BoundedSessions:
+    factory = async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
+    return BoundedSessions(factory, settings.DB_SESSION_TIMEOUT if timeout is None else timeout)
 
 
 # Created at import, connect on first use. The replica's pool has the primary's size; its
@@ -96,12 +126,12 @@ SessionLocal = create_sessions(engine)
 ReadSessionLocal = create_sessions(read_engine) if read_engine is not engine else SessionLocal
 
 
-def get_sessions() -> async_sessionmaker[AsyncSession]:
+def get_sessions() -> BoundedSessions:
     """FastAPI dependency: sessions on the primary (tests override it)."""
     return SessionLocal
 
 
-def get_read_sessions() -> async_sessionmaker[AsyncSession]:
+def get_read_sessions() -> BoundedSessions:
     """FastAPI dependency: sessions for read-only routes (the replica when one is set)."""
     return ReadSessionLocal
 
@@ -112,5 +142,5 @@ async def dispose_engines() -> None:
         await read_engine.dispose()
 
 
-Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
-ReadSessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_read_sessions)]
+Sessions = Annotated[BoundedSessions, Depends(get_sessions)]
+ReadSessions = Annotated[BoundedSessions, Depends(get_read_sessions)]

@@ -10,7 +10,10 @@ request seconds, not minutes:
   waits for a lock, longer;
 * the same statement bound plus ``DB_CLIENT_MARGIN`` on the client (asyncpg's
   ``command_timeout``): a server that does not answer at all (frozen, a dead network) is given
-  up on too.
+  up on too;
+* ``DB_SESSION_TIMEOUT`` - one ``async with sessions() as db`` block in all (pool wait, connect,
+  statements): requests queued behind a frozen database each end within it, not one after the
+  other.
 """
 
 from pydantic import Field, field_validator
@@ -65,6 +68,7 @@ class ExtraSettings(BaseSettings):
     DB_STATEMENT_TIMEOUT: float = Field(default=5.0, gt=0)
     DB_LOCK_TIMEOUT: float = Field(default=2.0, gt=0)
     DB_CLIENT_MARGIN: float = Field(default=1.0, gt=0)
+    DB_SESSION_TIMEOUT: float = Field(default=8.0, gt=0)
     # Set when DATABASE_URL goes through PgBouncer in transaction pooling mode
     # (create-ovu-app --pgbouncer): each transaction may run on another server
     # connection, so asyncpg must not keep prepared statements between them.

@@ -21,11 +21,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, inspect, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.clients.ulm import ULMClient, get_ulm_client
 from app.core.config import settings
-from app.core.database import create_sessions, engine_options, get_read_sessions, get_sessions
+from app.core.database import BoundedSessions, create_sessions, engine_options, get_read_sessions, get_sessions
 from app.main import app
 from app.models import Item
 from tests.fake_ulm import TOKEN
@@ -67,12 +67,12 @@ async def engine() -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def sessions(engine: AsyncEngine) -> BoundedSessions:
     return create_sessions(engine)
 
 
 @pytest.fixture
-async def api(sessions: async_sessionmaker[AsyncSession], ulm_client: ULMClient) -> AsyncIterator[httpx.AsyncClient]:
+async def api(sessions: BoundedSessions, ulm_client: ULMClient) -> AsyncIterator[httpx.AsyncClient]:
     """The app on the test schema (no SQLite), ULM faked."""
     app.dependency_overrides[get_sessions] = lambda: sessions
     app.dependency_overrides[get_read_sessions] = lambda: sessions
@@ -94,7 +94,7 @@ async def test_the_schema_is_at_head_on_postgresql(engine: AsyncEngine) -> None:
     assert version
 
 
-async def test_create_and_read_back_item(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_create_and_read_back_item(sessions: BoundedSessions) -> None:
     async with sessions() as session:
         item = Item(name="integration widget", owner_user_id="00000000-0000-0000-0000-000000000001")
         session.add(item)
@@ -118,7 +118,7 @@ async def test_items_api_on_postgresql(api: httpx.AsyncClient) -> None:
     assert (await api.get("/health/ready")).json()["database"] == "ok"
 
 
-async def test_the_identity_key_and_the_checks_hold_on_postgresql(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_the_identity_key_and_the_checks_hold_on_postgresql(sessions: BoundedSessions) -> None:
     async with sessions() as session:
         with pytest.raises(DBAPIError):  # GENERATED ALWAYS: no id of our choosing
             await session.execute(text("INSERT INTO items (id, name, owner_user_id) VALUES (1, 'x', 'u-1')"))
@@ -132,7 +132,7 @@ async def test_every_connection_has_the_statement_and_lock_timeouts(engine: Asyn
         rows = await conn.execute(
             text("SELECT name, setting FROM pg_settings WHERE name IN ('statement_timeout', 'lock_timeout')")
         )
-        found = {name: setting for name, setting in rows}
+        found = {str(row[0]): str(row[1]) for row in rows}
     assert found == {
         "statement_timeout": str(round(settings.DB_STATEMENT_TIMEOUT * 1000)),
         "lock_timeout": str(round(settings.DB_LOCK_TIMEOUT * 1000)),
@@ -152,12 +152,10 @@ async def test_a_row_locked_past_lock_timeout_is_a_504(api: httpx.AsyncClient, e
     assert (await api.patch(f"{ITEMS}/{item['id']}", json={"name": "free"})).status_code == 200
 
 
-async def test_items_are_listed_in_id_order_and_paged(
-    api: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
-) -> None:
+async def test_items_are_listed_in_id_order_and_paged(api: httpx.AsyncClient, sessions: BoundedSessions) -> None:
     ids = [(await api.post(ITEMS, json={"name": n})).json()["id"] for n in "ABC"]
     # An update moves A's row behind C's on disk: without ORDER BY, PostgreSQL would list B, C, A.
-    async with sessions.begin() as session:
+    async with sessions() as session, session.begin():
         await session.execute(update(Item).where(Item.id == ids[0]).values(name="A2"))
 
     listed = (await api.get(ITEMS)).json()["items"]

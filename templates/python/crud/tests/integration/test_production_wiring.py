@@ -42,7 +42,7 @@ def _free_port() -> int:
 def _migrated() -> None:
     if "DATABASE_URL" not in settings.model_fields_set or not settings.DATABASE_URL.startswith("postgresql"):
         pytest.fail("integration tests need DATABASE_URL (environment or .env) set to this app's PostgreSQL database")
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=BACKEND_DIR, check=True)  # noqa: S603
+    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=BACKEND_DIR, check=True)
 
 
 async def _boot(ulm_url: str, **env: str) -> AsyncIterator[httpx.AsyncClient]:
@@ -100,7 +100,9 @@ async def test_the_item_lifecycle_with_two_callers(http: httpx.AsyncClient, fake
     assert read.status_code == 200, read.text
     assert read.json() == {"item": item, "owner": {"id": "u-1", "email": "ada@example.com", "name": "Ada Lovelace"}}
     lookups = [r for r in fake_ulm.requests if r.url.path == "/api/v1/users/u-1"]
-    assert [(r.headers["Authorization"], r.headers["X-Request-ID"]) for r in lookups] == [("Bearer svc-token", "wiring-2")]
+    assert [(r.headers["Authorization"], r.headers["X-Request-ID"]) for r in lookups] == [
+        ("Bearer svc-token", "wiring-2")
+    ]
 
     assert (await http.patch(url, json={"name": "stolen"}, headers=ALAN)).status_code == 403
     assert (await http.delete(url, headers=ALAN)).status_code == 403
