@@ -36,14 +36,23 @@ export function outputName(templateName: string): string {
   return /^_[^_]/.test(templateName) ? `.${templateName.slice(1)}` : templateName;
 }
 
+/**
+ * A layer's `partials/<name>` files are not written to the app: a template of any layer says
+ * `{{> name}}` and gets the one of the kind's layer, so a file shared by the kinds lives once in
+ * `common` and only what differs (a dependency list, a settings block) lives in each kind.
+ */
+export const PARTIALS_DIR = 'partials/';
+
 /** Renders the app's backend: relative output path → content. */
 export async function renderBackend(spec: AppSpec): Promise<Map<string, string>> {
   const context = templateContext(spec);
+  const files = (await Promise.all(STACKS[spec.settings.stack].layers(spec.settings.kind).map(templateLayer))).flat();
+  const partials: Record<string, (ctx: object) => string> = {};
+  for (const file of files) if (file.path.startsWith(PARTIALS_DIR)) partials[file.path.slice(PARTIALS_DIR.length)] = file.render;
   const out = new Map<string, string>();
-  for (const layer of STACKS[spec.settings.stack].layers(spec.settings.kind)) {
-    for (const file of await templateLayer(layer)) {
-      out.set(file.path.split('/').map(outputName).join('/'), file.render(context));
-    }
+  for (const file of files) {
+    if (file.path.startsWith(PARTIALS_DIR)) continue;
+    out.set(file.path.split('/').map(outputName).join('/'), file.render(context, { partials }));
   }
   return out;
 }

@@ -15,7 +15,8 @@ import templateOptions from './template-options.json' with { type: 'json' };
 /** A template file: its path inside the layer (`/`-separated), and how to render it. */
 export interface TemplateFile {
   path: string;
-  render: (context: object) => string;
+  /** `partials`: what `{{> name}}` renders (src/stacks/render.ts). */
+  render: (context: object, options?: { partials?: Record<string, (context: object) => string> }) => string;
 }
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
 import { STACKS as STACK_TABLE } from '../../../src/stacks/index.ts';
+import { PARTIALS_DIR } from '../../../src/stacks/render.ts';
 import { TEMPLATES_DIR } from '../../../src/stacks/template-source.ts';
 import { DEPLOY_DIR, INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, stacksOf, templateFiles } from '../../helpers/template-files.ts';
 
@@ -17,6 +18,13 @@ import { DEPLOY_DIR, INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, stack
 /** Lines of `source` holding an `{{else}}` (also `{{else if …}}`, `{{^}}`, with `~`). */
 function elseTags(source: string): number[] {
   return [...source.matchAll(/\{\{~?\s*(?:else(?:\s[^}]*)?|\^)\s*~?\}\}/g)].map((m) => source.slice(0, m.index).split('\n').length);
+}
+
+/** `{{> name}}`: a kind's partial (src/stacks/render.ts), with no arguments. */
+function partialName(node: hbs.AST.Statement): string | undefined {
+  if (node.type !== 'PartialStatement') return undefined;
+  const p = node as hbs.AST.PartialStatement;
+  return p.name.type === 'PathExpression' && p.params.length === 0 && !p.hash ? (p.name as hbs.AST.PathExpression).original : undefined;
 }
 
 /** A statement of the template is a plain interpolation: `{{name}}` or `{{a.b}}`, nothing else. */
@@ -34,11 +42,14 @@ function isInterpolation(node: hbs.AST.Statement): boolean {
   );
 }
 
-/** Everything in `source` that is neither text nor a plain interpolation, as `line N: <tag>`. */
-function nonInterpolations(source: string): string[] {
+/**
+ * Everything in `source` that is neither text nor a plain interpolation (nor a partial in
+ * `partials`), as `line N: <tag>`.
+ */
+function nonInterpolations(source: string, partials: ReadonlySet<string> = new Set()): string[] {
   const lines = source.split('\n');
   return Handlebars.parse(source)
-    .body.filter((node) => node.type !== 'ContentStatement' && !isInterpolation(node))
+    .body.filter((node) => node.type !== 'ContentStatement' && !isInterpolation(node) && !partials.has(partialName(node) ?? ''))
     .map(({ loc }) => {
       const line = lines[loc.start.line - 1] ?? '';
       const tag = line.slice(loc.start.column, loc.start.line === loc.end.line ? loc.end.column : undefined);
@@ -47,6 +58,31 @@ function nonInterpolations(source: string): string[] {
 }
 
 const FILES = templateFiles();
+
+/** The partials (`<kind>/partials/<name>`) that every kind layer of `stack` has. */
+function kindPartials(stack: string): Set<string> {
+  const of = (kind: string) => FILES.filter((f) => f.stack === stack && f.layer === kind && f.rel.startsWith(PARTIALS_DIR)).map((f) => f.rel.slice(PARTIALS_DIR.length));
+  const [first = [], ...rest] = KINDS.map(of);
+  return new Set(first.filter((name) => rest.every((names) => names.includes(name))));
+}
+
+/** How alike two files are, 0..1: twice the lines they share (as multisets) over all their lines. */
+export function likeness(a: string, b: string): number {
+  const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const left = lines(a);
+  const right = lines(b);
+  const counts = new Map<string, number>();
+  for (const l of left) counts.set(l, (counts.get(l) ?? 0) + 1);
+  let shared = 0;
+  for (const l of right) {
+    const n = counts.get(l) ?? 0;
+    if (n > 0) {
+      shared++;
+      counts.set(l, n - 1);
+    }
+  }
+  return left.length + right.length === 0 ? 1 : (2 * shared) / (left.length + right.length);
+}
 
 describe('the rules themselves', () => {
   it('find every {{else}}', () => {
@@ -61,6 +97,8 @@ describe('the rules themselves', () => {
     expect(nonInterpolations('a\n{{#if crud}}\nb\n{{/if}}\n')).toEqual(['line 2: {{#if crud}}']);
     expect(nonInterpolations('{{^readonly}}b{{/readonly}}')).toHaveLength(1);
     expect(nonInterpolations('{{> header}}')).toHaveLength(1);
+    expect(nonInterpolations('{{> header}}', new Set(['header']))).toEqual([]);
+    expect(nonInterpolations('{{> header x=1}}', new Set(['header']))).toHaveLength(1);
     expect(nonInterpolations('{{!-- note --}}')).toHaveLength(1);
     expect(nonInterpolations('{{{app.slug}}} {{~port}} {{lookup app "slug"}} {{@root.port}}')).toHaveLength(4);
   });
@@ -93,14 +131,36 @@ describe('template layers', () => {
   });
 });
 
+describe('forks', () => {
+  it('are measured: identical files are alike, unrelated ones are not', () => {
+    expect(likeness('a\nb\nc\n', 'a\nb\nc\n')).toBe(1);
+    expect(likeness('a\nb\nc\nd\n', 'a\nb\nc\nx\n')).toBe(0.75);
+    expect(likeness('a\n', 'b\n')).toBe(0);
+  });
+
+  it('are gone: no file of a stack is 80% or more like a file of another of its layers', () => {
+    // A file shared by the kinds lives once in common; what differs is a small file or partial.
+    // (Branch apps-python de-forks python; apps-typescript de-forks typescript: merged, both.)
+    const DEFORKED: readonly string[] = ['python'];
+    const files = FILES.filter((f) => DEFORKED.includes(f.stack) && f.source.split('\n').length >= 5);
+    const alike = files.flatMap((a, i) =>
+      files
+        .slice(i + 1)
+        .filter((b) => a.stack === b.stack && a.layer !== b.layer && likeness(a.source, b.source) >= 0.8)
+        .map((b) => `${a.name} ~ ${b.name} (${Math.round(likeness(a.source, b.source) * 100)}%)`),
+    );
+    expect(alike).toEqual([]);
+  });
+});
+
 describe('every template', () => {
   it('has no {{else}}: a file that differs per kind is one file per kind layer', () => {
     const found = FILES.flatMap((f) => elseTags(f.source).map((line) => `${f.name}:${line}`));
     expect(found).toEqual([]);
   });
 
-  it('only interpolates values: no {{#if}} or other blocks, partials, comments or helpers', () => {
-    const found = FILES.flatMap((f) => nonInterpolations(f.source).map((what) => `${f.name} ${what}`));
+  it('only interpolates values, and partials every kind has: no {{#if}} or other blocks, comments or helpers', () => {
+    const found = FILES.flatMap((f) => nonInterpolations(f.source, kindPartials(f.stack)).map((what) => `${f.name} ${what}`));
     expect(found, 'decide in templateContext (src/stacks/render.ts), or give each kind its own file').toEqual([]);
   });
 
