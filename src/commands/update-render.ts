@@ -18,6 +18,7 @@ import { appBlockText } from '../workspace/init-db.ts';
 import { hostPorts } from '../host/ports.ts';
 import type { Toolchain } from '../stacks/stack.ts';
 import { planNewApp } from './new-plan.ts';
+import { ciWorkflowPath } from '../stacks/render.ts';
 
 const run = promisify(execFile);
 
@@ -59,8 +60,9 @@ export async function renderCurrent(answers: Answers, tools: Toolchain): Promise
     const app = await planNewApp(snapshot, { ...answers, install: false, createDb: false, migrate: false, adminUrl: undefined }, { force: false, tools, dbHost: 'localhost:5432' });
     const files = new Map<string, string>();
     let initDb: string | undefined;
+    const workflow = path.join(ws.root, ciWorkflowPath(app.spec.names.slug));
     for (const c of app.plan.list()) {
-      if (c.path.startsWith(app.appDir + path.sep)) files.set(path.relative(app.appDir, c.path).split(path.sep).join('/'), c.after);
+      if (c.path.startsWith(app.appDir + path.sep) || c.path === workflow) files.set(path.relative(app.appDir, c.path).split(path.sep).join('/'), c.after);
       else if (c.path === ws.initDbFile) initDb = c.after;
     }
     return { files, initDbBlock: appBlockText(initDb, app.spec.names.slug) };

@@ -26,6 +26,7 @@ export const python: StackDef = {
   id: 'python',
   label: 'Python (FastAPI + SQLAlchemy + Alembic)',
   layers: (kind) => [`python/common`, `python/${kind}`],
+  ciWorkflow: 'python/ci/workflow.yml',
   install: (tools) => installSteps(tools.python),
   installed: (dir) => fs.existsSync(venvBin(dir, 'alembic')),
   migrate: { shown: 'alembic upgrade head', command: (dir) => [venvBin(dir, 'alembic'), 'upgrade', 'head'], inImage: ['alembic', 'upgrade', 'head'] },

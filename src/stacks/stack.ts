@@ -28,6 +28,12 @@ export interface StackDef {
   label: string;
   /** Template layers, later ones winning on the same path. */
   layers(kind: Kind): string[];
+  /**
+   * The template of the app's CI workflow (under templates/, rendered with the app's values and its
+   * kind's partials), written to `.github/workflows/<app>.yml` at the workspace root: GitHub reads
+   * workflows only there.
+   */
+  ciWorkflow: string;
   /** What installs the app's dependencies, with the run's tools. */
   install(tools: Toolchain): InstallStep[];
   /** Whether the app's dependencies are installed (so that it can be migrated and tested). */

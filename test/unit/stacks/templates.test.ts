@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { STACKS as STACK_TABLE } from '../../../src/stacks/index.ts';
 import { PARTIALS_DIR } from '../../../src/stacks/render.ts';
 import { TEMPLATES_DIR } from '../../../src/stacks/template-source.ts';
-import { DEPLOY_DIR, INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, stacksOf, templateFiles } from '../../helpers/template-files.ts';
+import { CI_DIR, DEPLOY_DIR, INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, stacksOf, templateFiles } from '../../helpers/template-files.ts';
 
 /**
  * The rules templates/ keeps, so that each template reads as the file it renders to: a template
@@ -105,10 +105,12 @@ describe('the rules themselves', () => {
 });
 
 describe('template layers', () => {
-  it('are common, crud and readonly for each stack and for deploy/, none of them empty', () => {
+  it('are common, crud and readonly for each stack and for deploy/, none of them empty (and each stack has its CI workflow)', () => {
     expect(fs.readdirSync(TEMPLATES_DIR).sort()).toEqual([DEPLOY_DIR, ...STACKS].sort());
+    for (const stack of STACKS) expect(STACK_TABLE[stack].ciWorkflow, stack).toBe(`${stack}/${CI_DIR}/workflow.yml`);
     for (const stack of [...STACKS, DEPLOY_DIR]) {
-      expect(fs.readdirSync(path.join(TEMPLATES_DIR, stack)).sort(), stack).toEqual(['common', ...KINDS]);
+      const layers = fs.readdirSync(path.join(TEMPLATES_DIR, stack)).filter((d) => d !== CI_DIR);
+      expect(layers.sort(), stack).toEqual(['common', ...KINDS]);
       for (const layer of ['common', ...KINDS]) {
         expect(FILES.filter((f) => f.stack === stack && f.layer === layer).length, `${stack}/${layer}`).toBeGreaterThan(0);
       }
