@@ -81,7 +81,7 @@ const getJson = async (url: string, headers: Record<string, string> = AUTH) => {
 };
 
 const postItem = (url: string, body: unknown, headers: Record<string, string> = AUTH) =>
-  call(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  call(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -161,36 +161,37 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
     it('boots, is ready, and serves items with owners from ULM to authenticated callers', async () => {
       // The database comes from the app's own backend/.env, as the CLI wrote it.
       await healthyUlm();
-      await withServer(stack, backend, { ULM_BASE_URL: ulm.url, ULM_SERVICE_TOKEN: 'svc-token' }, async (url) => {
+      // USER_CACHE_TTL=0: the owner ULM forgets below is asked again, not served from the cache.
+      await withServer(stack, backend, { ULM_BASE_URL: ulm.url, ULM_SERVICE_TOKEN: 'svc-token', USER_CACHE_TTL: '0' }, async (url) => {
         expect(await getJson(`${url}/health/live`, {})).toMatchObject({ status: 200, body: { status: 'ok' } });
         expect(await getJson(`${url}/health/ready`, {})).toMatchObject({ status: 200, body: { status: 'ok', database: 'ok' } });
 
         const openapi = (await getJson(`${url}/openapi.json`, {})).body as { paths: Record<string, unknown> };
-        expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready', '/items', stack.itemRoute]));
+        expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready', `${stack.api}/items`, stack.itemRoute]));
 
         // No token, or one ULM does not accept: 401, and nothing is stored.
-        const widget = { name: 'Widget', owner_user_id: ADA.id };
-        expect(await postItem(url, widget, {})).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
-        expect(await postItem(url, widget, { authorization: 'Bearer forged' })).toMatchObject({ status: 401, body: { code: 'invalid_token' } });
-        expect(await getJson(`${url}/items`, {})).toMatchObject({ status: 401 });
+        const widget = stack.itemBody('Widget');
+        expect(await postItem(`${url}${stack.api}/items`, widget, {})).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
+        expect(await postItem(`${url}${stack.api}/items`, widget, { authorization: 'Bearer forged' })).toMatchObject({ status: 401, body: { code: 'invalid_token' } });
+        expect(await getJson(`${url}${stack.api}/items`, {})).toMatchObject({ status: 401 });
         expect(ulm.requests.some((r) => r.path === '/api/v1/auth/me' && r.authorization === 'Bearer forged')).toBe(true);
 
-        const created = await postItem(url, widget);
+        const created = await postItem(`${url}${stack.api}/items`, widget);
         expect(created.status).toBe(201);
         const item = created.body as { id: number };
         expect(item).toMatchObject({ id: expect.any(Number), name: 'Widget', owner_user_id: ADA.id });
 
         // The item as it was created, its owner as ULM returns it but allow-listed, asked for with the service token.
-        expect(await getJson(`${url}/items/${item.id}`)).toEqual({ status: 200, body: { item, owner: ADA_SHOWN } });
+        expect(await getJson(`${url}${stack.api}/items/${item.id}`)).toEqual({ status: 200, body: { item, owner: ADA_SHOWN } });
         expect(ulm.requests.filter((r) => r.path.startsWith('/api/v1/users/')).map((r) => r.authorization)).toContain('Bearer svc-token');
         // The caller's token was checked once, then cached.
         expect(ulm.requests.filter((r) => r.path === '/api/v1/auth/me' && r.authorization === `Bearer ${TOKEN}`)).toHaveLength(1);
 
-        expect(await getJson(`${url}/items/999999`)).toEqual({ status: 404, body: { code: 'item_not_found', detail: expect.stringContaining('999999') } });
+        expect(await getJson(`${url}${stack.api}/items/999999`)).toEqual({ status: 404, body: { code: 'item_not_found', detail: expect.stringContaining('999999') } });
 
         // ULM no longer knows the owner: a clear 404 that does not name the user, not a 500.
         ulm.users.delete(ADA.id);
-        const orphan = await getJson(`${url}/items/${item.id}`);
+        const orphan = await getJson(`${url}${stack.api}/items/${item.id}`);
         expect(orphan).toEqual({ status: 404, body: { code: 'owner_not_found', detail: expect.any(String) } });
         expect(JSON.stringify(orphan.body)).not.toContain(ADA.id);
       });
@@ -201,10 +202,10 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
       // Two connections: were they held while ULM takes 2 s, 60 requests would take a minute and time out.
       const env = { ULM_BASE_URL: ulm.url, DB_POOL_SIZE: '2', DB_MAX_OVERFLOW: '0', DB_POOL_TIMEOUT: '3' };
       await withServer(stack, backend, env, async (url) => {
-        const item = (await postItem(url, { name: 'Slow', owner_user_id: ADA.id })).body as { id: number };
+        const item = (await postItem(`${url}${stack.api}/items`, stack.itemBody('Slow'))).body as { id: number };
         ulm.delayMs = 2000;
         const started = performance.now();
-        const requests = Array.from({ length: 60 }, () => call(`${url}/items/${item.id}`, { headers: AUTH }));
+        const requests = Array.from({ length: 60 }, () => call(`${url}${stack.api}/items/${item.id}`, { headers: AUTH }));
         await sleep(300);
         const ready = await call(`${url}/health/ready`);
         const answers = await Promise.all(requests);
@@ -222,45 +223,45 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
       await healthyUlm();
       const env = { ULM_BASE_URL: ulm.url, ULM_TIMEOUT: '2', ULM_BREAKER_THRESHOLD: '3', ULM_BREAKER_COOLDOWN: '2' };
       await withServer(stack, backend, env, async (url) => {
-        const item = (await postItem(url, { name: 'Hung', owner_user_id: ADA.id })).body as { id: number };
+        const item = (await postItem(`${url}${stack.api}/items`, stack.itemBody('Hung'))).body as { id: number };
         ulm.hang = true;
 
-        const hung = await Promise.all([1, 2, 3].map(() => call(`${url}/items/${item.id}`, { headers: AUTH })));
+        const hung = await Promise.all([1, 2, 3].map(() => call(`${url}${stack.api}/items/${item.id}`, { headers: AUTH })));
         for (const a of hung) {
           expect(a.status).toBe(504);
           expect(a.body).toMatchObject({ code: 'ulm_timeout' });
           expect(a.ms).toBeLessThan(5000);
         }
-        const fast = await call(`${url}/items/${item.id}`, { headers: AUTH });
+        const fast = await call(`${url}${stack.api}/items/${item.id}`, { headers: AUTH });
         expect(fast).toMatchObject({ status: 503, body: { code: 'ulm_unavailable' } });
         expect(Number(fast.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
         expect(fast.ms).toBeLessThan(200);
         // Items that need no ULM call are still served (the token is cached).
-        expect((await call(`${url}/items`, { headers: AUTH })).status).toBe(200);
+        expect((await call(`${url}${stack.api}/items`, { headers: AUTH })).status).toBe(200);
 
         ulm.hang = false;
         await sleep(2100);
-        expect((await call(`${url}/items/${item.id}`, { headers: AUTH })).status).toBe(200);
+        expect((await call(`${url}${stack.api}/items/${item.id}`, { headers: AUTH })).status).toBe(200);
       });
     });
 
     it('answers 503 with Retry-After while ULM is stopped, serves what needs no ULM, and recovers', async () => {
       await healthyUlm();
       await withServer(stack, backend, { ULM_BASE_URL: ulm.url }, async (url) => {
-        const item = (await postItem(url, { name: 'Stopped', owner_user_id: ADA.id })).body as { id: number };
+        const item = (await postItem(`${url}${stack.api}/items`, stack.itemBody('Stopped'))).body as { id: number };
         await ulm.stop();
         try {
-          const down = await call(`${url}/items/${item.id}`, { headers: AUTH });
+          const down = await call(`${url}${stack.api}/items/${item.id}`, { headers: AUTH });
           expect(down).toMatchObject({ status: 503, body: { code: 'ulm_unavailable', detail: expect.stringContaining('ULM') } });
           expect(Number(down.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-          expect((await call(`${url}/items`, { headers: AUTH })).status).toBe(200);
+          expect((await call(`${url}${stack.api}/items`, { headers: AUTH })).status).toBe(200);
           // A token never seen cannot be checked: 503, not 401 and not 500.
-          expect((await call(`${url}/items`, { headers: { authorization: 'Bearer new-token' } })).status).toBe(503);
+          expect((await call(`${url}${stack.api}/items`, { headers: { authorization: 'Bearer new-token' } })).status).toBe(503);
           expect((await call(`${url}/health/ready`)).status).toBe(200); // the database is fine
         } finally {
           await ulm.start();
         }
-        await eventually(async () => (await call(`${url}/items/${item.id}`, { headers: AUTH })).status === 200, 15_000);
+        await eventually(async () => (await call(`${url}${stack.api}/items/${item.id}`, { headers: AUTH })).status === 200, 15_000);
       });
     });
 
@@ -273,13 +274,13 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
       viaProxy.port = String(proxy.port);
       try {
         await withServer(stack, backend, { ULM_BASE_URL: ulm.url, DATABASE_URL: viaProxy.toString() }, async (url) => {
-          const item = (await postItem(url, { name: 'Outage', owner_user_id: ADA.id })).body as { id: number };
+          const item = (await postItem(`${url}${stack.api}/items`, stack.itemBody('Outage'))).body as { id: number };
           await proxy.stop();
 
           for (const down of [
-            await call(`${url}/items`, { headers: AUTH }),
-            await call(`${url}/items/${item.id}`, { headers: AUTH }),
-            await postItem(url, { name: 'Lost', owner_user_id: ADA.id }),
+            await call(`${url}${stack.api}/items`, { headers: AUTH }),
+            await call(`${url}${stack.api}/items/${item.id}`, { headers: AUTH }),
+            await postItem(`${url}${stack.api}/items`, stack.itemBody('Lost')),
           ]) {
             expect(down, JSON.stringify(down.body)).toMatchObject({ status: 503, body: { code: 'database_unavailable' } });
             expect(Number(down.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -292,8 +293,8 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
 
           await proxy.start();
           await eventually(async () => (await call(`${url}/health/ready`)).status === 200, 15_000);
-          expect((await call(`${url}/items/${item.id}`, { headers: AUTH })).status).toBe(200);
-          expect((await postItem(url, { name: 'Back', owner_user_id: ADA.id })).status).toBe(201);
+          expect((await call(`${url}${stack.api}/items/${item.id}`, { headers: AUTH })).status).toBe(200);
+          expect((await postItem(`${url}${stack.api}/items`, stack.itemBody('Back'))).status).toBe(201);
         });
       } finally {
         await proxy.close();
