@@ -15,7 +15,7 @@ async def test_shutdown_closes_the_ulm_client_and_what_the_kind_opened(monkeypat
 
     monkeypatch.setattr(resources, "close", close)
     async with lifespan(app):
-        client = ulm.get_ulm_client()
+        client = await ulm.get_ulm_client()
 
     assert client._http.is_closed
     assert closed == ["resources"]

@@ -371,8 +371,12 @@ class _Shared:
     client: ULMClient | None = None
 
 
-def get_ulm_client() -> ULMClient:
-    """FastAPI dependency: the process-wide ULM client, created on first use."""
+async def get_ulm_client() -> ULMClient:
+    """FastAPI dependency: the process-wide ULM client, created on first use.
+
+    ``async``, as every dependency here: FastAPI runs a plain ``def`` dependency in a thread pool,
+    a thread hop per request for nothing.
+    """
     if _Shared.client is None:
         _Shared.client = ULMClient(
             settings.ULM_BASE_URL,

@@ -69,8 +69,11 @@ def engine_options(url: str, config: Settings | None = None) -> dict[str, Any]:
         pool_size=config.DB_POOL_SIZE,
         max_overflow=config.DB_MAX_OVERFLOW,
         pool_timeout=config.DB_POOL_TIMEOUT,
-        # A connection that died while idle (database restart) is replaced, not used.
-        pool_pre_ping=True,
+        # No ping before each use: it costs three round trips per request. A connection that died
+        # while idle (a database restart) fails its first statement instead; SQLAlchemy then
+        # drops every connection the pool held, so one request per process answers 503 and the
+        # next ones reconnect.
+        pool_pre_ping=False,
         connect_args=connect_args,
     )
     return options
@@ -126,12 +129,12 @@ SessionLocal = create_sessions(engine)
 ReadSessionLocal = create_sessions(read_engine) if read_engine is not engine else SessionLocal
 
 
-def get_sessions() -> BoundedSessions:
+async def get_sessions() -> BoundedSessions:
     """FastAPI dependency: sessions on the primary (tests override it)."""
     return SessionLocal
 
 
-def get_read_sessions() -> BoundedSessions:
+async def get_read_sessions() -> BoundedSessions:
     """FastAPI dependency: sessions for read-only routes (the replica when one is set)."""
     return ReadSessionLocal
 

@@ -15,7 +15,7 @@ from app.core.database import Sessions
 DEPENDENCY = "database"
 
 
-def get_probe(sessions: Sessions) -> Callable[[float], Awaitable[None]]:
+async def get_probe(sessions: Sessions) -> Callable[[float], Awaitable[None]]:
     async def probe(within: float) -> None:  # health.py's deadline bounds it, not ``within``
         async with sessions() as db:
             await db.execute(text("SELECT 1"))

@@ -14,7 +14,7 @@ from app.clients.ulm import ULM
 DEPENDENCY = "ulm"
 
 
-def get_probe(ulm: ULM) -> Callable[[float], Awaitable[None]]:
+async def get_probe(ulm: ULM) -> Callable[[float], Awaitable[None]]:
     return ulm.ping
 
 
