@@ -343,10 +343,10 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
         expect(await getJson(`${url}/health/ready`, {})).toMatchObject({ status: 200, body: { status: 'ok', ulm: 'ok' } });
         const ready = (await getJson(`${url}/health/ready`, {})).body;
         expect(ready).not.toHaveProperty('database');
-        expect(await getJson(`${url}/users/${GRACE.id}`, {})).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
-        expect(await getJson(`${url}/users/${GRACE.id}`, { authorization: 'Bearer forged' })).toMatchObject({ status: 401 });
-        expect(await getJson(`${url}/users/${GRACE.id}`)).toEqual({ status: 200, body: GRACE_SHOWN });
-        expect(await getJson(`${url}/users/nobody`)).toEqual({ status: 404, body: { code: 'user_not_found', detail: expect.stringContaining("'nobody'") } });
+        expect(await getJson(`${url}${stack.api}/users/${GRACE.id}`, {})).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
+        expect(await getJson(`${url}${stack.api}/users/${GRACE.id}`, { authorization: 'Bearer forged' })).toMatchObject({ status: 401 });
+        expect(await getJson(`${url}${stack.api}/users/${GRACE.id}`)).toEqual({ status: 200, body: GRACE_SHOWN });
+        expect(await getJson(`${url}${stack.api}/users/nobody`)).toEqual({ status: 404, body: { code: 'user_not_found', detail: expect.stringContaining("'nobody'") } });
 
         await ulm.stop();
         try {
@@ -354,7 +354,7 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
           const notReady = await call(`${url}/health/ready`);
           expect(notReady).toMatchObject({ status: 503, body: { ulm: 'unavailable' } });
           expect(notReady.ms).toBeLessThan(2000);
-          const down = await call(`${url}/users/${GRACE.id}`, { headers: AUTH });
+          const down = await call(`${url}${stack.api}/users/${GRACE.id}`, { headers: AUTH });
           expect(down).toMatchObject({ status: 503, body: { code: 'ulm_unavailable' } });
           expect(down.headers.get('retry-after')).toBeTruthy();
           expect(internals(JSON.stringify(down.body), [ulm.port])).toEqual([]);

@@ -38,7 +38,7 @@ function langOf(name: string): Lang | undefined {
   if (base.endsWith('.json')) return 'json';
   if (base === 'Dockerfile') return 'dockerfile';
   if (base === '_env.example') return 'env';
-  if (base.endsWith('.yaml')) return 'yaml';
+  if (base.endsWith('.yaml') || base.endsWith('.yml')) return 'yaml';
   return undefined;
 }
 
