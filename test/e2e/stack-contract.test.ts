@@ -339,7 +339,8 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
     it('boots and reads users through ULM for authenticated callers; ready follows ULM', async () => {
       await healthyUlm();
       ulm.users.set(GRACE.id, GRACE);
-      await withServer(stack, backend, { ULM_BASE_URL: ulm.url }, async (url) => {
+      // USER_CACHE_TTL=0: with ULM stopped below, the lookup must reach it, not the cache.
+      await withServer(stack, backend, { ULM_BASE_URL: ulm.url, USER_CACHE_TTL: '0' }, async (url) => {
         expect(await getJson(`${url}/health/ready`, {})).toMatchObject({ status: 200, body: { status: 'ok', ulm: 'ok' } });
         const ready = (await getJson(`${url}/health/ready`, {})).body;
         expect(ready).not.toHaveProperty('database');
