@@ -184,6 +184,9 @@ export async function renderRecorded(opts: {
     const put = (text: string): string => (stand === undefined ? text : text.split(String(stand)).join(String(port)));
     const files = new Map<string, string>();
     for (const rel of walkFiles(appDir)) files.set(rel, put(fs.readFileSync(path.join(appDir, rel), 'utf8')));
+    // The app's CI workflow, at the workspace root (versions that write one).
+    const workflow = path.join(ws, ciWorkflowPath(slug));
+    if (fs.existsSync(workflow)) files.set(`../${ciWorkflowPath(slug)}`, put(fs.readFileSync(workflow, 'utf8')));
     const block = appBlockText(readIfExists(path.join(ws, 'init-db.sql')), slug);
     return { files, initDbBlock: block === undefined ? undefined : put(block) };
   } finally {
