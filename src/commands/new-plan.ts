@@ -8,7 +8,7 @@ import { Plan } from '../plan/plan.ts';
 import { ANSWERS_FILE, answersFileText } from '../app/answers-file.ts';
 import { specFromAnswers, type AppSpec } from '../app/spec.ts';
 import type { Answers, WorkspaceFacts } from '../app/questions.ts';
-import { renderBackend, renderDeploy } from '../stacks/render.ts';
+import { renderBackend, renderCiWorkflow, renderDeploy } from '../stacks/render.ts';
 import { STACKS } from '../stacks/index.ts';
 import { addAppToCompose, APP_COMPOSE_FILE } from '../workspace/compose/index.ts';
 import { editInitDb } from '../workspace/init-db.ts';
@@ -200,6 +200,10 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const files: AppFile[] = [...(await renderBackend(spec))].map(([rel, content]) => ({ rel: `backend/${rel}`, content }));
   files.push({ rel: compose.appFile.name, content: compose.appFile.text });
   for (const [rel, content] of await renderDeploy(spec)) files.push({ rel, content });
+  // The app's CI workflow sits at the workspace root, where GitHub reads workflows; it is one of
+  // the app's files all the same (recorded, merged by update, removed with the app).
+  const workflow = await renderCiWorkflow(spec);
+  if (workflow) files.push({ rel: `../${workflow.path}`, content: workflow.content });
   files.push({ rel: 'backend/.env', content: localEnv(spec, password, opts.dbHost), mode: 0o600, secret: true });
   if (crud) {
     files.push({ rel: '.env', content: appEnv(spec, password!), mode: 0o600, secret: true });

@@ -30,6 +30,7 @@ import { removeAppFromCompose } from '../workspace/compose/index.ts';
 import { onlyWhatWeWroteForNoApp, removeInitDbBlock } from '../workspace/init-db.ts';
 import { removeEnvVar } from '../workspace/env-file.ts';
 import { stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
+import { ciWorkflowPath } from '../stacks/render.ts';
 import { appsForDerivedFiles, readSnapshot, requireReadableApps, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
 import { adminUrlForApp } from '../database/admin-url.ts';
@@ -116,6 +117,13 @@ function planRemoval(snapshot: WorkspaceSnapshot, spec: AppSpec, stamp: string):
   if (initDbAfter !== undefined && onlyWhatWeWroteForNoApp(initDbAfter)) {
     plan.remove(ws.initDbFile);
     if (!notes.includes('removed init-db.sql (no app block is left in it)')) notes.push('removed init-db.sql (no app block is left in it)');
+  }
+
+  // The app's CI workflow (at the root, where GitHub reads it) leaves with the app.
+  const workflow = path.join(ws.root, ciWorkflowPath(names.slug));
+  if (plan.read(workflow) !== undefined) {
+    plan.remove(workflow);
+    notes.push(`removed ${ciWorkflowPath(names.slug)}, the app's CI workflow`);
   }
 
   const movedTo = path.join(ws.root, STATE_DIR, 'removed', `${names.slug}-${stamp}`);

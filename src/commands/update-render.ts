@@ -19,6 +19,7 @@ import { hostPorts } from '../host/ports.ts';
 import type { Toolchain } from '../stacks/stack.ts';
 import { planNewApp } from './new-plan.ts';
 import { generatorAt, sandboxEnv, type BaseSource } from './update-base.ts';
+import { ciWorkflowPath } from '../stacks/render.ts';
 
 const run = promisify(execFile);
 
@@ -62,8 +63,9 @@ export async function renderCurrent(answers: Answers, tools: Toolchain): Promise
     const app = await planNewApp(snapshot, { ...answers, install: false, createDb: false, migrate: false, adminUrl: undefined }, { force: false, tools, dbHost: 'localhost:5432' });
     const files = new Map<string, string>();
     let initDb: string | undefined;
+    const workflow = path.join(ws.root, ciWorkflowPath(app.spec.names.slug));
     for (const c of app.plan.list()) {
-      if (c.path.startsWith(app.appDir + path.sep)) files.set(path.relative(app.appDir, c.path).split(path.sep).join('/'), c.after);
+      if (c.path.startsWith(app.appDir + path.sep) || c.path === workflow) files.set(path.relative(app.appDir, c.path).split(path.sep).join('/'), c.after);
       else if (c.path === ws.initDbFile) initDb = c.after;
     }
     return { files, initDbBlock: appBlockText(initDb, app.spec.names.slug) };
@@ -128,6 +130,9 @@ export async function renderRecorded(opts: {
     const put = (text: string): string => (stand === undefined ? text : text.split(String(stand)).join(String(port)));
     const files = new Map<string, string>();
     for (const rel of walkFiles(appDir)) files.set(rel, put(fs.readFileSync(path.join(appDir, rel), 'utf8')));
+    // The app's CI workflow, at the workspace root (versions that write one).
+    const workflow = path.join(ws, ciWorkflowPath(slug));
+    if (fs.existsSync(workflow)) files.set(`../${ciWorkflowPath(slug)}`, put(fs.readFileSync(workflow, 'utf8')));
     const block = appBlockText(readIfExists(path.join(ws, 'init-db.sql')), slug);
     return { files, initDbBlock: block === undefined ? undefined : put(block), source };
   } finally {

@@ -26,6 +26,7 @@ import { stagePasswordMove } from '../workspace/legacy-password.ts';
 import { readApps } from '../workspace/snapshot.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { derivedFiles, derivedSecretFiles, stageFiles } from '../workspace/derived.ts';
+import { ciWorkflowPath } from '../stacks/render.ts';
 import { failed, ok, warning, type DoctorCheck } from './check.ts';
 import { k8sBudgetChecks } from './k8s-budget.ts';
 
@@ -178,6 +179,14 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
         );
       } else checks.push(ok(serviceId, `${names.service} in ${appCompose}, included by ${APPS_COMPOSE_FILE}`));
     }
+
+    // 4b. Its CI workflow, at the root where GitHub reads workflows, run for changes under the app.
+    const workflow = ciWorkflowPath(dir);
+    const workflowText = read(path.join(root, workflow));
+    const ciId = `${prefix}.ci-workflow`;
+    if (workflowText === undefined) checks.push(warning(ciId, `${workflow} is missing: GitHub runs no CI for ${dir}`, `restore it from git, or \`create-ovu-app update ${dir}\` writes it`));
+    else if (!workflowText.includes(`${dir}/**`)) checks.push(warning(ciId, `${workflow} does not run for changes under ${dir}/ (no '${dir}/**' path)`, `restore it from git`));
+    else checks.push(ok(ciId, `${workflow} runs CI for changes under ${dir}/`));
     if (!crud) {
       audited.push({ dir, spec, password: undefined, backendDir });
       continue;

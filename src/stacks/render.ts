@@ -58,6 +58,28 @@ export async function renderBackend(spec: AppSpec): Promise<Map<string, string>>
   return out;
 }
 
+/** Where an app's CI workflow goes, relative to the workspace root. */
+export function ciWorkflowPath(slug: string): string {
+  return `.github/workflows/${slug}.yml`;
+}
+
+/**
+ * Renders the app's CI workflow (its stack's `ciWorkflow` template, with its kind's partials):
+ * `{ path, content }`, the path relative to the workspace root.
+ */
+export async function renderCiWorkflow(spec: AppSpec): Promise<{ path: string; content: string } | undefined> {
+  const stack = STACKS[spec.settings.stack];
+  if (!stack.ciWorkflow) return undefined;
+  const partials: Record<string, (ctx: object) => string> = {};
+  for (const layer of stackLayers(stack, spec.settings.kind)) {
+    for (const file of await templateLayer(layer)) if (file.path.startsWith(PARTIALS_DIR)) partials[file.path.slice(PARTIALS_DIR.length)] = file.render;
+  }
+  const cut = stack.ciWorkflow.lastIndexOf('/');
+  const template = (await templateLayer(stack.ciWorkflow.slice(0, cut))).find((f) => f.path === stack.ciWorkflow!.slice(cut + 1));
+  if (!template) throw new Error(`no CI workflow template ${stack.ciWorkflow}`);
+  return { path: ciWorkflowPath(spec.names.slug), content: template.render(templateContext(spec), { partials }) };
+}
+
 /**
  * Renders the app's deployment manifests (templates/deploy/: common, then the kind), relative to
  * the app directory: `deploy/k8s/...`.

@@ -44,6 +44,12 @@ export interface StackDef {
    * absolute path (a stack the tests add). Its layers are `common`, then the app's kind.
    */
   templates: string;
+  /**
+   * The template of the app's CI workflow (under templates/, rendered with the app's values and its
+   * kind's partials), written to `.github/workflows/<app>.yml` at the workspace root: GitHub reads
+   * workflows only there. None: the app gets no workflow.
+   */
+  ciWorkflow?: string;
   /** A tool this stack installs with beyond the package manager, found once per run into Toolchain[name]. */
   tool?: { name: string; find(env: NodeJS.ProcessEnv): unknown };
   /** Its migrations: where the app keeps them (relative to backend/), and where a database stands. */

@@ -192,13 +192,13 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
 
         expect(await getJson(`${url}${API}/items/999999`)).toEqual({ status: 404, body: { code: 'item_not_found', detail: expect.stringContaining('999999') } });
 
-        // Only the owner may change or delete it: another caller gets 404, as for a missing item.
+        // Only the owner may change or delete it: another caller gets 403 not_owner (they may read it).
         ulm.users.set(GRACE.id, GRACE);
         ulm.tokens.set('grace-token', GRACE.id);
         const json = { 'content-type': 'application/json' };
         const rename = (headers: Record<string, string>) => call(`${url}${API}/items/${item.id}`, { method: 'PATCH', headers: { ...json, ...headers }, body: JSON.stringify({ name: 'Renamed' }) });
-        expect((await rename({ authorization: 'Bearer grace-token' })).status).toBe(404);
-        expect((await call(`${url}${API}/items/${item.id}`, { method: 'DELETE', headers: { authorization: 'Bearer grace-token' } })).status).toBe(404);
+        expect(await rename({ authorization: 'Bearer grace-token' })).toMatchObject({ status: 403, body: { code: 'not_owner' } });
+        expect((await call(`${url}${API}/items/${item.id}`, { method: 'DELETE', headers: { authorization: 'Bearer grace-token' } })).status).toBe(403);
         expect(await rename(AUTH)).toMatchObject({ status: 200, body: { id: item.id, name: 'Renamed', owner_user_id: ADA.id } });
         Object.assign(item, { name: 'Renamed' });
 

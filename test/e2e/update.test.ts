@@ -16,8 +16,10 @@ const CURRENT = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'ut
 const OLD = '0.0.9';
 
 /** The old version's template edits: what `update` must bring each app file back from. */
-const LOG_LINE = 'logging.basicConfig(level=logging.DEBUG if settings.DEBUG else logging.INFO)';
-const OLD_LOG_LINE = 'logging.basicConfig(level=logging.INFO)';
+// A line of the Python app's main.py (templates/python/common) that the old version wrote otherwise.
+const LOG_LINE = 'API_PREFIX = "/api/v1"';
+const OLD_LOG_LINE = 'API_PREFIX = "/api"';
+const TEAM_LINE = 'API_PREFIX = "/api/team"';
 const WRITTEN_BY = "'-- Written by create-ovu-app, which rewrites only what is between these markers (--force).',";
 const OLD_WRITTEN_BY = "'-- Written by create-ovu-app 0.0.9 (an older wording).',";
 
@@ -37,10 +39,10 @@ beforeAll(async () => {
   const pkgFile = path.join(oldDir, 'package.json');
   fs.writeFileSync(pkgFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(pkgFile, 'utf8')), version: OLD }, null, 2));
   const crud = path.join(oldDir, 'templates', 'python', 'crud');
-  edit(path.join(crud, 'app', 'main.py'), LOG_LINE, OLD_LOG_LINE);
+  edit(path.join(oldDir, 'templates', 'python', 'common', 'app', 'main.py'), LOG_LINE, OLD_LOG_LINE);
   edit(path.join(crud, 'tests', 'test_config.py'), '"""DATABASE_URL as the ADR writes it', '"""DATABASE_URL as the ADR (old wording) writes it');
   // The new templates add it: the old ones did not have it.
-  fs.rmSync(path.join(crud, 'tests', 'test_wiring.py'));
+  fs.rmSync(path.join(crud, 'tests', 'test_database_wiring.py'));
   // The new templates dropped these two.
   fs.writeFileSync(path.join(crud, 'OLD_NOTES.md'), 'Notes the old templates had.\n');
   fs.writeFileSync(path.join(crud, 'app', 'legacy.py'), '"""A module the old templates had."""\n\nVALUE = 1\n');
@@ -75,7 +77,7 @@ function teamEdits(ws: string): void {
   // README: the template changes its version line; the team adds at the end (a clean merge).
   write(ws, 'inventory/backend/README.md', read(ws, 'inventory/backend/README.md') + '\nOur team runs this on Fridays.\n');
   // main.py: both change the logging line (a conflict).
-  write(ws, 'inventory/backend/app/main.py', read(ws, 'inventory/backend/app/main.py').replace(OLD_LOG_LINE, 'logging.basicConfig(level=logging.WARNING)'));
+  write(ws, 'inventory/backend/app/main.py', read(ws, 'inventory/backend/app/main.py').replace(OLD_LOG_LINE, TEAM_LINE));
   // test_config.py: the team deleted it, the template changed it.
   fs.rmSync(path.join(ws, 'inventory/backend/tests/test_config.py'));
   // legacy.py: the templates dropped it, the team changed it.
@@ -115,7 +117,7 @@ describe('create-ovu-app update across two versions', () => {
       'inventory/backend/README.md': 'merged',
       'inventory/backend/app/main.py': 'conflict',
       'inventory/backend/tests/test_config.py': 'kept-deleted',
-      'inventory/backend/tests/test_wiring.py': 'added',
+      'inventory/backend/tests/test_database_wiring.py': 'added',
       'inventory/backend/OLD_NOTES.md': 'removed',
       'inventory/backend/app/legacy.py': 'kept-changed',
       "init-db.sql (inventory's block)": 'merged',
@@ -127,7 +129,7 @@ describe('create-ovu-app update across two versions', () => {
     expect(readme).toContain('Our team runs this on Fridays.');
     // The conflict, as git writes one.
     expect(read(ws, 'inventory/backend/app/main.py')).toContain(
-      ['<<<<<<< yours', 'logging.basicConfig(level=logging.WARNING)', '=======', LOG_LINE, `>>>>>>> create-ovu-app ${CURRENT}`, ''].join('\n'),
+      ['<<<<<<< yours', TEAM_LINE, '=======', LOG_LINE, `>>>>>>> create-ovu-app ${CURRENT}`, ''].join('\n'),
     );
     expect(fs.existsSync(path.join(ws, 'inventory/backend/tests/test_config.py'))).toBe(false);
     expect(fs.existsSync(path.join(ws, 'inventory/backend/OLD_NOTES.md'))).toBe(false);
@@ -142,7 +144,7 @@ describe('create-ovu-app update across two versions', () => {
     // The record: this version, and what it generated.
     const record = JSON.parse(read(ws, 'inventory/.ovu-app.json')) as { version: string; files: Record<string, string> };
     expect(record.version).toBe(CURRENT);
-    expect(record.files['backend/tests/test_wiring.py']).toBe(createHash('sha256').update(read(ws, 'inventory/backend/tests/test_wiring.py')).digest('hex'));
+    expect(record.files['backend/tests/test_database_wiring.py']).toBe(createHash('sha256').update(read(ws, 'inventory/backend/tests/test_database_wiring.py')).digest('hex'));
     expect(Object.keys(record.files)).not.toContain('backend/OLD_NOTES.md');
     // The project still means what it did to Compose.
     const config = await composeConfig(ws);
@@ -163,7 +165,7 @@ describe('create-ovu-app update across two versions', () => {
     expect(env.split('\n').find((l) => l.startsWith('DATABASE_URL='))).toBe(password.split('\n').find((l) => l.startsWith('DATABASE_URL=')));
     expect(moved.stdout).not.toContain('conflict');
     expect(read(ws, 'inventory/compose.yaml')).toContain('8020:8000');
-    expect(read(ws, 'inventory/backend/app/main.py')).toContain('logging.basicConfig(level=logging.WARNING)');
+    expect(read(ws, 'inventory/backend/app/main.py')).toContain(TEAM_LINE);
     expect(JSON.parse(read(ws, 'inventory/.ovu-app.json')).answers.port).toBe(8020);
   });
 

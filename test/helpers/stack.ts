@@ -44,8 +44,12 @@ export interface Stack {
   installedMarker: string;
   /** The folder of the app's own sources, under backend/. */
   sourceDir: string;
+  /** Where the app's API routes are (`/api/v1`), health probes aside. */
+  api: string;
   /** The OpenAPI path of one item: each framework spells the path parameter its own way. */
   itemRoute: string;
+  /** A POST body for an item named `name` (the owner comes from the caller's token where the app takes it so). */
+  itemBody(name: string): Record<string, string>;
   /** Runs the app's own unit (or integration: crud only) tests; must fail on a failing run. */
   ownTests(backend: string, suite: 'unit' | 'integration'): Promise<Counts>;
   /** The database drivers, ORMs and migrators the app's installed packages provide. */

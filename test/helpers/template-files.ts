@@ -43,9 +43,12 @@ export function stacksOf(dir: string): Stack[] {
   return dir === DEPLOY_DIR ? [...STACKS] : [dir as Stack];
 }
 
+/** A stack's CI workflow template (`templates/<stack>/ci/`): rendered for every app, of each kind. */
+export const CI_DIR = 'ci';
+
 /** The kinds whose apps render a file of `layer`. */
 export function kindsOf(layer: string): Kind[] {
-  return layer === 'common' ? [...KINDS] : KINDS.filter((k) => k === layer);
+  return layer === 'common' || layer === CI_DIR ? [...KINDS] : KINDS.filter((k) => k === layer);
 }
 
 /** The context a file of `stack`/`kind` is rendered with, for a sample app. */

@@ -30,6 +30,7 @@ export const python: StackDef = {
   id: 'python',
   label: 'Python (FastAPI + SQLAlchemy + Alembic)',
   templates: 'python',
+  ciWorkflow: 'python/ci/workflow.yml',
   tool: { name: 'python', find: pythonInstaller },
   install: (tools) => installSteps(installerOf(tools)),
   installed: (dir) => fs.existsSync(venvBin(dir, 'alembic')),

@@ -9,6 +9,7 @@ export const typescript: StackDef = {
   id: 'typescript',
   label: 'TypeScript (Fastify + Prisma)',
   templates: 'typescript',
+  ciWorkflow: 'typescript/ci/workflow.yml',
   install: (tools) => [{ command: installCommand(tools.pm) }],
   installed: (dir) => fs.existsSync(path.join(dir, 'node_modules', 'pg')),
   // The app's script runs `prisma migrate deploy` where Prisma's schema engine can be had (it is a

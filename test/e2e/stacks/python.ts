@@ -7,6 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'vitest';
 import { mustRun, pytestCounts } from '../../helpers/apps.ts';
+import { ROOT } from '../../helpers/cli.ts';
 import { appEnv, type Counts, type Stack, type StackCheck } from '../../helpers/stack.ts';
 
 const python = (backend: string, code: string, env: NodeJS.ProcessEnv = {}) =>
@@ -50,7 +51,10 @@ export const pythonStack: Stack = {
   migrateCommand: 'alembic upgrade head',
   installedMarker: '.venv/bin/alembic',
   sourceDir: 'app',
-  itemRoute: '/items/{item_id}',
+  api: '/api/v1',
+  itemRoute: '/api/v1/items/{item_id}',
+  // The owner is the caller (their ULM token); a body naming one is refused.
+  itemBody: (name) => ({ name }),
   // `pytest` leaves out the tests marked integration (pyproject's addopts); `-m integration` runs them.
   ownTests: (backend, suite) => pytest(backend, suite === 'integration' ? ['-m', 'integration'] : []),
   async databasePackages(backend) {
@@ -80,7 +84,7 @@ export const pythonStack: Stack = {
       async run({ backend }) {
         const code = 'from app.core.database import engine; p = engine.pool; print(engine.url.drivername, p.size(), p._max_overflow, p._timeout)';
         const out = await python(backend, code, { DB_POOL_SIZE: '7', DB_MAX_OVERFLOW: '3', DB_POOL_TIMEOUT: '11' });
-        expect(lastLine(out)).toBe('postgresql+asyncpg 7 3 11');
+        expect(lastLine(out)).toBe('postgresql+asyncpg 7 3 11.0'); // DB_POOL_TIMEOUT is a float: sub-second bounds are fine
       },
     },
     {
@@ -91,6 +95,26 @@ export const pythonStack: Stack = {
         await alembic('upgrade', 'head');
         expect(await alembic('check')).toContain('No new upgrade operations detected');
         expect(await alembic('current')).toMatch(/^5d2f1c7a9b3e \(head\)/m);
+      },
+    },
+    {
+      name: "has migrations whose SQL squawk passes with the app's .squawk.toml, as its CI runs it",
+      async run({ backend }) {
+        const squawk = path.join(process.env['OVU_LINT_TOOLS'] ?? path.join(ROOT, '.cache', 'lint-tools'), 'bin', 'squawk');
+        if (!fs.existsSync(squawk)) throw new Error(`no squawk at ${squawk}: .ci/run installs it (squawk-cli==2.70.0 in .cache/lint-tools)`);
+        // stdout only: Alembic logs to stderr.
+        const offline = await execa('.venv/bin/alembic', ['upgrade', 'head', '--sql'], { cwd: backend, env: appEnv(), reject: false });
+        expect(offline.exitCode, String(offline.stderr)).toBe(0);
+        const sql = String(offline.stdout)
+          .replace(/^CREATE TABLE alembic_version \([\s\S]*?^\);$/m, '');
+        expect(sql).toContain('CREATE TABLE items');
+        fs.writeFileSync(path.join(backend, 'migrations.sql'), sql);
+        try {
+          const r = await execa(squawk, ['migrations.sql'], { cwd: backend, reject: false });
+          expect(r.exitCode, `${r.stdout}`).toBe(0);
+        } finally {
+          fs.rmSync(path.join(backend, 'migrations.sql'));
+        }
       },
     },
     {

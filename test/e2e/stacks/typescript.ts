@@ -97,7 +97,9 @@ export const typescriptStack: Stack = {
   migrateCommand: 'node scripts/migrate.mjs',
   installedMarker: 'src/generated/prisma',
   sourceDir: 'src',
+  api: '/api/v1',
   itemRoute: '/api/v1/items/{itemId}',
+  itemBody: (name) => ({ name }),
   ownTests: (backend, suite) => vitestCounts(backend, suite === 'integration' ? 'test:integration' : 'test'),
   async databasePackages(backend) {
     const pkg = JSON.parse(fs.readFileSync(path.join(backend, 'package.json'), 'utf8'));

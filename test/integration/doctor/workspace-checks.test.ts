@@ -48,7 +48,7 @@ describe('doctor: the workspace checks', () => {
     const dir = await workspace();
     const checks = audit(dir);
     // The wiring: removing any check from workspace-checks.ts removes its id here.
-    const perCrud = ['answers', 'compose-service', 'init-db', 'env-password', 'env-example', 'verifier', 'backend-env', 'backend-env-ignored', 'backend-env-mode', 'k8s-budget'];
+    const perCrud = ['answers', 'compose-service', 'ci-workflow', 'init-db', 'env-password', 'env-example', 'verifier', 'backend-env', 'backend-env-ignored', 'backend-env-mode', 'k8s-budget'];
     const expected = [
       'workspace.compose',
       'compose.schema.docker-compose.yml',
@@ -56,7 +56,7 @@ describe('doctor: the workspace checks', () => {
       ...['inventory', 'orders', 'reports', 'monitoring'].map((a) => `compose.schema.${a}/compose.yaml`),
       ...perCrud.map((c) => `app.inventory.${c}`),
       ...perCrud.map((c) => `app.orders.${c}`),
-      ...['answers', 'compose-service', 'backend-env-ignored', 'backend-env-mode'].map((c) => `app.reports.${c}`),
+      ...['answers', 'compose-service', 'ci-workflow', 'backend-env-ignored', 'backend-env-mode'].map((c) => `app.reports.${c}`),
       'workspace.env-ignored',
       'workspace.env-mode',
       'workspace.journal',
@@ -244,5 +244,15 @@ describe('doctor: the workspace checks', () => {
     expect(notOk(audit(dir))).toEqual(['app.orders.compose-service']);
     fs.writeFileSync(compose, text.replace('"8002:8000"', '"8009:8000"'));
     expect(byId(audit(dir), 'app.orders.compose-service').message).toBe('orders-backend in orders/compose.yaml does not publish host port 8002, which orders/.ovu-app.json records');
+  });
+
+  it("warns when an app's CI workflow is missing or no longer runs for the app", async () => {
+    const dir = await workspace();
+    const workflow = path.join(dir, '.github', 'workflows', 'orders.yml');
+    const text = fs.readFileSync(workflow, 'utf8');
+    fs.writeFileSync(workflow, text.replaceAll('orders/**', 'elsewhere/**'));
+    expect(byId(audit(dir), 'app.orders.ci-workflow')).toMatchObject({ status: 'warning', message: ".github/workflows/orders.yml does not run for changes under orders/ (no 'orders/**' path)" });
+    fs.rmSync(workflow);
+    expect(byId(audit(dir), 'app.orders.ci-workflow')).toMatchObject({ status: 'warning', message: '.github/workflows/orders.yml is missing: GitHub runs no CI for orders' });
   });
 });

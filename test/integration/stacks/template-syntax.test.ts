@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import Handlebars from 'handlebars';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -24,7 +25,7 @@ const UNCHECKED: [RegExp, string][] = [
   [/\.sql$/, 'no SQL parser here; the e2e suite applies the migration to PostgreSQL'],
   [/\.prisma$/, "Prisma's parser is its engine, which cannot be downloaded here; the e2e suite generates the client from it"],
   [/\.mako$/, 'a Mako template that Alembic renders into Python, not Python itself'],
-  [/^[^/]+\/[^/]+\/partials\//, 'a part of a file (src/stacks/render.ts): checked inside each file that includes it'],
+  [/\/partials\//, 'a kind partial (src/stacks/render.ts): checked inside each file that includes it, rendered for that kind'],
 ];
 
 function langOf(name: string): Lang | undefined {
@@ -140,28 +141,28 @@ function syntaxErrors(files: Source[]): Record<string, string | undefined> {
 }
 
 const TEMPLATES = templateFiles();
-const PARTIAL = /^([ \t]*)\{\{> ([\w-]+)\}\}\n?|\{\{> ([\w-]+)\}\}/gm;
+const PARTIAL = /\{\{>/;
 
-/** `source` with each `{{> name}}` replaced by `kind`'s partial, indented as Handlebars does. */
-function withPartials(stack: string, kind: string, source: string): string {
-  const partial = (name: string) => TEMPLATES.find((t) => t.stack === stack && t.layer === kind && t.rel === `partials/${name}`)?.source ?? '';
-  return source.replace(PARTIAL, (_all, indent: string | undefined, standalone: string | undefined, inline: string | undefined) =>
-    standalone !== undefined
-      ? partial(standalone)
-          .split('\n')
-          .map((line, i, lines) => (i === lines.length - 1 && line === '' ? '' : `${indent ?? ''}${line}`))
-          .join('\n')
-      : partial(inline!),
-  );
+/**
+ * What a template file reads as: with placeholders for its values, and, when it includes kind
+ * partials (`{{> name}}`), once per kind with that kind's partials filled in.
+ */
+function checkedVersions(f: (typeof TEMPLATES)[number]): { name: string; source: string }[] {
+  const stack = stacksOf(f.stack)[0]!;
+  const kinds = kindsOf(f.layer);
+  if (!PARTIAL.test(f.source)) return [{ name: f.name, source: withPlaceholders(f.source, sampleContext(stack, kinds[0]!)) }];
+  return kinds.map((kind) => {
+    const context = sampleContext(stack, kind);
+    const partials = Object.fromEntries(
+      TEMPLATES.filter((p) => p.stack === f.stack && p.layer === kind && p.rel.startsWith('partials/')).map((p) => [p.rel.slice('partials/'.length), withPlaceholders(p.source, context)]),
+    );
+    return { name: `${f.name} (${kind})`, source: Handlebars.compile(withPlaceholders(f.source, context), { noEscape: true })({}, { partials }) };
+  });
 }
 
-// A file that includes partials is checked once per kind, as each kind renders it.
 const CHECKED: Source[] = TEMPLATES.flatMap((f) => {
   const lang = langOf(f.name);
-  if (!lang) return [];
-  const stack = stacksOf(f.stack)[0]!;
-  if (!f.source.includes('{{> ')) return [{ name: f.name, lang, source: withPlaceholders(f.source, sampleContext(stack, kindsOf(f.layer)[0] ?? 'crud')) }];
-  return kindsOf(f.layer).map((kind) => ({ name: `${f.name} (${kind})`, lang, source: withPlaceholders(withPartials(f.stack, kind, f.source), sampleContext(stack, kind)) }));
+  return lang && !f.rel.startsWith('partials/') ? checkedVersions(f).map((v) => ({ ...v, lang })) : [];
 });
 
 describe('template syntax', () => {

@@ -78,6 +78,15 @@ describe('planNewApp (in memory)', () => {
     expect(paths.some((p) => /\/_[a-z]/.test(p))).toBe(false);
   });
 
+  it("writes the app's CI workflow at the root, where GitHub reads it, and records it as one of the app's files", async () => {
+    const app = await planApp(answers(), { force: false });
+    const workflow = app.plan.list().find((c) => c.path === '/ws/.github/workflows/inventory.yml');
+    expect(workflow?.after).toContain('working-directory: inventory/backend');
+    const record = JSON.parse(app.plan.list().find((c) => c.path === '/ws/inventory/.ovu-app.json')!.after) as { files: Record<string, string> };
+    expect(Object.keys(record.files)).toContain('../.github/workflows/inventory.yml');
+    expect(app.plan.list().filter((c) => c.path.includes('/../'))).toEqual([]);
+  });
+
   it('writes a valid compose file, the password only in the app\'s own .env files', async () => {
     const app = await planApp(answers(), { force: false });
     await app.plan.commit();

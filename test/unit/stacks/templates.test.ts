@@ -6,7 +6,7 @@ import { STACKS as STACK_TABLE } from '../../../src/stacks/index.ts';
 import { stackLayers } from '../../../src/stacks/stack.ts';
 import { PARTIALS_DIR } from '../../../src/stacks/render.ts';
 import { TEMPLATES_DIR } from '../../../src/stacks/template-source.ts';
-import { DEPLOY_DIR, INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, stacksOf, templateFiles } from '../../helpers/template-files.ts';
+import { CI_DIR, DEPLOY_DIR, INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, stacksOf, templateFiles } from '../../helpers/template-files.ts';
 
 /**
  * The rules templates/ keeps, so that each template reads as the file it renders to: a template
@@ -106,11 +106,12 @@ describe('the rules themselves', () => {
 });
 
 describe('template layers', () => {
-  it('are common, crud and readonly for each stack and for deploy/, none of them empty', () => {
+  it('are common, crud and readonly for each stack and for deploy/, none of them empty (and each stack has its CI workflow)', () => {
     expect(fs.readdirSync(TEMPLATES_DIR).sort()).toEqual([DEPLOY_DIR, ...STACKS].sort());
+    for (const stack of STACKS) expect(STACK_TABLE[stack].ciWorkflow, stack).toBe(`${stack}/${CI_DIR}/workflow.yml`);
     for (const stack of [...STACKS, DEPLOY_DIR]) {
-      // Beside the layers, a stack may have ci/: the app's CI workflow, written outside its directory.
-      expect(fs.readdirSync(path.join(TEMPLATES_DIR, stack)).filter((d) => d !== 'ci').sort(), stack).toEqual(['common', ...KINDS]);
+      const layers = fs.readdirSync(path.join(TEMPLATES_DIR, stack)).filter((d) => d !== CI_DIR);
+      expect(layers.sort(), stack).toEqual(['common', ...KINDS]);
       for (const layer of ['common', ...KINDS]) {
         expect(FILES.filter((f) => f.stack === stack && f.layer === layer).length, `${stack}/${layer}`).toBeGreaterThan(0);
       }
@@ -140,13 +141,14 @@ describe('forks', () => {
     expect(likeness('a\n', 'b\n')).toBe(0);
   });
 
-  it('are gone: no file of the TypeScript stack is 80% or more like a file of another of its layers', () => {
+  it('are gone: no file of a stack is 80% or more like a file of another of its layers', () => {
     // A file shared by the kinds lives once in common; what differs is a small file or partial.
-    const files = FILES.filter((f) => f.stack === 'typescript' && f.source.split('\n').length >= 5);
+    const DEFORKED: readonly string[] = ['python', 'typescript'];
+    const files = FILES.filter((f) => DEFORKED.includes(f.stack) && f.source.split('\n').length >= 5);
     const alike = files.flatMap((a, i) =>
       files
         .slice(i + 1)
-        .filter((b) => a.layer !== b.layer && likeness(a.source, b.source) >= 0.8)
+        .filter((b) => a.stack === b.stack && a.layer !== b.layer && likeness(a.source, b.source) >= 0.8)
         .map((b) => `${a.name} ~ ${b.name} (${Math.round(likeness(a.source, b.source) * 100)}%)`),
     );
     expect(alike).toEqual([]);

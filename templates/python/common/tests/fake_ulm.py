@@ -1,7 +1,7 @@
 """An in-memory stand-in for ULM's API, behind ``httpx.MockTransport``: no network.
 
 * ``users``   - what ``/api/v1/users`` serves;
-* ``tokens``  - access token -> user id, for the auth endpoint;
+* ``tokens``  - access token -> user id, for the auth endpoint (``TOKEN``: u-1, ``OTHER_TOKEN``: u-2);
 * ``down``    - every call fails to connect;
 * ``status``  - every call answers this HTTP status;
 * ``hang``    - every call waits forever (until the client gives up);
@@ -17,6 +17,7 @@ import httpx
 FAKE_ULM_URL = "http://ulm.test"
 AUTH_PATH = "/api/v1/auth/me"
 TOKEN = "good-token"
+OTHER_TOKEN = "other-token"
 
 
 class FakeULM:
@@ -25,7 +26,7 @@ class FakeULM:
             "u-1": {"id": "u-1", "email": "ada@example.com", "name": "Ada Lovelace", "password_hash": "x"},
             "u-2": {"id": "u-2", "email": "alan@example.com", "name": "Alan Turing", "roles": ["admin"]},
         }
-        self.tokens: dict[str, str] = {TOKEN: "u-1"}
+        self.tokens: dict[str, str] = {TOKEN: "u-1", OTHER_TOKEN: "u-2"}
         self.down = False
         self.hang = False
         self.status: int | None = None

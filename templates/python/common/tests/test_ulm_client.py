@@ -208,7 +208,9 @@ async def test_the_breaker_opens_after_consecutive_failures_and_fails_fast() -> 
 async def test_the_breaker_lets_one_trial_through_after_the_cooldown() -> None:
     clock = Clock()
     handler = Recorder(httpx.Response(503), httpx.Response(503), httpx.Response(503), httpx.Response(200, json=USER))
-    client, _ = make_client(handler, max_attempts=1, breaker_threshold=2, breaker_cooldown=10, clock=clock)
+    client, _ = make_client(
+        handler, max_attempts=1, breaker_threshold=2, breaker_cooldown=10, clock=clock, user_cache_ttl=0
+    )
     for _ in range(2):
         with pytest.raises(ULMUnavailableError):
             await client.get_user("42")
@@ -352,4 +354,23 @@ async def test_ping_accepts_any_answer_below_500() -> None:
     assert handler.requests[0].url.path == "/healthz"
     with pytest.raises(ULMUnavailableError):
         await client.ping(1.0)
+    await client.aclose()
+
+
+async def test_users_are_cached_for_their_ttl_and_a_404_is_not() -> None:
+    clock = Clock()
+    handler = Recorder(
+        httpx.Response(200, json=USER), httpx.Response(200, json={**USER, "name": "Ada L."}), httpx.Response(404)
+    )
+    client, _ = make_client(handler, user_cache_ttl=30, clock=clock)
+
+    assert await client.get_user("42") == ADA
+    clock.now += 29
+    assert await client.get_user(42) == ADA  # cached
+    assert len(handler.requests) == 1
+    clock.now += 2
+    assert (await client.get_user("42")).name == "Ada L."  # expired: asked again
+    with pytest.raises(ULMNotFoundError):
+        await client.get_user("7")
+    assert len(handler.requests) == 3
     await client.aclose()

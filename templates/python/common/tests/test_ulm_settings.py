@@ -22,7 +22,7 @@ async def test_each_ulm_setting_reaches_the_shared_client(monkeypatch: pytest.Mo
     monkeypatch.setattr(settings, "ULM_BREAKER_THRESHOLD", 7)
     monkeypatch.setattr(settings, "ULM_BREAKER_COOLDOWN", 3.0)
 
-    client = get_ulm_client()
+    client = await get_ulm_client()
 
     assert client.base_url == "http://ulm.example:9000"
     assert client.timeout == 2.5
@@ -49,16 +49,16 @@ async def test_the_service_token_setting_is_sent(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(settings, "ULM_SERVICE_TOKEN", SecretStr("svc-secret"))
     monkeypatch.setattr(httpx, "AsyncClient", with_mock)
 
-    await get_ulm_client().get_user("u-1")
+    await (await get_ulm_client()).get_user("u-1")
 
     assert seen[0].headers["Authorization"] == "Bearer svc-secret"
     await close_ulm_client()
 
 
 async def test_the_shared_client_is_created_once_and_closed(shared: None) -> None:
-    first = get_ulm_client()
-    assert get_ulm_client() is first
+    first = await get_ulm_client()
+    assert await get_ulm_client() is first
     await close_ulm_client()
     assert first._http.is_closed
-    assert get_ulm_client() is not first
+    assert await get_ulm_client() is not first
     await close_ulm_client()

@@ -23,6 +23,17 @@ if config.config_file_name is not None:
 
 target_metadata = Base.metadata
 
+# Every migration runs with these bounds (squawk's require-timeout-settings): a migration that
+# waits for a lock held by a busy table gives up after LOCK_TIMEOUT instead of queueing every
+# query behind it; STATEMENT_TIMEOUT bounds a statement that rewrites a large table.
+LOCK_TIMEOUT = "5s"
+STATEMENT_TIMEOUT = "5min"
+
+
+def set_timeouts() -> None:
+    context.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    context.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
+
 
 def run_migrations_offline() -> None:
     """Emit SQL to stdout instead of running it (alembic upgrade head --sql)."""
@@ -35,6 +46,7 @@ def run_migrations_offline() -> None:
     )
 
     with context.begin_transaction():
+        set_timeouts()
         context.run_migrations()
 
 
@@ -42,6 +54,7 @@ def do_run_migrations(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
 
     with context.begin_transaction():
+        set_timeouts()
         context.run_migrations()
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from app.core.config import Settings, to_async_url
+from app.core.config import Settings
+from app.core.extra_settings import to_async_url
 
 
 @pytest.mark.parametrize(

@@ -126,16 +126,18 @@ describe('/api/v1/items', () => {
     expect((await del(item.id)).statusCode).toBe(404);
   });
 
-  it("answers 404 to anyone but the owner who changes or deletes an item, as for a missing one", async () => {
+  it('answers 403 not_owner to anyone but the owner who changes or deletes an item, 404 when there is none', async () => {
     const item = await create();
 
     const changed = await patch(item.id, { name: 'Mine now' }, alan);
     const deleted = await del(item.id, alan);
 
     for (const response of [changed, deleted]) {
-      expect(response.statusCode).toBe(404);
-      expect(response.json()).toEqual({ code: 'item_not_found', detail: `Item ${item.id} not found` });
+      expect(response.statusCode).toBe(403);
+      expect(response.json()).toEqual({ code: 'not_owner', detail: `Only the owner of item ${item.id} may change it` });
     }
+    expect((await patch(999999, { name: 'x' }, alan)).statusCode).toBe(404);
+    expect((await del(999999, alan)).statusCode).toBe(404);
     expect(t.db.items.rows).toHaveLength(1);
     expect(t.db.items.rows[0]).toMatchObject({ name: 'Widget', ownerUserId: 'u-1' });
   });

@@ -7,7 +7,9 @@
 * ``ULMUnavailableError``   -> 503 ``ulm_unavailable``, with ``Retry-After``
 * any other ``ULMError``    -> 502 ``ulm_bad_answer``
 * request validation        -> 422 ``validation_error`` (``detail`` lists the problems)
-* anything else             -> 500 ``internal_error``
+* anything else             -> 500 ``internal_error``, logged with its traceback and the
+                               request id (a crud app adds its database outages:
+                               ``app.api.database_errors``)
 
 What went wrong in detail (hosts, ports, paths, other users' ids) goes to the
 log; the answer only says what the caller can act on.
@@ -31,6 +33,8 @@ from app.clients.ulm import (
     ULMUnavailableError,
     retry_after_seconds,
 )
+from app.core.logging import request_id
+from app.core.request_id import HEADER as REQUEST_ID_HEADER
 
 logger = logging.getLogger(__name__)
 
@@ -60,34 +64,38 @@ def _where(request: Request) -> str:
     return f"{request.method} {request.url.path}"
 
 
-async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: 500, logged with its traceback. This handler runs outside the request id middleware,
+    so it adds the ``X-Request-ID`` header itself."""
     logger.exception("Unhandled error during %s", _where(request), exc_info=exc)
-    return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Internal Server Error")
+    rid = request_id.get()
+    headers = {REQUEST_ID_HEADER: rid} if rid else None
+    return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Internal Server Error", headers)
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, ApiError):  # registered for ApiError only
-        return await _internal_error(request, exc)
+        return await internal_error(request, exc)
     return error_response(exc.status_code, exc.code, exc.detail, exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, StarletteHTTPException):  # registered for StarletteHTTPException only
-        return await _internal_error(request, exc)
+        return await internal_error(request, exc)
     code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
     return error_response(exc.status_code, code, exc.detail, exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, RequestValidationError):  # registered for RequestValidationError only
-        return await _internal_error(request, exc)
+        return await internal_error(request, exc)
     problems = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
     return error_response(422, "validation_error", jsonable_encoder(problems))
 
 
 async def _ulm_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, ULMError):  # registered for ULMError only
-        return await _internal_error(request, exc)
+        return await internal_error(request, exc)
     if isinstance(exc, ULMNotFoundError):
         return error_response(status.HTTP_404_NOT_FOUND, "user_not_found", str(exc))
     if isinstance(exc, ULMUnauthorizedError):
@@ -119,4 +127,4 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ULMError, _ulm_error)
-    app.add_exception_handler(Exception, _internal_error)
+    app.add_exception_handler(Exception, internal_error)

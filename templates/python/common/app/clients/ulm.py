@@ -22,7 +22,12 @@ What a call may cost is bounded:
   call through. A dead ULM then costs microseconds per request, not seconds.
 
 Users come back as ``ULMUser``: an allow-listed model (id, email, name), never
-ULM's raw JSON.
+ULM's raw JSON. ``get_user`` keeps what ULM returned for ``USER_CACHE_TTL`` seconds (an LRU of
+bounded size, like the token cache), so a route that shows an item's owner does not call ULM on
+every request; a user renamed in ULM shows up here within that time.
+
+Every call carries the ``X-Request-ID`` of the request being served, so ULM's logs and ours
+tell one story.
 
 Errors (``app.api.errors`` turns them into HTTP answers):
 
@@ -58,6 +63,8 @@ from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.config import settings
+from app.core.logging import request_id
+from app.core.request_id import HEADER as REQUEST_ID_HEADER
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +166,8 @@ class ULMClient:
         health_path: str = "/health",
         auth_cache_ttl: float = 30.0,
         auth_cache_size: int = 1024,
+        user_cache_ttl: float = 30.0,
+        user_cache_size: int = 4096,
         max_attempts: int = 3,
         backoff_base: float = 0.1,
         breaker_threshold: int = 5,
@@ -185,6 +194,9 @@ class ULMClient:
         self._clock = clock
         self._jitter = jitter
         self._auth_cache: OrderedDict[str, tuple[float, ULMUser]] = OrderedDict()
+        self.user_cache_ttl = user_cache_ttl
+        self.user_cache_size = user_cache_size
+        self._user_cache: OrderedDict[str, tuple[float, ULMUser]] = OrderedDict()
         self._service_headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -195,13 +207,20 @@ class ULMClient:
         )
 
     async def get_user(self, user_id: str | int) -> ULMUser:
-        """The ULM user ``user_id``; ``ULMNotFoundError`` if there is none."""
+        """The ULM user ``user_id``; ``ULMNotFoundError`` if there is none (not cached)."""
         user_id = str(user_id)
+        cached = self._cached(self._user_cache, user_id)
+        if cached is not None:
+            return cached
         path = f"/api/v1/users/{quote(user_id, safe='')}"
         response = await self._call(path, headers=self._service_headers)
         if response.status_code == httpx.codes.NOT_FOUND:
+            self._user_cache.pop(user_id, None)
             raise ULMNotFoundError(user_id)
-        return self._user(self._json(response, path), path)
+        user = self._user(self._json(response, path), path)
+        if self.user_cache_ttl > 0:
+            self._store(self._user_cache, user_id, user, self.user_cache_ttl, self.user_cache_size)
+        return user
 
     async def get_users(self, ids: Iterable[str | int]) -> list[ULMUser]:
         """The ULM users with these ids; ids ULM does not know are left out."""
@@ -218,18 +237,32 @@ class ULMClient:
     async def authenticate(self, token: str) -> ULMUser:
         """The user ``token`` belongs to, as ULM's auth endpoint says; cached for a while."""
         key = hashlib.sha256(token.encode()).hexdigest()
-        cached = self._auth_cache.get(key)
-        if cached is not None and cached[0] > self._clock():
-            return cached[1]
+        cached = self._cached(self._auth_cache, key)
+        if cached is not None:
+            return cached
         response = await self._call(self.auth_path, headers={"Authorization": f"Bearer {token}"})
         if response.status_code in (401, 403):
             raise ULMUnauthorizedError(f"ULM refused the caller's token (HTTP {response.status_code})")
         user = self._user(self._json(response, self.auth_path), self.auth_path)
-        self._auth_cache[key] = (self._clock() + self.auth_cache_ttl, user)
-        self._auth_cache.move_to_end(key)
-        while len(self._auth_cache) > self.auth_cache_size:
-            self._auth_cache.popitem(last=False)
+        self._store(self._auth_cache, key, user, self.auth_cache_ttl, self.auth_cache_size)
         return user
+
+    def _cached(self, cache: OrderedDict[str, tuple[float, ULMUser]], key: str) -> ULMUser | None:
+        entry = cache.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            del cache[key]
+            return None
+        return entry[1]
+
+    def _store(
+        self, cache: OrderedDict[str, tuple[float, ULMUser]], key: str, user: ULMUser, ttl: float, size: int
+    ) -> None:
+        cache[key] = (self._clock() + ttl, user)
+        cache.move_to_end(key)
+        while len(cache) > size:
+            cache.popitem(last=False)
 
     async def ping(self, within: float) -> None:
         """Readiness: ULM answers its health path (any answer below 500) within ``within`` seconds."""
@@ -270,6 +303,9 @@ class ULMClient:
 
     async def _attempts(self, path: str, *, headers: dict[str, str], params: dict[str, str] | None) -> httpx.Response:
         problem = ""
+        rid = request_id.get()
+        if rid is not None:
+            headers = {**headers, REQUEST_ID_HEADER: rid}
         for attempt in range(1, self.max_attempts + 1):
             try:
                 response = await self._http.get(path, headers=headers, params=params)
@@ -335,8 +371,12 @@ class _Shared:
     client: ULMClient | None = None
 
 
-def get_ulm_client() -> ULMClient:
-    """FastAPI dependency: the process-wide ULM client, created on first use."""
+async def get_ulm_client() -> ULMClient:
+    """FastAPI dependency: the process-wide ULM client, created on first use.
+
+    ``async``, as every dependency here: FastAPI runs a plain ``def`` dependency in a thread pool,
+    a thread hop per request for nothing.
+    """
     if _Shared.client is None:
         _Shared.client = ULMClient(
             settings.ULM_BASE_URL,
@@ -345,6 +385,7 @@ def get_ulm_client() -> ULMClient:
             auth_path=settings.ULM_AUTH_PATH,
             health_path=settings.ULM_HEALTH_PATH,
             auth_cache_ttl=settings.AUTH_CACHE_TTL,
+            user_cache_ttl=settings.USER_CACHE_TTL,
             breaker_threshold=settings.ULM_BREAKER_THRESHOLD,
             breaker_cooldown=settings.ULM_BREAKER_COOLDOWN,
         )

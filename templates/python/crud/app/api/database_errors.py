@@ -1,9 +1,14 @@
-"""Database outages as 503 with ``Retry-After``, never a bare 500.
+"""Database failures as 503/504 with ``Retry-After``; everything else stays a 500.
 
-The database unreachable (connection refused, DNS, timeouts), restarting
-("the database system is starting up"), out of connections, or the pool
-exhausted (no connection within DB_POOL_TIMEOUT): the request may well succeed
-in a moment, so the answer says so. What failed, and where, goes to the log.
+* the database too slow: a statement past ``statement_timeout`` or ``lock_timeout`` (the server
+  cancelled it), or the client's own deadline (connect, ``command_timeout``, no pooled connection
+  within ``DB_POOL_TIMEOUT``) -> 504 ``database_timeout``;
+* the database unreachable (connection refused, DNS), restarting, or out of connections
+  -> 503 ``database_unavailable``.
+
+An ``OSError`` or ``TimeoutError`` counts only when the database layer raised it (SQLAlchemy or
+asyncpg code is on its traceback): ``open('/nonexistent')`` in a route is a bug, a 500 that
+alerting sees, not an outage. What failed, and where, goes to the log with the request id.
 """
 
 import logging
@@ -13,27 +18,36 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 
-from app.api.errors import error_response
+from app.api.errors import error_response, internal_error
+from app.core.database import DatabaseTimeoutError
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 
-OUTAGES: tuple[type[BaseException], ...] = (
-    OSError,  # ConnectionRefusedError, socket.gaierror, ...: asyncpg raises them as they are
-    TimeoutError,
-    sa_exc.TimeoutError,  # the pool had no connection within DB_POOL_TIMEOUT
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
+# Raised by the database layer only.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,  # DBAPI: the database's operation failed (SQLite: cannot open the file)
+    sa_exc.InterfaceError,  # the driver's connection is unusable (asyncpg: "connection is closed")
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
+    asyncpg.ConnectionDoesNotExistError,
 )
+_TIMEOUT: tuple[type[BaseException], ...] = (
+    DatabaseTimeoutError,  # a session's work past DB_SESSION_TIMEOUT
+    sa_exc.TimeoutError,  # the pool had no connection within DB_POOL_TIMEOUT
+    asyncpg.QueryCanceledError,  # statement_timeout (57014)
+    asyncpg.LockNotAvailableError,  # lock_timeout (55P03)
+)
+# Raised by anything: they count only with the database layer on their traceback.
+_GENERIC: tuple[type[BaseException], ...] = (OSError, TimeoutError)
 
-
-# SQLSTATE classes and codes of a server that cannot take us now: connection exceptions (08),
-# shutting down or starting up (57P01-57P03), too many connections (53300).
-OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+# SQLSTATEs of a server that cannot take us now: connection exceptions (08), shutting down or
+# starting up (57P01-57P03), too many connections (53300); and of a timeout (57014, 55P03).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+_TIMEOUT_SQLSTATES = ("57014", "55P03")
+_DATABASE_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
 MAX_CHAIN = 10
 
 
@@ -51,17 +65,35 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def is_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` means the database cannot be reached or cannot take us now."""
-    for e in _chain(exc):
-        if isinstance(e, OUTAGES):
+def _raised_by_database(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith(_DATABASE_MODULES):
             return True
-        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
-            return True
-        sqlstate = getattr(e, "sqlstate", None)
-        if isinstance(sqlstate, str) and sqlstate.startswith(OUTAGE_SQLSTATES):
-            return True
+        tb = tb.tb_next
     return False
+
+
+def classify(exc: BaseException) -> str | None:
+    """``"timeout"``, ``"unavailable"``, or None when ``exc`` is not a database outage."""
+    from_database = isinstance(exc, (sa_exc.DBAPIError, *_UNAVAILABLE, *_TIMEOUT)) or _raised_by_database(exc)
+    if not from_database:
+        return None
+    for e in _chain(exc):
+        sqlstate = getattr(e, "sqlstate", None)
+        if isinstance(e, _TIMEOUT) or (isinstance(sqlstate, str) and sqlstate.startswith(_TIMEOUT_SQLSTATES)):
+            return "timeout"
+        if isinstance(e, TimeoutError):
+            return "timeout"
+    for e in _chain(exc):
+        sqlstate = getattr(e, "sqlstate", None)
+        if isinstance(e, (*_UNAVAILABLE, *_GENERIC)) or (
+            isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+        ):
+            return "unavailable"
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return "unavailable"
+    return None
 
 
 def database_unavailable() -> JSONResponse:
@@ -73,16 +105,23 @@ def database_unavailable() -> JSONResponse:
     )
 
 
-async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    if not is_outage(exc):
-        logger.exception("Database error during %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Internal Server Error")
-    logger.warning(
-        "Database unavailable during %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc
+def database_timeout() -> JSONResponse:
+    return error_response(
+        status.HTTP_504_GATEWAY_TIMEOUT,
+        "database_timeout",
+        "The database did not answer in time, try again later.",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
-    return database_unavailable()
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    kind = classify(exc)
+    if kind is None:
+        return await internal_error(request, exc)
+    logger.warning("Database %s during %s %s: %s: %s", kind, request.method, request.url.path, type(exc).__name__, exc)
+    return database_timeout() if kind == "timeout" else database_unavailable()
 
 
 def register_database_error_handlers(app: FastAPI) -> None:
-    for kind in (*OUTAGES, sa_exc.DBAPIError):
+    for kind in (*_UNAVAILABLE, *_TIMEOUT, *_GENERIC, sa_exc.DBAPIError):
         app.add_exception_handler(kind, _database_error)

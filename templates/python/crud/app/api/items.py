@@ -1,81 +1,123 @@
 """Example CRUD resource, showing ADR-002's cross-service pattern.
 
 Items live in this app's database; their owners live in ULM. We store only the
-owner's ULM id and ask ULM's API for the user when we need it: never a query
-against ulm_db.
+owner's ULM id and ask ULM's API for the user when we need it (cached for
+``USER_CACHE_TTL`` seconds): never a query against ulm_db.
+
+* The owner of an item is the caller who created it: the user ULM says the
+  token belongs to (``CurrentUser``), never a field of the body.
+* Every authenticated caller may list and read items; only the owner may
+  change or delete one. Another caller gets 403 ``not_owner``: the item is
+  readable by them anyway, so a 404 would hide nothing and only mislead.
+* Reads (list, read) use ``ReadSessions``: a replica when ``DATABASE_READ_URL``
+  is set. A write, and what its answer shows, uses the primary (``Sessions``):
+  the row a POST or PATCH returns is read back in the same transaction, never
+  from a replica that may not have it yet.
 
 Each route holds a database session only for its own queries and closes it
 before it asks ULM, so a slow ULM never holds a pooled connection.
-
-Callers must be authenticated (``app.api.auth``). ULM answers are mapped so a
-ULM problem is never a 500: unknown owner -> 404 (GET) / 422 (POST), ULM down
--> 503, ULM too slow -> 504; the database down -> 503.
 """
 
-import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy import select
 
-from app.api.auth import current_user
+from app.api.auth import CurrentUser, current_user
 from app.api.errors import ApiError
 from app.clients.ulm import ULM, ULMNotFoundError
-from app.core.database import Sessions
+from app.core.database import ReadSessions, Sessions
 from app.models import Item
-from app.schemas.item import ItemCreate, ItemRead, ItemWithOwner
+from app.schemas.item import ItemCreate, ItemPage, ItemRead, ItemUpdate, ItemWithOwner
 
-logger = logging.getLogger(__name__)
+PAGE_MAX = 100
 
 router = APIRouter(prefix="/items", tags=["items"], dependencies=[Depends(current_user)])
 
 
+def _not_found(item_id: int) -> ApiError:
+    return ApiError(status.HTTP_404_NOT_FOUND, "item_not_found", f"Item {item_id} not found")
+
+
+def _not_owner(item_id: int) -> ApiError:
+    return ApiError(status.HTTP_403_FORBIDDEN, "not_owner", f"Only the owner of item {item_id} may change it")
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_item(body: ItemCreate, sessions: Sessions, ulm: ULM) -> ItemRead:
-    """Create an item. The owner must exist in ULM (checked first, holding no connection)."""
-    try:
-        await ulm.get_user(body.owner_user_id)
-    except ULMNotFoundError:
-        raise ApiError(
-            422,  # the request names an owner ULM does not know
-            "owner_not_found",
-            f"Owner user '{body.owner_user_id}' does not exist in ULM",
-        ) from None
+async def create_item(
+    body: ItemCreate, me: CurrentUser, sessions: Sessions, request: Request, response: Response
+) -> ItemRead:
+    """Create an item owned by the caller."""
     async with sessions() as db:
-        item = Item(name=body.name, owner_user_id=body.owner_user_id)
+        item = Item(name=body.name, description=body.description, owner_user_id=me.id)
         db.add(item)
         await db.commit()
-        await db.refresh(item)
+        await db.refresh(item)  # on the primary: the id and timestamps it just wrote
+    response.headers["Location"] = str(request.url_for("get_item", item_id=item.id))
     return ItemRead.model_validate(item)
 
 
 @router.get("")
 async def list_items(
-    sessions: Sessions,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    sessions: ReadSessions,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[ItemRead]:
-    """Items, oldest first."""
+) -> ItemPage:
+    """Items, oldest first, one page at a time (at most 100 per page)."""
     async with sessions() as db:
-        result = await db.execute(select(Item).order_by(Item.id).limit(limit).offset(offset))
-        return [ItemRead.model_validate(item) for item in result.scalars()]
+        result = await db.execute(select(Item).order_by(Item.id).limit(limit + 1).offset(offset))
+        rows = [ItemRead.model_validate(item) for item in result.scalars()]
+    more = len(rows) > limit
+    return ItemPage(items=rows[:limit], limit=limit, offset=offset, next_offset=offset + limit if more else None)
 
 
 @router.get("/{item_id}")
-async def get_item(item_id: int, sessions: Sessions, ulm: ULM) -> ItemWithOwner:
+async def get_item(item_id: int, sessions: ReadSessions, ulm: ULM) -> ItemWithOwner:
     """The item from our database, with its owner from ULM's API."""
     async with sessions() as db:
         item = await db.get(Item, item_id)
     # The session is closed: its connection is back in the pool before ULM is asked.
     if item is None:
-        raise ApiError(status.HTTP_404_NOT_FOUND, "item_not_found", f"Item {item_id} not found")
+        raise _not_found(item_id)
     try:
         owner = await ulm.get_user(item.owner_user_id)
     except ULMNotFoundError:
-        logger.warning("Owner %r of item %d is not in ULM", item.owner_user_id, item_id)
         raise ApiError(
             status.HTTP_404_NOT_FOUND,
             "owner_not_found",
             f"The owner of item {item_id} is not known to ULM",
         ) from None
     return ItemWithOwner(item=ItemRead.model_validate(item), owner=owner)
+
+
+@router.patch("/{item_id}")
+async def update_item(item_id: int, body: ItemUpdate, me: CurrentUser, sessions: Sessions) -> ItemRead:
+    """Change the fields sent; only the owner may."""
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("name", "") is None:
+        raise ApiError(422, "validation_error", "name cannot be null")
+    async with sessions() as db:
+        # FOR UPDATE: two PATCHes of one item apply one after the other (lock_timeout bounds the wait).
+        item = await db.get(Item, item_id, with_for_update=True)
+        if item is None:
+            raise _not_found(item_id)
+        if item.owner_user_id != me.id:
+            raise _not_owner(item_id)
+        for field, value in changes.items():
+            setattr(item, field, value)
+        await db.commit()
+        await db.refresh(item)
+    return ItemRead.model_validate(item)
+
+
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_item(item_id: int, me: CurrentUser, sessions: Sessions) -> None:
+    """Delete the item; only the owner may."""
+    async with sessions() as db:
+        item = await db.get(Item, item_id, with_for_update=True)
+        if item is None:
+            raise _not_found(item_id)
+        if item.owner_user_id != me.id:
+            raise _not_owner(item_id)
+        await db.delete(item)
+        await db.commit()

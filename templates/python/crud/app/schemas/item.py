@@ -1,15 +1,30 @@
-"""Bodies for the /items routes."""
+"""Bodies for the /api/v1/items routes.
+
+No body names an owner: the owner of an item is the caller who created it (their ULM token).
+"""
 
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.clients.ulm import ULMUser
+from app.models.item import DESCRIPTION_MAX, NAME_MAX
 
 
 class ItemCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    owner_user_id: str = Field(min_length=1, max_length=64, description="Id of the owning user in ULM")
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+
+
+class ItemUpdate(BaseModel):
+    """PATCH: only the fields sent change; ``description: null`` clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
 
 
 class ItemRead(BaseModel):
@@ -17,8 +32,19 @@ class ItemRead(BaseModel):
 
     id: int
     name: str
+    description: str | None
     owner_user_id: str
     created_at: datetime
+    updated_at: datetime
+
+
+class ItemPage(BaseModel):
+    """One page of items, oldest first; ``next_offset`` is null on the last page."""
+
+    items: list[ItemRead]
+    limit: int
+    offset: int
+    next_offset: int | None
 
 
 class ItemWithOwner(BaseModel):

@@ -20,11 +20,12 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, inspect, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.clients.ulm import ULMClient, get_ulm_client
 from app.core.config import settings
-from app.core.database import create_sessions, engine_options, get_sessions
+from app.core.database import BoundedSessions, create_sessions, engine_options, get_read_sessions, get_sessions
 from app.main import app
 from app.models import Item
 from tests.fake_ulm import TOKEN
@@ -32,6 +33,8 @@ from tests.fake_ulm import TOKEN
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
+
+ITEMS = "/api/v1/items"
 
 
 def _upgrade(connection: Connection) -> None:
@@ -49,11 +52,9 @@ async def engine() -> AsyncIterator[AsyncEngine]:
     admin = create_async_engine(settings.DATABASE_URL)
     async with admin.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_async_engine(
-        settings.DATABASE_URL,
-        connect_args={"server_settings": {"search_path": schema}},
-        **engine_options(settings.DATABASE_URL),
-    )
+    options = engine_options(settings.DATABASE_URL)
+    options["connect_args"]["server_settings"]["search_path"] = schema
+    engine = create_async_engine(settings.DATABASE_URL, **options)
     try:
         async with engine.begin() as conn:
             await conn.run_sync(_upgrade)
@@ -66,14 +67,15 @@ async def engine() -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def sessions(engine: AsyncEngine) -> BoundedSessions:
     return create_sessions(engine)
 
 
 @pytest.fixture
-async def api(sessions: async_sessionmaker[AsyncSession], ulm_client: ULMClient) -> AsyncIterator[httpx.AsyncClient]:
+async def api(sessions: BoundedSessions, ulm_client: ULMClient) -> AsyncIterator[httpx.AsyncClient]:
     """The app on the test schema (no SQLite), ULM faked."""
     app.dependency_overrides[get_sessions] = lambda: sessions
+    app.dependency_overrides[get_read_sessions] = lambda: sessions
     app.dependency_overrides[get_ulm_client] = lambda: ulm_client
     transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Bearer {TOKEN}"}
@@ -92,7 +94,7 @@ async def test_the_schema_is_at_head_on_postgresql(engine: AsyncEngine) -> None:
     assert version
 
 
-async def test_create_and_read_back_item(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_create_and_read_back_item(sessions: BoundedSessions) -> None:
     async with sessions() as session:
         item = Item(name="integration widget", owner_user_id="00000000-0000-0000-0000-000000000001")
         session.add(item)
@@ -106,26 +108,58 @@ async def test_create_and_read_back_item(sessions: async_sessionmaker[AsyncSessi
 
 
 async def test_items_api_on_postgresql(api: httpx.AsyncClient) -> None:
-    created = await api.post("/items", json={"name": "api widget", "owner_user_id": "u-2"})
+    created = await api.post(ITEMS, json={"name": "api widget"})
     assert created.status_code == 201, created.text
 
-    fetched = await api.get(f"/items/{created.json()['id']}")
+    fetched = await api.get(f"{ITEMS}/{created.json()['id']}")
     assert fetched.status_code == 200, fetched.text
-    assert fetched.json()["owner"] == {"id": "u-2", "email": "alan@example.com", "name": "Alan Turing"}
-    assert (await api.get("/items")).json() == [created.json()]
+    assert fetched.json()["owner"] == {"id": "u-1", "email": "ada@example.com", "name": "Ada Lovelace"}
+    assert (await api.get(ITEMS)).json()["items"] == [created.json()]
     assert (await api.get("/health/ready")).json()["database"] == "ok"
 
 
-async def test_items_are_listed_in_id_order_and_paged(
-    api: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    ids = [(await api.post("/items", json={"name": n, "owner_user_id": "u-1"})).json()["id"] for n in "ABC"]
+async def test_the_identity_key_and_the_checks_hold_on_postgresql(sessions: BoundedSessions) -> None:
+    async with sessions() as session:
+        with pytest.raises(DBAPIError):  # GENERATED ALWAYS: no id of our choosing
+            await session.execute(text("INSERT INTO items (id, name, owner_user_id) VALUES (1, 'x', 'u-1')"))
+    async with sessions() as session:
+        with pytest.raises(DBAPIError):
+            await session.execute(text("INSERT INTO items (name, owner_user_id) VALUES ('', 'u-1')"))
+
+
+async def test_every_connection_has_the_statement_and_lock_timeouts(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT name, setting FROM pg_settings WHERE name IN ('statement_timeout', 'lock_timeout')")
+        )
+        found = {str(row[0]): str(row[1]) for row in rows}
+    assert found == {
+        "statement_timeout": str(round(settings.DB_STATEMENT_TIMEOUT * 1000)),
+        "lock_timeout": str(round(settings.DB_LOCK_TIMEOUT * 1000)),
+    }
+
+
+async def test_a_row_locked_past_lock_timeout_is_a_504(api: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    item = (await api.post(ITEMS, json={"name": "locked"})).json()
+    async with engine.connect() as holder:
+        await holder.execute(text("SELECT 1 FROM items WHERE id = :id FOR UPDATE"), {"id": item["id"]})
+
+        response = await api.patch(f"{ITEMS}/{item['id']}", json={"name": "waited"})
+
+        await holder.rollback()
+    assert response.status_code == 504, response.text
+    assert response.json()["code"] == "database_timeout"
+    assert (await api.patch(f"{ITEMS}/{item['id']}", json={"name": "free"})).status_code == 200
+
+
+async def test_items_are_listed_in_id_order_and_paged(api: httpx.AsyncClient, sessions: BoundedSessions) -> None:
+    ids = [(await api.post(ITEMS, json={"name": n})).json()["id"] for n in "ABC"]
     # An update moves A's row behind C's on disk: without ORDER BY, PostgreSQL would list B, C, A.
-    async with sessions.begin() as session:
+    async with sessions() as session, session.begin():
         await session.execute(update(Item).where(Item.id == ids[0]).values(name="A2"))
 
-    listed = (await api.get("/items")).json()
-    page = (await api.get("/items", params={"limit": 1, "offset": 1})).json()
+    listed = (await api.get(ITEMS)).json()["items"]
+    page = (await api.get(ITEMS, params={"limit": 1, "offset": 1})).json()["items"]
 
     assert [i["name"] for i in listed] == ["A2", "B", "C"]
     assert [i["id"] for i in page] == [ids[1]]

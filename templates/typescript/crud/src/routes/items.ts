@@ -73,10 +73,14 @@ const ItemId = Type.Object({ itemId: Type.Integer({ minimum: 1, maximum: Number.
 const errors = { 401: ErrorBody, 503: ErrorBody, 504: ErrorBody } as const;
 
 const notFound = (itemId: number) => new ApiError(404, 'item_not_found', `Item ${itemId} not found`);
+const notOwner = (itemId: number) => new ApiError(403, 'not_owner', `Only the owner of item ${itemId} may change it`);
 
 export const itemRoutes: FastifyPluginCallbackTypebox = (app, _options, done) => {
   app.addHook('onRequest', authenticate);
   const writers = new RecentWriters();
+  // A change that matched no row of the caller's: 403 when the item is there (every caller may read
+  // it, so its existence is no secret), 404 when it is not. Asked of the primary.
+  const refused = async (itemId: number): Promise<ApiError> => ((await app.db.items.get(BigInt(itemId))) ? notOwner(itemId) : notFound(itemId));
   /** Where this caller's reads go: the replica, unless they just wrote. */
   const readsFor = (userId: string): ItemStore => (writers.recent(userId) ? app.db.items : app.db.readItems);
   const caller = (request: { user: { id: string } | null }) => {
@@ -154,18 +158,18 @@ export const itemRoutes: FastifyPluginCallbackTypebox = (app, _options, done) =>
     {
       schema: {
         tags: ['items'],
-        summary: "Change an item: its owner only (anyone else: 404, as for a missing item)",
+        summary: 'Change an item: its owner only (anyone else: 403 not_owner)',
         security: [{ bearer: [] }],
         params: ItemId,
         body: ItemChange,
-        response: { 200: Item, 404: ErrorBody, 422: ErrorBody, ...errors },
+        response: { 200: Item, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody, ...errors },
       },
     },
     async (request) => {
       const owner = caller(request);
       const { itemId } = request.params;
       const changed = await app.db.items.update(BigInt(itemId), owner, request.body);
-      if (!changed) throw notFound(itemId);
+      if (!changed) throw await refused(itemId);
       writers.wrote(owner);
       return itemJson(changed);
     },
@@ -176,16 +180,16 @@ export const itemRoutes: FastifyPluginCallbackTypebox = (app, _options, done) =>
     {
       schema: {
         tags: ['items'],
-        summary: 'Delete an item: its owner only (anyone else: 404, as for a missing item)',
+        summary: 'Delete an item: its owner only (anyone else: 403 not_owner)',
         security: [{ bearer: [] }],
         params: ItemId,
-        response: { 204: Type.Null(), 404: ErrorBody, ...errors },
+        response: { 204: Type.Null(), 403: ErrorBody, 404: ErrorBody, ...errors },
       },
     },
     async (request, reply) => {
       const owner = caller(request);
       const { itemId } = request.params;
-      if (!(await app.db.items.delete(BigInt(itemId), owner))) throw notFound(itemId);
+      if (!(await app.db.items.delete(BigInt(itemId), owner))) throw await refused(itemId);
       writers.wrote(owner);
       return reply.code(204).send(null);
     },

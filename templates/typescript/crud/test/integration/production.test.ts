@@ -82,8 +82,8 @@ describe('the app with its production wiring (real settings, PostgreSQL, ULM ove
     // ULM saw the request ids of the requests that needed it.
     expect(ulm.fake.requests.map((r) => r.headers.get('x-request-id'))).toEqual(expect.arrayContaining(['prod-1', 'prod-2']));
 
-    expect(await call(`/api/v1/items/${id}`, { method: 'PATCH', headers: ALAN, body: JSON.stringify({ name: 'Taken' }) })).toMatchObject({ status: 404 });
-    expect(await call(`/api/v1/items/${id}`, { method: 'DELETE', headers: { authorization: ALAN.authorization } })).toMatchObject({ status: 404 });
+    expect(await call(`/api/v1/items/${id}`, { method: 'PATCH', headers: ALAN, body: JSON.stringify({ name: 'Taken' }) })).toMatchObject({ status: 403 });
+    expect(await call(`/api/v1/items/${id}`, { method: 'DELETE', headers: { authorization: ALAN.authorization } })).toMatchObject({ status: 403 });
     expect(await call(`/api/v1/items/${id}`, { method: 'PATCH', headers: ADA, body: JSON.stringify({ name: 'Renamed' }) })).toMatchObject({ status: 200, body: { name: 'Renamed' } });
     expect(await call(`/api/v1/items/${id}`, { method: 'DELETE', headers: { authorization: ADA.authorization } })).toMatchObject({ status: 204 });
     expect(await call(`/api/v1/items/${id}`, { headers: ADA })).toMatchObject({ status: 404, body: { code: 'item_not_found' } });
