@@ -26,6 +26,7 @@ import { installTask, migrateTask, provisionTask, type Task } from './tasks.ts';
 import { planAppFiles, sha256, type AppFile } from './app-files.ts';
 import { STATE_DIR } from '../plan/journal.ts';
 import { derivedFiles, stageDerived } from '../workspace/derived.ts';
+import { ULM_DEV_LOCAL_URL, isUlmService, usesUlmDev } from '../workspace/ulm-dev/names.ts';
 
 export interface NewApp {
   plan: Plan;
@@ -44,7 +45,8 @@ export interface NewApp {
 
 /** What the questions need to know about the workspace before asking. */
 export function workspaceFacts(snapshot: WorkspaceSnapshot, interactive: boolean, ownService?: string): WorkspaceFacts {
-  return { usedPorts: snapshot.compose.portOwners, ownService, interactive };
+  const noUlmService = ![...snapshot.compose.services.keys()].some(isUlmService);
+  return { usedPorts: snapshot.compose.portOwners, ownService, interactive, noUlmService };
 }
 
 /**
@@ -110,7 +112,9 @@ function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): 
       `DB_POOL_TIMEOUT=${settings.pool.timeout}`,
     );
   }
-  lines.push('ULM_BASE_URL=http://localhost:8000', 'ULM_SERVICE_TOKEN=', ...STACKS[settings.stack].localEnv(settings.port));
+  // The development ULM on the machine (`node ulm-dev/server.mjs`), else ULM where it runs locally.
+  const ulm = usesUlmDev(settings.ulmUrl) ? ULM_DEV_LOCAL_URL : 'http://localhost:8000';
+  lines.push(`ULM_BASE_URL=${ulm}`, 'ULM_SERVICE_TOKEN=', ...STACKS[settings.stack].localEnv(settings.port));
   return lines.join('\n') + '\n';
 }
 

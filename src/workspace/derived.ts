@@ -10,6 +10,7 @@ import type { Plan } from '../plan/plan.ts';
 import { k8sWorkspaceFiles } from './k8s.ts';
 import { monitoringKind } from './monitoring/index.ts';
 import { pgbouncerKind } from './pgbouncer/index.ts';
+import { ulmDevKind } from './ulm-dev/index.ts';
 
 export interface DerivedApp {
   /** Directory under the workspace root. */
@@ -43,6 +44,8 @@ const DERIVED: DerivedKind[] = [
   monitoringKind,
   // pgbouncer/ (ovu-pgbouncer, pgbouncer.ini, userlist.txt) once an app chose --pgbouncer.
   pgbouncerKind,
+  // ulm-dev/ (a development ULM: server, users, compose service) while an app points at it.
+  ulmDevKind,
 ];
 
 export function derivedFiles(ctx: DerivedContext): DerivedFile[] {

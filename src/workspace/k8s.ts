@@ -15,6 +15,7 @@ import type { AppSpec } from '../app/spec.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetTotal, connectionLimit } from '../database/budget.ts';
 import { STACKS } from '../stacks/index.ts';
 import type { DerivedApp, DerivedContext, DerivedFile } from './derived.ts';
+import { ULM_DEFAULT_URL, usesUlmDev } from './ulm-dev/names.ts';
 
 /** Where the manifests are: `<app>/deploy/k8s/` and the workspace's own `deploy/k8s/`. */
 export const K8S_DIR = 'deploy/k8s';
@@ -53,6 +54,8 @@ export function k8sValues(spec: AppSpec) {
     dbHost: `${CLUSTER_NAME}-rw`,
     dbSecret: dbSecretName(spec),
     ulmTokenSecret: ULM_TOKEN_SECRET,
+    // The development ULM (workspace/ulm-dev/) never reaches a cluster: there the apps call ULM.
+    ulmUrl: usesUlmDev(spec.settings.ulmUrl) ? ULM_DEFAULT_URL : spec.settings.ulmUrl,
   };
 }
 

@@ -14,6 +14,7 @@ import type { DatabaseService } from './project.ts';
 import { blockLines, withEol, type Style, type YMap } from './render.ts';
 import { MONITORING_COMPOSE_FILE, MONITOR_VERIFIER_VAR, includesMonitoring } from '../monitoring/index.ts';
 import { PGBOUNCER_COMPOSE_FILE, includesPgbouncer } from '../pgbouncer/index.ts';
+import { ULM_DEV_COMPOSE_FILE, usesUlmDev } from '../ulm-dev/names.ts';
 
 const HEADER = '# apps.compose.yaml: written by create-ovu-app from the apps in this workspace; do not edit.';
 
@@ -147,6 +148,7 @@ export function appsComposeFile(apps: { dir: string; spec: AppSpec }[], db: Data
           ...sorted.map((a) => `${a.dir}/${APP_COMPOSE_FILE}`),
           ...(includesMonitoring(db !== undefined, crud.length) ? [MONITORING_COMPOSE_FILE] : []),
           ...(includesPgbouncer(db !== undefined, sorted) ? [PGBOUNCER_COMPOSE_FILE] : []),
+          ...(sorted.some((a) => usesUlmDev(a.spec.settings.ulmUrl)) ? [ULM_DEV_COMPOSE_FILE] : []),
         ],
       },
       0,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
 import { STACKS as STACK_TABLE } from '../../../src/stacks/index.ts';
-import { TEMPLATES_DIR } from '../../../src/stacks/template-source.ts';
+import { SYNC_TEMPLATE_ROOTS, TEMPLATES_DIR } from '../../../src/stacks/template-source.ts';
 import { DEPLOY_DIR, INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, stacksOf, templateFiles } from '../../helpers/template-files.ts';
 
 /**
@@ -68,7 +68,9 @@ describe('the rules themselves', () => {
 
 describe('template layers', () => {
   it('are common, crud and readonly for each stack and for deploy/, none of them empty', () => {
-    expect(fs.readdirSync(TEMPLATES_DIR).sort()).toEqual([DEPLOY_DIR, ...STACKS].sort());
+    // ulm-dev/ (the development ULM, a derived workspace kind) has one layer, common.
+    expect(fs.readdirSync(TEMPLATES_DIR).sort()).toEqual([DEPLOY_DIR, ...STACKS, ...SYNC_TEMPLATE_ROOTS].sort());
+    for (const root of SYNC_TEMPLATE_ROOTS) expect(fs.readdirSync(path.join(TEMPLATES_DIR, root))).toEqual(['common']);
     for (const stack of [...STACKS, DEPLOY_DIR]) {
       expect(fs.readdirSync(path.join(TEMPLATES_DIR, stack)).sort(), stack).toEqual(['common', ...KINDS]);
       for (const layer of ['common', ...KINDS]) {
