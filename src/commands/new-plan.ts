@@ -27,6 +27,7 @@ import { planAppFiles, sha256, type AppFile } from './app-files.ts';
 import { STATE_DIR } from '../plan/journal.ts';
 import { derivedFiles, stageDerived } from '../workspace/derived.ts';
 import { ULM_DEV_LOCAL_URL, isUlmService, usesUlmDev } from '../workspace/ulm-dev/names.ts';
+import { enginesNode, satisfies } from '../stacks/node-engines.ts';
 
 export interface NewApp {
   plan: Plan;
@@ -94,6 +95,22 @@ export function workspaceBudgetProblem(snapshot: WorkspaceSnapshot, spec: AppSpe
   const raise = `(e.g. \`command: postgres -c max_connections=${Math.ceil(budgetTotal(budget) / 50) * 50}\` on ${db?.name ?? 'postgres'})`;
   const problem = budgetProblem(budget, where, raise);
   return problem && `${problem}. Nothing was written.`;
+}
+
+/**
+ * A TypeScript app's package.json names the Node.js it needs (engines). On another Node, yarn 1
+ * refuses to install it, so such a run stops before anything is written; npm, pnpm and bun install
+ * with a warning, which is said here and shown after the install.
+ */
+function nodeEngineNotes(spec: AppSpec, files: AppFile[], install: boolean | undefined, tools: Toolchain): string[] {
+  if (spec.settings.stack !== 'typescript') return [];
+  const range = enginesNode(files.find((f) => f.rel === 'backend/package.json')?.content);
+  if (!range || satisfies(process.version, range)) return [];
+  const { slug } = spec.names;
+  const both = `${slug} needs Node.js ${range} (engines in its package.json) and this is Node.js ${process.version}`;
+  const strict = tools.pm.name === 'yarn' && (tools.pm.major ?? 1) === 1;
+  if (install && strict) throw new UserError(`${both}, which yarn 1 refuses to install: run create-ovu-app with a Node.js that matches (e.g. \`nvm install 22\`), or drop --install and install it on one later. Nothing was written.`);
+  return [`${both}: install and run it with a Node.js that matches (e.g. \`nvm install 22\`)`];
 }
 
 /** The app's backend/.env, for running it outside docker: same login, PostgreSQL on `dbHost`. */
@@ -195,6 +212,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
     files.push({ rel: '.env', content: appEnv(spec, password!), mode: 0o600, secret: true });
     files.push({ rel: '.env.example', content: appEnvExample(spec) });
   }
+  notes.push(...nodeEngineNotes(spec, files, answers.install, opts.tools));
   const record = Object.fromEntries(files.map((f) => [f.rel, sha256(f.content)]));
   files.push({ rel: ANSWERS_FILE, content: answersFileText(answers, record) });
   const previous = snapshot.apps.find((a) => a.dir === names.slug)?.record;

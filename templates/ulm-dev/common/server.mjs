@@ -65,6 +65,12 @@ export function handle(req, res) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const server = http.createServer(handle);
+  server.on('error', (err) => {
+    // Started again beside a second app: the one already running serves both.
+    if (err.code === 'EADDRINUSE') console.log(`something already listens on ${host}:${port} (a development ULM started earlier?): leaving it be`);
+    else console.error(`development ULM: ${err.message}`);
+    process.exit(err.code === 'EADDRINUSE' ? 0 : 1);
+  });
   server.listen(port, host, () => {
     console.log(`DEVELOPMENT ULM (not for production) on http://${host}:${port}, users and tokens from ${file}`);
   });
