@@ -116,11 +116,15 @@ function nodeEngineNotes(spec: AppSpec, files: AppFile[], install: boolean | und
 /** The app's backend/.env, for running it outside docker: same login, PostgreSQL on `dbHost`. */
 function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): string {
   const { names, settings } = spec;
-  const lines = [
-    `# Settings for running this app outside docker (${settings.kind === 'crud' ? 'server, migrations, tests' : 'server, tests'}).`,
-    '# Written by create-ovu-app. Keep it out of git: it holds the database password,',
-    `# the same as ${names.passwordVar} in ${names.slug}/.env.`,
-  ];
+  // A readonly app has no database, hence no password to name.
+  const lines =
+    settings.kind === 'crud'
+      ? [
+          '# Settings for running this app outside docker (server, migrations, tests).',
+          '# Written by create-ovu-app. Keep it out of git: it holds the database password,',
+          `# the same as ${names.passwordVar} in ${names.slug}/.env.`,
+        ]
+      : ['# Settings for running this app outside docker (server, tests).', '# Written by create-ovu-app. Keep it out of git: ULM_SERVICE_TOKEN, once set, is a secret.'];
   if (password !== undefined) {
     lines.push(
       `DATABASE_URL=postgresql://${names.user}:${encodeURIComponent(password)}@${dbHost}/${names.db}`,

@@ -17,7 +17,7 @@ import { parse } from 'yaml';
 import type { DerivedContext, DerivedFile, DerivedKind } from '../derived.ts';
 import { APPS_COMPOSE_FILE, DB_INIT_SERVICE, isObj, type Obj } from '../compose/model.ts';
 import { DEFAULT_STYLE, Quoted, blockLines, type YMap } from '../compose/render.ts';
-import { ensureEnvVar, generatePassword, readEnvVar, setEnvVar } from '../env-file.ts';
+import { ensureEnvVar, generatePassword, readEnvVar, removeEnvVar, setEnvVar } from '../env-file.ts';
 import { scramVerifier, verifierMatches } from '../../database/scram.ts';
 import { MONITORING_SLUG, setWorkspaceBlock } from '../init-db.ts';
 import { queriesYaml } from './queries.ts';
@@ -219,6 +219,9 @@ export const monitoringKind: DerivedKind = (ctx) => {
     const files: DerivedFile[] = [...fixed, ...staleDashboards(ctx.root, new Set())].map((p) => ({ path: p, text: undefined }));
     files.push({ path: MONITORING_ENV_FILE, text: undefined }, { path: MONITORING_ENV_EXAMPLE, text: undefined });
     if (initDb !== undefined && /^-- >>> create-ovu-app: monitoring\s*$/m.test(initDb)) files.push({ path: 'init-db.sql', text: setWorkspaceBlock(initDb, MONITORING_SLUG, undefined) });
+    // The verifier goes with the last crud app, with the comment create-ovu-app wrote above it.
+    const env = ctx.read(path.join(ctx.root, '.env'));
+    if (readEnvVar(env, MONITOR_VERIFIER_VAR) !== undefined) files.push({ path: '.env', text: removeEnvVar(env, MONITOR_VERIFIER_VAR, 'monitoring:'), mode: 0o600, secret: true });
     return files;
   }
   const dbs = crud.map((a) => a.spec.names.db).sort();
