@@ -7,7 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { execa } from 'execa';
-import { BIN, adrWorkspace, appPassword, runCli, snapshotDir, type CliResult } from '../helpers/cli.ts';
+import { BIN, adrWorkspace, appPassword, runCli, RUNNER_RE, snapshotDir, type CliResult } from '../helpers/cli.ts';
 import { verifierMatches } from '../../src/database/scram.ts';
 import { canConnect, urlFor, withClient } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/apps.ts';
@@ -157,7 +157,7 @@ describe('create-ovu-app --create-db and provision', () => {
     expectOneLineError(
       r,
       2,
-      new RegExp(`${app}'s dependencies are not installed, so --migrate cannot run \\(drop it to provision only\\); install them with \`cd \\S+ && python3 -m venv \\.venv .*\`, then run: npx create-ovu-app provision ${app} --migrate --workspace \\S+ --admin-url postgresql://`),
+      new RegExp(`${app}'s dependencies are not installed, so --migrate cannot run \\(drop it to provision only\\); install them with \`cd \\S+ && python3 -m venv \\.venv .*\`, then run: ${RUNNER_RE} provision ${app} --migrate --workspace \\S+ --admin-url postgresql://`),
     );
     expectNoSecrets(r, passwordOf(app));
     const db = await withClient(adminUrl, (c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [`${app}_db`]));
