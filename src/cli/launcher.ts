@@ -33,8 +33,8 @@ const realFs: LauncherFs = {
   },
 };
 
-/** Where package managers keep a package they run once (`npx`, `pnpm dlx`, `yarn dlx`, `bunx`). */
-const EPHEMERAL = [/[/\\]_npx[/\\]/, /[/\\]dlx[/\\-]/, /[/\\]xfs-[^/\\]+[/\\]/, /[/\\]bunx-/];
+/** Where package managers keep a package they run for `create` (`npx`, `pnpm dlx`, `yarn dlx`, yarn 1's global dir, `bunx`). */
+const EPHEMERAL = [/[/\\]_npx[/\\]/, /[/\\]dlx[/\\-]/, /[/\\]xfs-[^/\\]+[/\\]/, /[/\\]bunx-/, /[/\\]yarn[/\\]global[/\\]node_modules[/\\]/];
 
 /** The words that run this CLI again, e.g. ['npx', 'create-ovu-app'] or ['node', '/src/create-ovu-app/bin/create-ovu-app.js']. */
 export function launcherWords(pm: PackageManager, script: string | undefined, fsx: LauncherFs = realFs): string[] {

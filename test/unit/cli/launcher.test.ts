@@ -35,6 +35,8 @@ describe('launcherWords: the command that runs this CLI again, as it was started
     expect(launcherWords(pnpm, '/h/.cache/pnpm/dlx/abc/node_modules/create-ovu-app/bin/create-ovu-app.js', fsx)).toEqual(['pnpm', 'dlx', 'create-ovu-app']);
     expect(launcherWords({ name: 'yarn', major: 4 }, '/tmp/xfs-1234/dlx-5/node_modules/create-ovu-app/bin/create-ovu-app.js', fsx)).toEqual(['yarn', 'dlx', 'create-ovu-app']);
     expect(launcherWords({ name: 'bun' }, '/tmp/bunx-0-create-ovu-app@latest/node_modules/create-ovu-app/bin/create-ovu-app.js', fsx)).toEqual(['bunx', 'create-ovu-app']);
+    // yarn 1's `yarn create` installs into its global directory.
+    expect(launcherWords({ name: 'yarn', major: 1 }, '/h/.config/yarn/global/node_modules/create-ovu-app/bin/create-ovu-app.js', fsx)).toEqual(['yarn', 'create', 'ovu-app']);
   });
 
   it('from a global install: create-ovu-app; from an unpacked tarball or a project: node and the absolute bin', () => {
