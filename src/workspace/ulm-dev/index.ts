@@ -8,6 +8,8 @@
  */
 import path from 'node:path';
 import type { DerivedContext, DerivedFile, DerivedKind } from '../derived.ts';
+import { parse } from 'yaml';
+import { APPS_COMPOSE_FILE, DB_INIT_SERVICE, isObj, networkNames, type Obj } from '../compose/model.ts';
 import { DEFAULT_STYLE, FlowList, Quoted, blockLines, type YMap } from '../compose/render.ts';
 import { templateLayerSync } from '../../stacks/template-source.ts';
 import { ULM_DEV_COMPOSE_FILE, ULM_DEV_DIR, ULM_DEV_PORT, ULM_DEV_SERVICE, usesUlmDev } from './names.ts';
@@ -21,7 +23,18 @@ export function includesUlmDev(apps: { spec: { settings: { ulmUrl: string } } }[
 
 const USERS_FILE = `${ULM_DEV_DIR}/users.json`;
 
-function composeText(): string {
+/**
+ * The named networks the apps reach their database on (ovu-db-init's in apps.compose.yaml, which
+ * joins the database service's): an app on those only must reach the development ULM there too.
+ */
+function appNetworks(ctx: DerivedContext): string[] {
+  const text = ctx.read(path.join(ctx.root, APPS_COMPOSE_FILE));
+  const js = text === undefined ? undefined : (parse(text) as Obj | null);
+  const init = isObj(js) && isObj(js['services']) ? js['services'][DB_INIT_SERVICE] : undefined;
+  return isObj(init) ? networkNames(init['networks']) : [];
+}
+
+function composeText(networks: string[]): string {
   const svc: YMap = {
     image: 'node:22-alpine',
     working_dir: '/ulm-dev',
@@ -35,6 +48,7 @@ function composeText(): string {
       timeout: '3s',
       retries: 5,
     },
+    ...(networks.length ? { networks } : {}),
   };
   return [
     `# ${ULM_DEV_COMPOSE_FILE}: written by create-ovu-app from the apps in this workspace; do not edit.`,
@@ -47,7 +61,7 @@ export const ulmDevKind: DerivedKind = (ctx: DerivedContext): DerivedFile[] => {
   const files = new Map(templateLayerSync('ulm-dev/common').map((f) => [`${ULM_DEV_DIR}/${f.path}`, f.render({})]));
   const wanted = includesUlmDev(ctx.apps);
   const usersNow = ctx.read(path.join(ctx.root, USERS_FILE));
-  const out: DerivedFile[] = [{ path: ULM_DEV_COMPOSE_FILE, text: wanted ? composeText() : undefined }];
+  const out: DerivedFile[] = [{ path: ULM_DEV_COMPOSE_FILE, text: wanted ? composeText(appNetworks(ctx)) : undefined }];
   for (const [file, text] of files) {
     if (file === USERS_FILE) {
       // The team's users: written once; when no app needs them any more, removed only if unchanged.

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runMainInProcess, tempDir } from '../../helpers/cli.ts';
+import { composeConfig } from '../../helpers/compose.ts';
 
 const files = (dir: string): string[] =>
   fs
@@ -32,6 +33,22 @@ describe('the first hour', () => {
     fs.appendFileSync(path.join(ws, 'ulm-dev/users.json'), '\n');
     expect(await runMainInProcess(['remove', 'inventory', '--yes', '--workspace', ws])).toBe(0);
     expect(files(ws).filter((f) => f.startsWith('ulm-dev'))).toEqual(['ulm-dev', 'ulm-dev/users.json']);
+  });
+
+  it('the development ULM joins the network the apps reach their database on (real Compose)', async () => {
+    const ws = tempDir();
+    fs.writeFileSync(
+      path.join(ws, 'docker-compose.yml'),
+      'services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: example\n    networks: [backend]\nnetworks:\n  backend: {}\n',
+    );
+    expect(await runMainInProcess(['inventory', '--yes', '--workspace', ws])).toBe(0);
+    const project = await composeConfig(ws);
+    const app = project['services']['inventory-backend'];
+    expect(Object.keys(app.networks)).toEqual(['backend']);
+    expect(app.environment.ULM_BASE_URL).toBe('http://ovu-ulm-dev:8100');
+    expect(app.depends_on['ovu-ulm-dev']).toMatchObject({ condition: 'service_healthy' });
+    expect(Object.keys(project['services']['ovu-ulm-dev'].networks)).toEqual(['backend']);
+    expect(project['services']['ovu-ulm-dev'].profiles).toBeUndefined();
   });
 
   it("a readonly app's backend/.env names no database password", async () => {
