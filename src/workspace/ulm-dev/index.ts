@@ -24,14 +24,16 @@ export function includesUlmDev(apps: { spec: { settings: { ulmUrl: string } } }[
 const USERS_FILE = `${ULM_DEV_DIR}/users.json`;
 
 /**
- * The named networks the apps reach their database on (ovu-db-init's in apps.compose.yaml, which
- * joins the database service's): an app on those only must reach the development ULM there too.
+ * The named networks the crud apps reach their database on (ovu-db-init's in apps.compose.yaml,
+ * which joins the database service's): an app on those only must reach the development ULM there too.
  */
 function appNetworks(ctx: DerivedContext): string[] {
   const text = ctx.read(path.join(ctx.root, APPS_COMPOSE_FILE));
   const js = text === undefined ? undefined : (parse(text) as Obj | null);
   const init = isObj(js) && isObj(js['services']) ? js['services'][DB_INIT_SERVICE] : undefined;
-  return isObj(init) ? networkNames(init['networks']) : [];
+  const named = isObj(init) ? networkNames(init['networks']) : [];
+  // Readonly apps have no database and stay on the project's default network: join it too.
+  return named.length && !named.includes('default') ? [...named, 'default'] : named;
 }
 
 function composeText(networks: string[]): string {

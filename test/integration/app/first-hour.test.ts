@@ -47,7 +47,7 @@ describe('the first hour', () => {
     expect(Object.keys(app.networks)).toEqual(['backend']);
     expect(app.environment.ULM_BASE_URL).toBe('http://ovu-ulm-dev:8100');
     expect(app.depends_on['ovu-ulm-dev']).toMatchObject({ condition: 'service_healthy' });
-    expect(Object.keys(project['services']['ovu-ulm-dev'].networks)).toEqual(['backend']);
+    expect(Object.keys(project['services']['ovu-ulm-dev'].networks).sort()).toEqual(['backend', 'default']);
     expect(project['services']['ovu-ulm-dev'].profiles).toBeUndefined();
   });
 
