@@ -143,7 +143,7 @@ describe('create-ovu-app --create-db and provision', () => {
     const port = await freePort();
     const app = `late${tag}`;
     const r = await runCli([app, '--yes', '--create-db', '--admin-url', `postgresql://postgres:pw@127.0.0.1:${port}/postgres`, '--workspace', ws]);
-    expectOneLineError(r, 1, new RegExp(`files were written.*create-ovu-app provision ${app}`));
+    expectOneLineError(r, 1, new RegExp(`files were written.*${RUNNER_RE} provision ${app}`));
     expect(fs.existsSync(path.join(ws, app, 'backend/app/main.py'))).toBe(true);
     const retry = await runCli(['provision', app, '--admin-url', adminUrl, '--workspace', ws]);
     expect(retry.exitCode).toBe(0);
