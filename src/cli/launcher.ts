@@ -2,7 +2,7 @@
  * How this run was started, so that every command it prints runs as printed. `npx create-ovu-app`
  * works only once the package is in the registry: started from a clone, an unpacked tarball or a
  * project's node_modules, the command that works anywhere is `node /abs/path/bin/create-ovu-app.js`;
- * from a tarball through npx, `npx file:/abs/path/create-ovu-app-x.y.z.tgz`; from the registry (npm
+ * from a tarball through npx, `npx --yes file:/abs/path/create-ovu-app-x.y.z.tgz`; from the registry (npm
  * create, npx, pnpm/yarn/bun create or dlx), the package manager's own runner.
  */
 import fs from 'node:fs';
@@ -46,9 +46,11 @@ export function launcherWords(pm: PackageManager, script: string | undefined, fs
   const npx = /^(.*[/\\]_npx[/\\][^/\\]+)[/\\]node_modules[/\\]create-ovu-app$/.exec(pkgRoot);
   if (npx) {
     // npx records what it was asked for: a registry spec, or a tarball's `file:` path (relative to
-    // its cache directory). A bare absolute path would be run as a program: keep `file:`.
+    // its cache directory). A bare absolute path would be run as a program: keep `file:`. npx asks
+    // before installing a spec it has not cached under that name, and without a terminal it gives
+    // up: --yes, for the tarball the person already ran.
     const spec = dependencySpec(fsx.read(path.join(npx[1]!, 'package.json')));
-    if (spec?.startsWith('file:')) return ['npx', `file:${path.resolve(npx[1]!, spec.slice('file:'.length))}`];
+    if (spec?.startsWith('file:')) return ['npx', '--yes', `file:${path.resolve(npx[1]!, spec.slice('file:'.length))}`];
     return runnerWords(pm);
   }
   if (EPHEMERAL.some((re) => re.test(pkgRoot))) return runnerWords(pm);

@@ -27,7 +27,7 @@ describe('launcherWords: the command that runs this CLI again, as it was started
     // As npm 11 writes it: the tarball relative to the cache directory.
     const root = '/tmp/x/n/_npx/9f8e7d';
     const fsx = fakeFs({ [`${root}/package.json`]: JSON.stringify({ dependencies: { 'create-ovu-app': 'file:../../../create-ovu-app-0.2.0.tgz' } }) });
-    expect(launcherWords(npm, `${root}/node_modules/create-ovu-app/bin/create-ovu-app.js`, fsx)).toEqual(['npx', 'file:/tmp/x/create-ovu-app-0.2.0.tgz']);
+    expect(launcherWords(npm, `${root}/node_modules/create-ovu-app/bin/create-ovu-app.js`, fsx)).toEqual(['npx', '--yes', 'file:/tmp/x/create-ovu-app-0.2.0.tgz']);
   });
 
   it("from pnpm dlx / yarn dlx / bunx caches: the package manager's runner", () => {
