@@ -43,6 +43,9 @@ function precompiledStack(stack) {
   ].join('\n');
 }
 
+/** Template roots a derived workspace kind renders synchronously (src/stacks/template-source.ts has the same list). */
+const SYNC_TEMPLATE_ROOTS = ['ulm-dev'];
+
 const precompiledTemplates = {
   name: 'precompiled-templates',
   setup(b) {
@@ -52,16 +55,27 @@ const precompiledTemplates = {
     b.onLoad({ filter: /.*/, namespace: 'ovu-templates' }, (args) => {
       if (args.path !== 'index') return { contents: precompiledStack(args.path), loader: 'js', resolveDir };
       const stacks = readdirSync(templatesRoot)
+        .filter((stack) => !SYNC_TEMPLATE_ROOTS.includes(stack))
         .map((stack) => `  ${JSON.stringify(stack)}: () => import(${JSON.stringify(`ovu-templates:${stack}`)}),`)
         .join('\n');
+      // A derived workspace kind renders its templates synchronously: those are in this chunk.
+      const sync = SYNC_TEMPLATE_ROOTS.map((root, i) => `import sync${i} from ${JSON.stringify(`ovu-templates:${root}`)};`);
       return {
         loader: 'js',
         resolveDir,
         contents: [
+          ...sync,
           `const STACKS = {\n${stacks}\n};`,
+          `const SYNC = Object.assign({}, ${SYNC_TEMPLATE_ROOTS.map((_, i) => `sync${i}`).join(', ')});`,
+          `export const SYNC_TEMPLATE_ROOTS = ${JSON.stringify(SYNC_TEMPLATE_ROOTS)};`,
           'export async function templateLayer(layer) {',
+          '  if (SYNC[layer]) return SYNC[layer];',
           "  const load = STACKS[layer.split('/')[0]];",
           '  return load ? ((await load()).default[layer] ?? []) : [];',
+          '}',
+          'export function templateLayerSync(layer) {',
+          '  if (!SYNC[layer]) throw new Error(`internal error: ${layer} is not a synchronous template layer`);',
+          '  return SYNC[layer];',
           '}',
         ].join('\n'),
       };

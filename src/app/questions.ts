@@ -4,6 +4,7 @@ import { STACKS, stackIds } from '../stacks/index.ts';
 import { UserError } from '../errors.ts';
 import type { HostPorts } from '../host/ports.ts';
 import { adminUrlProblem } from '../database/admin-url.ts';
+import { ULM_DEFAULT_URL, ULM_DEV_URL } from '../workspace/ulm-dev/names.ts';
 
 /** Everything a user can answer. Saved answers are a subset (see `saved`). */
 export interface Answers {
@@ -36,6 +37,8 @@ export interface WorkspaceFacts {
   hostPorts?: HostPorts;
   /** Prompts are possible: some defaults differ (e.g. install, which is slow, only when asked). */
   interactive: boolean;
+  /** The compose project has no ULM service: apps default to the development ULM (workspace/ulm-dev/). */
+  noUlmService?: boolean;
 }
 
 type Value = string | number | boolean | undefined;
@@ -267,7 +270,7 @@ export const QUESTIONS: Question[] = [
     message: 'ULM base URL (from inside the container)',
     advanced: { topic: 'ULM URL' },
     saved: true,
-    default: () => 'http://ulm-backend:8000',
+    default: (_a, f) => (f.noUlmService ? ULM_DEV_URL : ULM_DEFAULT_URL),
     validate: (value) => httpUrl(value ?? ''),
   },
   {

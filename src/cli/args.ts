@@ -113,6 +113,24 @@ function questionsFor(command: Command) {
 
 const describeFor = (o: RunOption, command: Command): string => (typeof o.describe === 'string' ? o.describe : (o.describe[command] ?? ''));
 
+/** The option `typed` most likely meant: within two edits (a typo), or the one it starts. */
+export function closest(typed: string, names: string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const row = [i];
+      for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = row;
+    }
+    return prev[b.length]!;
+  };
+  const ranked = names.map((n) => ({ n, d: distance(typed, n) })).sort((x, y) => x.d - y.d || x.n.localeCompare(y.n));
+  const best = ranked[0];
+  if (best && best.d <= Math.min(2, Math.floor(typed.length / 2)) && ranked.filter((r) => r.d === best.d).length === 1) return best.n;
+  const prefixed = names.filter((n) => typed.length >= 3 && n.startsWith(typed));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
 export function parseCliArgs(argv: string[], opts: ParseOptions = {}): ParsedArgs {
   // `create-ovu-app help [command]` and `create-ovu-app version` are the flags in words.
   if (argv[0] === 'help') return parseCliArgs([...(isCommand(argv[1]) ? [argv[1]] : []), '--help'], opts);
@@ -136,6 +154,9 @@ export function parseCliArgs(argv: string[], opts: ParseOptions = {}): ParsedArg
   } catch (err) {
     // node's messages are long and mention parseArgs internals; keep the useful part.
     const msg = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+    const unknown = /^Unknown option '--([^'=]+)/.exec(msg)?.[1];
+    const near = unknown === undefined ? undefined : closest(unknown, Object.keys(options));
+    if (near) throw new UsageError(`${msg}: did you mean --${near}? Run \`${runner}${command === 'new' ? '' : ` ${command}`} --help\` for the options.`);
     throw new UsageError(`${msg}. Run \`${runner}${command === 'new' ? '' : ` ${command}`} --help\` for the options.`);
   }
   const v = parsed.values as Record<string, string | boolean | undefined>;

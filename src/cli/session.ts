@@ -13,7 +13,8 @@ import { isCommand } from './commands.ts';
 import * as report from './report.ts';
 import type { Io } from '../commands/io.ts';
 import type { Invocation } from '../commands/suggest.ts';
-import { runnerWords } from '../stacks/package-managers.ts';
+import { launcherWords } from './launcher.ts';
+import { shellWords } from '../stacks/stack.ts';
 import { toolchain } from '../stacks/index.ts';
 import type { Toolchain } from '../stacks/stack.ts';
 import type { Workspace } from '../workspace/workspace.ts';
@@ -55,7 +56,7 @@ function intro(ws: Workspace, c: Colours): string {
 /** The tools this run installs with, and how it was started: what suggested commands repeat. */
 function toolsOf(args: ParsedArgs): { tools: Toolchain; invoked: Invocation } {
   const pm = packageManager(args);
-  return { tools: toolchain(pm, process.env), invoked: { pm, workspace: args.workspace, adminUrl: args.given.adminUrl } };
+  return { tools: toolchain(pm, process.env), invoked: { pm, runner: launcherWords(pm, process.argv[1]), workspace: args.workspace, adminUrl: args.given.adminUrl } };
 }
 
 function makeIo(args: ParsedArgs, c: Colours, state: RunState, signal: AbortSignal): Io {
@@ -186,8 +187,8 @@ export async function session(argv: string[]): Promise<number> {
   };
   let args: ParsedArgs | undefined;
   try {
-    args = parseCliArgs(argv, { runner: runnerWords(packageManager(undefined)).join(' ') });
-    if (args.help) out(helpText(args.command, runnerWords(packageManager(args)).join(' ')));
+    args = parseCliArgs(argv, { runner: shellWords(launcherWords(packageManager(undefined), process.argv[1])) });
+    if (args.help) out(helpText(args.command, shellWords(launcherWords(packageManager(args), process.argv[1]))));
     else if (args.version) out(VERSION);
     else {
       // SIGTERM and SIGHUP stop a run as Ctrl-C does; a commit in progress finishes first.

@@ -27,6 +27,8 @@ import { STATE_DIR } from '../plan/journal.ts';
 import { gitTracks } from '../workspace/gitignore.ts';
 import { stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
 import { databaseServiceName } from '../workspace/compose/db-service-name.ts';
+import { ULM_DEV_LOCAL_URL, isUlmService, usesUlmDev } from '../workspace/ulm-dev/names.ts';
+import { enginesNode, satisfies } from '../stacks/node-engines.ts';
 
 export interface NewApp {
   plan: Plan;
@@ -47,7 +49,8 @@ export interface NewApp {
 
 /** What the questions need to know about the workspace before asking. */
 export function workspaceFacts(snapshot: WorkspaceSnapshot, interactive: boolean, ownService?: string): WorkspaceFacts {
-  return { usedPorts: snapshot.compose.portOwners, ownService, interactive };
+  const noUlmService = ![...snapshot.compose.services.keys()].some(isUlmService);
+  return { usedPorts: snapshot.compose.portOwners, ownService, interactive, noUlmService };
 }
 
 /**
@@ -95,14 +98,34 @@ export function workspaceBudgetProblem(snapshot: WorkspaceSnapshot, spec: AppSpe
   return problem && `${problem}. Nothing was written.`;
 }
 
+/**
+ * A TypeScript app's package.json names the Node.js it needs (engines). On another Node, yarn 1
+ * refuses to install it, so such a run stops before anything is written; npm, pnpm and bun install
+ * with a warning, which is said here and shown after the install.
+ */
+function nodeEngineNotes(spec: AppSpec, files: AppFile[], install: boolean | undefined, tools: Toolchain): string[] {
+  if (spec.settings.stack !== 'typescript') return [];
+  const range = enginesNode(files.find((f) => f.rel === 'backend/package.json')?.content);
+  if (!range || satisfies(process.version, range)) return [];
+  const { slug } = spec.names;
+  const both = `${slug} needs Node.js ${range} (engines in its package.json) and this is Node.js ${process.version}`;
+  const strict = tools.pm.name === 'yarn' && (tools.pm.major ?? 1) === 1;
+  if (install && strict) throw new UserError(`${both}, which yarn 1 refuses to install: run create-ovu-app with a Node.js that matches (e.g. \`nvm install 22\`), or drop --install and install it on one later. Nothing was written.`);
+  return [`${both}: install and run it with a Node.js that matches (e.g. \`nvm install 22\`)`];
+}
+
 /** The app's backend/.env, for running it outside docker: same login, PostgreSQL on `dbHost`. */
 function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): string {
   const { names, settings } = spec;
-  const lines = [
-    `# Settings for running this app outside docker (${settings.kind === 'crud' ? 'server, migrations, tests' : 'server, tests'}).`,
-    '# Written by create-ovu-app. Keep it out of git: it holds the database password,',
-    `# the same as ${names.passwordVar} in ${names.slug}/.env.`,
-  ];
+  // A readonly app has no database, hence no password to name.
+  const lines =
+    settings.kind === 'crud'
+      ? [
+          '# Settings for running this app outside docker (server, migrations, tests).',
+          '# Written by create-ovu-app. Keep it out of git: it holds the database password,',
+          `# the same as ${names.passwordVar} in ${names.slug}/.env.`,
+        ]
+      : ['# Settings for running this app outside docker (server, tests).', '# Written by create-ovu-app. Keep it out of git: ULM_SERVICE_TOKEN, once set, is a secret.'];
   if (password !== undefined) {
     lines.push(
       `DATABASE_URL=postgresql://${names.user}:${encodeURIComponent(password)}@${dbHost}/${names.db}`,
@@ -111,7 +134,9 @@ function localEnv(spec: AppSpec, password: string | undefined, dbHost: string): 
       `DB_POOL_TIMEOUT=${settings.pool.timeout}`,
     );
   }
-  lines.push('ULM_BASE_URL=http://localhost:8000', 'ULM_SERVICE_TOKEN=', ...STACKS[settings.stack].localEnv(settings.port));
+  // The development ULM on the machine (`node ulm-dev/server.mjs`), else ULM where it runs locally.
+  const ulm = usesUlmDev(settings.ulmUrl) ? ULM_DEV_LOCAL_URL : 'http://localhost:8000';
+  lines.push(`ULM_BASE_URL=${ulm}`, 'ULM_SERVICE_TOKEN=', ...STACKS[settings.stack].localEnv(settings.port));
   return lines.join('\n') + '\n';
 }
 
@@ -209,6 +234,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
     files.push({ rel: '.env', content: appEnv(spec, password!), mode: 0o600, secret: true });
     files.push({ rel: '.env.example', content: appEnvExample(spec) });
   }
+  notes.push(...nodeEngineNotes(spec, files, answers.install, opts.tools));
   const record = Object.fromEntries(files.map((f) => [f.rel, sha256(f.content)]));
   files.push({ rel: ANSWERS_FILE, content: answersFileText(answers, record) });
   const previous = snapshot.apps.find((a) => a.dir === names.slug)?.record;

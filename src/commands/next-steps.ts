@@ -6,6 +6,7 @@ import { installHint } from '../stacks/tools.ts';
 import { shellWords } from '../stacks/stack.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { suggestCommand, type Invocation } from './suggest.ts';
+import { ULM_DEV_DIR, ULM_DEV_LOCAL_URL, ULM_DEV_SERVICE, ULM_DEV_TOKEN, usesUlmDev } from '../workspace/ulm-dev/names.ts';
 
 export interface Progress {
   installed: boolean;
@@ -40,6 +41,32 @@ function setupSteps(spec: AppSpec, ws: Workspace, backendDir: string, done: Prog
   return steps;
 }
 
+/** Where the apps' routes live (the items and users routes of both stacks). */
+export const API_PREFIX = '/api/v1';
+
+/**
+ * The app run on the machine, then one request that answers 200: with the development ULM (started
+ * beside it) and one of its seeded tokens, or with a token of the workspace's own ULM.
+ */
+function requestSteps(spec: AppSpec, ws: Workspace, backendDir: string, tools: Toolchain): Step[] {
+  const { port, ulmUrl, kind } = spec.settings;
+  const run = STACKS[spec.settings.stack].runHint(tools, port);
+  const route = kind === 'crud' ? `${API_PREFIX}/items` : `${API_PREFIX}/users/u-1`;
+  const url = `http://localhost:${port}${route}`;
+  const what = kind === 'crud' ? 'the items' : 'the user';
+  if (usesUlmDev(ulmUrl)) {
+    const server = path.relative(backendDir, path.join(ws.root, ULM_DEV_DIR, 'server.mjs'));
+    return [
+      { command: `node ${shellWords([server])} & ${run}`, comment: `the development ULM (${ULM_DEV_LOCAL_URL}) in the background, then the app on port ${port}` },
+      { command: `curl -H ${shellWords([`Authorization: Bearer ${ULM_DEV_TOKEN}`])} ${url}`, comment: `from another terminal: 200 with ${what} (${ULM_DEV_TOKEN} is a development token of ${ULM_DEV_DIR}/users.json)` },
+    ];
+  }
+  return [
+    { command: run, comment: `the app on port ${port}, with ULM at the ULM_BASE_URL of backend/.env` },
+    { command: `curl -H "Authorization: Bearer $ULM_TOKEN" ${url}`, comment: `from another terminal, with ULM_TOKEN a token your ULM accepts: 200 with ${what}` },
+  ];
+}
+
 /**
  * The commands to type next, for what is not done yet: the first from the current directory, the
  * rest from the app's backend directory it changes into.
@@ -48,8 +75,11 @@ export function nextSteps(spec: AppSpec, ws: Workspace, backendDir: string, done
   const stack = STACKS[spec.settings.stack];
   const steps = setupSteps(spec, ws, backendDir, done, tools, invoked);
   steps.push({ command: stack.testHint(tools) });
+  steps.push(...requestSteps(spec, ws, backendDir, tools));
   const composeRel = path.relative(backendDir, ws.composeFile);
-  steps.push({ command: `docker compose -f ${shellWords([composeRel])} up --build ${spec.names.service}`, comment: `then open http://localhost:${spec.settings.port}${stack.docsPath}` });
+  const docker = `docker compose -f ${shellWords([composeRel])} up --build ${spec.names.service}`;
+  const open = `then open http://localhost:${spec.settings.port}${stack.docsPath}`;
+  steps.push({ command: docker, comment: usesUlmDev(spec.settings.ulmUrl) ? `or all of it in Docker, ${ULM_DEV_SERVICE} included; ${open}` : open });
   return steps.map((s) => {
     const notes = [s.comment, s.needs].filter(Boolean);
     return notes.length ? `${s.command}   # ${notes.join('; ')}` : s.command;

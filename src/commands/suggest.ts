@@ -8,6 +8,8 @@ import { shellWords } from '../stacks/stack.ts';
 /** How this run was started, as far as a command to run next must repeat it. */
 export interface Invocation {
   pm: PackageManager;
+  /** The words that run this CLI again as it was started (cli/launcher.ts); default: the package manager's runner. */
+  runner?: string[];
   /** --workspace as given (relative to the directory the user is in). */
   workspace?: string | undefined;
   /** --admin-url as given; repeated without its password. */
@@ -25,7 +27,7 @@ export interface SuggestOptions {
 
 /** `npx create-ovu-app provision inventory --migrate --workspace ../ws --admin-url …`. */
 export function suggestCommand(inv: Invocation, argv: string[], opts: SuggestOptions = {}): string {
-  const words = [...runnerWords(inv.pm), ...argv];
+  const words = [...(inv.runner ?? runnerWords(inv.pm)), ...argv];
   const workspace = opts.workspace === undefined ? inv.workspace : opts.workspace;
   if (workspace !== null && workspace !== undefined && workspace !== '') words.push('--workspace', workspace);
   const notes = opts.comment ? [opts.comment] : [];
@@ -36,6 +38,12 @@ export function suggestCommand(inv: Invocation, argv: string[], opts: SuggestOpt
     if (hadPassword) notes.push('with PGPASSWORD set: the password is not repeated here');
   }
   return shellWords(words) + (notes.length ? `   # ${notes.join('; ')}` : '');
+}
+
+/** Advice written as `create-ovu-app …` (doctor's fix lines), with the words that run this CLI as it was started. */
+export function withRunner(text: string, inv: Invocation): string {
+  const runner = shellWords(inv.runner ?? runnerWords(inv.pm));
+  return text.replace(/`create-ovu-app (?=[a-z<-])/g, `\`${runner} `);
 }
 
 function withoutPassword(adminUrl: string): { url: string; hadPassword: boolean } {

@@ -40,8 +40,8 @@ export function installTask(spec: AppSpec, backendDir: string, tools: Toolchain)
     id: 'install',
     label: `Installing ${spec.names.slug}'s dependencies`,
     async run(opts) {
-      await installApp(STACKS[spec.settings.stack], tools, backendDir, opts);
-      return {};
+      const warnings = await installApp(STACKS[spec.settings.stack], tools, backendDir, opts);
+      return warnings.length ? { lines: warnings.map((text): ReportLine => ({ mark: 'warning', text })) } : {};
     },
   };
 }

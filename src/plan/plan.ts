@@ -154,8 +154,27 @@ export class Plan {
         else files.push(staged);
       }
       commitJournaled({ root: this.root, dirs, files, removals: [...this.removals], moves: this.moved() });
+      pruneEmptyDirs(this.root, [...this.removals]);
     } finally {
       for (const s of signals) process.off(s, hold);
+    }
+  }
+}
+
+/**
+ * The directories the removed files leave empty (monitoring/ once the last app has gone), up to the
+ * workspace root: a directory that still holds anything stays.
+ */
+function pruneEmptyDirs(root: string, removed: string[]): void {
+  const top = path.resolve(root);
+  const dirs = new Set(removed.map((f) => path.dirname(f)));
+  for (const start of [...dirs].sort((a, b) => b.length - a.length)) {
+    for (let dir = start; dir !== top && dir.startsWith(top + path.sep); dir = path.dirname(dir)) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        break; // not empty (or already gone): what is above it is not empty either
+      }
     }
   }
 }

@@ -72,6 +72,8 @@ export interface StackDef {
   /** Next-step commands, as a person types them in the backend directory. */
   migrateHint(tools: Toolchain): string;
   testHint(tools: Toolchain): string;
+  /** Runs the app on the machine on its host port, in the backend directory (settings from backend/.env). */
+  runHint(tools: Toolchain, port: number): string;
   /** Where the running app describes its API. */
   docsPath: string;
   /** The command that asks the running app whether it is ready (`/health/ready`), in the container. */

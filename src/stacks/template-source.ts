@@ -49,3 +49,22 @@ export async function templateLayer(layer: string): Promise<TemplateFile[]> {
       return { path: rel.split(path.sep).join('/'), render };
     });
 }
+
+/**
+ * The same, synchronously, for the layers a derived workspace kind renders (derived kinds are
+ * synchronous): only those under SYNC_TEMPLATE_ROOTS, which the bundle holds in its index chunk.
+ */
+export function templateLayerSync(layer: string): TemplateFile[] {
+  if (!SYNC_TEMPLATE_ROOTS.includes(layer.split('/')[0]!)) throw new Error(`internal error: ${layer} is not a synchronous template layer`);
+  const dir = path.join(TEMPLATES_DIR, layer);
+  return walk(dir)
+    .sort()
+    .map((rel) => {
+      const source = fs.readFileSync(path.join(dir, rel), 'utf8');
+      const render = source.includes('{{') ? Handlebars.compile(source, COMPILE_OPTIONS) : () => source;
+      return { path: rel.split(path.sep).join('/'), render };
+    });
+}
+
+/** Template roots a derived kind renders (kept in sync with scripts/build.mjs's). */
+export const SYNC_TEMPLATE_ROOTS = ['ulm-dev'];

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { InterruptedError, ToolError, UserError } from '../errors.ts';
 import { shellWords, type Command, type StackDef, type Toolchain } from './stack.ts';
+import { engineWarnings } from './node-engines.ts';
 
 export interface ToolOptions {
   /**
@@ -40,10 +41,13 @@ async function run(command: Command, backendDir: string, opts: ToolOptions) {
 }
 
 /** Installs the app's dependencies; the tools' output is shown live or kept for a failure. */
-export async function installApp(stack: StackDef, tools: Toolchain, backendDir: string, opts: ToolOptions): Promise<void> {
+export async function installApp(stack: StackDef, tools: Toolchain, backendDir: string, opts: ToolOptions): Promise<string[]> {
+  const warnings: string[] = [];
   for (const step of stack.install(tools)) {
     if (step.skip?.(backendDir)) continue;
     const result = await run(step.command, backendDir, opts);
+    // Folded output is shown only on failure; warnings that the app's engines do not match matter anyway.
+    if (opts.output === 'folded') warnings.push(...engineWarnings(result.output));
     if (result.failed) {
       const why = result.exitCode === undefined ? (result.originalMessage ?? 'could not start') : `exit code ${result.exitCode}`;
       const rel = path.relative(process.cwd(), backendDir);
@@ -53,6 +57,7 @@ export async function installApp(stack: StackDef, tools: Toolchain, backendDir: 
       );
     }
   }
+  return warnings;
 }
 
 /**

@@ -25,6 +25,8 @@ import { backupsKind } from './k8s/backups.ts';
 import { k8sMonitoringKind } from './k8s/monitoring.ts';
 import { poolerKind } from './k8s/pooler.ts';
 import { DB_INIT_ENV_FILE } from './compose/db-login.ts';
+import { ulmDevKind } from './ulm-dev/index.ts';
+import { ULM_DEV_COMPOSE_FILE, usesUlmDev } from './ulm-dev/names.ts';
 
 export interface DerivedApp {
   /** Directory under the workspace root. */
@@ -90,6 +92,8 @@ export const DERIVED: readonly DerivedKind[] = [
   // pgbouncer/ (ovu-pgbouncer, pgbouncer.ini, userlist.txt) once an app chose --pgbouncer; its
   // .gitignore line. The userlist holds verifiers, not passwords (mode 644: see pgbouncer/).
   { id: 'pgbouncer', files: pgbouncerKind, composeInclude: (apps, db) => (includesPgbouncer(db, apps) ? PGBOUNCER_COMPOSE_FILE : undefined) },
+  // ulm-dev/ (a development ULM: server, users, compose service) while an app points at it.
+  { id: 'ulm-dev', files: ulmDevKind, composeInclude: (apps) => (apps.some((a) => usesUlmDev(a.spec.settings.ulmUrl)) ? ULM_DEV_COMPOSE_FILE : undefined) },
   // deploy/k8s/poolers.yaml: a --pgbouncer app's CloudNativePG Poolers (rw, ro).
   { id: 'k8s-pooler', files: poolerKind },
   // deploy/k8s/backups.yaml: the ScheduledBackup, each app's dump and restore CronJobs.

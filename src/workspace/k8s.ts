@@ -19,6 +19,7 @@ import { appRollout, k8sConnectionLimit } from './k8s/budget.ts';
 import { poolerName } from './k8s/names.ts';
 import { clusterBackup, clusterMonitoring, k8sResources } from './k8s/resources.ts';
 import { yamlText, type Plain } from './yaml-text.ts';
+import { ULM_DEFAULT_URL, usesUlmDev } from './ulm-dev/names.ts';
 
 /** Where the manifests are: `<app>/deploy/k8s/` and the workspace's own `deploy/k8s/`. */
 export const K8S_DIR = 'deploy/k8s';
@@ -79,6 +80,8 @@ export function k8sValues(spec: AppSpec) {
     pgbouncer: String(spec.settings.pgbouncer),
     dbSecret: dbSecretName(spec),
     ulmTokenSecret: ULM_TOKEN_SECRET,
+    // The development ULM (workspace/ulm-dev/) never reaches a cluster: there the apps call ULM.
+    ulmUrl: usesUlmDev(spec.settings.ulmUrl) ? ULM_DEFAULT_URL : spec.settings.ulmUrl,
   };
 }
 

@@ -40,10 +40,29 @@ export function findWorkspace(flag: string | undefined, cwd: string): Workspace 
     if (!stat.isDirectory()) throw new UsageError(`--workspace ${flag} is not a directory: pass the platform root.`);
     return at(root);
   }
+  const clone = enclosingClone(cwd);
+  if (clone) {
+    throw new UsageError(`${clone} is create-ovu-app's own source, not a platform workspace: pass --workspace <dir> (e.g. \`mkdir -p ../ovu-platform\` and --workspace ../ovu-platform).`);
+  }
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
     // An app's own compose.yaml is not a workspace: its directory has the app's answers file.
     if (composeIn(dir) && !fs.existsSync(path.join(dir, '.ovu-app.json'))) return at(dir);
     if (path.dirname(dir) === dir) return at(path.resolve(cwd));
+  }
+}
+
+/** The create-ovu-app package (a clone of its repository) `cwd` is in, if any: never a workspace by default. */
+function enclosingClone(cwd: string): string | undefined {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && fs.existsSync(path.join(dir, 'templates'))) {
+      try {
+        if ((JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'create-ovu-app') return dir;
+      } catch {
+        // Not ours.
+      }
+    }
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
 

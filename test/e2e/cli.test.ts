@@ -4,7 +4,7 @@ import path from 'node:path';
 import { composeConfig } from '../helpers/compose.ts';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adrWorkspace, BIN, fakeInstaller, fakePrograms, runCli, snapshotDir, tempDir } from '../helpers/cli.ts';
+import { adrWorkspace, BIN, fakeInstaller, fakePrograms, runCli, RUNNER, RUNNER_RE, snapshotDir, tempDir } from '../helpers/cli.ts';
 import { expectResult } from '../helpers/result-schema.ts';
 
 describe('create-ovu-app CLI (built, as a subprocess)', () => {
@@ -22,7 +22,8 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^Usage: create-ovu-app provision <app-name> \[options\]\n\nCreate an existing app's database/);
     expect(r.stdout).not.toMatch(/for --create-db|--port|--stack/);
-    expect(r.stdout).toContain('  pnpm dlx create-ovu-app provision inventory --migrate');
+    // Started from this clone: its examples run it from here, whichever package manager ran it.
+    expect(r.stdout).toContain(`  ${RUNNER} provision inventory --migrate`);
   });
 
   it('prints the package version', async () => {
@@ -80,7 +81,7 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     [['inv', '--yes', '--port', 'x'], /--port must be a whole number/],
     [['inv', '--yes', '--port', '8000'], /already published by the compose service "ulm-backend"/],
     [['inv', '--yes', '--ulm-url', 'ftp://x'], /not an http\(s\) URL/],
-    [['inv', '--yes', '--migrate'], /--migrate needs --create-db in the same run: add --create-db, or run this later: npx create-ovu-app provision inv --migrate --workspace /],
+    [['inv', '--yes', '--migrate'], new RegExp(`--migrate needs --create-db in the same run: add --create-db, or run this later: ${RUNNER_RE} provision inv --migrate --workspace `)],
     // Nothing would have installed the migration tool: refused before anything is written.
     [['inv', '--yes', '--create-db', '--migrate'], /--migrate runs the app's own migration tool, which only --install puts in place: add --install/],
     [['inv', '--yes', '--create-db', '--migrate', '--stack', 'typescript'], /add --install/],
@@ -90,9 +91,9 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     [['inv', '--yes', '--ulm-url', "http://x/'+process.exit(1)+'"], /characters create-ovu-app does not write into code/],
     [['help-desk', '--yes', '--db-pool-size', 'x'], /--db-pool-size must be a whole number/],
     // update is a command now: without an app name it says how to give one.
-    [['update', '--yes'], /Missing the app name: run `npx create-ovu-app update '<app-name>' --workspace /],
+    [['update', '--yes'], new RegExp(`Missing the app name: run \`${RUNNER_RE} update '<app-name>' --workspace `)],
     // remove is a command now: without an app name it says what to run.
-    [['remove', '--yes'], /Missing the app name: run `npx create-ovu-app remove '<app-name>'/],
+    [['remove', '--yes'], new RegExp(`Missing the app name: run \`${RUNNER_RE} remove '<app-name>'`)],
     [['backup', 'remove'], /"remove" is a create-ovu-app command word/],
     [['new', 'doctor', '--yes'], /"doctor" is a create-ovu-app command word/],
     [['new', 'list', '--yes'], /"list" is a create-ovu-app command word/],
@@ -101,7 +102,7 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     [['list', '--yes'], /Unknown option '--yes'/],
     [['inv', '--yes', '--kind', 'readonly', '--create-db'], /readonly apps/],
     [['inv', '--bogus'], /Unknown option '--bogus'/],
-    [['--yes'], /Missing the app name.*`npx create-ovu-app inventory --yes --workspace \S+`/],
+    [['--yes'], new RegExp(`Missing the app name.*\`${RUNNER_RE} inventory --yes --workspace \\S+\``)],
   ])('refuses %j with exit 2, one line, and writes nothing', async (args, message) => {
     const ws = adrWorkspace();
     const before = snapshotDir(ws);
@@ -313,12 +314,14 @@ describe('package managers and the commands the CLI suggests', () => {
     stdout.split('\nNext steps:\n')[1]!.split('\n\n')[0]!.split('\n').map((l) => l.trim());
 
   it.each([
-    ['pnpm/9.12.0 npm/? node/v20.17.0 linux x64', 'pnpm install', 'pnpm dlx create-ovu-app provision', 'pnpm test'],
-    ['yarn/4.5.0 npm/? node/v20.17.0 linux x64', 'yarn install', 'yarn dlx create-ovu-app provision', 'yarn test'],
-    ['yarn/1.22.22 npm/? node/v20.17.0 linux x64', 'yarn install', 'yarn create ovu-app provision', 'yarn test'],
-    ['bun/1.1.30 npm/? node/v22.6.0 linux x64', 'bun install', 'bunx create-ovu-app provision', 'bun run test'],
-    ['', 'npm install --no-audit --no-fund', 'npx create-ovu-app provision', 'npm test'],
-  ])('started by %j, the next steps of a TypeScript app use it', async (agent, install, provision, test) => {
+    // From this clone the CLI is `node …/bin/create-ovu-app.js` whatever ran it (the registry's
+    // runners, which test/unit/cli/launcher.test.ts covers, would 404 before publication).
+    ['pnpm/9.12.0 npm/? node/v20.17.0 linux x64', 'pnpm install', `${RUNNER} provision`, 'pnpm test', 'pnpm run dev'],
+    ['yarn/4.5.0 npm/? node/v20.17.0 linux x64', 'yarn install', `${RUNNER} provision`, 'yarn test', 'yarn run dev'],
+    ['yarn/1.22.22 npm/? node/v20.17.0 linux x64', 'yarn install', `${RUNNER} provision`, 'yarn test', 'yarn run dev'],
+    ['bun/1.1.30 npm/? node/v22.6.0 linux x64', 'bun install', `${RUNNER} provision`, 'bun run test', 'bun run dev'],
+    ['', 'npm install --no-audit --no-fund', `${RUNNER} provision`, 'npm test', 'npm run dev'],
+  ])('started by %j, the next steps of a TypeScript app use it', async (agent, install, provision, test, dev) => {
     const ws = adrWorkspace();
     const r = await runCli(['inventory', '--stack', 'typescript', '--yes', '--workspace', ws], { env: { npm_config_user_agent: agent } });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -327,6 +330,8 @@ describe('package managers and the commands the CLI suggests', () => {
       install,
       `${provision} inventory --migrate --workspace ../..   # creates inventory_db and inventory_user, then migrates`,
       test,
+      `${dev}   # the app on port 8001, with ULM at the ULM_BASE_URL of backend/.env`,
+      'curl -H "Authorization: Bearer $ULM_TOKEN" http://localhost:8001/api/v1/items   # from another terminal, with ULM_TOKEN a token your ULM accepts: 200 with the items',
       'docker compose -f ../../docker-compose.yml up --build inventory-backend   # then open http://localhost:8001/docs',
     ]);
     expect(r.stdout).not.toMatch(agent ? /\bnpm |\bnpx / : /pnpm|yarn|bun/);
@@ -385,9 +390,9 @@ describe('package managers and the commands the CLI suggests', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('pw-secret');
     const steps = nextSteps(r.stdout);
-    const provision = steps.find((s) => s.startsWith('npx create-ovu-app provision'))!;
-    expect(provision).toBe('npx create-ovu-app provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@127.0.0.1:9/postgres   # creates inventory_db and inventory_user, then migrates; with PGPASSWORD set: the password is not repeated here');
-    // Run as printed (npx create-ovu-app → the built CLI), from where the steps cd into.
+    const provision = steps.find((s) => s.startsWith(`${RUNNER} provision`))!;
+    expect(provision).toBe(`${RUNNER} provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@127.0.0.1:9/postgres   # creates inventory_db and inventory_user, then migrates; with PGPASSWORD set: the password is not repeated here`);
+    // Run as printed (`node …/bin/create-ovu-app.js`: the built CLI), from where the steps cd into.
     const words = provision.split('   #')[0]!.split(' ').slice(2);
     const backend = path.resolve(process.cwd(), steps[0]!.replace(/^cd /, ''));
     expect(backend).toBe(path.join(ws, 'inventory/backend'));

@@ -188,6 +188,15 @@ describe.concurrent('real compose files: two crud apps and a readonly one', () =
         continue;
       }
       expect(svc).toBeDefined();
+      // A project with no ULM service gets the development ULM (workspace/ulm-dev/), and its apps
+      // depend on it and share a network with it.
+      const hasUlm = Object.keys(before.services).some((s) => /(^|[-_])ulm([-_]|$)/i.test(s));
+      const ulmDev = services['ovu-ulm-dev'];
+      expect(ulmDev === undefined, `ovu-ulm-dev only without a ULM service`).toBe(hasUlm);
+      if (ulmDev) {
+        expect(svc!.environment.ULM_BASE_URL).toBe('http://ovu-ulm-dev:8100');
+        expect(networksOf(svc!).filter((n) => networksOf(ulmDev).includes(n)), `${app.slug}-backend shares a network with ovu-ulm-dev`).not.toEqual([]);
+      }
       if (!app.crud) {
         expect(svc!.environment.DATABASE_URL).toBeUndefined();
         continue;
@@ -196,7 +205,7 @@ describe.concurrent('real compose files: two crud apps and a readonly one', () =
       expect(url.hostname).toBe(dbName);
       expect(url.pathname).toBe(`/${app.slug.replace(/-/g, '_')}_db`);
       expect(decodeURIComponent(url.password)).toBe(passwords[app.slug]);
-      expect(Object.keys(svc!.depends_on)).toEqual(['ovu-db-init']);
+      expect(Object.keys(svc!.depends_on)).toEqual(['ovu-db-init', ...(ulmDev ? ['ovu-ulm-dev'] : [])]);
       reachesDb(`${app.slug}-backend`);
     }
 

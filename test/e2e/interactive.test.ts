@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { adrWorkspace, appPassword, BIN, fakeInstaller, runCli, snapshotDir } from '../helpers/cli.ts';
+import { adrWorkspace, appPassword, BIN, fakeInstaller, runCli, RUNNER, snapshotDir } from '../helpers/cli.ts';
 import { withClient } from '../helpers/postgres.ts';
 import { VERSION } from '../../src/version.ts';
 
@@ -185,7 +185,7 @@ describe.runIf(process.platform !== 'win32')('interactive prompts in a real term
     expect(screen).toContain('✔ Write these files? Yes');
     expect(screen).toContain(`✔ Created inventory (python, crud) in ${ws}`);
     expect(screen).toMatch(/Next steps:\n {2}cd inventory\/backend\n {2}python3 -m venv \.venv/);
-    expect(screen).toContain('npx create-ovu-app provision inventory --migrate');
+    expect(screen).toContain(`${RUNNER} provision inventory --migrate`);
     expect(screen).not.toMatch(/crashed|error:/);
 
     expect(fs.existsSync(path.join(ws, 'inventory/backend/app/main.py'))).toBe(true);
@@ -572,7 +572,7 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
     expect(code, screen).toBe(130);
     const after = screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='));
     expect(after).toEqual([
-      "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, apps.compose.yaml, deploy/, init-db.sql, monitoring/, ovu-db-init/, docker-compose.yml); to continue: cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check --quiet uv && .venv/bin/uv sync --extra dev --inexact && npx create-ovu-app provision inventory --migrate --workspace ../..",
+      `Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, apps.compose.yaml, deploy/, init-db.sql, monitoring/, ovu-db-init/, docker-compose.yml); to continue: cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check --quiet uv && .venv/bin/uv sync --extra dev --inexact && ${RUNNER} provision inventory --migrate --workspace ../..`,
     ]);
     expect(fs.existsSync(path.join(ws, 'inventory/backend/app/main.py'))).toBe(true);
   });
@@ -615,7 +615,7 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
       expect(code, screen).toBe(130);
       expect(screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='))).toEqual([
         "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, apps.compose.yaml, deploy/, init-db.sql, monitoring/, ovu-db-init/, docker-compose.yml); to continue: " +
-          `cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check --quiet uv && .venv/bin/uv sync --extra dev --inexact && npx create-ovu-app provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres` +
+          `cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check --quiet uv && .venv/bin/uv sync --extra dev --inexact && ${RUNNER} provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres` +
           '   # with PGPASSWORD set: the password is not repeated here',
       ]);
     } finally {
@@ -640,7 +640,7 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
       expect(screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='))).toEqual([
         // The server is named before it is touched; the password never.
         `! PostgreSQL server: 127.0.0.1:${db.port}/postgres as postgres (from --admin-url)`,
-        `Interrupted: no files were written, and provision can safely run again: npx create-ovu-app provision inventory --yes --workspace ${ws} --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres   # with PGPASSWORD set: the password is not repeated here`,
+        `Interrupted: no files were written, and provision can safely run again: ${RUNNER} provision inventory --yes --workspace ${ws} --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres   # with PGPASSWORD set: the password is not repeated here`,
       ]);
       expect(snapshotDir(ws)).toEqual(before);
     } finally {

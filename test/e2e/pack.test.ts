@@ -96,9 +96,10 @@ describe('npm pack', () => {
   it('runs as `npm create ovu-app` does: npx from the tarball with an empty npm cache', async () => {
     const ws = adrWorkspace();
     const cwd = tempDir('ovu-npx-cwd-');
+    const npmEnv = isolatedNpmEnv(tempDir('ovu-npm-cache-'));
     const r = await execa('npx', ['--yes', '--package', tarball, 'create-ovu-app', 'inventory', '--yes', '--workspace', ws], {
       cwd,
-      env: isolatedNpmEnv(tempDir('ovu-npm-cache-')),
+      env: npmEnv,
       extendEnv: false,
       reject: false,
       stdin: 'ignore',
@@ -111,6 +112,13 @@ describe('npm pack', () => {
     expect(fs.readFileSync(path.join(ws, 'docker-compose.yml'), 'utf8')).toMatch(/^ {2}- apps\.compose\.yaml$/m);
     expect(fs.readFileSync(path.join(ws, 'inventory/compose.yaml'), 'utf8')).toMatch(/^ {2}inventory-backend:$/m);
     expect(fs.readdirSync(cwd)).toEqual([]);
+    // Before publication `npx create-ovu-app` would be a 404: the printed commands name the tarball,
+    // and run as printed from where they say (the backend directory).
+    const provision = r.stdout.split('\n').map((l) => l.trim()).find((l) => / provision inventory --migrate /.test(l))!;
+    expect(provision).toMatch(new RegExp(`^npx --yes file:${fs.realpathSync(tarball).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} provision inventory --migrate --workspace \\.\\./\\.\\.   #`));
+    const [npx, yes, spec] = provision.split(' ');
+    const again = await execa(npx!, [yes!, spec!, '--version'], { cwd: path.join(ws, 'inventory/backend'), env: npmEnv, extendEnv: false, reject: false, stdin: 'ignore', timeout: 120_000 });
+    expect(again.stdout.trim(), again.stderr).toBe(pkg.version);
     // The precompiled templates render exactly what the template files do.
     const fromSources = adrWorkspace();
     expect(await runMainInProcess(['inventory', '--yes', '--workspace', fromSources])).toBe(0);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { execa } from 'execa';
-import { BIN, adrWorkspace, appPassword, runCli, snapshotDir, type CliResult } from '../helpers/cli.ts';
+import { BIN, adrWorkspace, appPassword, runCli, RUNNER_RE, snapshotDir, type CliResult } from '../helpers/cli.ts';
 import { verifierMatches } from '../../src/database/scram.ts';
 import { canConnect, urlFor, withClient } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/apps.ts';
@@ -144,7 +144,7 @@ describe('create-ovu-app --create-db and provision', () => {
     const port = await freePort();
     const app = `late${tag}`;
     const r = await runCli([app, '--yes', '--create-db', '--admin-url', `postgresql://postgres:pw@127.0.0.1:${port}/postgres`, '--workspace', ws]);
-    expectOneLineError(r, 1, new RegExp(`files were written.*create-ovu-app provision ${app}`));
+    expectOneLineError(r, 1, new RegExp(`files were written.*${RUNNER_RE} provision ${app}`));
     expect(fs.existsSync(path.join(ws, app, 'backend/app/main.py'))).toBe(true);
     const retry = await runCli(['provision', app, '--admin-url', adminUrl, '--workspace', ws]);
     expect(retry.exitCode).toBe(0);
@@ -158,7 +158,7 @@ describe('create-ovu-app --create-db and provision', () => {
     expectOneLineError(
       r,
       2,
-      new RegExp(`${app}'s dependencies are not installed, so --migrate cannot run \\(drop it to provision only\\); install them with \`cd \\S+ && python3 -m venv \\.venv .*\`, then run: npx create-ovu-app provision ${app} --migrate --workspace \\S+ --admin-url postgresql://`),
+      new RegExp(`${app}'s dependencies are not installed, so --migrate cannot run \\(drop it to provision only\\); install them with \`cd \\S+ && python3 -m venv \\.venv .*\`, then run: ${RUNNER_RE} provision ${app} --migrate --workspace \\S+ --admin-url postgresql://`),
     );
     expectNoSecrets(r, passwordOf(app));
     const db = await withClient(adminUrl, (c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [`${app}_db`]));

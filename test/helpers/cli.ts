@@ -6,6 +6,10 @@ import { execa } from 'execa';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = path.join(ROOT, 'bin', 'create-ovu-app.js');
+/** How the CLI names itself in the commands it prints when run from this clone (src/cli/launcher.ts). */
+export const RUNNER = `node ${BIN}`;
+/** RUNNER inside a regular expression. */
+export const RUNNER_RE = RUNNER.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** Runs the built CLI as a user would: a subprocess, no TTY, CI=true unless overridden. */
 export interface CliResult {

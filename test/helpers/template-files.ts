@@ -40,7 +40,8 @@ export const DEPLOY_DIR = 'deploy';
 
 /** The stacks whose apps render a file of templates/<dir>/. */
 export function stacksOf(dir: string): Stack[] {
-  return dir === DEPLOY_DIR ? [...STACKS] : [dir as Stack];
+  // ulm-dev/ is the workspace's (a derived kind), whatever the apps' stacks.
+  return dir === DEPLOY_DIR || dir === 'ulm-dev' ? [...STACKS] : [dir as Stack];
 }
 
 /** A stack's CI workflow template (`templates/<stack>/ci/`): rendered for every app, of each kind. */

@@ -41,6 +41,7 @@ export const python: StackDef = {
   imageUid: 10001,
   migrateHint: () => '.venv/bin/alembic upgrade head',
   testHint: () => '.venv/bin/pytest',
+  runHint: (_tools, port) => `.venv/bin/uvicorn app.main:app --port ${port}`,
   docsPath: '/docs',
   readyCheck: (port) => ['python', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/health/ready', timeout=4)`],
   localEnv: () => [],

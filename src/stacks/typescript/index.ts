@@ -24,6 +24,8 @@ export const typescript: StackDef = {
   imageUid: 1000,
   migrateHint: ({ pm }) => `${runScript(pm, 'migrate')}   # prisma migrate deploy, or the bundled runner where Prisma's engine cannot be had`,
   testHint: ({ pm }) => runScript(pm, 'test'),
+  // tsx watch src/server.ts; PORT comes from backend/.env.
+  runHint: ({ pm }) => runScript(pm, 'dev'),
   docsPath: '/docs',
   readyCheck: (port) => ['node', '-e', `fetch('http://127.0.0.1:${port}/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
   // Fastify reads its port from the environment; the default 8000 is where ULM runs locally.

@@ -24,6 +24,7 @@ import { blankSeparated, Editor, ORDER } from './splice.ts';
 import { Lines, detectStyle, visitNodes } from './text.ts';
 import type { ComposeProject, DatabaseService } from './project.ts';
 import { databaseReach, type DatabaseReach } from '../derived.ts';
+import { ULM_DEV_SERVICE, usesUlmDev } from '../ulm-dev/names.ts';
 
 /** The oldest PostgreSQL major whose server runs init-db.sql's blocks (SCRAM verifiers: 10; starts_with: 11). */
 const OLDEST_SERVER = 11;
@@ -100,7 +101,7 @@ export function addAppToCompose(project: ComposeProject, spec: AppSpec): Compose
   const apps = [...project.apps.filter((a) => a.hasComposeFile && a.dir !== slug), { dir: slug, spec }];
   const appsFile = appsComposeFile(apps, db, style);
   notes.push(...appsFile.notes);
-  const external = new Set([...project.services.keys(), service, DB_INIT_SERVICE, ...(crud && spec.settings.pgbouncer ? [PGBOUNCER_SERVICE] : [])]);
+  const external = new Set([...project.services.keys(), service, DB_INIT_SERVICE, ...(crud && spec.settings.pgbouncer ? [PGBOUNCER_SERVICE] : []), ...(usesUlmDev(spec.settings.ulmUrl) ? [ULM_DEV_SERVICE] : [])]);
   if (db) external.add(db.name);
   const appText = appComposeFile(spec, crud ? db : undefined, tokenVar, style, external);
   notes.push(`added service ${service} (in ${slug}/${APP_COMPOSE_FILE})`);

@@ -6,6 +6,7 @@
 import { CONTAINER_PORT, type AppSpec } from '../../app/spec.ts';
 import { FlowList, Quoted, type YMap } from './render.ts';
 import { STACKS } from '../../stacks/index.ts';
+import { ULM_DEV_SERVICE, usesUlmDev } from '../ulm-dev/names.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -61,9 +62,11 @@ export function appService(spec: AppSpec, pgName: string | undefined, tokenVar: 
     },
   };
   // The database service is up and the app's database exists once ovu-db-init has finished.
+  // The development ULM (workspace/ulm-dev/) starts with the app: `up <app>` answers requests.
+  const ulmDev: YMap = usesUlmDev(settings.ulmUrl) ? { [ULM_DEV_SERVICE]: { condition: 'service_healthy' } } : {};
   if (pgName !== undefined) {
-    svc['depends_on'] = { [DB_INIT_SERVICE]: { condition: 'service_completed_successfully' }, ...(settings.pgbouncer ? { [PGBOUNCER_SERVICE]: { condition: 'service_started' } } : {}) };
-  }
+    svc['depends_on'] = { [DB_INIT_SERVICE]: { condition: 'service_completed_successfully' }, ...(settings.pgbouncer ? { [PGBOUNCER_SERVICE]: { condition: 'service_started' } } : {}), ...ulmDev };
+  } else if (Object.keys(ulmDev).length) svc['depends_on'] = ulmDev;
   return svc;
 }
 

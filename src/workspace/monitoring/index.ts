@@ -18,7 +18,7 @@ import type { DerivedContext, DerivedFile } from '../derived.ts';
 import type { AppSpec } from '../../app/spec.ts';
 import { APPS_COMPOSE_FILE, DB_INIT_SERVICE, isObj, type Obj } from '../compose/model.ts';
 import { DEFAULT_STYLE, Quoted, blockLines, type YMap } from '../compose/render.ts';
-import { ensureEnvVar, generatePassword, readEnvVar, setEnvVar } from '../env-file.ts';
+import { ensureEnvVar, generatePassword, readEnvVar, removeEnvVar, setEnvVar } from '../env-file.ts';
 import { scramVerifier, verifierMatches } from '../../database/scram.ts';
 import { MONITORING_SLUG, setWorkspaceBlock } from '../init-db.ts';
 import { queriesYaml } from './queries.ts';
@@ -245,6 +245,9 @@ export function monitoringKind(ctx: DerivedContext): DerivedFile[] {
     files.push(...dashboardFiles(ctx, []));
     files.push({ path: MONITORING_ENV_FILE, text: undefined }, { path: MONITORING_ENV_EXAMPLE, text: undefined });
     if (initDb !== undefined && /^-- >>> create-ovu-app: monitoring\s*$/m.test(initDb)) files.push({ path: 'init-db.sql', text: setWorkspaceBlock(initDb, MONITORING_SLUG, undefined) });
+    // The verifier goes with the last crud app, with the comment create-ovu-app wrote above it.
+    const env = ctx.read(path.join(ctx.root, '.env'));
+    if (readEnvVar(env, MONITOR_VERIFIER_VAR) !== undefined) files.push({ path: '.env', text: removeEnvVar(env, MONITOR_VERIFIER_VAR, 'monitoring:'), mode: 0o600, secret: true });
     return files;
   }
   const dbs = crud.map((a) => a.spec.names.db).sort();

@@ -53,7 +53,7 @@ describe('doctor: the workspace checks', () => {
       'workspace.compose',
       'compose.schema.docker-compose.yml',
       'compose.schema.apps.compose.yaml',
-      ...['inventory', 'orders', 'reports', 'monitoring'].map((a) => `compose.schema.${a}/compose.yaml`),
+      ...['inventory', 'orders', 'reports', 'monitoring', 'ulm-dev'].map((a) => `compose.schema.${a}/compose.yaml`),
       ...perCrud.map((c) => `app.inventory.${c}`),
       ...perCrud.map((c) => `app.orders.${c}`),
       ...['answers', 'compose-service', 'ci-workflow', 'backend-env-ignored', 'backend-env-mode'].map((c) => `app.reports.${c}`),

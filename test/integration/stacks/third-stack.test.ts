@@ -29,6 +29,7 @@ const minimal: StackDef = {
   imageUid: 4242,
   migrateHint: () => 'minimal migrate',
   testHint: () => 'minimal test',
+  runHint: () => 'minimal run',
   docsPath: '/docs',
   readyCheck: () => ['true'],
   localEnv: (port) => [`MINIMAL_PORT=${port}`],

@@ -89,3 +89,13 @@ describe('helpText', () => {
     expect(a).toMatchObject({ command: 'provision', dryRun: true, yes: true, given: { name: 'inventory' } });
   });
 });
+
+describe('a mistyped option', () => {
+  it('says which option it most likely meant', () => {
+    expect(() => parseCliArgs(['inv', '--stak', 'typescript'])).toThrow(/^Unknown option '--stak': did you mean --stack\? Run `create-ovu-app --help` for the options\.$/);
+    expect(() => parseCliArgs(['provision', 'inv', '--admin-ulr', 'x'])).toThrow(/did you mean --admin-url\?/);
+    expect(() => parseCliArgs(['inv', '--dryrun'])).toThrow(/did you mean --dry-run\?/);
+    // Nothing close: no guess.
+    expect(() => parseCliArgs(['inv', '--bogus'])).toThrow(/^Unknown option '--bogus'\. Run/);
+  });
+});

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { STACKS as STACK_TABLE } from '../../../src/stacks/index.ts';
 import { stackLayers } from '../../../src/stacks/stack.ts';
 import { PARTIALS_DIR } from '../../../src/stacks/render.ts';
-import { TEMPLATES_DIR } from '../../../src/stacks/template-source.ts';
+import { SYNC_TEMPLATE_ROOTS, TEMPLATES_DIR } from '../../../src/stacks/template-source.ts';
 import { CI_DIR, DEPLOY_DIR, INTERPOLATION, KINDS, STACKS, kindsOf, sampleContext, stacksOf, templateFiles } from '../../helpers/template-files.ts';
 
 /**
@@ -107,7 +107,9 @@ describe('the rules themselves', () => {
 
 describe('template layers', () => {
   it('are common, crud and readonly for each stack and for deploy/, none of them empty (and each stack has its CI workflow)', () => {
-    expect(fs.readdirSync(TEMPLATES_DIR).sort()).toEqual([DEPLOY_DIR, ...STACKS].sort());
+    // ulm-dev/ (the development ULM, a derived workspace kind) has one layer, common.
+    expect(fs.readdirSync(TEMPLATES_DIR).sort()).toEqual([DEPLOY_DIR, ...STACKS, ...SYNC_TEMPLATE_ROOTS].sort());
+    for (const root of SYNC_TEMPLATE_ROOTS) expect(fs.readdirSync(path.join(TEMPLATES_DIR, root))).toEqual(['common']);
     for (const stack of STACKS) expect(STACK_TABLE[stack].ciWorkflow, stack).toBe(`${stack}/${CI_DIR}/workflow.yml`);
     for (const stack of [...STACKS, DEPLOY_DIR]) {
       const layers = fs.readdirSync(path.join(TEMPLATES_DIR, stack)).filter((d) => d !== CI_DIR);
