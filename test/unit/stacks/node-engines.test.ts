@@ -1,6 +1,7 @@
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { engineWarnings, enginesNode, satisfies } from '../../../src/stacks/node-engines.ts';
+import { renderBackend } from '../../../src/stacks/render.ts';
+import { appSpec } from '../../helpers/spec.ts';
 
 describe('node engines', () => {
   it.each([
@@ -22,10 +23,12 @@ describe('node engines', () => {
     expect(satisfies(version, range)).toBe(ok);
   });
 
-  it("reads the TypeScript templates' engines, which the check uses", () => {
-    // One package.json for both kinds (common); the kinds' dependencies are partials.
-    const text = fs.readFileSync(new URL('../../../templates/typescript/common/package.json', import.meta.url), 'utf8');
-    expect(enginesNode(text)).toBe('^22.13.0 || >=24.0.0');
+  it("reads the TypeScript apps' engines, which the check uses", async () => {
+    // As new-plan.ts reads it: from the rendered package.json (common's, with each kind's partials).
+    for (const kind of ['crud', 'readonly'] as const) {
+      const text = (await renderBackend(appSpec('inventory', { stack: 'typescript', kind }))).get('package.json');
+      expect(enginesNode(text), kind).toBe('^22.13.0 || >=24.0.0');
+    }
     expect(enginesNode('{"name":"x"}')).toBeUndefined();
   });
 
