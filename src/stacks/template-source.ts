@@ -40,7 +40,10 @@ export const COMPILE_OPTIONS = templateOptions;
  */
 export async function templateLayer(layer: string): Promise<TemplateFile[]> {
   // A stack outside templates/ (the tests') names its layers by absolute path.
-  const dir = path.resolve(TEMPLATES_DIR, layer);
+  return readLayer(path.resolve(TEMPLATES_DIR, layer));
+}
+
+function readLayer(dir: string): TemplateFile[] {
   return walk(dir)
     .sort()
     .map((rel) => {
@@ -56,14 +59,7 @@ export async function templateLayer(layer: string): Promise<TemplateFile[]> {
  */
 export function templateLayerSync(layer: string): TemplateFile[] {
   if (!SYNC_TEMPLATE_ROOTS.includes(layer.split('/')[0]!)) throw new Error(`internal error: ${layer} is not a synchronous template layer`);
-  const dir = path.join(TEMPLATES_DIR, layer);
-  return walk(dir)
-    .sort()
-    .map((rel) => {
-      const source = fs.readFileSync(path.join(dir, rel), 'utf8');
-      const render = source.includes('{{') ? Handlebars.compile(source, COMPILE_OPTIONS) : () => source;
-      return { path: rel.split(path.sep).join('/'), render };
-    });
+  return readLayer(path.join(TEMPLATES_DIR, layer));
 }
 
 /** Template roots a derived kind renders (kept in sync with scripts/build.mjs's). */
