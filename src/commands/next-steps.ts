@@ -22,6 +22,9 @@ interface Step {
   needs?: string;
 }
 
+/** The server a new app's backend/.env points at (localhost:5432), as its superuser would reach it. */
+const LOCAL_ADMIN_URL = 'postgresql://postgres@localhost:5432/postgres';
+
 /** What is left of setting the app up (install, provision, migrate), from the current directory on. */
 function setupSteps(spec: AppSpec, ws: Workspace, backendDir: string, done: Progress, tools: Toolchain, invoked: Invocation): Step[] {
   const stack = STACKS[spec.settings.stack];
@@ -30,7 +33,12 @@ function setupSteps(spec: AppSpec, ws: Workspace, backendDir: string, done: Prog
   if (spec.settings.kind === 'crud') {
     if (!done.provisioned) {
       // From backend/, the nearest compose file is the app's own compose.yaml: name the workspace.
-      const provision = suggestCommand(invoked, ['provision', spec.names.slug, '--migrate'], { workspace: path.relative(backendDir, ws.root), adminUrl: true });
+      // provision touches only a server the person names: when this run was given none, the command
+      // names the one backend/.env points at (the compose database published on this machine), so
+      // it runs as printed and says which server it changes.
+      const named = invoked.adminUrl ? invoked : { ...invoked, adminUrl: LOCAL_ADMIN_URL };
+      let provision = suggestCommand(named, ['provision', spec.names.slug, '--migrate'], { workspace: path.relative(backendDir, ws.root), adminUrl: true });
+      if (!invoked.adminUrl) provision += "   # with PGPASSWORD set to the database's superuser password (its POSTGRES_PASSWORD)";
       const [command, needs] = provision.split(/ {3}# /);
       steps.push({ command: command!, comment: `creates ${spec.names.db} and ${spec.names.user}, then migrates`, ...(needs ? { needs } : {}) });
     } else if (!done.migrated) {

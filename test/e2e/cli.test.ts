@@ -328,7 +328,7 @@ describe('package managers and the commands the CLI suggests', () => {
     expect(nextSteps(r.stdout)).toEqual([
       `cd ${path.relative(process.cwd(), path.join(ws, 'inventory/backend'))}`,
       install,
-      `${provision} inventory --migrate --workspace ../..   # creates inventory_db and inventory_user, then migrates`,
+      `${provision} inventory --migrate --workspace ../.. --admin-url postgresql://postgres@localhost:5432/postgres   # creates inventory_db and inventory_user, then migrates; with PGPASSWORD set to the database's superuser password (its POSTGRES_PASSWORD)`,
       test,
       `${dev}   # the app on port 8001, with ULM at the ULM_BASE_URL of backend/.env`,
       'curl -H "Authorization: Bearer $ULM_TOKEN" http://localhost:8001/api/v1/items   # from another terminal, with ULM_TOKEN a token your ULM accepts: 200 with the items',

@@ -115,7 +115,7 @@ describe('npm pack', () => {
     // Before publication `npx create-ovu-app` would be a 404: the printed commands name the tarball,
     // and run as printed from where they say (the backend directory).
     const provision = r.stdout.split('\n').map((l) => l.trim()).find((l) => / provision inventory --migrate /.test(l))!;
-    expect(provision).toMatch(new RegExp(`^npx --yes file:${fs.realpathSync(tarball).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} provision inventory --migrate --workspace \\.\\./\\.\\.   #`));
+    expect(provision).toMatch(new RegExp(`^npx --yes file:${fs.realpathSync(tarball).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} provision inventory --migrate --workspace \\.\\./\\.\\. --admin-url postgresql://postgres@localhost:5432/postgres   #`));
     const [npx, yes, spec] = provision.split(' ');
     const again = await execa(npx!, [yes!, spec!, '--version'], { cwd: path.join(ws, 'inventory/backend'), env: npmEnv, extendEnv: false, reject: false, stdin: 'ignore', timeout: 120_000 });
     expect(again.stdout.trim(), again.stderr).toBe(pkg.version);

@@ -57,8 +57,21 @@ describe('next steps end in a working request', () => {
     const spec = appSpec('inventory', { ulmUrl: ULM_DEV_URL });
     const notYet = { installed: true, provisioned: false, migrated: false };
     expect(nextSteps(spec, ws, backend('inventory'), notYet, tools, invoked)).toContain(
-      'node /src/create-ovu-app/bin/create-ovu-app.js provision inventory --migrate --workspace ../..   # creates inventory_db and inventory_user, then migrates',
+      "node /src/create-ovu-app/bin/create-ovu-app.js provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@localhost:5432/postgres   # creates inventory_db and inventory_user, then migrates; with PGPASSWORD set to the database's superuser password (its POSTGRES_PASSWORD)",
     );
-    expect(continueCommand(spec, ws, backend('inventory'), notYet, tools, invoked)).toMatch(/&& node \/src\/create-ovu-app\/bin\/create-ovu-app\.js provision inventory --migrate --workspace \.\.\/\.\.$/);
+    expect(continueCommand(spec, ws, backend('inventory'), notYet, tools, invoked)).toMatch(
+      /&& node \/src\/create-ovu-app\/bin\/create-ovu-app\.js provision inventory --migrate --workspace \.\.\/\.\. --admin-url postgresql:\/\/postgres@localhost:5432\/postgres   # with PGPASSWORD set to the database's superuser password \(its POSTGRES_PASSWORD\)$/,
+    );
+  });
+
+  it('the provision step repeats the server the run was given, without its password', () => {
+    const spec = appSpec('inventory', { ulmUrl: ULM_DEV_URL });
+    const notYet = { installed: true, provisioned: false, migrated: false };
+    const given = { ...invoked, adminUrl: 'postgresql://admin:s3cret@db.example:5433/postgres' };
+    const step = nextSteps(spec, ws, backend('inventory'), notYet, tools, given).find((l) => l.includes(' provision '))!;
+    expect(step).toContain('--admin-url postgresql://admin@db.example:5433/postgres');
+    expect(step).toContain('with PGPASSWORD set: the password is not repeated here');
+    expect(step).not.toContain('s3cret');
+    expect(step).not.toContain('localhost:5432');
   });
 });
