@@ -31,8 +31,8 @@ function ulmPaths(source: string, lang: 'py' | 'ts'): string[] {
 
 describe('the ULM contract', () => {
   it('both stacks call exactly its paths (the clients, with the default auth and health paths of their settings)', () => {
-    const python = new Set([...ulmPaths(template('python/common/app/clients/ulm.py'), 'py'), ...ulmPaths(template('python/crud/app/core/config.py'), 'py')]);
-    const typescript = new Set([...ulmPaths(template('typescript/common/src/clients/ulm.ts'), 'ts'), ...ulmPaths(template('typescript/crud/src/config.ts'), 'ts')]);
+    const python = new Set([...ulmPaths(template('python/common/app/clients/ulm.py'), 'py'), ...ulmPaths(template('python/common/app/core/config.py'), 'py')]);
+    const typescript = new Set([...ulmPaths(template('typescript/common/src/clients/ulm.ts'), 'ts'), ...ulmPaths(template('typescript/common/src/config.ts'), 'ts')]);
     expect([...python].sort()).toEqual(CONTRACT_PATHS);
     expect([...typescript].sort()).toEqual(CONTRACT_PATHS);
   });
