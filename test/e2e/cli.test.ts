@@ -48,7 +48,7 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(saved.answers).toEqual({ name: 'inventory', stack: 'python', kind: 'crud', port: 8001, dbPoolSize: 5, dbMaxOverflow: 5, dbPoolTimeout: 30, processes: 1, pgbouncer: false, ulmUrl: 'http://ulm-backend:8000' });
     expect(fs.statSync(path.join(ws, '.env')).mode & 0o777).toBe(0o600);
     // No temporary siblings left behind.
-    expect(fs.readdirSync(ws).sort()).toEqual(['.env', '.env.example', '.gitignore', 'apps.compose.yaml', 'deploy', 'docker-compose.yml', 'init-db.sql', 'inventory', 'monitoring', 'ovu-db-init']);
+    expect(fs.readdirSync(ws).sort()).toEqual(['.env', '.env.example', '.github', '.gitignore', 'apps.compose.yaml', 'deploy', 'docker-compose.yml', 'init-db.sql', 'inventory', 'monitoring', 'ovu-db-init']);
   });
 
   it('writes Python that compiles', async () => {
