@@ -572,7 +572,7 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
     expect(code, screen).toBe(130);
     const after = screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='));
     expect(after).toEqual([
-      `Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, apps.compose.yaml, deploy/, init-db.sql, monitoring/, ovu-db-init/, docker-compose.yml); to continue: cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check --quiet uv && .venv/bin/uv sync --extra dev --inexact && ${RUNNER} provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@localhost:5432/postgres   # with PGPASSWORD set to the database's superuser password (its POSTGRES_PASSWORD)`,
+      `Interrupted: inventory's files were written (inventory/, .env, .env.example, .github/, .gitignore, apps.compose.yaml, deploy/, init-db.sql, monitoring/, ovu-db-init/, docker-compose.yml); to continue: cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check --quiet uv && .venv/bin/uv sync --extra dev --inexact && ${RUNNER} provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@localhost:5432/postgres   # with PGPASSWORD set to the database's superuser password (its POSTGRES_PASSWORD)`,
     ]);
     expect(fs.existsSync(path.join(ws, 'inventory/backend/app/main.py'))).toBe(true);
   });
@@ -614,7 +614,7 @@ describe.runIf(process.platform !== 'win32')('slow steps in a real terminal (tmu
       const { code, screen } = await t.exit(2000);
       expect(code, screen).toBe(130);
       expect(screen.split('\n').filter((l) => l.trim() && !l.startsWith('EXIT='))).toEqual([
-        "Interrupted: inventory's files were written (inventory/, .env, .env.example, .gitignore, apps.compose.yaml, deploy/, init-db.sql, monitoring/, ovu-db-init/, docker-compose.yml); to continue: " +
+        "Interrupted: inventory's files were written (inventory/, .env, .env.example, .github/, .gitignore, apps.compose.yaml, deploy/, init-db.sql, monitoring/, ovu-db-init/, docker-compose.yml); to continue: " +
           `cd inventory/backend && python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check --quiet uv && .venv/bin/uv sync --extra dev --inexact && ${RUNNER} provision inventory --migrate --workspace ../.. --admin-url postgresql://postgres@127.0.0.1:${db.port}/postgres` +
           '   # with PGPASSWORD set: the password is not repeated here',
       ]);
