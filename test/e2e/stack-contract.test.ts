@@ -164,7 +164,7 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
       // The database comes from the app's own backend/.env, as the CLI wrote it.
       await healthyUlm();
       // No user cache: the owner's disappearance from ULM below is seen at once.
-      await withServer(stack, backend, { ULM_BASE_URL: ulm.url, ULM_SERVICE_TOKEN: 'svc-token', ULM_USER_CACHE_TTL: '0' }, async (url) => {
+      await withServer(stack, backend, { ULM_BASE_URL: ulm.url, ULM_SERVICE_TOKEN: 'svc-token', USER_CACHE_TTL: '0' }, async (url) => {
         expect(await getJson(`${url}/health/live`, {})).toMatchObject({ status: 200, body: { status: 'ok' } });
         expect(await getJson(`${url}/health/ready`, {})).toMatchObject({ status: 200, body: { status: 'ok', database: 'ok' } });
 
@@ -360,7 +360,7 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
       await healthyUlm();
       ulm.users.set(GRACE.id, GRACE);
       // No user cache: ULM stopping below is seen at once.
-      await withServer(stack, backend, { ULM_BASE_URL: ulm.url, ULM_USER_CACHE_TTL: '0' }, async (url) => {
+      await withServer(stack, backend, { ULM_BASE_URL: ulm.url, USER_CACHE_TTL: '0' }, async (url) => {
         expect(await getJson(`${url}/health/ready`, {})).toMatchObject({ status: 200, body: { status: 'ok', ulm: 'ok' } });
         const ready = (await getJson(`${url}/health/ready`, {})).body;
         expect(ready).not.toHaveProperty('database');

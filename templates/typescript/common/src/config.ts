@@ -60,7 +60,7 @@ export function readConfig(env: Env = process.env): Config {
       authPath: text(env, 'ULM_AUTH_PATH', '/api/v1/auth/me'),
       healthPath: text(env, 'ULM_HEALTH_PATH', '/health'),
       authCacheTtl: seconds(env, 'AUTH_CACHE_TTL', 30, { orZero: true }),
-      userCacheTtl: seconds(env, 'ULM_USER_CACHE_TTL', 30, { orZero: true }),
+      userCacheTtl: seconds(env, 'USER_CACHE_TTL', 30, { orZero: true }),
       breakerThreshold: integer(env, 'ULM_BREAKER_THRESHOLD', 5, 1),
       breakerCooldown: seconds(env, 'ULM_BREAKER_COOLDOWN', 10),
     },
