@@ -46,7 +46,7 @@ beforeAll(async () => {
   // The new templates dropped these two.
   fs.writeFileSync(path.join(crud, 'OLD_NOTES.md'), 'Notes the old templates had.\n');
   fs.writeFileSync(path.join(crud, 'app', 'legacy.py'), '"""A module the old templates had."""\n\nVALUE = 1\n');
-  edit(path.join(oldDir, 'src', 'workspace', 'init-db.ts'), WRITTEN_BY, OLD_WRITTEN_BY);
+  edit(path.join(oldDir, 'src', 'workspace', 'init-db-blocks.ts'), WRITTEN_BY, OLD_WRITTEN_BY);
   const built = await execa(process.execPath, ['scripts/build.mjs'], { cwd: oldDir, reject: false });
   expect(built.exitCode, built.stderr).toBe(0);
   const dest = tempDir('ovu-old-pack-');
