@@ -77,18 +77,19 @@ export function planFixes(checks: DoctorCheck[], ws: Workspace): { fix: FixPlan;
 export async function runDoctor(args: ParsedArgs, io: Io): Promise<DoctorResult> {
   const ws = findWorkspace(args.workspace, process.cwd());
   const fixing = args.options['fix'] === true;
-  const adminUrl = doctorAdminUrl(ws, args, io);
   if (!fixing && (args.dryRun || args.yes)) throw new UsageError(`--${args.dryRun ? 'dry-run' : 'yes'} goes with --fix: doctor alone changes nothing.`);
   if (fixing && !args.dryRun && !args.yes && !io.interactive) {
     throw new UsageError('doctor --fix changes files and the server: pass --yes to apply its fixes without a terminal, or --dry-run to see them.');
   }
+  // An app whose answers file cannot be read would be dropped from every file --fix computes from
+  // the apps: --fix stops before it names or touches a server.
+  if (fixing) requireReadableApps(readApps(ws.root, readIfExists));
+  const adminUrl = doctorAdminUrl(ws, args, io);
   // Applying fixes holds the lock from the audit to the end; an audit alone changes nothing.
   // An audit alone settles a commit an interrupted run left first (rolled back, or said why not).
   const lock = await holdWorkspace(ws.root, io, !fixing || args.dryRun);
   if (!lock) noticeClosedLogins(ws.root, io);
   try {
-    // An app whose answers file cannot be read would be dropped from every file --fix computes from the apps.
-    if (fixing) requireReadableApps(readApps(ws.root, readIfExists));
     const checks = await audit(ws, adminUrl, io);
     const result = (c: DoctorCheck[], fix?: DoctorResult['fix']): DoctorResult => ({ root: ws.root, checks: c, dryRun: args.dryRun, exitCode: allHold(c) ? 0 : 1, ...(fix ? { fix } : {}) });
     if (!fixing) return result(checks);
