@@ -33,6 +33,17 @@ async def test_pool_and_timeout_settings_reach_the_engine(monkeypatch: pytest.Mo
     await engine.dispose()
 
 
+def test_behind_pgbouncer_no_startup_parameter_is_sent() -> None:
+    # PgBouncer refuses statement_timeout & co. as startup parameters: every connection would fail.
+    connect = database.engine_options(
+        "postgresql+asyncpg://u:p@pgbouncer:6432/db", _settings(DB_PGBOUNCER=True, DB_STATEMENT_TIMEOUT=4)
+    )["connect_args"]
+
+    assert "server_settings" not in connect
+    assert connect["command_timeout"] > 4  # the client-side deadline still bounds each statement
+    assert connect["statement_cache_size"] == 0
+
+
 def test_the_app_engine_uses_the_settings() -> None:
     pool = database.engine.pool
     if database.engine.url.drivername.startswith("sqlite"):

@@ -54,6 +54,11 @@ def engine_options(url: str, config: Settings | None = None) -> dict[str, Any]:
         },
     }
     if config.DB_PGBOUNCER:
+        # PgBouncer refuses these as startup parameters ("unsupported startup parameter"), and a
+        # session setting would not follow a transaction to its server connection anyway: behind
+        # it the client-side deadline (command_timeout) bounds each statement, and the server-side
+        # ones belong on the login (ALTER ROLE ... SET statement_timeout = ...).
+        del connect_args["server_settings"]
         # Transaction pooling: a prepared statement lives on one server
         # connection, and the next transaction may get another. No statement
         # caches (asyncpg's, SQLAlchemy's), and unique names for the statements

@@ -71,7 +71,9 @@ class ExtraSettings(BaseSettings):
     DB_SESSION_TIMEOUT: float = Field(default=8.0, gt=0)
     # Set when DATABASE_URL goes through PgBouncer in transaction pooling mode
     # (create-ovu-app --pgbouncer): each transaction may run on another server
-    # connection, so asyncpg must not keep prepared statements between them.
+    # connection, so asyncpg must not keep prepared statements between them; and
+    # PgBouncer takes no statement_timeout/lock_timeout at connect: set those on the
+    # login (ALTER ROLE ... SET) if you want them on the server too.
     DB_PGBOUNCER: bool = False
 
     @field_validator("DATABASE_URL", "DATABASE_READ_URL")
