@@ -19,7 +19,8 @@ import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, readComposeProject } from '../work
 import { envValue, isObj, type Obj } from '../workspace/compose/model.ts';
 import { parseCompose } from '../workspace/compose/parse.ts';
 import { DB_INIT_ENV_FILE, literalProblem, type DbLogin } from '../workspace/compose/db-login.ts';
-import { ensureEnvVar, ensureLine, readEnvVar, setEnvVar } from '../workspace/env-file.ts';
+import { ensureEnvVar, ensureLine, readEnvVar } from '../workspace/env-file.ts';
+import { findVerifier, readVerifier, VERIFIERS_ENV_FILE, writeVerifier } from '../workspace/verifiers.ts';
 import { gitCommittable, gitIgnored, ignoredByRules, isGitRepo } from '../workspace/gitignore.ts';
 import { initDbBlock, initDbBlockOf, initDbProblems } from '../workspace/init-db.ts';
 import { stagePasswordMove } from '../workspace/legacy-password.ts';
@@ -242,16 +243,31 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
     if (password !== undefined) {
       // 8. The verifier init-db.sql creates the role from, of this password.
       const verifierId = `${prefix}.verifier`;
-      const verifier = readEnvVar(wsEnv, names.verifierVar);
-      if (verifier !== undefined && verifierMatches(password, verifier)) checks.push(ok(verifierId, `${names.verifierVar} in .env is the verifier of ${names.passwordVar}`));
-      else {
-        const label = `${verifier === undefined ? 'add' : 'replace'} ${names.verifierVar} in .env (the SCRAM-SHA-256 verifier of ${names.passwordVar}, which init-db.sql reads)`;
+      const home = findVerifier(read, root, names.verifierVar);
+      const verifier = home?.value;
+      const where = VERIFIERS_ENV_FILE;
+      const comment = `${dir}: SCRAM-SHA-256 verifier of ${names.passwordVar} (${dir}/.env) for ovu-db-init; it cannot log in`;
+      if (verifier !== undefined && verifierMatches(password, verifier)) {
+        if (!home!.legacy) checks.push(ok(verifierId, `${names.verifierVar} in ${where} is the verifier of ${names.passwordVar}`));
+        else {
+          // A warning, not a failure: ovu-db-init still gets it (an apps.compose.yaml of 0.2 reads .env),
+          // but every service with `env_file: .env` gets it too.
+          const label = `move ${names.verifierVar} from .env to ${where} (only ovu-db-init reads that one)`;
+          checks.push(
+            warning(verifierId, `${names.verifierVar} is in the workspace .env, which every service with \`env_file: .env\` loads`, `doctor --fix: ${label}`, {
+              kind: 'files',
+              label,
+              stage: (plan) => writeVerifier(plan, root, names.verifierVar, verifier, comment, `${dir}: `),
+            }),
+          );
+        }
+      } else {
+        const label = `${verifier === undefined ? 'add' : 'replace'} ${names.verifierVar} in ${where} (the SCRAM-SHA-256 verifier of ${names.passwordVar}, which init-db.sql reads)`;
         checks.push(
-          failed(verifierId, verifier === undefined ? `${names.verifierVar} is not in .env: ovu-db-init cannot create ${names.user}` : `${names.verifierVar} in .env is not the verifier of ${names.passwordVar}`, `doctor --fix: ${label}`, {
+          failed(verifierId, verifier === undefined ? `${names.verifierVar} is not in ${where}: ovu-db-init cannot create ${names.user}` : `${names.verifierVar} in ${rel(root, home!.file)} is not the verifier of ${names.passwordVar}`, `doctor --fix: ${label}`, {
             kind: 'files',
             label,
-            stage: (plan) =>
-              plan.write(ws.envFile, setEnvVar(plan.read(ws.envFile), names.verifierVar, scramVerifier(password), `${dir}: SCRAM-SHA-256 verifier of ${names.passwordVar} (read by init-db.sql)`), { mode: 0o600, secret: true }),
+            stage: (plan) => writeVerifier(plan, root, names.verifierVar, scramVerifier(password), comment, `${dir}: `),
           }),
         );
       }
@@ -287,6 +303,7 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
   const secretFiles: { id: string; file: string }[] = [
     { id: 'workspace.env', file: ws.envFile },
     { id: 'workspace.db-init-env', file: path.join(root, DB_INIT_ENV_FILE) },
+    { id: 'workspace.verifiers-env', file: path.join(root, VERIFIERS_ENV_FILE) },
     ...derivedSecretFiles().map((s) => ({ id: `workspace.${s.id}`, file: path.join(root, s.path) })),
   ];
   for (const { dir } of apps) {
@@ -344,7 +361,7 @@ function secretsCheck(root: string, read: (file: string) => string | undefined, 
     const { passwordVar, verifierVar } = a.spec.names;
     const values: { name: string; value: string }[] = [];
     if (a.password) values.push({ name: passwordVar, value: a.password });
-    const verifier = readEnvVar(wsEnv, verifierVar);
+    const verifier = readVerifier(read, root, verifierVar);
     if (verifier) values.push({ name: verifierVar, value: verifier });
     return values.filter((v) => v.value.length >= 8);
   });
