@@ -10,7 +10,6 @@ import { parse as parseYaml } from 'yaml';
 import { ANSWERS_FILE, type AnswersFile } from '../app/answers-file.ts';
 import { specFromAnswers, type AppSpec } from '../app/spec.ts';
 import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
-import { scramVerifier, verifierMatches } from '../database/scram.ts';
 import { UserError } from '../errors.ts';
 import { STATE_DIR } from '../plan/journal.ts';
 import { VERSION } from '../version.ts';
@@ -20,7 +19,8 @@ import { envValue, isObj, type Obj } from '../workspace/compose/model.ts';
 import { parseCompose } from '../workspace/compose/parse.ts';
 import { DB_INIT_ENV_FILE, literalProblem, type DbLogin } from '../workspace/compose/db-login.ts';
 import { ensureEnvVar, ensureLine, readEnvVar } from '../workspace/env-file.ts';
-import { findVerifier, readVerifier, VERIFIERS_ENV_FILE, writeVerifier } from '../workspace/verifiers.ts';
+import { readVerifier, VERIFIERS_ENV_FILE } from '../workspace/verifiers.ts';
+import { verifierCheck } from './verifier-check.ts';
 import { gitCommittable, gitIgnored, ignoredByRules, isGitRepo } from '../workspace/gitignore.ts';
 import { initDbBlock, initDbBlockOf, initDbProblems } from '../workspace/init-db.ts';
 import { stagePasswordMove } from '../workspace/legacy-password.ts';
@@ -241,36 +241,8 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
     }
 
     if (password !== undefined) {
-      // 8. The verifier init-db.sql creates the role from, of this password.
-      const verifierId = `${prefix}.verifier`;
-      const home = findVerifier(read, root, names.verifierVar);
-      const verifier = home?.value;
-      const where = VERIFIERS_ENV_FILE;
-      const comment = `${dir}: SCRAM-SHA-256 verifier of ${names.passwordVar} (${dir}/.env) for ovu-db-init; it cannot log in`;
-      if (verifier !== undefined && verifierMatches(password, verifier)) {
-        if (!home!.legacy) checks.push(ok(verifierId, `${names.verifierVar} in ${where} is the verifier of ${names.passwordVar}`));
-        else {
-          // A warning, not a failure: ovu-db-init still gets it (an apps.compose.yaml of 0.2 reads .env),
-          // but every service with `env_file: .env` gets it too.
-          const label = `move ${names.verifierVar} from .env to ${where} (only ovu-db-init reads that one)`;
-          checks.push(
-            warning(verifierId, `${names.verifierVar} is in the workspace .env, which every service with \`env_file: .env\` loads`, `doctor --fix: ${label}`, {
-              kind: 'files',
-              label,
-              stage: (plan) => writeVerifier(plan, root, names.verifierVar, verifier, comment, `${dir}: `),
-            }),
-          );
-        }
-      } else {
-        const label = `${verifier === undefined ? 'add' : 'replace'} ${names.verifierVar} in ${where} (the SCRAM-SHA-256 verifier of ${names.passwordVar}, which init-db.sql reads)`;
-        checks.push(
-          failed(verifierId, verifier === undefined ? `${names.verifierVar} is not in ${where}: ovu-db-init cannot create ${names.user}` : `${names.verifierVar} in ${rel(root, home!.file)} is not the verifier of ${names.passwordVar}`, `doctor --fix: ${label}`, {
-            kind: 'files',
-            label,
-            stage: (plan) => writeVerifier(plan, root, names.verifierVar, scramVerifier(password), comment, `${dir}: `),
-          }),
-        );
-      }
+      // 8. The verifier init-db.sql creates the role from, of this password, where only ovu-db-init reads it.
+      checks.push(verifierCheck(`${prefix}.verifier`, root, read, dir, names, password));
 
       // 9. backend/.env: the same login, database and password.
       const backendEnvId = `${prefix}.backend-env`;

@@ -18,7 +18,7 @@ import type { DerivedContext, DerivedFile } from '../derived.ts';
 import type { AppSpec } from '../../app/spec.ts';
 import { APPS_COMPOSE_FILE, DB_INIT_SERVICE, isObj, type Obj } from '../compose/model.ts';
 import { DEFAULT_STYLE, Quoted, blockLines, type YMap } from '../compose/render.ts';
-import { ensureEnvVar, generatePassword, readEnvVar, removeEnvVar } from '../env-file.ts';
+import { ensureEnvVar, generatePassword, readEnvVar, removeEnvVar, setEnvVar } from '../env-file.ts';
 import { scramVerifier, verifierMatches } from '../../database/scram.ts';
 import { MONITORING_SLUG, setWorkspaceBlock } from '../init-db.ts';
 import { queriesYaml } from './queries.ts';
@@ -213,20 +213,31 @@ function envFiles(ctx: DerivedContext): DerivedFile[] {
   const password = readEnvVar(own, MONITOR_PASSWORD_VAR) || generatePassword();
   own = ensureEnvVar(own, MONITOR_PASSWORD_VAR, password, `password of ${MONITOR_ROLE}, the postgres exporter's login (only ovu-postgres-exporter gets it); keep this file out of git`);
   own = ensureEnvVar(own, GRAFANA_PASSWORD_VAR, generatePassword(), "password of Grafana's admin user");
-  // The verifier lives in ovu-db-init's own env file (workspace/verifiers.ts); a 0.2 workspace's copy leaves .env.
+  // The verifier lives in ovu-db-init's own env file (workspace/verifiers.ts); a 0.2 workspace's copy leaves .env,
+  // but only once apps.compose.yaml loads that file: one written by 0.2 still passes ovu-db-init the
+  // .env value, and new, update and remove, which write it again, move the verifier in the same plan.
+  const comment = `monitoring: SCRAM-SHA-256 verifier of ${MONITOR_PASSWORD_VAR} (${MONITORING_ENV_FILE}) for ovu-db-init; it cannot log in`;
+  const env = ctx.read(envPath);
+  const inEnv = readEnvVar(env, MONITOR_VERIFIER_VAR);
+  if (inEnv !== undefined && !(ctx.read(path.join(ctx.root, APPS_COMPOSE_FILE)) ?? '').includes(VERIFIERS_ENV_FILE)) {
+    const kept = verifierMatches(password, inEnv) ? env! : setEnvVar(env, MONITOR_VERIFIER_VAR, scramVerifier(password), comment);
+    return [...ownFiles(own, ctx), { path: '.env', text: kept, mode: 0o600, secret: true }];
+  }
   const verifiersPath = path.join(ctx.root, VERIFIERS_ENV_FILE);
   const verifier = readVerifier(ctx.read, ctx.root, MONITOR_VERIFIER_VAR);
   const value = verifier && verifierMatches(password, verifier) ? verifier : scramVerifier(password);
-  const verifiers = setVerifierText(ctx.read(verifiersPath), MONITOR_VERIFIER_VAR, value, `monitoring: SCRAM-SHA-256 verifier of ${MONITOR_PASSWORD_VAR} (${MONITORING_ENV_FILE}) for ovu-db-init; it cannot log in`);
-  const env = ctx.read(envPath);
-  const legacy: DerivedFile[] = readEnvVar(env, MONITOR_VERIFIER_VAR) === undefined ? [] : [{ path: '.env', text: removeEnvVar(env, MONITOR_VERIFIER_VAR, 'monitoring:')!, mode: 0o600, secret: true }];
+  const verifiers = setVerifierText(ctx.read(verifiersPath), MONITOR_VERIFIER_VAR, value, comment);
+  const legacy: DerivedFile[] = inEnv === undefined ? [] : [{ path: '.env', text: removeEnvVar(env, MONITOR_VERIFIER_VAR, 'monitoring:')!, mode: 0o600, secret: true }];
+  return [...ownFiles(own, ctx), { path: VERIFIERS_ENV_FILE, text: verifiers, mode: 0o600, secret: true }, ...legacy];
+}
+
+/** monitoring/.env and its example. */
+function ownFiles(own: string, ctx: DerivedContext): DerivedFile[] {
   let example = ctx.read(path.join(ctx.root, MONITORING_ENV_EXAMPLE));
   example = ensureEnvVar(example, MONITOR_PASSWORD_VAR, 'change-me', `copy to .env (ignored by git); password of ${MONITOR_ROLE}`);
   example = ensureEnvVar(example, GRAFANA_PASSWORD_VAR, 'change-me', "password of Grafana's admin user");
   return [
     { path: MONITORING_ENV_FILE, text: own, mode: 0o600, secret: true },
-    { path: VERIFIERS_ENV_FILE, text: verifiers, mode: 0o600, secret: true },
-    ...legacy,
     { path: MONITORING_ENV_EXAMPLE, text: example },
   ];
 }

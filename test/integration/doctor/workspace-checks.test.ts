@@ -123,6 +123,14 @@ describe('doctor: the workspace checks', () => {
     // What 0.2 wrote: the verifier in the workspace .env only.
     fs.writeFileSync(ws.envFile, setEnvVar(readIfExists(ws.envFile), 'INVENTORY_DB_VERIFIER', verifier, 'inventory: SCRAM-SHA-256 verifier of INVENTORY_DB_PASSWORD (inventory/.env) for ovu-db-init; it cannot log in'));
     fs.writeFileSync(own, removeEnvVar(readIfExists(own), 'INVENTORY_DB_VERIFIER')!);
+    // An apps.compose.yaml of 0.2 (ovu-db-init reads .env): no move that would leave ovu-db-init without it.
+    const appsFile = path.join(dir, 'apps.compose.yaml');
+    const apps = fs.readFileSync(appsFile, 'utf8');
+    fs.writeFileSync(appsFile, apps.replace('      - ./ovu-db-init/verifiers/.env\n', ''));
+    const old = byId(audit(dir), 'app.inventory.verifier');
+    expect(old).toMatchObject({ status: 'warning', fix: expect.stringContaining('create-ovu-app update inventory') });
+    expect(old.repair).toBeUndefined();
+    fs.writeFileSync(appsFile, apps);
     const before = audit(dir);
     expect(byId(before, 'app.inventory.verifier')).toMatchObject({ status: 'warning', message: expect.stringContaining('env_file: .env'), repair: { kind: 'files' } });
     expect(notOk(before)).toEqual([]);

@@ -70,6 +70,23 @@ describe('monitoring files derived from the apps', () => {
     expect(readEnvVar(first.get('monitoring/.env.example')!.text, 'OVU_MONITOR_DB_PASSWORD')).toBe('change-me');
   });
 
+  it('a 0.2 workspace: the verifier in .env moves to ovu-db-init/verifiers/.env only once apps.compose.yaml loads that file', () => {
+    const files = workspace([inventory]);
+    const first = run([inventory], files);
+    const pw = readEnvVar(first.get('monitoring/.env')!.text, 'OVU_MONITOR_DB_PASSWORD')!;
+    const verifier = readEnvVar(first.get('ovu-db-init/verifiers/.env')!.text, 'OVU_MONITOR_DB_VERIFIER')!;
+    const old: Record<string, string> = { ...files, 'monitoring/.env': first.get('monitoring/.env')!.text!, '.env': `OVU_MONITOR_DB_VERIFIER='${verifier}'\n` };
+    // apps.compose.yaml as 0.2 wrote it (ovu-db-init takes the verifier from .env): it stays there.
+    const kept = run([inventory], { ...old, 'apps.compose.yaml': old['apps.compose.yaml']!.replace('      - ./ovu-db-init/verifiers/.env\n', '') });
+    expect(kept.get('.env')!.text).toBe(old['.env']);
+    expect(kept.has('ovu-db-init/verifiers/.env')).toBe(false);
+    // Once it loads the file, the verifier moves there and leaves .env.
+    const moved = run([inventory], old);
+    expect(readEnvVar(moved.get('.env')!.text, 'OVU_MONITOR_DB_VERIFIER')).toBeUndefined();
+    expect(readEnvVar(moved.get('ovu-db-init/verifiers/.env')!.text, 'OVU_MONITOR_DB_VERIFIER')).toBe(verifier);
+    expect(verifierMatches(pw, verifier)).toBe(true);
+  });
+
   it("init-db.sql's monitoring block stays after every app block and right before the platform block", () => {
     const files = workspace([inventory]);
     const withBlock = run([inventory], files).get('init-db.sql')!.text!;
