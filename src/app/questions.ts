@@ -307,7 +307,7 @@ export const QUESTIONS: Question[] = [
     type: 'string',
     flag: '--admin-url',
     valueName: '<url>',
-    describe: 'admin connection for --create-db (default: PG* env vars, else postgres:postgres@localhost:5432, named before it is used)',
+    describe: 'admin connection for --create-db (default: PG* env vars, else postgres:postgres@localhost:5432, named before it is used; --yes closes other databases only on a server you name)',
     // Never saved. Asked after --create-db's question (which names the server it would use) so the
     // person can name another; Enter keeps that one.
     message: 'Admin URL of another server',

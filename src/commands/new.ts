@@ -94,8 +94,12 @@ async function planAndApply(snapshot: WorkspaceSnapshot, answers: Answers, args:
   const spec = specFromAnswers(answers);
   checkCollisions(snapshot, spec, args.force);
   // A bad admin URL stops the run before anything is written.
-  const adminUrl = answers.createDb ? (await import('../database/admin-url.ts')).resolveAdminUrl(answers.adminUrl, process.env, { localDefault: true }) : undefined;
-  const app = await planNewApp(snapshot, answers, { force: args.force, tools: io.tools, dbHost: adminUrl ? hostOf(adminUrl) : 'localhost:5432', ...(adminUrl ? { adminUrl, serverWide: args.yes } : {}) });
+  const admin = answers.createDb ? (await import('../database/admin-url.ts')).resolveAdmin(answers.adminUrl, process.env, { localDefault: true }) : undefined;
+  const adminUrl = admin?.url;
+  // --yes is consent to server-wide changes only on a server the person named: the local default
+  // may be a machine's shared PostgreSQL, whose other databases nobody here asked to close.
+  const serverWide = args.yes && admin?.source !== 'default';
+  const app = await planNewApp(snapshot, answers, { force: args.force, tools: io.tools, dbHost: adminUrl ? hostOf(adminUrl) : 'localhost:5432', ...(adminUrl ? { adminUrl, serverWide } : {}) });
   for (const w of app.warnings) io.notice(w);
 
   const done: Progress = { installed: false, provisioned: false, migrated: false };

@@ -8,7 +8,7 @@ import { describeServer } from '../database/admin-url.ts';
 import type { ProvisionReport } from '../database/provision.ts';
 import { budgetProblem } from '../database/budget.ts';
 import { STACKS } from '../stacks/index.ts';
-import type { Toolchain } from '../stacks/stack.ts';
+import { shellWords, type Toolchain } from '../stacks/stack.ts';
 import { installApp, migrateApp, type ToolOptions } from '../stacks/tools.ts';
 import { InterruptedError } from '../errors.ts';
 import type { Io } from './io.ts';
@@ -29,6 +29,8 @@ export interface TaskOutcome {
 export interface Task {
   id: 'install' | 'provision' | 'migrate';
   label: string;
+  /** What --dry-run says the task would do, after the files (it runs nothing and connects nowhere). */
+  preview: string;
   /** Stops and undoes its work itself when the run's signal aborts (Ctrl-C): it is waited for. */
   interruptible?: boolean;
   /** `tools`: what becomes of the tools' own output, and the Ctrl-C signal. */
@@ -39,6 +41,7 @@ export function installTask(spec: AppSpec, backendDir: string, tools: Toolchain)
   return {
     id: 'install',
     label: `Installing ${spec.names.slug}'s dependencies`,
+    preview: `install ${spec.names.slug}'s dependencies: ${STACKS[spec.settings.stack].install(tools).map((step) => shellWords(step.command)).join(' && ')}`,
     async run(opts) {
       const warnings = await installApp(STACKS[spec.settings.stack], tools, backendDir, opts);
       return warnings.length ? { lines: warnings.map((text): ReportLine => ({ mark: 'warning', text })) } : {};
@@ -110,6 +113,11 @@ export function provisionTask(spec: AppSpec, opts: ProvisionTaskOptions): Task {
     id: 'provision',
     interruptible: true,
     label: `${opts.dryRun ? 'Planning' : 'Creating'} ${spec.names.db} and ${spec.names.user} on ${describeServer(opts.adminUrl)}`,
+    preview:
+      `create ${spec.names.db} and ${spec.names.user} on ${describeServer(opts.adminUrl)}, close PUBLIC's access to this workspace's databases` +
+      (opts.serverWide
+        ? ", and to every other database of that server (--yes): provision's plan names each one and each login that loses access"
+        : '; other databases of that server stay as they are (the run lists those open to PUBLIC)'),
     async run({ signal }) {
       const { provision } = await import('../database/provision.ts');
       const report = await provision(spec, {
@@ -143,6 +151,7 @@ export function migrateTask(spec: AppSpec, opts: { adminUrl: string; password: s
   return {
     id: 'migrate',
     label: `Running the first migration (${stack.migrate.shown})`,
+    preview: `run the first migration as ${spec.names.user} (${stack.migrate.shown})`,
     async run(tools) {
       await migrateApp(stack, spec.names.slug, opts.backendDir, url, tools);
       return {};

@@ -250,6 +250,22 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     expect(snapshotDir(ws)).toEqual(before);
   });
 
+  it('--dry-run --create-db says what would run on which server; --yes closes other databases only on a server the person named', async () => {
+    const ws = adrWorkspace();
+    const before = snapshotDir(ws);
+    const noPg = { PGHOST: '', PGPORT: '', PGUSER: '', PGPASSWORD: '', PGDATABASE: '' };
+    const unnamed = await runCli(['inventory', '--yes', '--create-db', '--dry-run', '--workspace', ws], { env: noPg });
+    expect(unnamed.exitCode, unnamed.stderr).toBe(0);
+    expect(unnamed.stdout).toMatch(/^Then it would:$/m);
+    expect(unnamed.stdout).toContain('create inventory_db and inventory_user on localhost:5432/postgres as postgres');
+    expect(unnamed.stdout).toContain('other databases of that server stay as they are');
+    const named = await runCli(['inventory', '--yes', '--create-db', '--dry-run', '--admin-url', 'postgresql://admin@db.internal:6543/postgres', '--workspace', ws], { env: noPg });
+    expect(named.exitCode, named.stderr).toBe(0);
+    expect(named.stdout).toContain('create inventory_db and inventory_user on db.internal:6543/postgres as admin');
+    expect(named.stdout).toContain('and to every other database of that server (--yes)');
+    expect(snapshotDir(ws)).toEqual(before);
+  });
+
   it('--json prints one object of the shipped schema, also for errors', async () => {
     const ws = adrWorkspace();
     const r = await runCli(['inventory', '--yes', '--json', '--workspace', ws], { env: { FORCE_COLOR: '1' } });
