@@ -63,6 +63,10 @@ export function connectError(error: unknown, target: Target, timeoutMs: number, 
   if (code === '28P01') {
     return new UserError(`authentication failed for user ${target.user} at ${target.where}; check --admin-url or PGPASSWORD`);
   }
+  // pg's words when the server asks for a password and none was given (URL, PGPASSWORD, ~/.pgpass).
+  if (/client password must be a string|password authentication.*no password|no password supplied/i.test(errorMessage(error))) {
+    return new UserError(`PostgreSQL at ${target.where} asks ${target.user} for a password and none was given: put it in --admin-url, or set PGPASSWORD (or ~/.pgpass)`);
+  }
   if (isTimeout(error)) {
     return new UserError(`timed out after ${Math.round(timeoutMs / 1000)}s connecting to PostgreSQL at ${target.where}. Is it running and reachable? If not, ${hint}.`);
   }

@@ -167,6 +167,17 @@ describe('provision', () => {
     expect(error.message).not.toContain(appPassword);
   });
 
+  it('says a password is missing (not pg\'s SASL words) when the admin URL has none and PGPASSWORD is unset', async () => {
+    const before = process.env.PGPASSWORD;
+    delete process.env.PGPASSWORD;
+    try {
+      const error = await rejection(provision(freshSpec('nopw'), { adminUrl: urlFor(adminUrl, 'postgres', ''), password: trickyPassword(), env: {} }));
+      expect(error.message).toBe(`PostgreSQL at 127.0.0.1:${port} asks postgres for a password and none was given: put it in --admin-url, or set PGPASSWORD (or ~/.pgpass)`);
+    } finally {
+      if (before !== undefined) process.env.PGPASSWORD = before;
+    }
+  });
+
   it('reports an unreachable server with host:port', async () => {
     const closed = await new Promise<number>((resolve) => {
       const s = createServer();
