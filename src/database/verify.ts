@@ -76,7 +76,11 @@ export async function verify(pg: Pg, admin: Client, spec: AppSpec, password: str
               : `${role} can still connect to ${other}: it stays open to PUBLIC, and only its owner ${open.owner} (or a superuser) can close it: ${open.statement}`,
             status: 'warning',
           }
-        : check(`refused.${other}`, `${role} is refused CONNECT to ${other}`, false),
+        : {
+            id: `refused.${other}`,
+            label: `${role} can connect to ${other}, another database: PUBLIC's CONNECT there, or a GRANT CONNECT on it to ${role} or a role it is in, lets it in (REVOKE CONNECT, TEMPORARY ON DATABASE ${admin.escapeIdentifier(other)} FROM ${admin.escapeIdentifier(role)}; takes back a grant)`,
+            status: 'failed',
+          },
     );
   });
 

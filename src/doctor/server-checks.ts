@@ -166,7 +166,7 @@ async function appChecks(
     const id = `${p}.${c.id}`;
     if (c.status === 'ok') out.push(ok(id, c.label));
     else if (c.status === 'warning') out.push(warning(id, c.label, c.label.split(': ').slice(-1)[0]));
-    else out.push(failed(id, c.id === 'memberships' ? c.label : `expected: ${c.label}; it is not so`, verifyFix(c.id, user, provision)));
+    else out.push(failed(id, c.id === 'memberships' || c.id.startsWith('refused.') ? c.label : `expected: ${c.label}; it is not so`, verifyFix(c.id, user, provision)));
   }
 
   // Migrations, read as the app's login from its own database.

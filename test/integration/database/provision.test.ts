@@ -142,6 +142,25 @@ describe('provision', () => {
     expectAllVerified(report);
   });
 
+  it('fails when a grant lets the login into another database, naming the database and the REVOKE', async () => {
+    const spec = freshSpec('granted');
+    const password = trickyPassword();
+    expectAllVerified(await provision(spec, { adminUrl, password }));
+    const other = freshDbName('otherteam');
+    await admin(async (c) => {
+      await c.query(`CREATE DATABASE ${c.escapeIdentifier(other)}`);
+      await c.query(`REVOKE ALL ON DATABASE ${c.escapeIdentifier(other)} FROM PUBLIC`);
+      await c.query(`GRANT CONNECT ON DATABASE ${c.escapeIdentifier(other)} TO ${c.escapeIdentifier(spec.names.user)}`);
+    });
+    try {
+      const error = await rejection(provision(spec, { adminUrl, password }));
+      expect(error.message).toContain(`${spec.names.user} can connect to ${other}, another database`);
+      expect(error.message, error.message).toContain(`REVOKE CONNECT, TEMPORARY ON DATABASE "${other}" FROM "${spec.names.user}";`);
+    } finally {
+      await admin((c) => c.query(`DROP DATABASE ${c.escapeIdentifier(other)}`));
+    }
+  });
+
   it('refuses a database owned by another role and changes nothing', async () => {
     const spec = freshSpec('owned');
     const other = freshDbName('someone');
