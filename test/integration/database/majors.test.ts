@@ -26,6 +26,7 @@ import {
   withClient,
   type TestPostgres,
 } from '../../helpers/postgres.ts';
+import { userErrorOf } from '../../helpers/errors.ts';
 
 interface App {
   spec: AppSpec;
@@ -40,16 +41,7 @@ function freshApp(prefix: string): App {
   return { spec: testAppSpec(freshDbName(prefix)), password: trickyPassword() };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<UserError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    expect((error as Error).message).not.toContain('\n');
-    return error as UserError;
-  }
-  throw new Error('expected a UserError');
-}
+const rejection = userErrorOf;
 
 const failedChecks = (r: ProvisionReport): string[] => r.verified.filter((v) => v.status === 'failed').map((v) => v.label);
 

@@ -17,6 +17,7 @@ import {
   urlFor,
   withClient,
 } from '../../helpers/postgres.ts';
+import { userErrorOf } from '../../helpers/errors.ts';
 
 const adminUrl = inject('adminUrl');
 const adminPassword = decodeURIComponent(new URL(adminUrl).password);
@@ -26,17 +27,7 @@ function freshSpec(prefix: string): AppSpec {
   return testAppSpec(freshDbName(prefix));
 }
 
-async function rejection(promise: Promise<unknown>): Promise<UserError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    const e = error as UserError;
-    expect(e.message).not.toContain('\n');
-    return e;
-  }
-  throw new Error('expected provision to fail');
-}
+const rejection = userErrorOf;
 
 async function exists(role: string, db: string): Promise<{ role: boolean; db: boolean }> {
   return withClient(adminUrl, async (c) => {

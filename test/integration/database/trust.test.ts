@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.ts';
 import { provision } from '../../../src/database/provision.ts';
 import { serverVerifier } from '../../../src/database/server-state.ts';
 import { appUserConfig } from '../../../src/database/connection.ts';
@@ -18,22 +17,14 @@ import type { AppSpec } from '../../../src/app/spec.ts';
 import { tempDir } from '../../helpers/cli.ts';
 import { MAJORS, freshDbName, startTestPostgres, testAppSpec, urlFor, withClient, type TestPostgres } from '../../helpers/postgres.ts';
 import { randomBytes } from 'node:crypto';
+import { userErrorOf } from '../../helpers/errors.ts';
 
 const OPS = 'ops_admin';
 const OPS_PASSWORD = `ops-${'o'.repeat(32)}`;
 const MALLORY_PASSWORD = `mal-${'m'.repeat(32)}`;
 const password = (): string => randomBytes(24).toString('hex');
 
-async function rejection(promise: Promise<unknown>): Promise<UserError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    expect((error as Error).message).not.toContain('\n');
-    return error as UserError;
-  }
-  throw new Error('expected a UserError');
-}
+const rejection = userErrorOf;
 
 describe.each(MAJORS)('PostgreSQL %i', (major) => {
   let server: TestPostgres;
