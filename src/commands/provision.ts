@@ -1,6 +1,7 @@
 /** `create-ovu-app provision <app>`: the app's database and login on a server, now. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { readVerifier, VERIFIERS_ENV_FILE, writeVerifier } from '../workspace/verifiers.ts';
 import { CancelledError, UsageError, UserError } from '../errors.ts';
 import { ANSWERS_FILE, parseAnswersFile } from '../app/answers-file.ts';
 import { deriveNames } from '../app/names.ts';
@@ -77,7 +78,7 @@ function checkComposeNames(root: string, names: AppSpec['names']): void {
  * gives it to the role); otherwise a new one is written to .env and the userlist in the same plan.
  */
 function workspaceVerifier(plan: Plan, ws: Workspace, spec: AppSpec, password: string): { verifier: string; stored: string | undefined } {
-  const stored = readEnvVar(plan.read(ws.envFile), spec.names.verifierVar);
+  const stored = readVerifier(plan.read.bind(plan), ws.root, spec.names.verifierVar);
   return { verifier: stored && verifierMatches(password, stored) ? stored : scramVerifier(password), stored };
 }
 
@@ -85,10 +86,10 @@ function syncVerifier(plan: Plan, ws: Workspace, spec: AppSpec, verifier: string
   const { verifierVar, passwordVar, slug, user } = spec.names;
   const lines: ReportLine[] = [];
   if (stored !== verifier) {
-    const what = stored ? `${verifierVar} in .env (it did not match ${passwordVar} in ${slug}/.env)` : `${verifierVar} to .env (init-db.sql reads it)`;
+    const what = stored ? `${verifierVar} in ${VERIFIERS_ENV_FILE} (it did not match ${passwordVar} in ${slug}/.env)` : `${verifierVar} to ${VERIFIERS_ENV_FILE} (init-db.sql reads it)`;
     if (dryRun) lines.push({ mark: 'warning', text: `would ${stored ? 'replace' : 'add'} ${what}` });
     else {
-      plan.write(ws.envFile, setEnvVar(plan.read(ws.envFile), verifierVar, verifier, `${slug}: SCRAM-SHA-256 verifier of ${passwordVar} (${slug}/.env) for ovu-db-init; it cannot log in`), { mode: 0o600, secret: true });
+      writeVerifier(plan, ws.root, verifierVar, verifier, `${slug}: SCRAM-SHA-256 verifier of ${passwordVar} (${slug}/.env) for ovu-db-init; it cannot log in`, `${slug}: `);
       lines.push({ mark: 'added', text: `${stored ? 'replaced' : 'added'} ${what}` });
     }
   }

@@ -85,7 +85,7 @@ describe('one verifier per role: --pgbouncer --create-db', () => {
     const r = await cli(['inv', '--pgbouncer', '--create-db', '--yes', '--admin-url', adminUrl]);
     expect(r.exitCode, r.stderr).toBe(0);
     const password = appPassword(ws, 'inv')!;
-    const stored = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), 'INV_DB_VERIFIER')!;
+    const stored = readEnvVar(fs.readFileSync(path.join(ws, 'ovu-db-init', 'verifiers', '.env'), 'utf8'), 'INV_DB_VERIFIER')!;
     expect(await rolpassword('inv_user')).toBe(stored);
     expect(fs.readFileSync(path.join(ws, 'pgbouncer', 'userlist.txt'), 'utf8')).toContain(`"inv_user" "${stored}"`);
 
@@ -136,7 +136,7 @@ describe('one verifier per role: --pgbouncer --create-db', () => {
 
     const r = await cli(['provision', 'inv', '--yes', '--reset-password', '--admin-url', adminUrl]);
     expect(r.exitCode, r.stderr).toBe(0);
-    const stored = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), 'INV_DB_VERIFIER')!;
+    const stored = readEnvVar(fs.readFileSync(path.join(ws, 'ovu-db-init', 'verifiers', '.env'), 'utf8'), 'INV_DB_VERIFIER')!;
     expect(await rolpassword('inv_user')).toBe(stored);
     expect(fs.readFileSync(path.join(ws, 'pgbouncer', 'userlist.txt'), 'utf8')).toContain(`"inv_user" "${stored}"`);
     const backend = fs.readFileSync(backendEnv, 'utf8');
