@@ -192,7 +192,7 @@ function trackedSecrets(plan: Plan, snapshot: WorkspaceSnapshot, root: string, f
   const tracked = files.filter((f) => written.has(path.resolve(f)) && snapshot.exists(f) && gitTracks(root, f));
   return tracked.map((f) => {
     const rel = path.relative(root, f);
-    return `git tracks ${rel}, and this run writes secrets (SCRAM verifiers) into it: untrack it with \`git rm --cached ${rel}\` (the .gitignore's ".env" line then keeps it out), and change any secret it already published`;
+    return `git tracks ${rel}, and this run writes secrets into it: untrack it with \`git rm --cached ${rel}\` (the .gitignore's ".env" line then keeps it out), and change any secret it already published`;
   });
 }
 
@@ -277,7 +277,7 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const tasks: Task[] = [];
   if (answers.install) tasks.push(installTask(spec, backendDir, opts.tools));
   if (answers.createDb && crud && opts.adminUrl) {
-    // The role gets the verifier this plan writes to .env and PgBouncer's userlist: one per role.
+    // The role gets the verifier this plan writes to ovu-db-init/verifiers/.env and PgBouncer's userlist: one per role.
     const verifier = readVerifier(plan.read.bind(plan), ws.root, names.verifierVar);
     const workspaceRoles = [...others.filter((o) => o.spec.settings.kind === 'crud').map((o) => o.spec.names.user), names.user];
     tasks.push(provisionTask(spec, { adminUrl: opts.adminUrl, password: password!, resetPassword: false, ...(verifier ? { verifier } : {}), workspaceRoles, serverWide: opts.serverWide === true, dbService: databaseServiceName(ws.root, (f) => plan.read(f)) }));

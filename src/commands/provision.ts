@@ -73,9 +73,10 @@ function checkComposeNames(root: string, names: AppSpec['names']): void {
 }
 
 /**
- * One verifier per role: the workspace .env (init-db.sql), PgBouncer's userlist.txt and the server
- * all hold the same string. The one .env has is kept when it belongs to the password (provision
- * gives it to the role); otherwise a new one is written to .env and the userlist in the same plan.
+ * One verifier per role: ovu-db-init/verifiers/.env (init-db.sql; .env in a 0.2 workspace),
+ * PgBouncer's userlist.txt and the server all hold the same string. The stored one is kept when it
+ * belongs to the password (provision gives it to the role); otherwise a new one is written to the
+ * verifiers file and the userlist in the same plan.
  */
 function workspaceVerifier(plan: Plan, ws: Workspace, spec: AppSpec, password: string): { verifier: string; stored: string | undefined } {
   const stored = readVerifier(plan.read.bind(plan), ws.root, spec.names.verifierVar);
@@ -98,10 +99,10 @@ function syncVerifier(plan: Plan, ws: Workspace, spec: AppSpec, verifier: string
   const entry = new RegExp(`^"${user}" "([^"\n]*)"$`, 'm');
   const current = text === undefined ? undefined : entry.exec(text)?.[1];
   if (text !== undefined && current !== undefined && current !== verifier) {
-    if (dryRun) lines.push({ mark: 'warning', text: `would set ${user}'s verifier in ${USERLIST_FILE} to the one in .env` });
+    if (dryRun) lines.push({ mark: 'warning', text: `would set ${user}'s verifier in ${USERLIST_FILE} to the one in ${VERIFIERS_ENV_FILE}` });
     else {
       plan.write(userlist, text.replace(entry, `"${user}" "${verifier}"`), { mode: 0o644, secret: true });
-      lines.push({ mark: 'added', text: `${USERLIST_FILE}: ${user}'s verifier is the one in .env and on the server` });
+      lines.push({ mark: 'added', text: `${USERLIST_FILE}: ${user}'s verifier is the one in ${VERIFIERS_ENV_FILE} and on the server` });
     }
   }
   return lines;

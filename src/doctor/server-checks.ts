@@ -24,7 +24,7 @@ import { failed, ok, skipped, warning, type DoctorCheck } from './check.ts';
 import type { AuditedApp } from './workspace-checks.ts';
 
 export interface ServerAuditOptions {
-  /** The workspace root, for the paths in messages and the stored verifiers (.env, PgBouncer's userlist). */
+  /** The workspace root, for the paths in messages and the stored verifiers (ovu-db-init/verifiers/.env, PgBouncer's userlist). */
   root: string;
   /** The logins of every crud app of the workspace: closing their databases is app-local, others' server-wide. */
   workspaceRoles?: string[];

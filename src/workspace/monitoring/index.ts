@@ -3,7 +3,8 @@
  * the workspace's crud apps it computes monitoring/compose.yaml (a Prometheus postgres exporter,
  * Prometheus and Grafana, all in the compose profile `monitoring`), the exporter's queries, the
  * Prometheus and Grafana provisioning, one dashboard per app, init-db.sql's monitoring block (the
- * exporter's role ovu_monitor and pg_stat_statements) and the role's password and verifier in .env.
+ * exporter's role ovu_monitor and pg_stat_statements) and the role's password (monitoring/.env) and verifier
+ * (ovu-db-init/verifiers/.env).
  * apps.compose.yaml includes monitoring/compose.yaml whenever it runs ovu-db-init (there is a
  * database and a crud app), and this kind writes the files exactly then.
  *

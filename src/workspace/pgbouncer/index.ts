@@ -3,7 +3,7 @@
  * kind (workspace/derived.ts): once one crud app chose --pgbouncer, pgbouncer/compose.yaml (the
  * ovu-pgbouncer service, included from apps.compose.yaml), pgbouncer/pgbouncer.ini (transaction
  * pooling, one entry per such app's database) and pgbouncer/userlist.txt (each such app's login
- * with its SCRAM-SHA-256 verifier from .env). The choice is per app: an app reaches PgBouncer only
+ * with its SCRAM-SHA-256 verifier from ovu-db-init/verifiers/.env). The choice is per app: an app reaches PgBouncer only
  * when its code is set for transaction pooling (DB_PGBOUNCER, see the stacks' templates), so the
  * others keep their direct connection.
  *
