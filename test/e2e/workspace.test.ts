@@ -93,6 +93,12 @@ describe('a real workspace with two apps', () => {
     expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).not.toMatch(/_VERIFIER\s*=/);
     expect(Object.keys(project.services['ulm-backend'].environment).filter((k) => /VERIFIER/.test(k))).toEqual([]);
     expect(JSON.stringify(project.services['ulm-backend'])).not.toContain('SCRAM-SHA-256');
+    // Nor any other service Compose resolves (the apps, ovu-backup, monitoring, PgBouncer's config is a file):
+    // ovu-db-init is the only one with a verifier, by name or by value.
+    const withVerifier = Object.entries(project.services as Record<string, object>)
+      .filter(([, svc]) => /SCRAM-SHA-256|_DB_VERIFIER/.test(JSON.stringify(svc)))
+      .map(([name]) => name);
+    expect(withVerifier).toEqual(['ovu-db-init']);
     expect(project.services['ovu-db-init'].environment.OVU_MONITOR_DB_VERIFIER).toMatch(/^SCRAM-SHA-256\$\$4096:/);
     expect(fs.statSync(path.join(ws, 'ovu-db-init', 'verifiers', '.env')).mode & 0o777).toBe(0o600);
     // ULM did load the workspace .env (the check above is not vacuous).
