@@ -363,5 +363,5 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
 function verifierLabel(kind: 'reset' | 'sync', role: string, slug: string): string {
   return kind === 'reset'
     ? `set the password of role ${role} to the value in ${slug}/.env`
-    : `gave role ${role} the password verifier the workspace keeps (ovu-db-init/verifiers/.env and PgBouncer's userlist) (same password, another salt before)`;
+    : `gave role ${role} the password verifier ovu-db-init/verifiers/.env and PgBouncer's userlist keep (same password, another salt before)`;
 }

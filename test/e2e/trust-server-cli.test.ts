@@ -114,7 +114,7 @@ describe('one verifier per role: --pgbouncer --create-db', () => {
 
     const mend = await cli(['provision', 'inv', '--yes', '--admin-url', adminUrl]);
     expect(mend.exitCode, mend.stderr).toBe(0);
-    expect(mend.stderr).toContain("gave role inv_user the password verifier .env and PgBouncer's userlist keep");
+    expect(mend.stderr).toContain("gave role inv_user the password verifier ovu-db-init/verifiers/.env and PgBouncer's userlist keep");
     expect(await rolpassword('inv_user')).toBe(stored);
     bouncer = await startBouncer();
     try {
