@@ -93,9 +93,11 @@ describe('a real workspace with two apps', () => {
     expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).not.toMatch(/_VERIFIER\s*=/);
     expect(Object.keys(project.services['ulm-backend'].environment).filter((k) => /VERIFIER/.test(k))).toEqual([]);
     expect(JSON.stringify(project.services['ulm-backend'])).not.toContain('SCRAM-SHA-256');
-    // Nor any other service Compose resolves (the apps, ovu-backup, monitoring, PgBouncer's config is a file):
+    // Nor any other service Compose resolves, those of the backup and monitoring profiles included:
     // ovu-db-init is the only one with a verifier, by name or by value.
-    const withVerifier = Object.entries(project.services as Record<string, object>)
+    const everything = await composeConfig(ws, 'docker-compose.yml', ['backup', 'monitoring']);
+    expect(Object.keys(everything.services)).toEqual(expect.arrayContaining(['ovu-backup', 'ovu-postgres-exporter']));
+    const withVerifier = Object.entries(everything.services as Record<string, object>)
       .filter(([, svc]) => /SCRAM-SHA-256|_DB_VERIFIER/.test(JSON.stringify(svc)))
       .map(([name]) => name);
     expect(withVerifier).toEqual(['ovu-db-init']);
