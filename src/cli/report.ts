@@ -30,7 +30,7 @@ export function planSummary(app: NewApp, c: Colours): string[] {
   lines.push('', `  service   ${names.service} on port ${settings.port}`);
   lines.push(
     settings.kind === 'crud'
-      ? `  database  ${names.db}, login ${names.user}; password ${names.passwordVar} in ${names.slug}/.env (only ${names.service} gets it), its SCRAM verifier in .env (for ovu-db-init)`
+      ? `  database  ${names.db}, login ${names.user}; password ${names.passwordVar} in ${names.slug}/.env (only ${names.service} gets it), its SCRAM verifier in ovu-db-init/verifiers/.env (for ovu-db-init only)`
       : '  database  none (readonly: users come from ULM)',
   );
   for (const n of app.notes) lines.push(`  ${c.dim('note:')} ${n}`);

@@ -12,7 +12,7 @@ import { renderBackend, renderCiWorkflow, renderDeploy } from '../stacks/render.
 import { STACKS } from '../stacks/index.ts';
 import { addAppToCompose, APP_COMPOSE_FILE } from '../workspace/compose/index.ts';
 import { editInitDb } from '../workspace/init-db.ts';
-import { ensureEnvVar, ensureLine, generatePassword, readEnvVar, setEnvVar } from '../workspace/env-file.ts';
+import { ensureEnvVar, ensureLine, generatePassword } from '../workspace/env-file.ts';
 import { findAppPassword, type FoundPassword } from '../workspace/app-env.ts';
 import { PASSWORD_FIX, passwordProblem, passwordUrlProblem } from '../database/passwords.ts';
 import { scramVerifier, verifierMatches } from '../database/scram.ts';
@@ -26,6 +26,7 @@ import { planAppFiles, sha256, type AppFile } from './app-files.ts';
 import { STATE_DIR } from '../plan/journal.ts';
 import { gitTracks } from '../workspace/gitignore.ts';
 import { stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
+import { readVerifier, VERIFIERS_ENV_FILE, writeVerifier } from '../workspace/verifiers.ts';
 import { databaseServiceName } from '../workspace/compose/db-service-name.ts';
 import { ULM_DEV_LOCAL_URL, isUlmService, usesUlmDev } from '../workspace/ulm-dev/names.ts';
 import { enginesNode, satisfies } from '../stacks/node-engines.ts';
@@ -161,7 +162,7 @@ function appEnv(spec: AppSpec, password: string): string {
     `# ${names.slug}'s secrets, written by create-ovu-app. Keep it out of git (the workspace .gitignore's`,
     `# ".env" line covers it). Compose reads it for ${names.slug}/compose.yaml only: other services,`,
     '# even those with `env_file: .env`, never receive it.',
-    `# Password of ${names.user}; its SCRAM-SHA-256 verifier is ${names.verifierVar} in the workspace .env.`,
+    `# Password of ${names.user}; its SCRAM-SHA-256 verifier is ${names.verifierVar} in ${VERIFIERS_ENV_FILE}.`,
     `${names.passwordVar}=${password}`,
     '',
   ].join('\n');
@@ -191,7 +192,7 @@ function trackedSecrets(plan: Plan, snapshot: WorkspaceSnapshot, root: string, f
   const tracked = files.filter((f) => written.has(path.resolve(f)) && snapshot.exists(f) && gitTracks(root, f));
   return tracked.map((f) => {
     const rel = path.relative(root, f);
-    return `git tracks ${rel}, and this run writes secrets (SCRAM verifiers) into it: untrack it with \`git rm --cached ${rel}\` (the .gitignore's ".env" line then keeps it out), and change any secret it already published`;
+    return `git tracks ${rel}, and this run writes secrets into it: untrack it with \`git rm --cached ${rel}\` (the .gitignore's ".env" line then keeps it out), and change any secret it already published`;
   });
 }
 
@@ -246,10 +247,10 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
     plan.write(ws.initDbFile, initDb.text);
     notes.push(...initDb.notes);
     // init-db.sql creates the role from the password's SCRAM-SHA-256 verifier, never the password.
-    const verifier = readEnvVar(env, names.verifierVar);
-    if (!verifier || !verifierMatches(password!, verifier)) {
-      env = setEnvVar(env, names.verifierVar, scramVerifier(password!), `${names.slug}: SCRAM-SHA-256 verifier of ${names.passwordVar} (${names.slug}/.env) for ovu-db-init; it cannot log in`);
-    }
+    const verifier = readVerifier(plan.read.bind(plan), ws.root, names.verifierVar);
+    const value = verifier && verifierMatches(password!, verifier) ? verifier : scramVerifier(password!);
+    writeVerifier(plan, ws.root, names.verifierVar, value, `${names.slug}: SCRAM-SHA-256 verifier of ${names.passwordVar} (${names.slug}/.env) for ovu-db-init; it cannot log in`, `${names.slug}: `);
+    env = plan.read(ws.envFile);
     if (found.legacy) notes.push(`${names.passwordVar} is now in ${names.slug}/.env; the copy in the workspace .env reaches every service with \`env_file: .env\`: delete that line (\`create-ovu-app doctor --fix\` does)`);
   }
   const tokenComment = 'Bearer token apps send to ULM for service-to-service calls';
@@ -276,11 +277,11 @@ export async function planNewApp(snapshot: WorkspaceSnapshot, answers: Answers, 
   const tasks: Task[] = [];
   if (answers.install) tasks.push(installTask(spec, backendDir, opts.tools));
   if (answers.createDb && crud && opts.adminUrl) {
-    // The role gets the verifier this plan writes to .env and PgBouncer's userlist: one per role.
-    const verifier = readEnvVar(plan.read(ws.envFile), names.verifierVar);
+    // The role gets the verifier this plan writes to ovu-db-init/verifiers/.env and PgBouncer's userlist: one per role.
+    const verifier = readVerifier(plan.read.bind(plan), ws.root, names.verifierVar);
     const workspaceRoles = [...others.filter((o) => o.spec.settings.kind === 'crud').map((o) => o.spec.names.user), names.user];
     tasks.push(provisionTask(spec, { adminUrl: opts.adminUrl, password: password!, resetPassword: false, ...(verifier ? { verifier } : {}), workspaceRoles, serverWide: opts.serverWide === true, dbService: databaseServiceName(ws.root, (f) => plan.read(f)) }));
     if (answers.migrate) tasks.push(migrateTask(spec, { adminUrl: opts.adminUrl, password: password!, backendDir }));
   }
-  return { plan, spec, answers, snapshot, appDir, backendDir, notes, kept, tasks, warnings: trackedSecrets(plan, snapshot, ws.root, [ws.envFile]) };
+  return { plan, spec, answers, snapshot, appDir, backendDir, notes, kept, tasks, warnings: trackedSecrets(plan, snapshot, ws.root, [ws.envFile, path.join(ws.root, VERIFIERS_ENV_FILE)]) };
 }

@@ -1,6 +1,7 @@
 /** `create-ovu-app provision <app>`: the app's database and login on a server, now. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { readVerifier, VERIFIERS_ENV_FILE, writeVerifier } from '../workspace/verifiers.ts';
 import { CancelledError, UsageError, UserError } from '../errors.ts';
 import { ANSWERS_FILE, parseAnswersFile } from '../app/answers-file.ts';
 import { deriveNames } from '../app/names.ts';
@@ -72,12 +73,13 @@ function checkComposeNames(root: string, names: AppSpec['names']): void {
 }
 
 /**
- * One verifier per role: the workspace .env (init-db.sql), PgBouncer's userlist.txt and the server
- * all hold the same string. The one .env has is kept when it belongs to the password (provision
- * gives it to the role); otherwise a new one is written to .env and the userlist in the same plan.
+ * One verifier per role: ovu-db-init/verifiers/.env (init-db.sql; .env in a 0.2 workspace),
+ * PgBouncer's userlist.txt and the server all hold the same string. The stored one is kept when it
+ * belongs to the password (provision gives it to the role); otherwise a new one is written to the
+ * verifiers file and the userlist in the same plan.
  */
 function workspaceVerifier(plan: Plan, ws: Workspace, spec: AppSpec, password: string): { verifier: string; stored: string | undefined } {
-  const stored = readEnvVar(plan.read(ws.envFile), spec.names.verifierVar);
+  const stored = readVerifier(plan.read.bind(plan), ws.root, spec.names.verifierVar);
   return { verifier: stored && verifierMatches(password, stored) ? stored : scramVerifier(password), stored };
 }
 
@@ -85,10 +87,10 @@ function syncVerifier(plan: Plan, ws: Workspace, spec: AppSpec, verifier: string
   const { verifierVar, passwordVar, slug, user } = spec.names;
   const lines: ReportLine[] = [];
   if (stored !== verifier) {
-    const what = stored ? `${verifierVar} in .env (it did not match ${passwordVar} in ${slug}/.env)` : `${verifierVar} to .env (init-db.sql reads it)`;
+    const what = stored ? `${verifierVar} in ${VERIFIERS_ENV_FILE} (it did not match ${passwordVar} in ${slug}/.env)` : `${verifierVar} to ${VERIFIERS_ENV_FILE} (init-db.sql reads it)`;
     if (dryRun) lines.push({ mark: 'warning', text: `would ${stored ? 'replace' : 'add'} ${what}` });
     else {
-      plan.write(ws.envFile, setEnvVar(plan.read(ws.envFile), verifierVar, verifier, `${slug}: SCRAM-SHA-256 verifier of ${passwordVar} (${slug}/.env) for ovu-db-init; it cannot log in`), { mode: 0o600, secret: true });
+      writeVerifier(plan, ws.root, verifierVar, verifier, `${slug}: SCRAM-SHA-256 verifier of ${passwordVar} (${slug}/.env) for ovu-db-init; it cannot log in`, `${slug}: `);
       lines.push({ mark: 'added', text: `${stored ? 'replaced' : 'added'} ${what}` });
     }
   }
@@ -97,10 +99,10 @@ function syncVerifier(plan: Plan, ws: Workspace, spec: AppSpec, verifier: string
   const entry = new RegExp(`^"${user}" "([^"\n]*)"$`, 'm');
   const current = text === undefined ? undefined : entry.exec(text)?.[1];
   if (text !== undefined && current !== undefined && current !== verifier) {
-    if (dryRun) lines.push({ mark: 'warning', text: `would set ${user}'s verifier in ${USERLIST_FILE} to the one in .env` });
+    if (dryRun) lines.push({ mark: 'warning', text: `would set ${user}'s verifier in ${USERLIST_FILE} to the one in ${VERIFIERS_ENV_FILE}` });
     else {
       plan.write(userlist, text.replace(entry, `"${user}" "${verifier}"`), { mode: 0o644, secret: true });
-      lines.push({ mark: 'added', text: `${USERLIST_FILE}: ${user}'s verifier is the one in .env and on the server` });
+      lines.push({ mark: 'added', text: `${USERLIST_FILE}: ${user}'s verifier is the one in ${VERIFIERS_ENV_FILE} and on the server` });
     }
   }
   return lines;

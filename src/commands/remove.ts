@@ -30,6 +30,7 @@ import { removeAppFromCompose } from '../workspace/compose/index.ts';
 import { onlyWhatWeWroteForNoApp, removeInitDbBlock } from '../workspace/init-db.ts';
 import { removeEnvVar } from '../workspace/env-file.ts';
 import { stageDbInitEnv, stageDerived } from '../workspace/derived.ts';
+import { deleteVerifier } from '../workspace/verifiers.ts';
 import { ciWorkflowPath } from '../stacks/render.ts';
 import { appsForDerivedFiles, readSnapshot, requireReadableApps, type WorkspaceSnapshot } from '../workspace/snapshot.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
@@ -105,6 +106,7 @@ function planRemoval(snapshot: WorkspaceSnapshot, spec: AppSpec, stamp: string):
 
   // The verifier, and the password where a 0.1 workspace kept it, with create-ovu-app's comments.
   const comment = `${names.slug}: `;
+  deleteVerifier(plan, ws.root, names.verifierVar, comment);
   const env = [names.verifierVar, names.passwordVar].reduce<string | undefined>((t, key) => removeEnvVar(t, key, comment), plan.read(ws.envFile));
   if (env !== undefined) plan.write(ws.envFile, env, { mode: 0o600, secret: true });
   const example = [names.verifierVar, names.passwordVar].reduce<string | undefined>((t, key) => removeEnvVar(t, key, comment), plan.read(ws.envExampleFile));

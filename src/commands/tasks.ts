@@ -54,7 +54,7 @@ export interface ProvisionTaskOptions {
   adminUrl: string;
   password: string;
   resetPassword: boolean;
-  /** The verifier the workspace keeps for the password (.env, PgBouncer's userlist): the role gets this one. */
+  /** The verifier the workspace keeps for the password (ovu-db-init/verifiers/.env, PgBouncer's userlist): the role gets this one. */
   verifier?: string;
   /** The logins of the workspace's apps (their databases are hardened without asking). */
   workspaceRoles?: string[];

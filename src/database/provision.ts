@@ -42,7 +42,7 @@ export interface ProvisionOptions {
   /** The app user's password (the value of its <SNAKE>_DB_PASSWORD in <app>/.env). */
   password: string;
   /**
-   * The password's SCRAM verifier as the workspace stores it (.env's <APP>_DB_VERIFIER, PgBouncer's
+   * The password's SCRAM verifier as the workspace stores it (<APP>_DB_VERIFIER in ovu-db-init/verifiers/.env, PgBouncer's
    * userlist): the role gets exactly this one, so every place holds the same string. Default: a new one.
    */
   verifier?: string;
@@ -247,7 +247,7 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
     }
     if (revokes.length > 0) report.memberships = held;
 
-    // The role's verifier is the workspace's (.env, PgBouncer's userlist): set it when the server's differs.
+    // The role's verifier is the workspace's (ovu-db-init/verifiers/.env, PgBouncer's userlist): set it when the server's differs.
     let setVerifier: 'reset' | 'sync' | undefined;
     if (existing.role_exists) {
       step(`check the password of ${role}`);
@@ -363,5 +363,5 @@ export async function provision(spec: AppSpec, opts: ProvisionOptions): Promise<
 function verifierLabel(kind: 'reset' | 'sync', role: string, slug: string): string {
   return kind === 'reset'
     ? `set the password of role ${role} to the value in ${slug}/.env`
-    : `gave role ${role} the password verifier .env and PgBouncer's userlist keep (same password, another salt before)`;
+    : `gave role ${role} the password verifier ovu-db-init/verifiers/.env and PgBouncer's userlist keep (same password, another salt before)`;
 }

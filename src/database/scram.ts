@@ -41,7 +41,7 @@ export function isScramVerifier(verifier: string): boolean {
   return VERIFIER.test(verifier);
 }
 
-/** Does `verifier` (e.g. the one kept in .env) belong to `password`? */
+/** Does `verifier` (e.g. the one kept in ovu-db-init/verifiers/.env) belong to `password`? */
 export function verifierMatches(password: string, verifier: string): boolean {
   const m = VERIFIER.exec(verifier);
   if (!m || !isScramSafe(password)) return false;

@@ -14,9 +14,9 @@ import { migrationState } from '../database/migrations.ts';
 import { readBudget, serverVerifier, stillOpen } from '../database/server-state.ts';
 import { renderNodeQuery } from '../database/render.ts';
 import { LOST_PUBLIC_ACCESS_QUERY } from '../database/statements.ts';
-import { readEnvVar } from '../workspace/env-file.ts';
 import { USERLIST_FILE } from '../workspace/pgbouncer/index.ts';
 import { readIfExists } from '../workspace/workspace.ts';
+import { readVerifier } from '../workspace/verifiers.ts';
 import { databaseServiceName } from '../workspace/compose/db-service-name.ts';
 import { verify } from '../database/verify.ts';
 import { STACKS } from '../stacks/index.ts';
@@ -24,7 +24,7 @@ import { failed, ok, skipped, warning, type DoctorCheck } from './check.ts';
 import type { AuditedApp } from './workspace-checks.ts';
 
 export interface ServerAuditOptions {
-  /** The workspace root, for the paths in messages and the stored verifiers (.env, PgBouncer's userlist). */
+  /** The workspace root, for the paths in messages and the stored verifiers (ovu-db-init/verifiers/.env, PgBouncer's userlist). */
   root: string;
   /** The logins of every crud app of the workspace: closing their databases is app-local, others' server-wide. */
   workspaceRoles?: string[];
@@ -215,11 +215,11 @@ async function verifierCheck(pg: Pg, admin: Client, app: AuditedApp, config: Par
   const id = `app.${app.dir}.server-verifier`;
   const onServer = await serverVerifier(pg, admin, user, app.password!, config);
   if (onServer === undefined) return skipped(id, `not run: the server's verifier of ${user} could not be read`);
-  const stored = readEnvVar(readIfExists(path.join(root, '.env')), verifierVar);
+  const stored = readVerifier(readIfExists, root, verifierVar);
   const userlist = readIfExists(path.join(root, USERLIST_FILE));
   const entry = userlist === undefined ? undefined : new RegExp(`^"${user}" "([^"\\n]*)"$`, 'm').exec(userlist)?.[1];
-  const wrong = [stored !== undefined && stored !== onServer ? `${verifierVar} in .env` : '', entry !== undefined && entry !== onServer ? USERLIST_FILE : ''].filter(Boolean);
-  if (wrong.length === 0) return ok(id, `the server's password verifier of ${user} is the one ${entry !== undefined ? `.env and ${USERLIST_FILE} keep` : '.env keeps'}`);
+  const wrong = [stored !== undefined && stored !== onServer ? `${verifierVar} in the workspace` : '', entry !== undefined && entry !== onServer ? USERLIST_FILE : ''].filter(Boolean);
+  if (wrong.length === 0) return ok(id, `the server's password verifier of ${user} is the one ${entry !== undefined ? `the workspace and ${USERLIST_FILE} keep` : 'the workspace keeps'}`);
   return failed(
     id,
     `the server's password verifier of ${user} is not the one in ${wrong.join(' and ')} (same password, another salt): ${entry !== undefined ? 'PgBouncer cannot log in as it' : 'ovu-db-init and the server disagree'}`,

@@ -10,7 +10,6 @@ import { parse as parseYaml } from 'yaml';
 import { ANSWERS_FILE, type AnswersFile } from '../app/answers-file.ts';
 import { specFromAnswers, type AppSpec } from '../app/spec.ts';
 import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
-import { scramVerifier, verifierMatches } from '../database/scram.ts';
 import { UserError } from '../errors.ts';
 import { STATE_DIR } from '../plan/journal.ts';
 import { VERSION } from '../version.ts';
@@ -19,7 +18,9 @@ import { APP_COMPOSE_FILE, APPS_COMPOSE_FILE, readComposeProject } from '../work
 import { envValue, isObj, type Obj } from '../workspace/compose/model.ts';
 import { parseCompose } from '../workspace/compose/parse.ts';
 import { DB_INIT_ENV_FILE, literalProblem, type DbLogin } from '../workspace/compose/db-login.ts';
-import { ensureEnvVar, ensureLine, readEnvVar, setEnvVar } from '../workspace/env-file.ts';
+import { ensureEnvVar, ensureLine, readEnvVar } from '../workspace/env-file.ts';
+import { readVerifier, VERIFIERS_ENV_FILE } from '../workspace/verifiers.ts';
+import { verifierCheck } from './verifier-check.ts';
 import { gitCommittable, gitIgnored, ignoredByRules, isGitRepo } from '../workspace/gitignore.ts';
 import { initDbBlock, initDbBlockOf, initDbProblems } from '../workspace/init-db.ts';
 import { stagePasswordMove } from '../workspace/legacy-password.ts';
@@ -240,21 +241,8 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
     }
 
     if (password !== undefined) {
-      // 8. The verifier init-db.sql creates the role from, of this password.
-      const verifierId = `${prefix}.verifier`;
-      const verifier = readEnvVar(wsEnv, names.verifierVar);
-      if (verifier !== undefined && verifierMatches(password, verifier)) checks.push(ok(verifierId, `${names.verifierVar} in .env is the verifier of ${names.passwordVar}`));
-      else {
-        const label = `${verifier === undefined ? 'add' : 'replace'} ${names.verifierVar} in .env (the SCRAM-SHA-256 verifier of ${names.passwordVar}, which init-db.sql reads)`;
-        checks.push(
-          failed(verifierId, verifier === undefined ? `${names.verifierVar} is not in .env: ovu-db-init cannot create ${names.user}` : `${names.verifierVar} in .env is not the verifier of ${names.passwordVar}`, `doctor --fix: ${label}`, {
-            kind: 'files',
-            label,
-            stage: (plan) =>
-              plan.write(ws.envFile, setEnvVar(plan.read(ws.envFile), names.verifierVar, scramVerifier(password), `${dir}: SCRAM-SHA-256 verifier of ${names.passwordVar} (read by init-db.sql)`), { mode: 0o600, secret: true }),
-          }),
-        );
-      }
+      // 8. The verifier init-db.sql creates the role from, of this password, where only ovu-db-init reads it.
+      checks.push(verifierCheck(`${prefix}.verifier`, root, read, dir, names, password));
 
       // 9. backend/.env: the same login, database and password.
       const backendEnvId = `${prefix}.backend-env`;
@@ -287,6 +275,7 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
   const secretFiles: { id: string; file: string }[] = [
     { id: 'workspace.env', file: ws.envFile },
     { id: 'workspace.db-init-env', file: path.join(root, DB_INIT_ENV_FILE) },
+    { id: 'workspace.verifiers-env', file: path.join(root, VERIFIERS_ENV_FILE) },
     ...derivedSecretFiles().map((s) => ({ id: `workspace.${s.id}`, file: path.join(root, s.path) })),
   ];
   for (const { dir } of apps) {
@@ -344,7 +333,7 @@ function secretsCheck(root: string, read: (file: string) => string | undefined, 
     const { passwordVar, verifierVar } = a.spec.names;
     const values: { name: string; value: string }[] = [];
     if (a.password) values.push({ name: passwordVar, value: a.password });
-    const verifier = readEnvVar(wsEnv, verifierVar);
+    const verifier = readVerifier(read, root, verifierVar);
     if (verifier) values.push({ name: verifierVar, value: verifier });
     return values.filter((v) => v.value.length >= 8);
   });

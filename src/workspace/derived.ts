@@ -25,6 +25,7 @@ import { backupsKind } from './k8s/backups.ts';
 import { k8sMonitoringKind } from './k8s/monitoring.ts';
 import { poolerKind } from './k8s/pooler.ts';
 import { DB_INIT_ENV_FILE } from './compose/db-login.ts';
+import { moveLegacyVerifiers } from './verifiers.ts';
 import { ulmDevKind } from './ulm-dev/index.ts';
 import { ULM_DEV_COMPOSE_FILE, usesUlmDev } from './ulm-dev/names.ts';
 
@@ -168,4 +169,6 @@ export function derivedFiles(ctx: DerivedContext, kinds: readonly DerivedKind[] 
  */
 export function stageDbInitEnv(plan: Plan, root: string, text: string | undefined): void {
   stageFiles(plan, root, [{ path: DB_INIT_ENV_FILE, text, mode: 0o600, secret: true }]);
+  // apps.compose.yaml gives ovu-db-init the verifiers from their own file: a 0.2 workspace's move there.
+  moveLegacyVerifiers(plan, root);
 }

@@ -7,6 +7,7 @@ import { APP_STATEMENTS, PLATFORM_STATEMENTS, PROVISION_LOCK_KEY, appValues, psq
 import { pgbouncerPoolSize, serverConnectionLimit } from '../database/budget.ts';
 import type { AppSpec } from '../app/spec.ts';
 import { PLATFORM_SLUG, assertSlug, endMarker, startMarker } from './init-db-markers.ts';
+import { VERIFIERS_ENV_FILE } from './verifiers.ts';
 
 export const HEADER = [
   '-- init-db.sql: PostgreSQL initialisation for the OVU platform (ADR-002: one database per app, shared ULM).',
@@ -22,7 +23,20 @@ export const HEADER = [
   '-- "-- <<< create-ovu-app: <name>" lines and rewrites only those; everything else in this file is',
   '-- yours (put the ULM section and your own statements above the platform block).',
   '-- No secret is written here: each block reads its app role\'s SCRAM-SHA-256 verifier from the',
-  '-- environment (\\getenv), e.g. INVENTORY_DB_VERIFIER from .env; the password itself is never needed.',
+  '-- environment (\\getenv), e.g. INVENTORY_DB_VERIFIER, which ovu-db-init loads from',
+  `-- ${VERIFIERS_ENV_FILE} (its own env_file); the password itself is never needed.`,
+];
+
+/**
+ * Headers earlier versions wrote (the file keeps the one it was created with: create-ovu-app
+ * rewrites only its blocks), so a file that is still exactly one of them and the platform block can go.
+ */
+export const PAST_HEADERS: readonly (readonly string[])[] = [
+  [
+    ...HEADER.slice(0, -3),
+    '-- No secret is written here: each block reads its app role\'s SCRAM-SHA-256 verifier from the',
+    '-- environment (\\getenv), e.g. INVENTORY_DB_VERIFIER from .env; the password itself is never needed.',
+  ],
 ];
 
 /**
@@ -45,7 +59,7 @@ export function initDbBlock(spec: AppSpec): string {
   const malformed = `${v}_malformed`;
   const limit = serverConnectionLimit(spec.settings);
   const values = appValues(spec, { psqlVar: v }, { connLimit: limit });
-  const notSet = `init-db.sql: ${verifierVar} is not set or is empty; keep it in the workspace .env (create-ovu-app writes it) and pass it to the ovu-db-init service's environment (the ${title} block needs it to create role ${user})`;
+  const notSet = `init-db.sql: ${verifierVar} is not set or is empty; keep it in ${VERIFIERS_ENV_FILE}, the env_file of the ovu-db-init service (create-ovu-app writes it there; the ${title} block needs it to create role ${user})`;
   const notScram = `init-db.sql: ${verifierVar} is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$4096:…); run \`create-ovu-app provision ${slug}\` to write it again`;
   return [
     startMarker(slug),
@@ -54,7 +68,7 @@ export function initDbBlock(spec: AppSpec): string {
     '-- Safe to run again: every statement is guarded, so a second run changes nothing. An existing',
     `-- role keeps its password; change it with \`create-ovu-app provision --reset-password\`.`,
     `-- The role's password arrives as ${verifierVar}, its SCRAM-SHA-256 verifier, from the environment`,
-    '-- (.env): neither the password nor the verifier is written to this file, and the server never',
+    `-- (${VERIFIERS_ENV_FILE}): neither the password nor the verifier is written to this file, and the server never`,
     spec.settings.pgbouncer
       ? `-- sees the password. CONNECTION LIMIT ${limit} = PgBouncer's pool for it (${pgbouncerPoolSize(spec.settings.pool)} = pool ${spec.settings.pool.size} + overflow ${spec.settings.pool.maxOverflow}) + 1.`
       : `-- sees the password. CONNECTION LIMIT ${limit} = (pool ${spec.settings.pool.size} + overflow ${spec.settings.pool.maxOverflow}) x ${spec.settings.processes} process(es) + 1.`,

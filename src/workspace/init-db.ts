@@ -14,7 +14,7 @@ import { dominantEol } from './eol.ts';
 import { UserError } from '../errors.ts';
 import type { AppSpec } from '../app/spec.ts';
 import { PLATFORM_SLUG, assertSlug, findBlocks, listInitDbApps, parse } from './init-db-markers.ts';
-import { HEADER, blockLines, initDbBlock, platformBlock } from './init-db-blocks.ts';
+import { HEADER, PAST_HEADERS, blockLines, initDbBlock, platformBlock } from './init-db-blocks.ts';
 import { assertNotCreatedByHand, initDbProblems } from './init-db-sql.ts';
 
 export { MONITORING_SLUG, PLATFORM_SLUG, appBlockText, initDbBlockOf, listInitDbApps } from './init-db-markers.ts';
@@ -216,5 +216,7 @@ export function removeInitDbBlock(source: string | undefined, slug: string): Ini
 
 /** The file is exactly the header and platform block create-ovu-app writes, with no app's block: it can go. */
 export function onlyWhatWeWroteForNoApp(text: string): boolean {
-  return listInitDbApps(text).length === 0 && text === [...HEADER, '', ...blockLines(platformBlock()), ''].join(dominantEol(text));
+  if (listInitDbApps(text).length !== 0) return false;
+  const eol = dominantEol(text);
+  return [HEADER, ...PAST_HEADERS].some((header) => text === [...header, '', ...blockLines(platformBlock()), ''].join(eol));
 }

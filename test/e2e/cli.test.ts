@@ -198,7 +198,8 @@ describe('create-ovu-app CLI (built, as a subprocess)', () => {
     const shared = path.join(tempDir(), 'platform-compose.yml');
     fs.renameSync(path.join(ws, 'docker-compose.yml'), shared);
     fs.symlinkSync(shared, path.join(ws, 'docker-compose.yml'));
-    fs.writeFileSync(path.join(ws, '.env'), 'ULM_SERVICE_TOKEN=\n', { mode: 0o644 });
+    // No token line yet: the run adds ULM_SERVICE_TOKEN, a secret, so it writes .env (with mode 600).
+    fs.writeFileSync(path.join(ws, '.env'), 'TEAM_SETTING=1\n', { mode: 0o644 });
     fs.chmodSync(path.join(ws, '.env'), 0o644);
     const r = await runCli(['inventory', '--yes', '--workspace', ws]);
     expect(r.exitCode, r.stderr).toBe(0);

@@ -139,7 +139,7 @@ describe.concurrent('real compose files: two crud apps and a readonly one', () =
     const { services } = after;
     // Every service the team had resolves exactly as before: nothing of theirs changed meaning.
     // (A service with `env_file: .env` also loads what create-ovu-app adds to the workspace .env:
-    // the apps' SCRAM verifiers and ULM_SERVICE_TOKEN, never a password; checked below.)
+    // ULM_SERVICE_TOKEN, never a password nor a verifier; checked below.)
     const addedEnv = [...envKeys()].filter((k) => !teamEnvKeys.has(k));
     for (const [name, svc] of Object.entries(before.services)) {
       const now = structuredClone(services[name]);
@@ -208,6 +208,11 @@ describe.concurrent('real compose files: two crud apps and a readonly one', () =
       expect(Object.keys(svc!.depends_on)).toEqual(['ovu-db-init', ...(ulmDev ? ['ovu-ulm-dev'] : [])]);
       reachesDb(`${app.slug}-backend`);
     }
+
+    // The SCRAM verifiers: ovu-db-init's alone (its own env_file), never the workspace .env's.
+    if (fs.existsSync(path.join(ws, '.env'))) expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).not.toMatch(/_DB_VERIFIER\s*=/);
+    const withVerifier = Object.entries(services).filter(([, svc]) => /SCRAM-SHA-256|_DB_VERIFIER/.test(JSON.stringify(svc))).map(([name]) => name);
+    expect(withVerifier).toEqual(entry.refused ? [] : ['ovu-db-init']);
 
     // An app's password: in its own service (and its own <app>/.env), nowhere else.
     for (const [slug, password] of Object.entries(passwords)) {

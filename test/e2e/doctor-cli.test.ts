@@ -15,7 +15,8 @@ import { withClient } from '../helpers/postgres.ts';
 import { expectResult } from '../helpers/result-schema.ts';
 import { findAppPassword } from '../../src/workspace/app-env.ts';
 import { findWorkspace } from '../../src/workspace/workspace.ts';
-import { setEnvVar } from '../../src/workspace/env-file.ts';
+import { readEnvVar, setEnvVar } from '../../src/workspace/env-file.ts';
+import { VERIFIERS_ENV_FILE } from '../../src/workspace/verifiers.ts';
 
 const adminUrl = inject('adminUrl');
 const tag = randomBytes(3).toString('hex');
@@ -145,7 +146,12 @@ describe('create-ovu-app doctor', () => {
   it('another password in .env fails the login, backend/.env and verifier checks; --fix mends only the verifier', async () => {
     const found = passwordOf(inv);
     const original = fs.readFileSync(found.file, 'utf8');
-    const verifiers = fs.readFileSync(path.join(ws, '.env'), 'utf8');
+    // The verifiers live in ovu-db-init/verifiers/.env (only ovu-db-init loads it), never in .env.
+    const verifiersFile = path.join(ws, VERIFIERS_ENV_FILE);
+    const verifiers = fs.readFileSync(verifiersFile, 'utf8');
+    const rootEnv = fs.readFileSync(path.join(ws, '.env'), 'utf8');
+    const verifierVar = `${inv.toUpperCase()}_DB_VERIFIER`;
+    expect(readEnvVar(rootEnv, verifierVar)).toBeUndefined();
     fs.writeFileSync(found.file, setEnvVar(original, `${inv.toUpperCase()}_DB_PASSWORD`, randomBytes(24).toString('hex')));
     const { r, checks } = await doctor();
     expect(r.exitCode).toBe(1);
@@ -154,8 +160,12 @@ describe('create-ovu-app doctor', () => {
     const fixed = await doctor('--fix', '--yes');
     expect(fixed.r.exitCode).toBe(1);
     expect(failedIds(fixed.checks).sort()).toEqual([`app.${inv}.backend-env`, `app.${inv}.login`].sort());
+    // --fix replaced the verifier where it lives, and put none into the workspace .env.
+    expect(readEnvVar(fs.readFileSync(verifiersFile, 'utf8'), verifierVar)).not.toBe(readEnvVar(verifiers, verifierVar));
+    expect(readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), verifierVar)).toBeUndefined();
+    expect(fs.statSync(verifiersFile).mode & 0o777).toBe(0o600);
     fs.writeFileSync(found.file, original);
-    fs.writeFileSync(path.join(ws, '.env'), found.file === path.join(ws, '.env') ? original : verifiers);
+    fs.writeFileSync(verifiersFile, verifiers);
     await expectAllHold();
   });
 

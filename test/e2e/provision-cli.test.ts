@@ -165,9 +165,10 @@ describe('create-ovu-app --create-db and provision', () => {
     expect(db.rowCount).toBe(0);
   });
 
-  it('the workspace .env keeps each password\'s SCRAM-SHA-256 verifier, which init-db.sql reads; the password is only in the app\'s .env', () => {
-    const env = fs.readFileSync(path.join(ws, '.env'), 'utf8');
+  it('ovu-db-init/verifiers/.env keeps each password\'s SCRAM-SHA-256 verifier, which init-db.sql reads; the password is only in the app\'s .env', () => {
+    const env = fs.readFileSync(path.join(ws, 'ovu-db-init', 'verifiers', '.env'), 'utf8');
     const verifier = readEnvVar(env, `${shop.toUpperCase()}_DB_VERIFIER`)!;
+    expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).not.toMatch(/_VERIFIER=/);
     expect(verifierMatches(passwordOf(shop), verifier)).toBe(true);
     expect(env).not.toContain(passwordOf(shop));
     const initDb = fs.readFileSync(path.join(ws, 'init-db.sql'), 'utf8');
@@ -176,18 +177,18 @@ describe('create-ovu-app --create-db and provision', () => {
     expect(initDb).not.toContain(passwordOf(shop));
   });
 
-  it('provision writes a missing or stale verifier back into .env (a workspace from before verifiers)', async () => {
-    const envFile = path.join(ws, '.env');
+  it('provision writes a missing or stale verifier back into ovu-db-init/verifiers/.env (a workspace from before verifiers)', async () => {
+    const envFile = path.join(ws, 'ovu-db-init', 'verifiers', '.env');
     const variable = `${crm.toUpperCase()}_DB_VERIFIER`;
     const original = fs.readFileSync(envFile, 'utf8');
     expect(readEnvVar(original, variable)).toMatch(/^SCRAM-SHA-256\$/);
     fs.writeFileSync(envFile, original.replace(new RegExp(`^${variable}=.*\\n`, 'm'), ''));
     const dry = await runCli(['provision', crm, '--dry-run', '--admin-url', adminUrl, '--workspace', ws]);
-    expect(dry.stderr).toContain(`would add ${variable} to .env (init-db.sql reads it)`);
+    expect(dry.stderr).toContain(`would add ${variable} to ovu-db-init/verifiers/.env (init-db.sql reads it)`);
     expect(readEnvVar(fs.readFileSync(envFile, 'utf8'), variable)).toBeUndefined();
     const r = await runCli(['provision', crm, '--admin-url', adminUrl, '--workspace', ws]);
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toContain(`added ${variable} to .env (init-db.sql reads it)`);
+    expect(r.stderr).toContain(`added ${variable} to ovu-db-init/verifiers/.env (init-db.sql reads it)`);
     const written = readEnvVar(fs.readFileSync(envFile, 'utf8'), variable)!;
     expect(verifierMatches(passwordOf(crm), written)).toBe(true);
     expectNoSecrets(r, passwordOf(crm), written);

@@ -85,7 +85,7 @@ describe('one verifier per role: --pgbouncer --create-db', () => {
     const r = await cli(['inv', '--pgbouncer', '--create-db', '--yes', '--admin-url', adminUrl]);
     expect(r.exitCode, r.stderr).toBe(0);
     const password = appPassword(ws, 'inv')!;
-    const stored = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), 'INV_DB_VERIFIER')!;
+    const stored = readEnvVar(fs.readFileSync(path.join(ws, 'ovu-db-init', 'verifiers', '.env'), 'utf8'), 'INV_DB_VERIFIER')!;
     expect(await rolpassword('inv_user')).toBe(stored);
     expect(fs.readFileSync(path.join(ws, 'pgbouncer', 'userlist.txt'), 'utf8')).toContain(`"inv_user" "${stored}"`);
 
@@ -114,7 +114,7 @@ describe('one verifier per role: --pgbouncer --create-db', () => {
 
     const mend = await cli(['provision', 'inv', '--yes', '--admin-url', adminUrl]);
     expect(mend.exitCode, mend.stderr).toBe(0);
-    expect(mend.stderr).toContain("gave role inv_user the password verifier .env and PgBouncer's userlist keep");
+    expect(mend.stderr).toContain("gave role inv_user the password verifier ovu-db-init/verifiers/.env and PgBouncer's userlist keep");
     expect(await rolpassword('inv_user')).toBe(stored);
     bouncer = await startBouncer();
     try {
@@ -136,7 +136,7 @@ describe('one verifier per role: --pgbouncer --create-db', () => {
 
     const r = await cli(['provision', 'inv', '--yes', '--reset-password', '--admin-url', adminUrl]);
     expect(r.exitCode, r.stderr).toBe(0);
-    const stored = readEnvVar(fs.readFileSync(path.join(ws, '.env'), 'utf8'), 'INV_DB_VERIFIER')!;
+    const stored = readEnvVar(fs.readFileSync(path.join(ws, 'ovu-db-init', 'verifiers', '.env'), 'utf8'), 'INV_DB_VERIFIER')!;
     expect(await rolpassword('inv_user')).toBe(stored);
     expect(fs.readFileSync(path.join(ws, 'pgbouncer', 'userlist.txt'), 'utf8')).toContain(`"inv_user" "${stored}"`);
     const backend = fs.readFileSync(backendEnv, 'utf8');

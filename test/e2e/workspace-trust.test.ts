@@ -185,7 +185,7 @@ describe('a workspace .env that git tracks', () => {
     fs.writeFileSync(path.join(ws, '.env'), 'ULM_TOKEN=\n');
     await git('add', '.env', 'docker-compose.yml');
     await git('commit', '-qm', 'team');
-    const warning = /^! git tracks \.env, and this run writes secrets \(SCRAM verifiers\) into it: untrack it with `git rm --cached \.env`/m;
+    const warning = /^! git tracks \.env, and this run writes secrets into it: untrack it with `git rm --cached \.env`/m;
     const dry = await runCli(['inventory', '--dry-run', '--workspace', ws]);
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stderr).toMatch(warning);
@@ -198,5 +198,10 @@ describe('a workspace .env that git tracks', () => {
     const next = await runCli(['crm', '--yes', '--workspace', ws]);
     expect(next.exitCode).toBe(0);
     expect(next.stderr).not.toMatch(/git tracks/);
+    // The verifiers' own file, forced into git, is named the same way.
+    await git('add', '-f', 'ovu-db-init/verifiers/.env');
+    const forced = await runCli(['sales', '--dry-run', '--workspace', ws]);
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(forced.stderr).toMatch(/^! git tracks ovu-db-init\/verifiers\/\.env, and this run writes secrets into it: untrack it with `git rm --cached ovu-db-init\/verifiers\/\.env`/m);
   });
 });

@@ -51,7 +51,9 @@ beforeAll(async () => {
   expect(Object.values(env).every((v) => v && v.length > 10)).toBe(true);
   // What ovu-db-init gets: the team's own ULM variable and what initDbEnvVars names for each app.
   initEnv.ULM_DB_PASSWORD = env.ULM_DB_PASSWORD!;
-  for (const app of ['alpha', 'beta']) for (const key of initDbEnvVars(deriveNames(app))) initEnv[key] = readEnvVar(dotenv, key)!;
+  // The verifiers are in ovu-db-init's own env file, not the workspace .env.
+  const verifiers = fs.readFileSync(path.join(ws, 'ovu-db-init', 'verifiers', '.env'), 'utf8');
+  for (const app of ['alpha', 'beta']) for (const key of initDbEnvVars(deriveNames(app))) initEnv[key] = readEnvVar(verifiers, key)!;
 }, 120_000);
 
 afterAll(async () => {
@@ -87,6 +89,20 @@ describe('a real workspace with two apps', () => {
       const other = app === 'alpha' ? 'beta' : 'alpha';
       expect(JSON.stringify(project.services[`${other}-backend`])).not.toContain(env[`${app.toUpperCase()}_DB_PASSWORD`]);
     }
+    // No verifier reaches a service that loads the workspace .env: .env holds none, ovu-db-init's own env_file does.
+    expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).not.toMatch(/_VERIFIER\s*=/);
+    expect(Object.keys(project.services['ulm-backend'].environment).filter((k) => /VERIFIER/.test(k))).toEqual([]);
+    expect(JSON.stringify(project.services['ulm-backend'])).not.toContain('SCRAM-SHA-256');
+    // Nor any other service Compose resolves, those of the backup and monitoring profiles included:
+    // ovu-db-init is the only one with a verifier, by name or by value.
+    const everything = await composeConfig(ws, 'docker-compose.yml', ['backup', 'monitoring']);
+    expect(Object.keys(everything.services)).toEqual(expect.arrayContaining(['ovu-backup', 'ovu-postgres-exporter']));
+    const withVerifier = Object.entries(everything.services as Record<string, object>)
+      .filter(([, svc]) => /SCRAM-SHA-256|_DB_VERIFIER/.test(JSON.stringify(svc)))
+      .map(([name]) => name);
+    expect(withVerifier).toEqual(['ovu-db-init']);
+    expect(project.services['ovu-db-init'].environment.OVU_MONITOR_DB_VERIFIER).toMatch(/^SCRAM-SHA-256\$\$4096:/);
+    expect(fs.statSync(path.join(ws, 'ovu-db-init', 'verifiers', '.env')).mode & 0o777).toBe(0o600);
     // ULM did load the workspace .env (the check above is not vacuous).
     expect(project.services['ulm-backend'].environment).toHaveProperty('ULM_DB_PASSWORD', 'ulm-pw-from-env');
     expect(project.services['ovu-db-init']).toMatchObject({ image: 'postgres:15', depends_on: { postgres: { condition: 'service_started' } } });

@@ -8,12 +8,11 @@
  */
 import { parse } from 'yaml';
 import type { AppSpec } from '../../app/spec.ts';
-import { initDbEnvVars } from '../../app/names.ts';
 import { APP_COMPOSE_FILE, DB_INIT_SERVICE, reachOf } from './model.ts';
 import { DB_INIT_ENV_FILE, dbInitEnvText, loginScript, type DbLogin } from './db-login.ts';
 import type { DatabaseService } from './project.ts';
 import { blockLines, withEol, type Style, type Y, type YMap } from './render.ts';
-import { MONITOR_VERIFIER_VAR } from '../monitoring/init-db-block.ts';
+import { VERIFIERS_ENV_FILE } from '../verifiers.ts';
 import { derivedIncludes } from '../derived.ts';
 import { MARK_COMMAND, S3_KEEP, UPLOAD_LOOP, forCompose } from '../backup/scripts.ts';
 import { BACKUP_IMAGES } from '../k8s/backups.ts';
@@ -90,14 +89,16 @@ function loginSources(login: DbLogin): YMap {
 function dbInitService(db: DatabaseService, crud: AppSpec[]): YMap {
   const svc = db.service;
   const env = adminEnv(db);
-  for (const app of crud) for (const name of initDbEnvVars(app.names)) env[name] = `\${${name}}`;
-  // init-db.sql's monitoring block (workspace/monitoring/).
-  env[MONITOR_VERIFIER_VAR] = `\${${MONITOR_VERIFIER_VAR}}`;
+  // The roles' verifiers (init-db.sql's \getenv, the monitoring block's too) come from their own
+  // env_file, never from the workspace .env that every `env_file: .env` service loads.
+  const login = loginSources(db.login);
+  const envFiles = [...((login['env_file'] as Y[] | undefined) ?? []), `./${VERIFIERS_ENV_FILE}`];
   const out: YMap = {
     image: clientImage(svc['image']),
     command: ['sh', '-c', loginScript(db.login) + WAIT_AND_RUN],
     environment: env,
-    ...loginSources(db.login),
+    ...login,
+    env_file: envFiles,
     volumes: ['./init-db.sql:/ovu/init-db.sql:ro'],
     depends_on: { [db.name]: { condition: 'service_started' } },
   };

@@ -3,7 +3,8 @@
  * the workspace's crud apps it computes monitoring/compose.yaml (a Prometheus postgres exporter,
  * Prometheus and Grafana, all in the compose profile `monitoring`), the exporter's queries, the
  * Prometheus and Grafana provisioning, one dashboard per app, init-db.sql's monitoring block (the
- * exporter's role ovu_monitor and pg_stat_statements) and the role's password and verifier in .env.
+ * exporter's role ovu_monitor and pg_stat_statements) and the role's password (monitoring/.env) and verifier
+ * (ovu-db-init/verifiers/.env).
  * apps.compose.yaml includes monitoring/compose.yaml whenever it runs ovu-db-init (there is a
  * database and a crud app), and this kind writes the files exactly then.
  *
@@ -24,6 +25,7 @@ import { MONITORING_SLUG, setWorkspaceBlock } from '../init-db.ts';
 import { queriesYaml } from './queries.ts';
 import { ALERTS_FILE, alertsYaml } from './alerts.ts';
 import { DATASOURCE_UID, dashboardJson } from './dashboard.ts';
+import { readVerifier, removeVerifierText, setVerifierText, VERIFIERS_ENV_FILE } from '../verifiers.ts';
 import { MONITOR_HOME_DB, MONITOR_PASSWORD_VAR, MONITOR_ROLE, MONITOR_VERIFIER_VAR, monitoringBlock } from './init-db-block.ts';
 
 export { MONITOR_PASSWORD_VAR, MONITOR_ROLE, MONITOR_VERIFIER_VAR } from './init-db-block.ts';
@@ -203,7 +205,7 @@ function staleDashboards(root: string, keep: Set<string>): string[] {
  * monitoring/.env holds the exporter's and Grafana's passwords: Compose interpolates
  * monitoring/compose.yaml from it, and a service that loads the workspace .env whole
  * (`env_file: .env`) does not get a login that can read every app's statistics. The workspace .env
- * keeps the role's SCRAM-SHA-256 verifier, for ovu-db-init.
+ * keeps none of it: the role's SCRAM-SHA-256 verifier is in ovu-db-init's own env file.
  */
 function envFiles(ctx: DerivedContext): DerivedFile[] {
   const ownPath = path.join(ctx.root, MONITORING_ENV_FILE);
@@ -212,17 +214,31 @@ function envFiles(ctx: DerivedContext): DerivedFile[] {
   const password = readEnvVar(own, MONITOR_PASSWORD_VAR) || generatePassword();
   own = ensureEnvVar(own, MONITOR_PASSWORD_VAR, password, `password of ${MONITOR_ROLE}, the postgres exporter's login (only ovu-postgres-exporter gets it); keep this file out of git`);
   own = ensureEnvVar(own, GRAFANA_PASSWORD_VAR, generatePassword(), "password of Grafana's admin user");
-  let env = ctx.read(envPath);
-  const verifier = readEnvVar(env, MONITOR_VERIFIER_VAR);
-  if (!verifier || !verifierMatches(password, verifier)) {
-    env = setEnvVar(env, MONITOR_VERIFIER_VAR, scramVerifier(password), `monitoring: SCRAM-SHA-256 verifier of ${MONITOR_PASSWORD_VAR} (${MONITORING_ENV_FILE}) for ovu-db-init; it cannot log in`);
+  // The verifier lives in ovu-db-init's own env file (workspace/verifiers.ts); a 0.2 workspace's copy leaves .env,
+  // but only once apps.compose.yaml loads that file: one written by 0.2 still passes ovu-db-init the
+  // .env value, and new, update and remove, which write it again, move the verifier in the same plan.
+  const comment = `monitoring: SCRAM-SHA-256 verifier of ${MONITOR_PASSWORD_VAR} (${MONITORING_ENV_FILE}) for ovu-db-init; it cannot log in`;
+  const env = ctx.read(envPath);
+  const inEnv = readEnvVar(env, MONITOR_VERIFIER_VAR);
+  if (inEnv !== undefined && !(ctx.read(path.join(ctx.root, APPS_COMPOSE_FILE)) ?? '').includes(VERIFIERS_ENV_FILE)) {
+    const kept = verifierMatches(password, inEnv) ? env! : setEnvVar(env, MONITOR_VERIFIER_VAR, scramVerifier(password), comment);
+    return [...ownFiles(own, ctx), { path: '.env', text: kept, mode: 0o600, secret: true }];
   }
+  const verifiersPath = path.join(ctx.root, VERIFIERS_ENV_FILE);
+  const verifier = readVerifier(ctx.read, ctx.root, MONITOR_VERIFIER_VAR);
+  const value = verifier && verifierMatches(password, verifier) ? verifier : scramVerifier(password);
+  const verifiers = setVerifierText(ctx.read(verifiersPath), MONITOR_VERIFIER_VAR, value, comment);
+  const legacy: DerivedFile[] = inEnv === undefined ? [] : [{ path: '.env', text: removeEnvVar(env, MONITOR_VERIFIER_VAR, 'monitoring:')!, mode: 0o600, secret: true }];
+  return [...ownFiles(own, ctx), { path: VERIFIERS_ENV_FILE, text: verifiers, mode: 0o600, secret: true }, ...legacy];
+}
+
+/** monitoring/.env and its example. */
+function ownFiles(own: string, ctx: DerivedContext): DerivedFile[] {
   let example = ctx.read(path.join(ctx.root, MONITORING_ENV_EXAMPLE));
   example = ensureEnvVar(example, MONITOR_PASSWORD_VAR, 'change-me', `copy to .env (ignored by git); password of ${MONITOR_ROLE}`);
   example = ensureEnvVar(example, GRAFANA_PASSWORD_VAR, 'change-me', "password of Grafana's admin user");
   return [
     { path: MONITORING_ENV_FILE, text: own, mode: 0o600, secret: true },
-    { path: '.env', text: env!, mode: 0o600, secret: true },
     { path: MONITORING_ENV_EXAMPLE, text: example },
   ];
 }
@@ -246,6 +262,8 @@ export function monitoringKind(ctx: DerivedContext): DerivedFile[] {
     files.push({ path: MONITORING_ENV_FILE, text: undefined }, { path: MONITORING_ENV_EXAMPLE, text: undefined });
     if (initDb !== undefined && /^-- >>> create-ovu-app: monitoring\s*$/m.test(initDb)) files.push({ path: 'init-db.sql', text: setWorkspaceBlock(initDb, MONITORING_SLUG, undefined) });
     // The verifier goes with the last crud app, with the comment create-ovu-app wrote above it.
+    const verifiers = ctx.read(path.join(ctx.root, VERIFIERS_ENV_FILE));
+    if (readEnvVar(verifiers, MONITOR_VERIFIER_VAR) !== undefined) files.push({ path: VERIFIERS_ENV_FILE, text: removeVerifierText(verifiers, MONITOR_VERIFIER_VAR, 'monitoring:'), mode: 0o600, secret: true });
     const env = ctx.read(path.join(ctx.root, '.env'));
     if (readEnvVar(env, MONITOR_VERIFIER_VAR) !== undefined) files.push({ path: '.env', text: removeEnvVar(env, MONITOR_VERIFIER_VAR, 'monitoring:'), mode: 0o600, secret: true });
     return files;

@@ -7,6 +7,7 @@
 import { quoteLiteral } from '../../database/render.ts';
 import { PROVISION_LOCK_KEY } from '../../database/statements.ts';
 import { MONITORING_SLUG } from '../init-db.ts';
+import { VERIFIERS_ENV_FILE } from '../verifiers.ts';
 
 export const MONITOR_ROLE = 'ovu_monitor';
 export const MONITOR_PASSWORD_VAR = 'OVU_MONITOR_DB_PASSWORD';
@@ -22,8 +23,8 @@ export function monitorConnectionLimit(dbs: string[]): number {
 export function monitoringBlock(dbs: string[]): string {
   const v = 'ovu_monitor_verifier';
   const limit = monitorConnectionLimit(dbs);
-  const notSet = `init-db.sql: ${MONITOR_VERIFIER_VAR} is not set or is empty; keep it in .env beside ${MONITOR_PASSWORD_VAR} (create-ovu-app writes both) and pass it to the ovu-db-init service's environment (the monitoring block needs it to create role ${MONITOR_ROLE})`;
-  const notScram = `init-db.sql: ${MONITOR_VERIFIER_VAR} is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$4096:…); delete it and ${MONITOR_PASSWORD_VAR} from .env and run create-ovu-app again to write new ones`;
+  const notSet = `init-db.sql: ${MONITOR_VERIFIER_VAR} is not set or is empty; keep it in ${VERIFIERS_ENV_FILE}, the env_file of the ovu-db-init service (create-ovu-app writes it there, and ${MONITOR_PASSWORD_VAR} in monitoring/.env; the monitoring block needs it to create role ${MONITOR_ROLE})`;
+  const notScram = `init-db.sql: ${MONITOR_VERIFIER_VAR} is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$4096:…); delete it from ${VERIFIERS_ENV_FILE} and ${MONITOR_PASSWORD_VAR} from monitoring/.env and run create-ovu-app again to write new ones`;
   const dbList = [MONITOR_HOME_DB, ...dbs].map(quoteLiteral).join(', ');
   const roleOptions = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${limit}`;
   return [
@@ -34,7 +35,7 @@ export function monitoringBlock(dbs: string[]): string {
     '-- must load it: shared_preload_libraries=pg_stat_statements, see README). Written by create-ovu-app',
     '-- from the apps in this workspace; it stays right before the platform block. Safe to run again.',
     `-- The role's password arrives as ${MONITOR_VERIFIER_VAR}, its SCRAM-SHA-256 verifier, from the environment`,
-    '-- (.env) and is set on every run, so the exporter logs in with the password .env has.',
+    `-- (${VERIFIERS_ENV_FILE}) and is set on every run, so the exporter logs in with the password monitoring/.env has.`,
     '-- It needs a superuser (CREATE EXTENSION pg_stat_statements, GRANT pg_monitor); otherwise it is skipped.',
     `\\unset ${v}`,
     `\\getenv ${v} ${MONITOR_VERIFIER_VAR}`,

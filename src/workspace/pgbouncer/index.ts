@@ -3,7 +3,7 @@
  * kind (workspace/derived.ts): once one crud app chose --pgbouncer, pgbouncer/compose.yaml (the
  * ovu-pgbouncer service, included from apps.compose.yaml), pgbouncer/pgbouncer.ini (transaction
  * pooling, one entry per such app's database) and pgbouncer/userlist.txt (each such app's login
- * with its SCRAM-SHA-256 verifier from .env). The choice is per app: an app reaches PgBouncer only
+ * with its SCRAM-SHA-256 verifier from ovu-db-init/verifiers/.env). The choice is per app: an app reaches PgBouncer only
  * when its code is set for transaction pooling (DB_PGBOUNCER, see the stacks' templates), so the
  * others keep their direct connection.
  *
@@ -12,11 +12,12 @@
  * of that exchange (PgBouncer 1.14+); no password is stored anywhere but the app's own .env.
  */
 import path from 'node:path';
+import { readVerifier, VERIFIERS_ENV_FILE } from '../verifiers.ts';
 import { parse } from 'yaml';
 import type { DerivedContext, DerivedFile } from '../derived.ts';
 import { APPS_COMPOSE_FILE, DB_INIT_SERVICE, PGBOUNCER_PORT, PGBOUNCER_SERVICE, isObj, type Obj } from '../compose/model.ts';
 import { DEFAULT_STYLE, blockLines, type YMap } from '../compose/render.ts';
-import { ensureLine, readEnvVar } from '../env-file.ts';
+import { ensureLine } from '../env-file.ts';
 import { pgbouncerPoolSize } from '../../database/budget.ts';
 import type { AppSpec } from '../../app/spec.ts';
 
@@ -108,10 +109,9 @@ export function pgbouncerKind(ctx: DerivedContext): DerivedFile[] {
   const db = specs.length ? databaseOf(ctx) : undefined;
   const files = [PGBOUNCER_COMPOSE_FILE, `${PGBOUNCER_DIR}/pgbouncer.ini`, `${PGBOUNCER_DIR}/userlist.txt`];
   if (!db) return files.map((p): DerivedFile => ({ path: p, text: undefined }));
-  const env = ctx.read(path.join(ctx.root, '.env'));
   const verifierOf = (s: AppSpec): string => {
-    const v = readEnvVar(env, s.names.verifierVar);
-    if (!v) throw new Error(`internal error: .env has no ${s.names.verifierVar} for pgbouncer/userlist.txt`);
+    const v = readVerifier(ctx.read, ctx.root, s.names.verifierVar);
+    if (!v) throw new Error(`internal error: ${VERIFIERS_ENV_FILE} has no ${s.names.verifierVar} for pgbouncer/userlist.txt`);
     return v;
   };
   // The verifiers stay out of git, as .env does.

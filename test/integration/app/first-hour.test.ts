@@ -21,7 +21,8 @@ describe('the first hour', () => {
     const ws = tempDir();
     expect(await runMainInProcess(['inventory', '--yes', '--workspace', ws])).toBe(0);
     expect(files(ws)).toEqual(expect.arrayContaining(['monitoring', 'deploy', 'ulm-dev']));
-    expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).toContain('OVU_MONITOR_DB_VERIFIER=');
+    expect(fs.readFileSync(path.join(ws, 'ovu-db-init', 'verifiers', '.env'), 'utf8')).toContain('OVU_MONITOR_DB_VERIFIER=');
+    expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).not.toContain('_VERIFIER=');
     expect(await runMainInProcess(['remove', 'inventory', '--yes', '--keep-db', '--workspace', ws])).toBe(0);
     expect(files(ws)).toEqual(['.env', '.env.example', '.gitignore', 'apps.compose.yaml', 'docker-compose.yml']);
     expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).not.toMatch(/OVU_MONITOR|monitoring/);

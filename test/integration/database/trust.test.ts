@@ -75,7 +75,7 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
       await sql(`ALTER ROLE ${spec.names.user} PASSWORD '${other}'`);
       const synced = await provision(spec, { adminUrl: url(), password: pw, verifier: kept });
       expect(synced.verifier).toBe('set');
-      expect(synced.changed[0]).toMatch(/^gave role \S+ the password verifier \.env and PgBouncer's userlist keep/);
+      expect(synced.changed[0]).toMatch(/^gave role \S+ the password verifier ovu-db-init\/verifiers\/\.env and PgBouncer's userlist keep/);
       expect(await rolpassword(spec.names.user)).toBe(kept);
       const again = await provision(spec, { adminUrl: url(), password: pw, verifier: kept });
       expect(again.changed).toEqual([]);
@@ -143,7 +143,7 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
     });
   });
 
-  it('doctor fails a server verifier that is not the one .env and PgBouncer\'s userlist keep', async () => {
+  it('doctor fails a server verifier that is not the one ovu-db-init/verifiers/.env and PgBouncer\'s userlist keep', async () => {
     const { spec, password: pw } = fresh('dver');
     const kept = scramVerifier(pw);
     await provision(spec, { adminUrl: opsUrl, password: pw, verifier: kept });

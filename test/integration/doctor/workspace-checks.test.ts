@@ -66,6 +66,9 @@ describe('doctor: the workspace checks', () => {
       // The ADR's literal POSTGRES_PASSWORD lives in ovu-db-init/.env; ovu-db-init can log in; init-db.sql runs.
       'workspace.db-init-env-ignored',
       'workspace.db-init-env-mode',
+      // The roles' verifiers: ovu-db-init's own env file, not the workspace .env.
+      'workspace.verifiers-env-ignored',
+      'workspace.verifiers-env-mode',
       'workspace.db-login',
       'workspace.init-db',
       'workspace.derived',
@@ -102,12 +105,42 @@ describe('doctor: the workspace checks', () => {
     expect(readEnvVar(readIfExists(path.join(dir, 'inventory', '.env')), 'INVENTORY_DB_PASSWORD')).toBe(secret);
     expect(fs.statSync(path.join(dir, 'inventory', '.env')).mode & 0o777).toBe(0o600);
     expect(readEnvVar(readIfExists(ws.envFile), 'INVENTORY_DB_PASSWORD')).toBeUndefined();
-    expect(readEnvVar(readIfExists(ws.envFile), 'INVENTORY_DB_VERIFIER')).toBeDefined();
+    expect(readEnvVar(readIfExists(path.join(dir, 'ovu-db-init', 'verifiers', '.env')), 'INVENTORY_DB_VERIFIER')).toBeDefined();
     expect(readIfExists(ws.envFile)).not.toMatch(/\n\n\n|^\n/);
     expect(readEnvVar(readIfExists(path.join(dir, 'inventory', '.env.example')), 'INVENTORY_DB_PASSWORD')).toBe('change-me');
     expect(readEnvVar(readIfExists(ws.envExampleFile), 'INVENTORY_DB_PASSWORD')).toBeUndefined();
     expect(notOk(after)).toEqual([]);
     expect(after.filter((c) => c.status === 'warning')).toEqual([]);
+  });
+
+  it('a verifier in the workspace .env (the 0.2 layout) is still read, is a warning, and --fix moves it to ovu-db-init/verifiers/.env', async () => {
+    const dir = await workspace();
+    const ws = findWorkspace(dir, '/');
+    const own = path.join(dir, 'ovu-db-init', 'verifiers', '.env');
+    const verifier = readEnvVar(readIfExists(own), 'INVENTORY_DB_VERIFIER')!;
+    expect(verifier).toMatch(/^SCRAM-SHA-256\$/);
+    expect(readIfExists(ws.envFile)).not.toMatch(/_VERIFIER=/);
+    // What 0.2 wrote: the verifier in the workspace .env only.
+    fs.writeFileSync(ws.envFile, setEnvVar(readIfExists(ws.envFile), 'INVENTORY_DB_VERIFIER', verifier, 'inventory: SCRAM-SHA-256 verifier of INVENTORY_DB_PASSWORD (inventory/.env) for ovu-db-init; it cannot log in'));
+    fs.writeFileSync(own, removeEnvVar(readIfExists(own), 'INVENTORY_DB_VERIFIER')!);
+    // An apps.compose.yaml of 0.2 (ovu-db-init reads .env): no move that would leave ovu-db-init without it.
+    const appsFile = path.join(dir, 'apps.compose.yaml');
+    const apps = fs.readFileSync(appsFile, 'utf8');
+    fs.writeFileSync(appsFile, apps.replace('      - ./ovu-db-init/verifiers/.env\n', ''));
+    const old = byId(audit(dir), 'app.inventory.verifier');
+    expect(old).toMatchObject({ status: 'warning', fix: expect.stringContaining('create-ovu-app update inventory') });
+    expect(old.repair).toBeUndefined();
+    fs.writeFileSync(appsFile, apps);
+    const before = audit(dir);
+    expect(byId(before, 'app.inventory.verifier')).toMatchObject({ status: 'warning', message: expect.stringContaining('env_file: .env'), repair: { kind: 'files' } });
+    expect(notOk(before)).toEqual([]);
+    await applyFixes(dir);
+    expect(readIfExists(ws.envFile)).not.toMatch(/VERIFIER/);
+    expect(readEnvVar(readIfExists(own), 'INVENTORY_DB_VERIFIER')).toBe(verifier);
+    expect(fs.statSync(own).mode & 0o777).toBe(0o600);
+    const after = audit(dir);
+    expect(byId(after, 'app.inventory.verifier').status).toBe('ok');
+    expect(notOk(after)).toEqual([]);
   });
 
   it('a journal an interrupted run left fails workspace.journal', async () => {
@@ -134,7 +167,7 @@ describe('doctor: the workspace checks', () => {
     // backend/.gitignore still has its own .env line.
     // …and .env, no longer ignored, holds the verifiers (and, in a 0.1 layout, the passwords).
     const ownEnv = ['inventory', 'orders'].filter((a) => fs.existsSync(path.join(dir, a, '.env'))).map((a) => `app.${a}.env-ignored`);
-    expect(notOk(audit(dir)).sort()).toEqual(['workspace.env-ignored', 'workspace.monitoring-env-ignored', 'workspace.db-init-env-ignored', 'workspace.secrets', ...ownEnv].sort());
+    expect(notOk(audit(dir)).sort()).toEqual(['workspace.env-ignored', 'workspace.monitoring-env-ignored', 'workspace.db-init-env-ignored', 'workspace.verifiers-env-ignored', 'workspace.secrets', ...ownEnv].sort());
     await applyFixes(dir);
     expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('/.create-ovu-app/\n.env\n');
     expect(notOk(audit(dir))).toEqual([]);
@@ -190,11 +223,12 @@ describe('doctor: the workspace checks', () => {
     git('init', '-q');
     git('add', '-A');
     expect(notOk(audit(dir))).toEqual([]);
-    git('add', '-f', '.env');
+    git('add', '-f', '.env', 'ovu-db-init/verifiers/.env');
     const checks = audit(dir);
-    expect(notOk(checks).sort()).toEqual(['workspace.env-ignored', 'workspace.secrets']);
+    // The workspace .env holds no password or verifier any more: the tracked verifiers file is the secret.
+    expect(notOk(checks).sort()).toEqual(['workspace.env-ignored', 'workspace.secrets', 'workspace.verifiers-env-ignored']);
     expect(byId(checks, 'workspace.env-ignored').fix).toContain('git rm --cached .env');
-    expect(byId(checks, 'workspace.secrets').message).toMatch(/_DB_(PASSWORD|VERIFIER) in \.env/);
+    expect(byId(checks, 'workspace.secrets').message).toMatch(/_DB_VERIFIER in ovu-db-init\/verifiers\/\.env/);
   });
 
   it('a password in a file git would commit fails workspace.secrets, naming the variable and the file but never the value', async () => {

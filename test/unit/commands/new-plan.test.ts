@@ -69,7 +69,7 @@ describe('planNewApp (in memory)', () => {
         '/ws/inventory/backend/.env',
         '/ws/docker-compose.yml',
         '/ws/init-db.sql',
-        '/ws/.env',
+        '/ws/ovu-db-init/verifiers/.env',
         '/ws/.env.example',
         '/ws/.gitignore',
       ]),
@@ -149,22 +149,23 @@ describe('planNewApp (in memory)', () => {
     expect(workspace()).toEqual(before);
   });
 
-  it('keeps the password\'s SCRAM-SHA-256 verifier in the workspace .env, and only there', async () => {
+  it('keeps the password\'s SCRAM-SHA-256 verifier in ovu-db-init/verifiers/.env, and only there (not the workspace .env)', async () => {
     const app = await planApp(answers(), { force: false });
     app.plan.commit();
     const files = workspace();
     const password = readEnvVar(files['/ws/inventory/.env'] ?? undefined, 'INVENTORY_DB_PASSWORD')!;
-    const verifier = readEnvVar(files['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')!;
+    const verifier = readEnvVar(files['/ws/ovu-db-init/verifiers/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')!;
     expect(verifierMatches(password, verifier)).toBe(true);
-    for (const [file, content] of Object.entries(files)) if (file !== '/ws/.env') expect(content, file).not.toContain(verifier);
+    expect(files['/ws/.env']).not.toMatch(/_VERIFIER=/);
+    for (const [file, content] of Object.entries(files)) if (file !== '/ws/ovu-db-init/verifiers/.env') expect(content, file).not.toContain(verifier);
     // A password changed by hand gets a new verifier on the next --force run; a matching one is kept.
     const other = 'q'.repeat(40);
     vol.writeFileSync('/ws/inventory/.env', files['/ws/inventory/.env']!.replace(password, other));
     (await planApp(answers(), { force: true })).plan.commit();
-    const again = readEnvVar(workspace()['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')!;
+    const again = readEnvVar(workspace()['/ws/ovu-db-init/verifiers/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')!;
     expect(verifierMatches(other, again)).toBe(true);
     (await planApp(answers(), { force: true })).plan.commit();
-    expect(readEnvVar(workspace()['/ws/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')).toBe(again);
+    expect(readEnvVar(workspace()['/ws/ovu-db-init/verifiers/.env'] ?? undefined, 'INVENTORY_DB_VERIFIER')).toBe(again);
   });
 
   it('refuses an existing placeholder password instead of keeping it, in the app\'s .env or a 0.1 workspace .env', async () => {

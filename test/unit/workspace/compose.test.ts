@@ -166,10 +166,9 @@ services:
       PGPORT: "5432"
       PGUSER: postgres
       PGDATABASE: postgres
-      INVENTORY_DB_VERIFIER: \${INVENTORY_DB_VERIFIER}
-      OVU_MONITOR_DB_VERIFIER: \${OVU_MONITOR_DB_VERIFIER}
     env_file:
       - ./ovu-db-init/.env
+      - ./ovu-db-init/verifiers/.env
     volumes:
       - ./init-db.sql:/ovu/init-db.sql:ro
     depends_on:
@@ -376,7 +375,7 @@ describe('adding an app to the ADR file', () => {
     const second = edit(result.text, spec('crm', 8011), [known(spec('inventory', 8010))], { 'apps.compose.yaml': files['/ws/apps.compose.yaml'] });
     expect(second.text).toBe(result.text);
     expect(second.notes).toEqual([expect.stringMatching(/^monitoring reads pg_stat_statements/), 'added service crm-backend (in crm/compose.yaml)']);
-    expect(insertedLines(result.apps, second.apps)).toEqual(['  - crm/compose.yaml\n', '      CRM_DB_VERIFIER: ${CRM_DB_VERIFIER}\n', '      OVU_BACKUP_APP_CRM: crm:crm_db\n']);
+    expect(insertedLines(result.apps, second.apps)).toEqual(['  - crm/compose.yaml\n', '      OVU_BACKUP_APP_CRM: crm:crm_db\n']);
     expect(second.app).toContain('      DATABASE_URL: postgresql://crm_user:${CRM_DB_PASSWORD}@postgres:5432/crm_db\n');
   });
 
@@ -448,7 +447,7 @@ describe("adding an app follows the file's style", () => {
     const init = load(out.apps)['services']['ovu-db-init'];
     expect(init.environment).toMatchObject({ PGUSER: 'admin' });
     expect(init.environment.PGPASSWORD).toBeUndefined();
-    expect(init.env_file).toEqual(['./ovu-db-init/.env']);
+    expect(init.env_file).toEqual(['./ovu-db-init/.env', './ovu-db-init/verifiers/.env']);
     expect(out.apps).not.toMatch(/PGPASSWORD/);
     expect(out.dbInitEnv).toContain("PGPASSWORD='admin'\n");
     expect(out.app).toContain('      ULM_SERVICE_TOKEN: ${ULM_TOKEN}\n');
@@ -461,7 +460,7 @@ describe("adding an app follows the file's style", () => {
     const svc = load(out.app)['services']['inventory-backend'];
     expect(svc.environment.DATABASE_URL).toBe('postgresql://inventory_user:${INVENTORY_DB_PASSWORD}@db:5432/inventory_db');
     const init = load(out.apps)['services']['ovu-db-init'];
-    expect(init).toMatchObject({ image: 'postgres:15-alpine', environment: { PGHOST: 'db', PGUSER: 'postgres' }, env_file: ['./ovu-db-init/.env'], depends_on: { db: { condition: 'service_started' } } });
+    expect(init).toMatchObject({ image: 'postgres:15-alpine', environment: { PGHOST: 'db', PGUSER: 'postgres' }, env_file: ['./ovu-db-init/.env', './ovu-db-init/verifiers/.env'], depends_on: { db: { condition: 'service_started' } } });
     expect(out.apps).not.toContain('secret');
     expect(out.dbInitEnv).toContain("PGPASSWORD='secret'\n");
   });

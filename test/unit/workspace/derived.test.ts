@@ -46,7 +46,9 @@ describe('the derived kinds are one fold over the plan', () => {
       expect(gitignore.split('\n')).toEqual(expect.arrayContaining(['.env', '/pgbouncer/userlist.txt', '/extra/secret.txt']));
       const env = plan.read(path.join(ROOT, '.env'));
       expect(readEnvVar(env, 'EXTRA_TOKEN')).toBe('x');
-      expect(readEnvVar(env, 'OVU_MONITOR_DB_VERIFIER')).toMatch(/^SCRAM-SHA-256\$/);
+      // The verifiers are ovu-db-init's alone: the 0.2 one in .env is read there, the monitoring one is not written there.
+      expect(readEnvVar(env, 'OVU_MONITOR_DB_VERIFIER')).toBeUndefined();
+      expect(readEnvVar(plan.read(path.join(ROOT, 'ovu-db-init/verifiers/.env')), 'OVU_MONITOR_DB_VERIFIER')).toMatch(/^SCRAM-SHA-256\$/);
       expect(readEnvVar(env, 'INVENTORY_DB_VERIFIER')).toBe(VERIFIER.slice(1, -1));
       expect(plan.read(path.join(ROOT, 'pgbouncer/userlist.txt'))).toContain('"inventory_user"');
 
@@ -54,7 +56,7 @@ describe('the derived kinds are one fold over the plan', () => {
       const audit = new Map(derivedFiles({ root: ROOT, apps, read: (f) => files[path.relative(ROOT, f)] }, kinds).map((f) => [f.path, f.text]));
       expect(audit.get('.gitignore')!.split('\n')).toEqual(expect.arrayContaining(['/pgbouncer/userlist.txt', '/extra/secret.txt']));
       expect(readEnvVar(audit.get('.env'), 'EXTRA_TOKEN')).toBe('x');
-      expect(readEnvVar(audit.get('.env'), 'OVU_MONITOR_DB_VERIFIER')).toMatch(/^SCRAM-SHA-256\$/);
+      expect(readEnvVar(audit.get('ovu-db-init/verifiers/.env'), 'OVU_MONITOR_DB_VERIFIER')).toMatch(/^SCRAM-SHA-256\$/);
     });
   }
 

@@ -57,7 +57,7 @@ describe('initDbBlock', () => {
     );
     const missing = lines.indexOf('\\if :inventory_db_verifier_missing');
     expect(lines[missing + 1]).toBe('\\if :{?ovu_db_init}');
-    expect(lines[missing + 2]).toMatch(/^DO \$ovu\$BEGIN RAISE EXCEPTION '[^\n]*INVENTORY_DB_VERIFIER is not set or is empty;.*ovu-db-init/);
+    expect(lines[missing + 2]).toMatch(/^DO \$ovu\$BEGIN RAISE EXCEPTION '[^\n]*INVENTORY_DB_VERIFIER is not set or is empty; keep it in ovu-db-init\/verifiers\/\.env, the env_file of the ovu-db-init service/);
     expect(lines[missing + 3]).toBe('\\else');
     expect(lines[missing + 4]).toMatch(/^\\warn 'init-db\.sql: skipping Inventory/);
     expect(block).not.toContain('\\quit');

@@ -49,11 +49,12 @@ describe('monitoring files derived from the apps', () => {
     expect([...out.keys()].filter((k) => k.endsWith('.json')).sort()).toEqual(['monitoring/grafana/dashboards/inventory.json', 'monitoring/grafana/dashboards/orders.json']);
   });
 
-  it('monitoring/.env gets the passwords and the workspace .env only the verifier, once; a second run keeps them', () => {
+  it('monitoring/.env gets the passwords and ovu-db-init/verifiers/.env only the verifier, once; a second run keeps them; the workspace .env neither', () => {
     const files = workspace([inventory]);
     const first = run([inventory], files);
     const own = first.get('monitoring/.env')!;
-    const env = first.get('.env')!;
+    expect(first.get('.env')).toBeUndefined();
+    const env = first.get('ovu-db-init/verifiers/.env')!;
     expect(own.mode).toBe(0o600);
     expect(env.mode).toBe(0o600);
     const pw = readEnvVar(own.text, 'OVU_MONITOR_DB_PASSWORD')!;
@@ -63,10 +64,27 @@ describe('monitoring files derived from the apps', () => {
     expect(env.text).not.toContain(pw);
     expect(readEnvVar(env.text, 'OVU_GRAFANA_ADMIN_PASSWORD')).toBeUndefined();
     expect(verifierMatches(pw, readEnvVar(env.text, 'OVU_MONITOR_DB_VERIFIER')!)).toBe(true);
-    const second = run([inventory], { ...files, '.env': env.text!, 'monitoring/.env': own.text! });
-    expect(second.get('.env')!.text).toBe(env.text);
+    const second = run([inventory], { ...files, 'ovu-db-init/verifiers/.env': env.text!, 'monitoring/.env': own.text! });
+    expect(second.get('ovu-db-init/verifiers/.env')!.text).toBe(env.text);
     expect(second.get('monitoring/.env')!.text).toBe(own.text);
     expect(readEnvVar(first.get('monitoring/.env.example')!.text, 'OVU_MONITOR_DB_PASSWORD')).toBe('change-me');
+  });
+
+  it('a 0.2 workspace: the verifier in .env moves to ovu-db-init/verifiers/.env only once apps.compose.yaml loads that file', () => {
+    const files = workspace([inventory]);
+    const first = run([inventory], files);
+    const pw = readEnvVar(first.get('monitoring/.env')!.text, 'OVU_MONITOR_DB_PASSWORD')!;
+    const verifier = readEnvVar(first.get('ovu-db-init/verifiers/.env')!.text, 'OVU_MONITOR_DB_VERIFIER')!;
+    const old: Record<string, string> = { ...files, 'monitoring/.env': first.get('monitoring/.env')!.text!, '.env': `OVU_MONITOR_DB_VERIFIER='${verifier}'\n` };
+    // apps.compose.yaml as 0.2 wrote it (ovu-db-init takes the verifier from .env): it stays there.
+    const kept = run([inventory], { ...old, 'apps.compose.yaml': old['apps.compose.yaml']!.replace('      - ./ovu-db-init/verifiers/.env\n', '') });
+    expect(kept.get('.env')!.text).toBe(old['.env']);
+    expect(kept.has('ovu-db-init/verifiers/.env')).toBe(false);
+    // Once it loads the file, the verifier moves there and leaves .env.
+    const moved = run([inventory], old);
+    expect(readEnvVar(moved.get('.env')!.text, 'OVU_MONITOR_DB_VERIFIER')).toBeUndefined();
+    expect(readEnvVar(moved.get('ovu-db-init/verifiers/.env')!.text, 'OVU_MONITOR_DB_VERIFIER')).toBe(verifier);
+    expect(verifierMatches(pw, verifier)).toBe(true);
   });
 
   it("init-db.sql's monitoring block stays after every app block and right before the platform block", () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ensureEnvVar, removeEnvVar, setEnvVar } from '../../../src/workspace/env-file.ts';
 import { editInitDb, removeInitDbBlock } from '../../../src/workspace/init-db.ts';
+import { HEADER, PAST_HEADERS } from '../../../src/workspace/init-db-blocks.ts';
 import { testAppSpec } from '../../helpers/postgres.ts';
 
 const inventory = testAppSpec('inventory');
@@ -80,6 +81,15 @@ describe('removeInitDbBlock', () => {
     expect(r.text).not.toContain('create-ovu-app: inventory');
     const crlf = two.replace(/\n/g, '\r\n');
     expect(removeInitDbBlock(crlf, 'orders').text).toBe(one.replace(/\n/g, '\r\n'));
+  });
+
+  it('the file also goes when it has the header an earlier version wrote (it said the verifiers were in .env)', () => {
+    expect(one).toContain('ovu-db-init/verifiers/.env (its own env_file)');
+    const old = one.replace([...HEADER].join('\n'), PAST_HEADERS[0]!.join('\n'));
+    expect(old).toContain('INVENTORY_DB_VERIFIER from .env;');
+    expect(removeInitDbBlock(old, 'inventory').text).toBeUndefined();
+    // A header someone edited is theirs: the file stays.
+    expect(removeInitDbBlock(old.replace('from .env;', 'from our vault;'), 'inventory').text).toBeDefined();
   });
 
   it('leaves a file without the block as it is', () => {
