@@ -73,7 +73,7 @@ function checkComposeNames(root: string, names: AppSpec['names']): void {
 }
 
 /**
- * One verifier per role: ovu-db-init/verifiers/.env (init-db.sql; .env in a 0.2 workspace),
+ * One verifier per role: ovu-db-init/verifiers/.env (init-db.sql; .env in a workspace made before 0.4),
  * PgBouncer's userlist.txt and the server all hold the same string. The stored one is kept when it
  * belongs to the password (provision gives it to the role); otherwise a new one is written to the
  * verifiers file and the userlist in the same plan.

@@ -23,7 +23,7 @@ export function verifierCheck(id: string, root: string, read: (file: string) => 
   if (!home!.legacy) return ok(id, `${names.verifierVar} in ${where} is the verifier of ${names.passwordVar}`);
   // A warning, not a failure: ovu-db-init still gets it, but so does every `env_file: .env` service.
   const message = `${names.verifierVar} is in the workspace .env, which every service with \`env_file: .env\` loads`;
-  // An apps.compose.yaml of 0.2 passes ovu-db-init the .env value: moving it first would leave
+  // An apps.compose.yaml made before 0.4 passes ovu-db-init the .env value: moving it first would leave
   // ovu-db-init without it. Writing apps.compose.yaml again (new, update, remove) moves it too.
   if (!(read(path.join(root, APPS_COMPOSE_FILE)) ?? '').includes(VERIFIERS_ENV_FILE)) {
     return warning(id, message, `run \`create-ovu-app update ${dir}\`: it writes ${APPS_COMPOSE_FILE} again (ovu-db-init then reads ${where}) and moves the verifiers there`);

@@ -169,6 +169,6 @@ export function derivedFiles(ctx: DerivedContext, kinds: readonly DerivedKind[] 
  */
 export function stageDbInitEnv(plan: Plan, root: string, text: string | undefined): void {
   stageFiles(plan, root, [{ path: DB_INIT_ENV_FILE, text, mode: 0o600, secret: true }]);
-  // apps.compose.yaml gives ovu-db-init the verifiers from their own file: a 0.2 workspace's move there.
+  // apps.compose.yaml gives ovu-db-init the verifiers from their own file: a workspace made before 0.4's move there.
   moveLegacyVerifiers(plan, root);
 }

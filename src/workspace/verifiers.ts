@@ -2,7 +2,7 @@
  * Where the roles' SCRAM-SHA-256 verifiers (`<APP>_DB_VERIFIER`, OVU_MONITOR_DB_VERIFIER) live:
  * ovu-db-init/verifiers/.env, which only ovu-db-init loads (its env_file), mode 600 and ignored by
  * git's `.env` line. The workspace .env reaches every `env_file: .env` service, so they are kept
- * out of it; a 0.2 workspace still has them there, so readers look here first and then in .env,
+ * out of it; a workspace made before 0.4 still has them there, so readers look here first and then in .env,
  * and writers move them (doctor --fix, and every command that rewrites apps.compose.yaml).
  */
 import path from 'node:path';
@@ -19,7 +19,7 @@ const HEADER = [
 
 type Read = (file: string) => string | undefined;
 
-/** A verifier and the file it is in: the verifiers file first, then (a 0.2 workspace) the root .env. */
+/** A verifier and the file it is in: the verifiers file first, then (a workspace made before 0.4) the root .env. */
 export function findVerifier(read: Read, root: string, name: string): { value: string; file: string; legacy: boolean } | undefined {
   const own = path.join(root, VERIFIERS_ENV_FILE);
   const value = readEnvVar(read(own), name);
@@ -53,7 +53,7 @@ export function removeVerifierText(text: string | undefined, name: string, comme
   return after !== undefined && /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/m.test(after) ? after : undefined;
 }
 
-/** Sets `name` in the verifiers file and drops a 0.2 copy from the workspace .env. */
+/** Sets `name` in the verifiers file and drops a copy made before 0.4 from the workspace .env. */
 export function writeVerifier(plan: Pick<Plan, 'read' | 'write'>, root: string, name: string, value: string, comment: string, commentPrefix: string): void {
   const file = path.join(root, VERIFIERS_ENV_FILE);
   const before = plan.read(file);
@@ -74,7 +74,7 @@ export function deleteVerifier(plan: Pick<Plan, 'read' | 'write' | 'remove'>, ro
   dropFromRootEnv(plan, root, name, commentPrefix);
 }
 
-/** The verifiers a 0.2 workspace keeps in its .env, each with the comment create-ovu-app wrote above it. */
+/** The verifiers a workspace made before 0.4 keeps in its .env, each with the comment create-ovu-app wrote above it. */
 export function legacyVerifiers(envText: string | undefined): { name: string; comment: string | undefined }[] {
   const lines = (envText ?? '').split(/\r?\n/);
   const out: { name: string; comment: string | undefined }[] = [];
@@ -87,7 +87,7 @@ export function legacyVerifiers(envText: string | undefined): { name: string; co
   return out;
 }
 
-/** Moves every verifier still in the workspace .env (a 0.2 workspace) into the verifiers file, in `plan`. */
+/** Moves every verifier still in the workspace .env (a workspace made before 0.4) into the verifiers file, in `plan`. */
 export function moveLegacyVerifiers(plan: Pick<Plan, 'read' | 'write'>, root: string): string[] {
   const moved: string[] = [];
   for (const v of legacyVerifiers(plan.read(path.join(root, '.env')))) {

@@ -214,8 +214,8 @@ function envFiles(ctx: DerivedContext): DerivedFile[] {
   const password = readEnvVar(own, MONITOR_PASSWORD_VAR) || generatePassword();
   own = ensureEnvVar(own, MONITOR_PASSWORD_VAR, password, `password of ${MONITOR_ROLE}, the postgres exporter's login (only ovu-postgres-exporter gets it); keep this file out of git`);
   own = ensureEnvVar(own, GRAFANA_PASSWORD_VAR, generatePassword(), "password of Grafana's admin user");
-  // The verifier lives in ovu-db-init's own env file (workspace/verifiers.ts); a 0.2 workspace's copy leaves .env,
-  // but only once apps.compose.yaml loads that file: one written by 0.2 still passes ovu-db-init the
+  // The verifier lives in ovu-db-init's own env file (workspace/verifiers.ts); a workspace made before 0.4's copy leaves .env,
+  // but only once apps.compose.yaml loads that file: one written before 0.4 still passes ovu-db-init the
   // .env value, and new, update and remove, which write it again, move the verifier in the same plan.
   const comment = `monitoring: SCRAM-SHA-256 verifier of ${MONITOR_PASSWORD_VAR} (${MONITORING_ENV_FILE}) for ovu-db-init; it cannot log in`;
   const env = ctx.read(envPath);
