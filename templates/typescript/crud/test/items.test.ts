@@ -24,6 +24,14 @@ const post = (payload: object, headers = auth) => t.app.inject({ method: 'POST',
 const patch = (id: number, payload: object, headers = auth) => t.app.inject({ method: 'PATCH', url: `${API}/items/${id}`, payload, headers });
 const del = (id: number, headers = auth) => t.app.inject({ method: 'DELETE', url: `${API}/items/${id}`, headers });
 
+interface Page {
+  items: ItemJson[];
+  limit: number;
+  offset: number;
+  next_offset: number | null;
+}
+const names = (response: { json: <T>() => T }) => response.json<Page>().items.map((i) => i.name);
+
 async function create(name = 'Widget', headers = auth) {
   const response = await post({ name }, headers);
   expect(response.statusCode, response.body).toBe(201);
@@ -60,12 +68,17 @@ describe('/api/v1/items', () => {
 
     const all = await get('/items');
     const page = await get('/items?limit=1&offset=1');
+    const last = await get('/items?limit=1&offset=2');
     const mine = await get('/items?mine=true', alan);
 
     expect(all.statusCode).toBe(200);
-    expect(all.json<ItemJson[]>().map((i) => i.name)).toEqual(['A', 'B', 'C']);
-    expect(page.json<ItemJson[]>().map((i) => i.name)).toEqual(['B']);
-    expect(mine.json<ItemJson[]>().map((i) => i.name)).toEqual(['B']);
+    expect(all.json<Page>()).toMatchObject({ limit: 50, offset: 0, next_offset: null });
+    expect(names(all)).toEqual(['A', 'B', 'C']);
+    expect(page.json<Page>()).toMatchObject({ limit: 1, offset: 1, next_offset: 2 });
+    expect(names(page)).toEqual(['B']);
+    expect(last.json<Page>()).toMatchObject({ limit: 1, offset: 2, next_offset: null });
+    expect(names(last)).toEqual(['C']);
+    expect(names(mine)).toEqual(['B']);
   });
 
   it('refuses a page over the maximum', async () => {
@@ -192,7 +205,7 @@ describe('/api/v1/items with a read replica', () => {
     const own = await get('/items');
 
     expect(replica.calls).toEqual(['list']);
-    expect(own.json<ItemJson[]>().map((i) => i.name)).toEqual(['Fresh']);
+    expect(names(own)).toEqual(['Fresh']);
     expect(t.db.items.calls).toEqual(['create', 'list']);
   });
 });
