@@ -217,6 +217,9 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
         const rename = (headers: Record<string, string>) => call(`${url}${API}/items/${item.id}`, { method: 'PATCH', headers: { ...json, ...headers }, body: JSON.stringify({ name: 'Renamed' }) });
         expect(await rename({ authorization: 'Bearer grace-token' })).toMatchObject({ status: 403, body: { code: 'not_owner' } });
         expect((await call(`${url}${API}/items/${item.id}`, { method: 'DELETE', headers: { authorization: 'Bearer grace-token' } })).status).toBe(403);
+        const replace = (headers: Record<string, string>, name: string) => call(`${url}${API}/items/${item.id}`, { method: 'PUT', headers: { ...json, ...headers }, body: JSON.stringify({ name }) });
+        expect(await replace({ authorization: 'Bearer grace-token' }, 'Mine now')).toMatchObject({ status: 403, body: { code: 'not_owner' } });
+        expect(await replace(AUTH, 'Replaced')).toMatchObject({ status: 200, body: { id: item.id, name: 'Replaced', owner_user_id: ADA.id } });
         expect(await rename(AUTH)).toMatchObject({ status: 200, body: { id: item.id, name: 'Renamed', owner_user_id: ADA.id } });
         Object.assign(item, { name: 'Renamed' });
 

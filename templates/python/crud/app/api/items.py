@@ -29,7 +29,7 @@ from app.api.errors import ApiError
 from app.clients.ulm import ULMNotFoundError, ULMUser, get_ulm_client
 from app.core.database import ReadSessions, Sessions
 from app.models import Item
-from app.schemas.item import ItemCreate, ItemPage, ItemRead, ItemUpdate, ItemWithOwner
+from app.schemas.item import ItemCreate, ItemPage, ItemRead, ItemReplace, ItemUpdate, ItemWithOwner
 
 PAGE_MAX = 100
 
@@ -113,6 +113,18 @@ async def update_item(item_id: int, body: ItemUpdate, me: CurrentUser, sessions:
         item = await _owned_for_change(db, item_id, me)
         for field, value in changes.items():
             setattr(item, field, value)
+        await db.commit()
+        await db.refresh(item)
+    return ItemRead.model_validate(item)
+
+
+@router.put("/{item_id}")
+async def replace_item(item_id: int, body: ItemReplace, me: CurrentUser, sessions: Sessions) -> ItemRead:
+    """Replace the item's fields (a field left out takes its default: ``description`` null); only the owner may."""
+    async with sessions() as db:
+        item = await _owned_for_change(db, item_id, me)
+        item.name = body.name
+        item.description = body.description
         await db.commit()
         await db.refresh(item)
     return ItemRead.model_validate(item)

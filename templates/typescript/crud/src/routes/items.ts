@@ -185,6 +185,28 @@ export const itemRoutes: FastifyPluginCallbackTypebox = (app, _options, done) =>
     },
   );
 
+  app.put(
+    '/items/:itemId',
+    {
+      schema: {
+        tags: ['items'],
+        summary: 'Replace an item, the whole body as for a create: its owner only (anyone else: 403 not_owner)',
+        security: [{ bearer: [] }],
+        params: ItemId,
+        body: NewItem,
+        response: { 200: Item, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody, ...errors },
+      },
+    },
+    async (request) => {
+      const owner = caller(request);
+      const { itemId } = request.params;
+      const replaced = await app.db.items.update(BigInt(itemId), owner, { name: request.body.name });
+      if (!replaced) throw await refused(itemId);
+      writers.wrote(owner);
+      return itemJson(replaced);
+    },
+  );
+
   app.delete(
     '/items/:itemId',
     {
