@@ -192,6 +192,24 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
 
         expect(await getJson(`${url}${API}/items/999999`)).toEqual({ status: 404, body: { code: 'item_not_found', detail: expect.stringContaining('999999') } });
 
+        // The list: one page shape on every stack, `next_offset` null on the last page, the page size bounded.
+        const second = (await postItem(url, { name: 'Gadget' })).body as { id: number };
+        const all = await getJson(`${url}${API}/items?limit=100`);
+        expect(all).toMatchObject({ status: 200, body: { limit: 100, offset: 0, next_offset: null } });
+        const listed = (all.body as { items: { id: number }[] }).items;
+        const at = listed.findIndex((i) => i.id === second.id);
+        expect(at).toBe(listed.length - 1); // oldest first
+        expect(listed[at - 1]).toEqual(item);
+        expect(await getJson(`${url}${API}/items?limit=1&offset=${at - 1}`)).toEqual({ status: 200, body: { items: [item], limit: 1, offset: at - 1, next_offset: at } });
+        expect(await getJson(`${url}${API}/items?limit=1&offset=${at}`)).toMatchObject({ status: 200, body: { items: [{ id: second.id, name: 'Gadget' }], limit: 1, offset: at, next_offset: null } });
+        expect(await getJson(`${url}${API}/items`)).toMatchObject({ status: 200, body: { limit: 50, offset: 0 } });
+        expect((await getJson(`${url}${API}/items?limit=101`)).status).toBe(422);
+        expect((await getJson(`${url}${API}/items?offset=-1`)).status).toBe(422);
+        // The owner deletes: 204, then 404, and the list no longer holds it.
+        expect((await call(`${url}${API}/items/${second.id}`, { method: 'DELETE', headers: AUTH })).status).toBe(204);
+        expect((await getJson(`${url}${API}/items/${second.id}`)).status).toBe(404);
+        expect(await getJson(`${url}${API}/items?limit=1&offset=${at}`)).toMatchObject({ status: 200, body: { items: [], next_offset: null } });
+
         // Only the owner may change or delete it: another caller gets 403 not_owner (they may read it).
         ulm.users.set(GRACE.id, GRACE);
         ulm.tokens.set('grace-token', GRACE.id);
@@ -199,6 +217,9 @@ describe.each(STACKS.map((s) => [s.name, s] as const))('%s stack', (_name, stack
         const rename = (headers: Record<string, string>) => call(`${url}${API}/items/${item.id}`, { method: 'PATCH', headers: { ...json, ...headers }, body: JSON.stringify({ name: 'Renamed' }) });
         expect(await rename({ authorization: 'Bearer grace-token' })).toMatchObject({ status: 403, body: { code: 'not_owner' } });
         expect((await call(`${url}${API}/items/${item.id}`, { method: 'DELETE', headers: { authorization: 'Bearer grace-token' } })).status).toBe(403);
+        const replace = (headers: Record<string, string>, name: string) => call(`${url}${API}/items/${item.id}`, { method: 'PUT', headers: { ...json, ...headers }, body: JSON.stringify({ name }) });
+        expect(await replace({ authorization: 'Bearer grace-token' }, 'Mine now')).toMatchObject({ status: 403, body: { code: 'not_owner' } });
+        expect(await replace(AUTH, 'Replaced')).toMatchObject({ status: 200, body: { id: item.id, name: 'Replaced', owner_user_id: ADA.id } });
         expect(await rename(AUTH)).toMatchObject({ status: 200, body: { id: item.id, name: 'Renamed', owner_user_id: ADA.id } });
         Object.assign(item, { name: 'Renamed' });
 

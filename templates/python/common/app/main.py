@@ -41,7 +41,9 @@ app.add_middleware(RequestIdMiddleware)
 register_error_handlers(app)
 resources.register(app)
 
-app.include_router(health.router)
-app.include_router(users.router, prefix=API_PREFIX)
+# Routes are matched in the order they are included: the resource routes, which carry the app's
+# traffic, come first, so a request to them is not first tried against every other route.
 for router in resources.ROUTERS:
     app.include_router(router, prefix=API_PREFIX)
+app.include_router(users.router, prefix=API_PREFIX)
+app.include_router(health.router)

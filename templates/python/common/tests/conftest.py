@@ -5,7 +5,8 @@
 * ``kind_overrides`` - what this kind of app swaps for tests (``tests/kind_fixtures.py``: a
   crud app's database becomes a fresh SQLite file per test).
 * ``client`` - an httpx AsyncClient talking to the app in-process, with a valid
-  token, ``get_ulm_client`` overridden by the above. ``anonymous``: the same, without a token.
+  token, the above as the process-wide ULM client (what ``get_ulm_client`` returns, to routes
+  and to ``current_user`` alike). ``anonymous``: the same, without a token.
 
 tests/integration/test_production_wiring.py boots the app with none of these overrides.
 """
@@ -15,7 +16,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from app.clients.ulm import ULMClient, get_ulm_client
+from app.clients import ulm
+from app.clients.ulm import ULMClient
 from app.main import app
 from tests.fake_ulm import FAKE_ULM_URL, TOKEN, FakeULM
 
@@ -35,9 +37,11 @@ async def ulm_client(fake_ulm: FakeULM) -> AsyncIterator[ULMClient]:
 
 
 @pytest.fixture
-async def anonymous(ulm_client: ULMClient, kind_overrides: None) -> AsyncIterator[httpx.AsyncClient]:
+async def anonymous(
+    ulm_client: ULMClient, kind_overrides: None, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
     """The app, called without a token."""
-    app.dependency_overrides[get_ulm_client] = lambda: ulm_client
+    monkeypatch.setattr(ulm._Shared, "client", ulm_client)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

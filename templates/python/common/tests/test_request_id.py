@@ -6,7 +6,7 @@ import logging
 import httpx
 import pytest
 
-from app.core.logging import JsonFormatter
+from app.core.logging import JsonFormatter, configure_logging
 from tests.fake_ulm import FakeULM
 
 
@@ -42,3 +42,19 @@ async def test_log_lines_are_json_with_the_request_id(
     assert lines
     assert {line["request_id"] for line in lines} == {"req-42"}
     assert {"time", "level", "logger", "message"} <= set(lines[0])
+
+
+@pytest.mark.parametrize("access_log", [True, False])
+def test_uvicorns_access_log_is_json_unless_turned_off(access_log: bool) -> None:
+    access = logging.getLogger("uvicorn.access")
+    saved = (access.handlers[:], access.propagate, logging.getLogger().handlers[:])
+    try:
+        # What uvicorn leaves before it imports the app: its own handler, or none with --no-access-log.
+        access.handlers[:] = [logging.NullHandler()] if access_log else []
+        access.propagate = False
+        configure_logging(debug=False)
+
+        assert access.hasHandlers() is access_log
+    finally:
+        access.handlers[:], access.propagate = saved[0], saved[1]
+        logging.getLogger().handlers[:] = saved[2]

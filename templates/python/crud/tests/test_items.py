@@ -111,6 +111,18 @@ async def test_the_owner_updates_with_patch(client: httpx.AsyncClient) -> None:
     assert (await client.get(f"{ITEMS}/{item['id']}")).json()["item"]["name"] == "Gadget"
 
 
+async def test_the_owner_replaces_with_put(client: httpx.AsyncClient) -> None:
+    item = await create(client, description="old")
+
+    replaced = await client.put(f"{ITEMS}/{item['id']}", json={"name": "Gadget"})
+
+    assert replaced.status_code == 200
+    assert replaced.json() | {"updated_at": None} == item | {"name": "Gadget", "description": None, "updated_at": None}
+    assert (await client.get(f"{ITEMS}/{item['id']}")).json()["item"]["name"] == "Gadget"
+    for body in ({}, {"description": "no name"}, {"name": ""}, {"name": "x", "owner_user_id": "u-2"}):
+        assert (await client.put(f"{ITEMS}/{item['id']}", json=body)).status_code == 422, body
+
+
 async def test_patch_validates(client: httpx.AsyncClient) -> None:
     item = await create(client)
 
@@ -134,13 +146,15 @@ async def test_another_caller_may_not_change_or_delete(client: httpx.AsyncClient
     item = await create(client)
 
     patched = await client.patch(f"{ITEMS}/{item['id']}", json={"name": "Mine now"}, headers=ALAN)
+    replaced = await client.put(f"{ITEMS}/{item['id']}", json={"name": "Mine now"}, headers=ALAN)
     deleted = await client.delete(f"{ITEMS}/{item['id']}", headers=ALAN)
 
-    for response in (patched, deleted):
+    for response in (patched, replaced, deleted):
         assert response.status_code == 403
         assert response.json()["code"] == "not_owner"
     assert (await client.get(f"{ITEMS}/{item['id']}")).json()["item"] == item
     assert (await client.patch(f"{ITEMS}/999", json={"name": "x"}, headers=ALAN)).status_code == 404
+    assert (await client.put(f"{ITEMS}/999", json={"name": "x"}, headers=ALAN)).status_code == 404
 
 
 async def test_owner_deleted_in_ulm_is_404_without_naming_the_user(
@@ -179,10 +193,10 @@ async def test_ulm_too_slow_is_504(client: httpx.AsyncClient, fake_ulm: FakeULM,
     assert response.json()["code"] == "ulm_timeout"
 
 
-@pytest.mark.parametrize("method", ["GET", "POST", "PATCH", "DELETE"])
+@pytest.mark.parametrize("method", ["GET", "POST", "PATCH", "PUT", "DELETE"])
 async def test_items_need_a_token(anonymous: httpx.AsyncClient, method: str) -> None:
     path = ITEMS if method in ("GET", "POST") else f"{ITEMS}/1"
-    json = {"name": "W"} if method in ("POST", "PATCH") else None
+    json = {"name": "W"} if method in ("POST", "PATCH", "PUT") else None
 
     assert (await anonymous.request(method, path, json=json)).status_code == 401
 

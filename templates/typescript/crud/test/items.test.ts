@@ -22,7 +22,16 @@ const alan = { authorization: 'Bearer alan-token' };
 const get = (url: string, headers = auth) => t.app.inject({ method: 'GET', url: `${API}${url}`, headers });
 const post = (payload: object, headers = auth) => t.app.inject({ method: 'POST', url: `${API}/items`, payload, headers });
 const patch = (id: number, payload: object, headers = auth) => t.app.inject({ method: 'PATCH', url: `${API}/items/${id}`, payload, headers });
+const put = (id: number, payload: object, headers = auth) => t.app.inject({ method: 'PUT', url: `${API}/items/${id}`, payload, headers });
 const del = (id: number, headers = auth) => t.app.inject({ method: 'DELETE', url: `${API}/items/${id}`, headers });
+
+interface Page {
+  items: ItemJson[];
+  limit: number;
+  offset: number;
+  next_offset: number | null;
+}
+const names = (response: { json: <T>() => T }) => response.json<Page>().items.map((i) => i.name);
 
 async function create(name = 'Widget', headers = auth) {
   const response = await post({ name }, headers);
@@ -60,12 +69,17 @@ describe('/api/v1/items', () => {
 
     const all = await get('/items');
     const page = await get('/items?limit=1&offset=1');
+    const last = await get('/items?limit=1&offset=2');
     const mine = await get('/items?mine=true', alan);
 
     expect(all.statusCode).toBe(200);
-    expect(all.json<ItemJson[]>().map((i) => i.name)).toEqual(['A', 'B', 'C']);
-    expect(page.json<ItemJson[]>().map((i) => i.name)).toEqual(['B']);
-    expect(mine.json<ItemJson[]>().map((i) => i.name)).toEqual(['B']);
+    expect(all.json<Page>()).toMatchObject({ limit: 50, offset: 0, next_offset: null });
+    expect(names(all)).toEqual(['A', 'B', 'C']);
+    expect(page.json<Page>()).toMatchObject({ limit: 1, offset: 1, next_offset: 2 });
+    expect(names(page)).toEqual(['B']);
+    expect(last.json<Page>()).toMatchObject({ limit: 1, offset: 2, next_offset: null });
+    expect(names(last)).toEqual(['C']);
+    expect(names(mine)).toEqual(['B']);
   });
 
   it('refuses a page over the maximum', async () => {
@@ -107,6 +121,17 @@ describe('/api/v1/items', () => {
     expect((await get(`/items/${item.id}`)).json<{ item: ItemJson }>().item.name).toBe('Renamed');
   });
 
+  it('lets the owner replace an item with PUT, the whole body required', async () => {
+    const item = await create();
+
+    const response = await put(item.id, { name: 'Replaced' });
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json<ItemJson>()).toMatchObject({ id: item.id, name: 'Replaced', owner_user_id: 'u-1' });
+    expect((await get(`/items/${item.id}`)).json<{ item: ItemJson }>().item.name).toBe('Replaced');
+    for (const body of [{}, { name: '' }, { name: 'x', owner_user_id: 'u-2' }]) expect((await put(item.id, body)).statusCode).toBe(422);
+  });
+
   it('refuses a change of owner, or an empty change', async () => {
     const item = await create();
 
@@ -130,13 +155,15 @@ describe('/api/v1/items', () => {
     const item = await create();
 
     const changed = await patch(item.id, { name: 'Mine now' }, alan);
+    const replaced = await put(item.id, { name: 'Mine now' }, alan);
     const deleted = await del(item.id, alan);
 
-    for (const response of [changed, deleted]) {
+    for (const response of [changed, replaced, deleted]) {
       expect(response.statusCode).toBe(403);
       expect(response.json()).toEqual({ code: 'not_owner', detail: `Only the owner of item ${item.id} may change it` });
     }
     expect((await patch(999999, { name: 'x' }, alan)).statusCode).toBe(404);
+    expect((await put(999999, { name: 'x' }, alan)).statusCode).toBe(404);
     expect((await del(999999, alan)).statusCode).toBe(404);
     expect(t.db.items.rows).toHaveLength(1);
     expect(t.db.items.rows[0]).toMatchObject({ name: 'Widget', ownerUserId: 'u-1' });
@@ -178,6 +205,7 @@ describe('/api/v1/items', () => {
     expect((await t.app.inject({ method: 'GET', url: `${API}/items` })).statusCode).toBe(401);
     expect((await t.app.inject({ method: 'GET', url: `${API}/items/1` })).statusCode).toBe(401);
     expect((await t.app.inject({ method: 'POST', url: `${API}/items`, payload: { name: 'W' } })).statusCode).toBe(401);
+    expect((await t.app.inject({ method: 'PUT', url: `${API}/items/1`, payload: { name: 'W' } })).statusCode).toBe(401);
     expect((await t.app.inject({ method: 'DELETE', url: `${API}/items/1` })).statusCode).toBe(401);
   });
 });
@@ -192,7 +220,7 @@ describe('/api/v1/items with a read replica', () => {
     const own = await get('/items');
 
     expect(replica.calls).toEqual(['list']);
-    expect(own.json<ItemJson[]>().map((i) => i.name)).toEqual(['Fresh']);
+    expect(names(own)).toEqual(['Fresh']);
     expect(t.db.items.calls).toEqual(['create', 'list']);
   });
 });

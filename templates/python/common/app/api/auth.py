@@ -12,18 +12,23 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.errors import unauthorized
-from app.clients.ulm import ULM, ULMUser
+from app.clients.ulm import ULMUser, get_ulm_client
 
 bearer = HTTPBearer(auto_error=False, description="An access token issued by ULM")
 
 
 async def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ulm: ULM,
 ) -> ULMUser:
-    """FastAPI dependency: the calling user, or 401."""
+    """FastAPI dependency: the calling user, or 401.
+
+    Every request runs it, so it asks for the process-wide ULM client itself rather than through
+    a sub-dependency (each one FastAPI solves costs CPU on every request); tests put their client
+    in its place (``tests/conftest.py``).
+    """
     if credentials is None or not credentials.credentials:
         raise unauthorized("not_authenticated", "This route needs an Authorization: Bearer <token> header.")
+    ulm = await get_ulm_client()
     return await ulm.authenticate(credentials.credentials)
 
 

@@ -54,7 +54,12 @@ def configure_logging(debug: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        if name == "uvicorn.access" and not logger.handlers and not logger.propagate:
+            # `uvicorn --no-access-log` left it so (uvicorn configures its loggers before it
+            # imports the app): no access lines, as asked, rather than one JSON line per request.
+            continue
+        logger.handlers[:] = []
+        logger.propagate = True
     # httpx logs every request at INFO; keep that for DEBUG.
     logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)

@@ -22,13 +22,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.auth import CurrentUser, current_user
 from app.api.errors import ApiError
-from app.clients.ulm import ULM, ULMNotFoundError
+from app.clients.ulm import ULMNotFoundError, ULMUser, get_ulm_client
 from app.core.database import ReadSessions, Sessions
 from app.models import Item
-from app.schemas.item import ItemCreate, ItemPage, ItemRead, ItemUpdate, ItemWithOwner
+from app.schemas.item import ItemCreate, ItemPage, ItemRead, ItemReplace, ItemUpdate, ItemWithOwner
 
 PAGE_MAX = 100
 
@@ -39,8 +40,17 @@ def _not_found(item_id: int) -> ApiError:
     return ApiError(status.HTTP_404_NOT_FOUND, "item_not_found", f"Item {item_id} not found")
 
 
-def _not_owner(item_id: int) -> ApiError:
-    return ApiError(status.HTTP_403_FORBIDDEN, "not_owner", f"Only the owner of item {item_id} may change it")
+async def _owned_for_change(db: AsyncSession, item_id: int, me: ULMUser) -> Item:
+    """The item, locked for this transaction, when ``me`` owns it; 404 or 403 otherwise.
+
+    FOR UPDATE: two changes of one item apply one after the other (``lock_timeout`` bounds the wait).
+    """
+    item = await db.get(Item, item_id, with_for_update=True)
+    if item is None:
+        raise _not_found(item_id)
+    if item.owner_user_id != me.id:
+        raise ApiError(status.HTTP_403_FORBIDDEN, "not_owner", f"Only the owner of item {item_id} may change it")
+    return item
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -72,8 +82,11 @@ async def list_items(
 
 
 @router.get("/{item_id}")
-async def get_item(item_id: int, sessions: ReadSessions, ulm: ULM) -> ItemWithOwner:
+async def get_item(item_id: int, sessions: ReadSessions) -> ItemWithOwner:
     """The item from our database, with its owner from ULM's API."""
+    # The process-wide client, asked for directly: this is the hot route, and each dependency
+    # FastAPI solves costs CPU on every request (tests put their client in its place).
+    ulm = await get_ulm_client()
     async with sessions() as db:
         item = await db.get(Item, item_id)
     # The session is closed: its connection is back in the pool before ULM is asked.
@@ -97,14 +110,21 @@ async def update_item(item_id: int, body: ItemUpdate, me: CurrentUser, sessions:
     if changes.get("name", "") is None:
         raise ApiError(422, "validation_error", "name cannot be null")
     async with sessions() as db:
-        # FOR UPDATE: two PATCHes of one item apply one after the other (lock_timeout bounds the wait).
-        item = await db.get(Item, item_id, with_for_update=True)
-        if item is None:
-            raise _not_found(item_id)
-        if item.owner_user_id != me.id:
-            raise _not_owner(item_id)
+        item = await _owned_for_change(db, item_id, me)
         for field, value in changes.items():
             setattr(item, field, value)
+        await db.commit()
+        await db.refresh(item)
+    return ItemRead.model_validate(item)
+
+
+@router.put("/{item_id}")
+async def replace_item(item_id: int, body: ItemReplace, me: CurrentUser, sessions: Sessions) -> ItemRead:
+    """Replace the item's fields (a field left out takes its default: ``description`` null); only the owner may."""
+    async with sessions() as db:
+        item = await _owned_for_change(db, item_id, me)
+        item.name = body.name
+        item.description = body.description
         await db.commit()
         await db.refresh(item)
     return ItemRead.model_validate(item)
@@ -114,10 +134,6 @@ async def update_item(item_id: int, body: ItemUpdate, me: CurrentUser, sessions:
 async def delete_item(item_id: int, me: CurrentUser, sessions: Sessions) -> None:
     """Delete the item; only the owner may."""
     async with sessions() as db:
-        item = await db.get(Item, item_id, with_for_update=True)
-        if item is None:
-            raise _not_found(item_id)
-        if item.owner_user_id != me.id:
-            raise _not_owner(item_id)
+        item = await _owned_for_change(db, item_id, me)
         await db.delete(item)
         await db.commit()

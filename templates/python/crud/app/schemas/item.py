@@ -18,6 +18,10 @@ class ItemCreate(BaseModel):
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
 
 
+class ItemReplace(ItemCreate):
+    """PUT: the whole item, as for POST; a field left out takes its default (``description``: null)."""
+
+
 class ItemUpdate(BaseModel):
     """PATCH: only the fields sent change; ``description: null`` clears it."""
 

@@ -23,7 +23,8 @@ from sqlalchemy import Connection, inspect, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from app.clients.ulm import ULMClient, get_ulm_client
+from app.clients import ulm
+from app.clients.ulm import ULMClient
 from app.core.config import settings
 from app.core.database import BoundedSessions, create_sessions, engine_options, get_read_sessions, get_sessions
 from app.main import app
@@ -72,11 +73,13 @@ def sessions(engine: AsyncEngine) -> BoundedSessions:
 
 
 @pytest.fixture
-async def api(sessions: BoundedSessions, ulm_client: ULMClient) -> AsyncIterator[httpx.AsyncClient]:
+async def api(
+    sessions: BoundedSessions, ulm_client: ULMClient, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
     """The app on the test schema (no SQLite), ULM faked."""
     app.dependency_overrides[get_sessions] = lambda: sessions
     app.dependency_overrides[get_read_sessions] = lambda: sessions
-    app.dependency_overrides[get_ulm_client] = lambda: ulm_client
+    monkeypatch.setattr(ulm._Shared, "client", ulm_client)
     transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers) as http:

@@ -6,8 +6,8 @@
  *
  * Who may do what: any authenticated caller may list and read items; the caller who creates an
  * item owns it (the id ULM gave for their token, never a field of the body); only the owner may
- * change or delete it. Anyone else gets 404, as for an item that does not exist: a 403 would
- * tell them which ids exist (README.md, "Items").
+ * change or delete it. Anyone else gets 403 `not_owner`: they may read the item, so its existence
+ * is no secret to them (README.md, "Items").
  *
  * Each Prisma query takes a pooled connection and gives it back when it is done; no
  * transaction is held open across a ULM call, so a slow ULM never holds a connection.
@@ -68,6 +68,14 @@ const Page = Type.Object({
   mine: Type.Boolean({ default: false, description: "Only the caller's own items" }),
 });
 
+// The Python stack's page, field for field: `next_offset` is null on the last page.
+const ItemPage = Type.Object({
+  items: Type.Array(Item),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+  next_offset: Type.Union([Type.Integer(), Type.Null()]),
+});
+
 const ItemId = Type.Object({ itemId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
 const errors = { 401: ErrorBody, 503: ErrorBody, 504: ErrorBody } as const;
@@ -115,14 +123,16 @@ export const itemRoutes: FastifyPluginCallbackTypebox = (app, _options, done) =>
         summary: `Items, oldest first, at most ${MAX_PAGE} a page`,
         security: [{ bearer: [] }],
         querystring: Page,
-        response: { 200: Type.Array(Item), 422: ErrorBody, ...errors },
+        response: { 200: ItemPage, 422: ErrorBody, ...errors },
       },
     },
     async (request) => {
       const owner = caller(request);
       const { limit, offset, mine } = request.query;
-      const rows = await readsFor(owner).list({ limit, offset, ownerUserId: mine ? owner : undefined });
-      return rows.map(itemJson);
+      // One row more than the page: whether there is a next page, without counting them all.
+      const rows = await readsFor(owner).list({ limit: limit + 1, offset, ownerUserId: mine ? owner : undefined });
+      const more = rows.length > limit;
+      return { items: rows.slice(0, limit).map(itemJson), limit, offset, next_offset: more ? offset + limit : null };
     },
   );
 
@@ -172,6 +182,28 @@ export const itemRoutes: FastifyPluginCallbackTypebox = (app, _options, done) =>
       if (!changed) throw await refused(itemId);
       writers.wrote(owner);
       return itemJson(changed);
+    },
+  );
+
+  app.put(
+    '/items/:itemId',
+    {
+      schema: {
+        tags: ['items'],
+        summary: 'Replace an item, the whole body as for a create: its owner only (anyone else: 403 not_owner)',
+        security: [{ bearer: [] }],
+        params: ItemId,
+        body: NewItem,
+        response: { 200: Item, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody, ...errors },
+      },
+    },
+    async (request) => {
+      const owner = caller(request);
+      const { itemId } = request.params;
+      const replaced = await app.db.items.update(BigInt(itemId), owner, { name: request.body.name });
+      if (!replaced) throw await refused(itemId);
+      writers.wrote(owner);
+      return itemJson(replaced);
     },
   );
 

@@ -115,7 +115,7 @@ describe('the app with its production wiring (real settings, PostgreSQL, ULM ove
       expect(created.statusCode, created.body).toBe(201);
       const listed = await withDeadReplica.inject({ method: 'GET', url: '/api/v1/items?limit=100', headers: { authorization: ADA.authorization } });
       expect(listed.statusCode, listed.body).toBe(200);
-      expect(listed.json<{ name: string }[]>().map((i) => i.name)).toContain('Primary only');
+      expect(listed.json<{ items: { name: string }[] }>().items.map((i) => i.name)).toContain('Primary only');
       // Another caller (no write of their own): the replica is tried, fails, the primary answers.
       const other = await withDeadReplica.inject({ method: 'GET', url: `/api/v1/items/${created.json<{ id: number }>().id}`, headers: { authorization: ALAN.authorization } });
       expect(other.statusCode, other.body).toBe(200);
