@@ -43,7 +43,7 @@ export function monitoringManifests(crud: AppSpec[]): unknown[] {
 }
 
 export const k8sMonitoringKind = (ctx: DerivedContext): DerivedFile[] => {
-  const crud = crudWithManifests(ctx);
+  const crud = crudWithManifests(ctx).map((a) => a.spec);
   const header = [
     ...DERIVED_NOTE,
     "The alerting rules (monitoring/alerts.yml's) for the prometheus-operator, and the exporter's queries for the",
