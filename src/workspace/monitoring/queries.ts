@@ -42,9 +42,29 @@ interface Query {
 
 const m = (name: string, usage: Usage, description: string): Record<string, { usage: Usage; description: string }> => ({ [name]: { usage, description } });
 
+/**
+ * A database name that stands for the list of app databases while the YAML is made: the YAML
+ * library then formats a text of a fixed size, and the list goes in after (`withDatabases`), so
+ * the cost does not grow with the number of apps. Its quoted form and the list's are alike to YAML
+ * (quotes, commas, no line break), so the text is the same as with the list made in place.
+ */
+export const DATABASES_PLACEHOLDER = 'ovu_databases_placeholder_db';
+
+/** `text` with the placeholder put back as `dbs`: in an SQL list (`'a_db', 'b_db'`), and as a YAML list item, one line each. */
+export function withDatabases(text: string, dbs: string[]): string {
+  const quoted = quoteLiteral(DATABASES_PLACEHOLDER);
+  return text
+    .replace(/^( *- )ovu_databases_placeholder_db$/gm, (_, item: string) => dbs.map((db) => item + db).join('\n'))
+    .replaceAll(quoted, dbs.map(quoteLiteral).join(', '));
+}
+
 /** The queries.yaml text for the app databases `dbs` (sorted, non-empty). */
 export function queriesYaml(dbs: string[]): string {
-  const list = dbs.map(quoteLiteral).join(', ');
+  return withDatabases(queriesYamlFor(quoteLiteral(DATABASES_PLACEHOLDER)), dbs);
+}
+
+/** The queries.yaml text, `list` standing in every `IN (…)`. */
+function queriesYamlFor(list: string): string {
   const buckets = [...MEAN_BUCKETS.map((b) => `(${quoteLiteral(String(b))}, ${b}::float8)`), `('+Inf', 'Infinity'::float8)`].join(', ');
   const queries: Record<string, Query> = {
     ovu_connections: {
