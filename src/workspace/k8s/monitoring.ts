@@ -6,10 +6,10 @@
  * (prefixed `cnpg_`). The queries that read one database's views name the app databases in
  * `target_databases`, CloudNativePG's equivalent of the compose exporter's auto-discovery.
  */
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import type { DerivedContext, DerivedFile } from '../derived.ts';
 import { alertRules } from '../monitoring/alerts.ts';
-import { DATABASES_PLACEHOLDER, queriesYaml, withDatabases } from '../monitoring/queries.ts';
+import { DATABASES_PLACEHOLDER, exporterQueries, withDatabases, type Query } from '../monitoring/queries.ts';
 import { DERIVED_NOTE, manifestsFile, crudWithManifests } from './names.ts';
 
 export const MONITORING_FILE = 'monitoring.yaml';
@@ -17,7 +17,7 @@ export const QUERIES_CONFIGMAP = { name: 'ovu-monitoring-queries', key: 'queries
 
 /** The compose exporter's queries as CloudNativePG runs them. */
 function cnpgQueries(dbs: string[]): string {
-  const queries = parse(queriesYaml(dbs)) as Record<string, { master?: boolean; target_databases?: string[] }>;
+  const queries: Record<string, Query & { target_databases?: string[] }> = exporterQueries();
   for (const q of Object.values(queries)) if (!q.master) q.target_databases = dbs;
   return stringify(queries, { lineWidth: 0 });
 }

@@ -34,7 +34,7 @@ export const MEAN_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 export const TOP_STATEMENTS = 20;
 
 type Usage = 'LABEL' | 'GAUGE' | 'COUNTER';
-interface Query {
+export interface Query {
   query: string;
   master?: boolean;
   metrics: Record<string, { usage: Usage; description: string }>[];
@@ -60,11 +60,20 @@ export function withDatabases(text: string, dbs: string[]): string {
 
 /** The queries.yaml text for the app databases `dbs` (sorted, non-empty). */
 export function queriesYaml(dbs: string[]): string {
-  return withDatabases(queriesYamlFor(quoteLiteral(DATABASES_PLACEHOLDER)), dbs);
+  return withDatabases(HEADER.join('\n') + '\n' + stringify(exporterQueries(), { lineWidth: 0 }), dbs);
 }
 
-/** The queries.yaml text, `list` standing in every `IN (…)`. */
-function queriesYamlFor(list: string): string {
+const HEADER = [
+  '# monitoring/queries.yaml: written by create-ovu-app from the apps in this workspace; do not edit.',
+  "# The postgres exporter's custom queries (default metrics are off): one datname label per app database.",
+  '# Query durations come from pg_stat_statements, which keeps per statement its calls and mean time,',
+  '# not single calls: ovu_calls_by_mean_seconds_bucket counts each call at its statement\'s mean, so',
+  '# the dashboards\' p50/p95/p99 are quantiles of statement means weighted by calls, not of single calls.',
+];
+
+/** The queries by name, for the placeholder database (`withDatabases` puts the list in). */
+export function exporterQueries(): Record<string, Query> {
+  const list = quoteLiteral(DATABASES_PLACEHOLDER);
   const buckets = [...MEAN_BUCKETS.map((b) => `(${quoteLiteral(String(b))}, ${b}::float8)`), `('+Inf', 'Infinity'::float8)`].join(', ');
   const queries: Record<string, Query> = {
     ovu_connections: {
@@ -204,12 +213,6 @@ function queriesYamlFor(list: string): string {
       ],
     },
   };
-  const header = [
-    '# monitoring/queries.yaml: written by create-ovu-app from the apps in this workspace; do not edit.',
-    "# The postgres exporter's custom queries (default metrics are off): one datname label per app database.",
-    '# Query durations come from pg_stat_statements, which keeps per statement its calls and mean time,',
-    '# not single calls: ovu_calls_by_mean_seconds_bucket counts each call at its statement\'s mean, so',
-    '# the dashboards\' p50/p95/p99 are quantiles of statement means weighted by calls, not of single calls.',
-  ];
-  return header.join('\n') + '\n' + stringify(queries, { lineWidth: 0 });
+  return queries;
+
 }
