@@ -12,9 +12,9 @@ import { renderBackend, renderCiWorkflow, renderDeploy } from '../stacks/render.
 import { STACKS } from '../stacks/index.ts';
 import { addAppToCompose, APP_COMPOSE_FILE } from '../workspace/compose/index.ts';
 import { editInitDb } from '../workspace/init-db.ts';
-import { ensureEnvVar, ensureLine, generatePassword } from '../workspace/env-file.ts';
+import { ensureEnvVar, ensureLine } from '../workspace/env-file.ts';
 import { findAppPassword, type FoundPassword } from '../workspace/app-env.ts';
-import { PASSWORD_FIX, passwordProblem, passwordUrlProblem } from '../database/passwords.ts';
+import { PASSWORD_FIX, generatePassword, passwordProblem, passwordUrlProblem } from '../database/passwords.ts';
 import { scramVerifier, verifierMatches } from '../database/scram.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONNECTIONS, budgetProblem, budgetTotal, serverConnectionLimit } from '../database/budget.ts';
 import { serverSettings } from '../workspace/compose/database-service.ts';

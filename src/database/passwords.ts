@@ -1,7 +1,13 @@
 /** Which app passwords create-ovu-app accepts: long, random-looking, never a placeholder. */
+import { randomBytes } from 'node:crypto';
 import { isScramSafe } from './scram.ts';
 
 export const MIN_PASSWORD_LENGTH = 32;
+
+/** 32 random bytes as base64url: 43 characters, safe inside a connection URL unescaped. */
+export function generatePassword(): string {
+  return randomBytes(32).toString('base64url');
+}
 
 /** Values that come from examples and templates (.env.example writes `change-me`). */
 const PLACEHOLDERS = new Set(['change-me', 'changeme', 'change_me', 'password', 'secret', 'postgres', 'xxx', 'todo', 'replace-me']);

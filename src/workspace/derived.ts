@@ -10,8 +10,10 @@
  * it (if any), and the files it writes that hold secrets (doctor checks them).
  *
  * Cost: a command that adds, updates or removes one app names it (`changed`); a kind then writes
- * only that app's own files (its dashboard) and rewrites its shared files from the specs in memory,
- * as text, without parsing any of them. Only doctor (`changed` undefined) computes every app's.
+ * only that app's own files (its dashboard), makes only that app's entries of a shared file whose
+ * entries are costly to make (backups.yaml's CronJobs: the others' are kept as the file has them),
+ * and rewrites its other shared files from the specs in memory, as text, without parsing any of
+ * them. Only doctor (`changed` undefined) computes every app's.
  */
 import path from 'node:path';
 import type { AppSpec } from '../app/spec.ts';

@@ -1,10 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import { dominantEol } from './eol.ts';
-
-/** 32 random bytes as base64url: 43 characters, safe inside a connection URL unescaped. */
-export function generatePassword(): string {
-  return randomBytes(32).toString('base64url');
-}
 
 const LINE = /^\uFEFF?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
 

@@ -15,6 +15,8 @@ interface Scanned {
   open: { what: string; line: number } | undefined;
 }
 
+const DOLLAR_TAG = /\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/y;
+
 /** Scans SQL as psql's lexer does for quotes and comments: '…' (with ''), "…", $tag$…$tag$, -- and nested block comments. */
 export function scanSql(sql: string): Scanned {
   const out = sql.split('');
@@ -58,7 +60,9 @@ export function scanSql(sql: string): Scanned {
       if (k >= sql.length) return { text: out.join(''), open: { what: c === "'" ? 'a quoted string' : 'a quoted name', line: start } };
       lineAt(k + 1);
     } else if (c === '$' && !/[\w$]/.test(sql[i - 1] ?? '')) {
-      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i))?.[0];
+      // Sticky at i: no copy of the rest of the file for each `$` (that made a scan quadratic).
+      DOLLAR_TAG.lastIndex = i;
+      const tag = DOLLAR_TAG.exec(sql)?.[0];
       if (tag === undefined) {
         i++;
         continue;
@@ -104,15 +108,21 @@ export function assertNotCreatedByHand(file: ParsedFile, spec: AppSpec): void {
 /** A git merge-conflict marker line: psql stops at it with a syntax error. */
 const CONFLICT = /^(?:<{7}|>{7}|\|{7})(?:\s|$)|^={7}\s*$/;
 
+/** The file's git merge-conflict marker lines, each as a problem with its line (a cheap check: no SQL is scanned). */
+export function conflictMarkers(source: string): string[] {
+  const problems: string[] = [];
+  source.split(/\r?\n|\r/).forEach((l, i) => {
+    if (CONFLICT.test(l)) problems.push(`init-db.sql:${i + 1}: a git merge-conflict marker (${l.slice(0, 7)}), where psql stops with a syntax error: resolve the conflict (keep one side, remove the marker lines)`);
+  });
+  return problems;
+}
+
 /**
  * Why psql would not run the file through (each with its line), as far as can be told without
  * running it: a merge-conflict marker, a quote or comment left open at the end.
  */
 export function initDbProblems(source: string): string[] {
-  const problems: string[] = [];
-  source.split(/\r?\n|\r/).forEach((l, i) => {
-    if (CONFLICT.test(l)) problems.push(`init-db.sql:${i + 1}: a git merge-conflict marker (${l.slice(0, 7)}), where psql stops with a syntax error: resolve the conflict (keep one side, remove the marker lines)`);
-  });
+  const problems = conflictMarkers(source);
   const { open } = scanSql(source);
   if (open) problems.push(`init-db.sql:${open.line}: ${open.what} that is never closed, so psql runs nothing after it: close it`);
   return problems;

@@ -15,7 +15,7 @@ import { UserError } from '../errors.ts';
 import type { AppSpec } from '../app/spec.ts';
 import { PLATFORM_SLUG, assertSlug, findBlocks, listInitDbApps, parse } from './init-db-markers.ts';
 import { HEADER, PAST_HEADERS, blockLines, initDbBlock, platformBlock } from './init-db-blocks.ts';
-import { assertNotCreatedByHand, initDbProblems } from './init-db-sql.ts';
+import { assertNotCreatedByHand, conflictMarkers } from './init-db-sql.ts';
 
 export { MONITORING_SLUG, PLATFORM_SLUG, appBlockText, initDbBlockOf, listInitDbApps } from './init-db-markers.ts';
 export { initDbBlock, platformBlock } from './init-db-blocks.ts';
@@ -74,7 +74,7 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
   }
 
   // A conflict left in it would stop psql before any block: the file is not rewritten until it is resolved.
-  const conflict = initDbProblems(source).find((p) => p.includes('merge-conflict marker'));
+  const [conflict] = conflictMarkers(source);
   if (conflict) throw new UserError(`${conflict}, then run again; nothing was written.`);
   const file = parse(source);
   assertNotCreatedByHand(file, spec);

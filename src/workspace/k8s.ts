@@ -16,7 +16,7 @@ import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVED_CONNECTIONS, ULM_ASSUMED_CONN
 import { STACKS } from '../stacks/index.ts';
 import type { DerivedApp, DerivedContext, DerivedFile } from './derived.ts';
 import { appRollout, k8sConnectionLimit } from './k8s/budget.ts';
-import { poolerName } from './k8s/names.ts';
+import { listedIn, poolerName } from './k8s/names.ts';
 import { clusterBackup, clusterMonitoring, k8sResources } from './k8s/resources.ts';
 import { yamlText, type Plain } from './yaml-text.ts';
 import { ULM_DEFAULT_URL, usesUlmDev } from './ulm-dev/names.ts';
@@ -169,14 +169,6 @@ export function workspaceKustomization(apps: DerivedApp[], without: DerivedApp[]
     kind: 'Kustomization',
     resources: [...(cluster ? [CLUSTER_FILE] : []), ...more, ...apps.map((a) => `../../${a.dir}/${K8S_DIR}`)],
   });
-}
-
-/** The app directories a kustomization we wrote lists (undefined: there is none). */
-function listedIn(text: string | undefined): Set<string> | undefined {
-  if (text === undefined) return undefined;
-  const dirs = new Set<string>();
-  for (const m of text.matchAll(/^ {2}- \.\.\/\.\.\/(.+)\/deploy\/k8s$/gm)) dirs.add(m[1]!);
-  return dirs;
 }
 
 /** The DERIVED kind: `deploy/k8s/` from the workspace's apps; gone with the last app. */

@@ -16,9 +16,10 @@
  * The scripts are backup/scripts.ts's, mounted from a ConfigMap; nothing secret is in any file.
  */
 import type { AppSpec } from '../../app/spec.ts';
-import type { DerivedContext, DerivedFile } from '../derived.ts';
+import path from 'node:path';
+import type { DerivedApp, DerivedContext, DerivedFile } from '../derived.ts';
 import { K8S_SCRIPTS, S3_KEEP } from '../backup/scripts.ts';
-import { BACKUP_BUCKET, BACKUP_S3_SECRET, DERIVED_NOTE, manifestsFile, crudWithManifests } from './names.ts';
+import { BACKUP_BUCKET, BACKUP_S3_SECRET, DERIVED_NOTE, manifestsFile, crudWithManifests, type AppManifest } from './names.ts';
 
 export const BACKUPS_FILE = 'backups.yaml';
 const CLUSTER = 'ovu-postgres'; // k8s.ts CLUSTER_NAME (not imported: k8s.ts imports this module)
@@ -152,7 +153,8 @@ export function restoreCronJob(spec: AppSpec) {
   };
 }
 
-export function backupsManifests(crud: AppSpec[]): unknown[] {
+/** The file's shared manifests: the scripts, the settings, the Cluster's ScheduledBackup. */
+function sharedManifests(): unknown[] {
   return [
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: SCRIPTS_CONFIGMAP, labels: labels(undefined, 'backup') }, data: K8S_SCRIPTS },
     {
@@ -168,9 +170,15 @@ export function backupsManifests(crud: AppSpec[]): unknown[] {
       metadata: { name: `${CLUSTER}-daily`, labels: labels(undefined, 'backup') },
       spec: { schedule: CLUSTER_BACKUP_SCHEDULE, cluster: { name: CLUSTER }, method: 'barmanObjectStore', backupOwnerReference: 'self', immediate: true },
     },
-    ...crud.flatMap((s) => [dumpCronJob(s), restoreCronJob(s)]),
   ];
 }
+
+/** Each crud app's CronJobs, made only when asked for. */
+const appManifests = (crud: DerivedApp[]): AppManifest[] =>
+  crud.flatMap(({ dir, spec }) => [
+    { name: `${spec.names.slug}-db-backup`, dir, make: () => dumpCronJob(spec) },
+    { name: `${spec.names.slug}-db-restore`, dir, make: () => restoreCronJob(spec) },
+  ]);
 
 export const backupsKind = (ctx: DerivedContext): DerivedFile[] => {
   const crud = crudWithManifests(ctx);
@@ -183,5 +191,6 @@ export const backupsKind = (ctx: DerivedContext): DerivedFile[] => {
     'Restore one app from its newest dump (another: kubectl set env cronjob/<app>-db-restore -c fetch RESTORE_KEY=<app>/<file>.dump):',
     '  kubectl create job <app>-restore-1 --from=cronjob/<app>-db-restore',
   ];
-  return [{ path: `deploy/k8s/${BACKUPS_FILE}`, text: crud.length ? manifestsFile(header, backupsManifests(crud)) : undefined }];
+  const file = `deploy/k8s/${BACKUPS_FILE}`;
+  return [{ path: file, text: crud.length ? manifestsFile(header, sharedManifests(), appManifests(crud), ctx.read(path.join(ctx.root, file)), ctx.changed) : undefined }];
 };

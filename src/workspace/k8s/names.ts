@@ -5,7 +5,7 @@
 import { Document } from 'yaml';
 import path from 'node:path';
 import type { AppSpec } from '../../app/spec.ts';
-import type { DerivedContext } from '../derived.ts';
+import type { DerivedApp, DerivedContext } from '../derived.ts';
 
 /** A --pgbouncer app's CloudNativePG Poolers; each one's Service has its name. `rw` writes, `ro` reads from the replicas. */
 export const poolerName = (spec: AppSpec, type: 'rw' | 'ro'): string => `${spec.names.slug}-pooler-${type}`;
@@ -16,10 +16,38 @@ export const BACKUP_S3_SECRET = 'ovu-backup-s3';
 /** The bucket ADR-002's example uploads to (s3://ovu-backups/<app>/); an overlay changes it. */
 export const BACKUP_BUCKET = 'ovu-backups';
 
-/** Several manifests in one file, a comment on top. */
-export function manifestsFile(header: string[], docs: unknown[]): string {
+/** One manifest of an app in a file of several: its `metadata.name`, the app, and how to make it. */
+export interface AppManifest {
+  name: string;
+  dir: string;
+  make(): unknown;
+}
+
+const manifestText = (doc: unknown): string => new Document(doc).toString({ lineWidth: 0 });
+
+/** The texts of a manifestsFile's documents by their `metadata.name` (empty: no such file). */
+function manifestTexts(text: string | undefined): Map<string, string> {
+  const byName = new Map<string, string>();
+  if (text === undefined) return byName;
+  // manifestsFile joins documents with `---` lines; no document has such a line (block scalars are indented).
+  for (const doc of text.replace(/^(#.*\n)*/, '').split(/^---\n/m)) {
+    const name = /^metadata:\n {2}name: (.+)$/m.exec(doc)?.[1];
+    if (name !== undefined) byName.set(name, doc);
+  }
+  return byName;
+}
+
+/**
+ * Several manifests in one file, a comment on top: the shared `docs`, then each app's. A run that
+ * changes one app (`changed`) makes only that app's manifests and keeps the others' as `previous`
+ * (the file as the fold has it) has them, so adding the 200th app costs what adding the 1st does;
+ * without `changed` (doctor) or `previous`, every manifest is made.
+ */
+export function manifestsFile(header: string[], docs: unknown[], apps: AppManifest[] = [], previous?: string, changed?: string): string {
   const top = header.map((l) => (l ? `# ${l}` : '#')).join('\n');
-  return `${top}\n${docs.map((d) => new Document(d).toString({ lineWidth: 0 })).join('---\n')}`;
+  const kept = changed === undefined ? new Map<string, string>() : manifestTexts(previous);
+  const texts = [...docs.map(manifestText), ...apps.map((a) => (a.dir !== changed && kept.get(a.name)) || manifestText(a.make()))];
+  return `${top}\n${texts.join('---\n')}`;
 }
 
 export const DERIVED_NOTE = [
@@ -27,7 +55,21 @@ export const DERIVED_NOTE = [
   'Change it through an overlay of your own (resources: [../k8s] plus patches), not here.',
 ];
 
-/** The crud apps that have their own deploy/k8s/ (k8s.ts lists only those; an app made before has none). */
-export function crudWithManifests(ctx: DerivedContext): AppSpec[] {
-  return ctx.apps.filter((a) => a.spec.settings.kind === 'crud' && ctx.read(path.join(ctx.root, a.dir, 'deploy', 'k8s', 'kustomization.yaml')) !== undefined).map((a) => a.spec);
+/** The app directories a workspace kustomization we wrote lists (undefined: there is none). */
+export function listedIn(text: string | undefined): Set<string> | undefined {
+  if (text === undefined) return undefined;
+  const dirs = new Set<string>();
+  for (const m of text.matchAll(/^ {2}- \.\.\/\.\.\/(.+)\/deploy\/k8s$/gm)) dirs.add(m[1]!);
+  return dirs;
+}
+
+/**
+ * The crud apps that have their own deploy/k8s/ (k8s.ts lists only those; an app made before has
+ * none). A run that changes one app takes them from the workspace kustomization the k8s kind (first
+ * in DERIVED) has just staged, rather than reading every app's; doctor reads every app's.
+ */
+export function crudWithManifests(ctx: DerivedContext): DerivedApp[] {
+  const listed = ctx.changed === undefined ? undefined : listedIn(ctx.read(path.join(ctx.root, 'deploy', 'k8s', 'kustomization.yaml')));
+  const hasOwn = (a: DerivedApp): boolean => (listed ? listed.has(a.dir) : ctx.read(path.join(ctx.root, a.dir, 'deploy', 'k8s', 'kustomization.yaml')) !== undefined);
+  return ctx.apps.filter((a) => a.spec.settings.kind === 'crud' && hasOwn(a));
 }

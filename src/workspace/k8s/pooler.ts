@@ -40,7 +40,7 @@ export function poolerManifest(spec: AppSpec, type: 'rw' | 'ro') {
 }
 
 export const poolerKind = (ctx: DerivedContext): DerivedFile[] => {
-  const specs = crudWithManifests(ctx).filter((s) => s.settings.pgbouncer);
+  const specs = crudWithManifests(ctx).map((a) => a.spec).filter((s) => s.settings.pgbouncer);
   const text = specs.length
     ? manifestsFile(
         [

@@ -34,7 +34,7 @@ export const MEAN_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 export const TOP_STATEMENTS = 20;
 
 type Usage = 'LABEL' | 'GAUGE' | 'COUNTER';
-interface Query {
+export interface Query {
   query: string;
   master?: boolean;
   metrics: Record<string, { usage: Usage; description: string }>[];
@@ -42,9 +42,38 @@ interface Query {
 
 const m = (name: string, usage: Usage, description: string): Record<string, { usage: Usage; description: string }> => ({ [name]: { usage, description } });
 
+/**
+ * A database name that stands for the list of app databases while the YAML is made: the YAML
+ * library then formats a text of a fixed size, and the list goes in after (`withDatabases`), so
+ * the cost does not grow with the number of apps. Its quoted form and the list's are alike to YAML
+ * (quotes, commas, no line break), so the text is the same as with the list made in place.
+ */
+export const DATABASES_PLACEHOLDER = 'ovu_databases_placeholder_db';
+
+/** `text` with the placeholder put back as `dbs`: in an SQL list (`'a_db', 'b_db'`), and as a YAML list item, one line each. */
+export function withDatabases(text: string, dbs: string[]): string {
+  const quoted = quoteLiteral(DATABASES_PLACEHOLDER);
+  return text
+    .replace(/^( *- )ovu_databases_placeholder_db$/gm, (_, item: string) => dbs.map((db) => item + db).join('\n'))
+    .replaceAll(quoted, dbs.map(quoteLiteral).join(', '));
+}
+
 /** The queries.yaml text for the app databases `dbs` (sorted, non-empty). */
 export function queriesYaml(dbs: string[]): string {
-  const list = dbs.map(quoteLiteral).join(', ');
+  return withDatabases(HEADER.join('\n') + '\n' + stringify(exporterQueries(), { lineWidth: 0 }), dbs);
+}
+
+const HEADER = [
+  '# monitoring/queries.yaml: written by create-ovu-app from the apps in this workspace; do not edit.',
+  "# The postgres exporter's custom queries (default metrics are off): one datname label per app database.",
+  '# Query durations come from pg_stat_statements, which keeps per statement its calls and mean time,',
+  '# not single calls: ovu_calls_by_mean_seconds_bucket counts each call at its statement\'s mean, so',
+  '# the dashboards\' p50/p95/p99 are quantiles of statement means weighted by calls, not of single calls.',
+];
+
+/** The queries by name, for the placeholder database (`withDatabases` puts the list in). */
+export function exporterQueries(): Record<string, Query> {
+  const list = quoteLiteral(DATABASES_PLACEHOLDER);
   const buckets = [...MEAN_BUCKETS.map((b) => `(${quoteLiteral(String(b))}, ${b}::float8)`), `('+Inf', 'Infinity'::float8)`].join(', ');
   const queries: Record<string, Query> = {
     ovu_connections: {
@@ -184,12 +213,6 @@ export function queriesYaml(dbs: string[]): string {
       ],
     },
   };
-  const header = [
-    '# monitoring/queries.yaml: written by create-ovu-app from the apps in this workspace; do not edit.',
-    "# The postgres exporter's custom queries (default metrics are off): one datname label per app database.",
-    '# Query durations come from pg_stat_statements, which keeps per statement its calls and mean time,',
-    '# not single calls: ovu_calls_by_mean_seconds_bucket counts each call at its statement\'s mean, so',
-    '# the dashboards\' p50/p95/p99 are quantiles of statement means weighted by calls, not of single calls.',
-  ];
-  return header.join('\n') + '\n' + stringify(queries, { lineWidth: 0 });
+  return queries;
+
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
 import { DERIVED, databaseReach, derivedFiles, derivedIncludes, derivedSecretFiles, stageDerived, type DerivedKind } from '../../../src/workspace/derived.ts';
 import { appsComposeFile } from '../../../src/workspace/compose/apps-file.ts';
 import { DEFAULT_STYLE } from '../../../src/workspace/compose/render.ts';
@@ -77,5 +78,38 @@ describe('the derived kinds are one fold over the plan', () => {
     stageDerived(plan, { root: ROOT, apps: two, database: databaseReach(DB, two), changed: 'orders' });
     const dashboards = plan.list().map((c) => path.relative(ROOT, c.path)).filter((p) => p.endsWith('.json'));
     expect(dashboards).toEqual(['monitoring/grafana/dashboards/orders.json']);
+  });
+
+  it("a run that changes one app makes that app's CronJobs only and keeps the others' as backups.yaml has them; an audit makes every one", () => {
+    const orders = appSpec('orders', { port: 8002 });
+    const two = [...apps, { dir: 'orders', spec: orders }];
+    const own = { 'inventory/deploy/k8s/kustomization.yaml': 'kind: Kustomization\n', 'orders/deploy/k8s/kustomization.yaml': 'kind: Kustomization\n' };
+    const before = derivedFiles({ root: ROOT, apps, read: (f) => ({ ...workspace(), ...own })[path.relative(ROOT, f) as keyof typeof own] });
+    const backups = before.find((f) => f.path === 'deploy/k8s/backups.yaml')!.text!;
+    // A schedule the fold would not write: kept only if inventory's CronJob is not made again.
+    const edited = backups.replace('schedule: 30 3 * * *', 'schedule: 45 4 * * *');
+    expect(edited).not.toBe(backups);
+    const files: Record<string, string> = { ...workspace(), ...own, 'apps.compose.yaml': appsComposeFile(two, DB, DEFAULT_STYLE).text, 'deploy/k8s/backups.yaml': edited };
+    for (const f of before) if (f.text !== undefined && f.path.startsWith('deploy/k8s/kustomization')) files[f.path] = f.text;
+    const plan = new Plan((f) => files[path.relative(ROOT, f)], ROOT, () => 0o600);
+    stageDerived(plan, { root: ROOT, apps: two, database: databaseReach(DB, two), changed: 'orders' });
+    const after = plan.read(path.join(ROOT, 'deploy/k8s/backups.yaml'))!;
+    const cronJobs = parseAllDocuments(after).map((d) => d.toJS()).filter((d) => d.kind === 'CronJob');
+    expect(cronJobs.map((j) => [j.metadata.name, j.spec.schedule])).toEqual([
+      ['inventory-db-backup', '45 4 * * *'],
+      ['inventory-db-restore', '0 0 1 1 *'],
+      ['orders-db-backup', '30 3 * * *'],
+      ['orders-db-restore', '0 0 1 1 *'],
+    ]);
+    const audit = derivedFiles({ root: ROOT, apps: two, read: (f) => files[path.relative(ROOT, f)] }).find((f) => f.path === 'deploy/k8s/backups.yaml')!.text!;
+    expect(audit).toContain('schedule: 30 3 * * *');
+    expect(audit).not.toContain('45 4');
+    // The exporter's queries name both databases, filled in after the YAML was made.
+    const monitoring = parseAllDocuments(plan.read(path.join(ROOT, 'deploy/k8s/monitoring.yaml'))!).map((d) => d.toJS());
+    const queries = parse(monitoring.find((d) => d.kind === 'ConfigMap').data['queries.yaml']) as Record<string, { master?: boolean; query: string; target_databases?: string[] }>;
+    for (const q of Object.values(queries)) {
+      expect(q.query).toContain("IN ('inventory_db', 'orders_db')");
+      if (!q.master) expect(q.target_databases).toEqual(['inventory_db', 'orders_db']);
+    }
   });
 });

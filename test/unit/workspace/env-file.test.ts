@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ensureEnvVar, ensureLine, generatePassword, readEnvVar } from '../../../src/workspace/env-file.ts';
+import { ensureEnvVar, ensureLine, readEnvVar } from '../../../src/workspace/env-file.ts';
 
 describe('env files', () => {
-  it('generates 43-character URL-safe passwords, never the same twice', () => {
-    const a = generatePassword();
-    expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(generatePassword()).not.toBe(a);
-    expect(encodeURIComponent(a)).toBe(a);
-  });
-
   it('reads values the way dotenv does', () => {
     const src = '# c\nA=1\nexport B="two words"\nC=\'x\'\nD=v # note\nA=last\n';
     expect(readEnvVar(src, 'A')).toBe('last');
