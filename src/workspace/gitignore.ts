@@ -106,7 +106,20 @@ export function ignoredByRules(root: string, rel: string, read: (file: string) =
   return false;
 }
 
+/**
+ * Whether `dir` may be inside a git work tree: a `.git` in it or above it (or GIT_DIR set). Outside
+ * any, git would only fail with "not a git repository": no process is started to learn that.
+ */
+function mayBeInWorkTree(dir: string): boolean {
+  if (process.env['GIT_DIR']) return true;
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, '.git'))) return true;
+    if (path.dirname(d) === d) return false;
+  }
+}
+
 function git(root: string, args: string[], input?: string): { ok: boolean; out: string } {
+  if (!mayBeInWorkTree(root)) return { ok: false, out: '' };
   try {
     return {
       ok: true,
@@ -118,21 +131,9 @@ function git(root: string, args: string[], input?: string): { ok: boolean; out: 
   }
 }
 
-/**
- * Whether `dir` may be inside a git work tree: a `.git` in it or above it (or GIT_DIR set). A
- * workspace outside any needs no git process to tell that it tracks nothing.
- */
-function mayBeInWorkTree(dir: string): boolean {
-  if (process.env['GIT_DIR']) return true;
-  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, '.git'))) return true;
-    if (path.dirname(d) === d) return false;
-  }
-}
-
 /** git tracks `file` (absolute): whatever .gitignore says, a commit takes its changes. */
 export function gitTracks(root: string, file: string): boolean {
-  return mayBeInWorkTree(root) && git(root, ['ls-files', '--error-unmatch', '--', path.relative(root, file)]).ok;
+  return git(root, ['ls-files', '--error-unmatch', '--', path.relative(root, file)]).ok;
 }
 
 /** The workspace is inside a git work tree (and git is installed). */
