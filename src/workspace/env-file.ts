@@ -2,6 +2,11 @@ import { dominantEol } from './eol.ts';
 
 const LINE = /^\uFEFF?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
 
+/** The variable a dotenv line assigns (`KEY=…`, `export KEY=…`); undefined for a comment, a blank or anything else. */
+export function envKeyOf(line: string): string | undefined {
+  return LINE.exec(line)?.[1];
+}
+
 /** The value of `key` in a dotenv file, unquoted; undefined when absent. */
 export function readEnvVar(source: string | undefined, key: string): string | undefined {
   if (!source) return undefined;

@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { Plan } from '../plan/plan.ts';
-import { readEnvVar, removeEnvVar, setEnvVar } from './env-file.ts';
+import { envKeyOf, readEnvVar, removeEnvVar, setEnvVar } from './env-file.ts';
 
 export const VERIFIERS_ENV_FILE = 'ovu-db-init/verifiers/.env';
 
@@ -18,6 +18,9 @@ const HEADER = [
 ].join('\n');
 
 type Read = (file: string) => string | undefined;
+
+/** A role's verifier variable, as new writes it (`<APP>_DB_VERIFIER`). */
+const VERIFIER_VAR = /^[A-Z][A-Z0-9_]*_DB_VERIFIER$/;
 
 /** A verifier and the file it is in: the verifiers file first, then (a workspace made before 0.4) the root .env. */
 export function findVerifier(read: Read, root: string, name: string): { value: string; file: string; legacy: boolean } | undefined {
@@ -50,7 +53,7 @@ export function setVerifierText(text: string | undefined, name: string, value: s
 /** The verifiers file's text without `name`; undefined (no file) when no verifier is left in it. */
 export function removeVerifierText(text: string | undefined, name: string, commentPrefix: string): string | undefined {
   const after = removeEnvVar(text, name, commentPrefix);
-  return after !== undefined && /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/m.test(after) ? after : undefined;
+  return after !== undefined && after.split(/\r?\n/).some((line) => envKeyOf(line) !== undefined) ? after : undefined;
 }
 
 /** Sets `name` in the verifiers file and drops a copy made before 0.4 from the workspace .env. */
@@ -79,10 +82,10 @@ export function legacyVerifiers(envText: string | undefined): { name: string; co
   const lines = (envText ?? '').split(/\r?\n/);
   const out: { name: string; comment: string | undefined }[] = [];
   lines.forEach((line, i) => {
-    const m = /^\s*(?:export\s+)?([A-Z][A-Z0-9_]*_DB_VERIFIER)\s*=/.exec(line);
-    if (!m || out.some((o) => o.name === m[1])) return;
+    const name = envKeyOf(line);
+    if (name === undefined || !VERIFIER_VAR.test(name) || out.some((o) => o.name === name)) return;
     const above = i > 0 ? lines[i - 1]! : '';
-    out.push({ name: m[1]!, comment: above.startsWith('# ') && above.includes('verifier') ? above.slice(2) : undefined });
+    out.push({ name, comment: above.startsWith('# ') && above.includes('verifier') ? above.slice(2) : undefined });
   });
   return out;
 }

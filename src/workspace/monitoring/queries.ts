@@ -54,7 +54,7 @@ export const DATABASES_PLACEHOLDER = 'ovu_databases_placeholder_db';
 export function withDatabases(text: string, dbs: string[]): string {
   const quoted = quoteLiteral(DATABASES_PLACEHOLDER);
   return text
-    .replace(/^( *- )ovu_databases_placeholder_db$/gm, (_, item: string) => dbs.map((db) => item + db).join('\n'))
+    .replace(new RegExp(`^( *- )${DATABASES_PLACEHOLDER}$`, 'gm'), (_, item: string) => dbs.map((db) => item + db).join('\n'))
     .replaceAll(quoted, dbs.map(quoteLiteral).join(', '));
 }
 
@@ -214,5 +214,4 @@ export function exporterQueries(): Record<string, Query> {
     },
   };
   return queries;
-
 }
