@@ -15,18 +15,18 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { ULMClient } from '../../src/clients/ulm.js';
 import { loadEnvFile, readConfig } from '../../src/config.js';
 import { createDatabase, type PrismaDatabase } from '../../src/db.js';
 import { FAKE_ULM_URL, FakeULM, TOKEN } from '../helpers/fake-ulm.js';
+import { onDatabase, schemaName, schemaUrl } from '../helpers/schema.js';
 
 loadEnvFile();
 const BACKEND = fileURLToPath(new URL('../..', import.meta.url));
 const MIGRATIONS = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
-const SCHEMA = `test_${crypto.randomBytes(6).toString('hex')}`;
+const SCHEMA = schemaName('test');
 
 function migrate(databaseUrl: string, ...args: string[]): string {
   return execFileSync(process.execPath, ['scripts/migrate.mjs', ...args], {
@@ -36,35 +36,20 @@ function migrate(databaseUrl: string, ...args: string[]): string {
   });
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 describe('PostgreSQL (DATABASE_URL), in a schema of its own', () => {
   let db: PrismaDatabase;
   let url: string;
 
   beforeAll(async () => {
-    if (!process.env.DATABASE_URL?.startsWith('postgres')) {
-      throw new Error("integration tests need DATABASE_URL (environment or .env) set to this app's PostgreSQL database");
-    }
-    await admin(`CREATE SCHEMA "${SCHEMA}"`);
-    const withSchema = new URL(process.env.DATABASE_URL);
-    withSchema.searchParams.set('schema', SCHEMA);
-    url = withSchema.toString();
+    await onDatabase(`CREATE SCHEMA "${SCHEMA}"`);
+    url = schemaUrl(SCHEMA);
     migrate(url); // applies every migration; fails the suite if it cannot
     db = createDatabase({ ...readConfig().database, url });
   });
 
   afterAll(async () => {
     await db?.close();
-    await admin(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+    await onDatabase(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
   });
 
   it('is at the latest migration, recorded as Prisma records it', async () => {

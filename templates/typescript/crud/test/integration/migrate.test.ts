@@ -3,7 +3,6 @@
  * migrations of its own (MIGRATIONS_DIR): what `prisma migrate deploy` and `resolve` would do.
  */
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadEnvFile } from '../../src/config.js';
+import { onDatabase, schemaName, schemaUrl } from '../helpers/schema.js';
 
 loadEnvFile();
 const BACKEND = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,24 +47,15 @@ function migrate(...args: string[]): { code: number | null; out: string } {
 }
 
 beforeEach(async () => {
-  if (!process.env.DATABASE_URL?.startsWith('postgres')) throw new Error('integration tests need DATABASE_URL');
-  schema = `test_${crypto.randomBytes(6).toString('hex')}`;
-  const withSchema = new URL(process.env.DATABASE_URL);
-  withSchema.searchParams.set('schema', schema);
-  url = withSchema.toString();
+  schema = schemaName('test');
+  url = schemaUrl(schema);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrations-'));
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await client.connect();
-  await client.query(`CREATE SCHEMA "${schema}"`);
-  await client.end();
+  await onDatabase(`CREATE SCHEMA "${schema}"`);
   migration('20250101000000_init', 'CREATE TABLE things (id serial PRIMARY KEY, name text NOT NULL);\n');
 });
 
 afterEach(async () => {
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
+  await onDatabase(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -8,32 +8,21 @@
  * fake of test/helpers over real HTTP.
  */
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadEnvFile, readConfig } from '../../src/config.js';
 import { TOKEN } from '../helpers/fake-ulm.js';
+import { onDatabase, schemaName, schemaUrl } from '../helpers/schema.js';
 import { startULMServer, type ULMServer } from '../helpers/ulm-server.js';
 
 loadEnvFile();
 const BACKEND = fileURLToPath(new URL('../..', import.meta.url));
-const SCHEMA = `prod_${crypto.randomBytes(6).toString('hex')}`;
+const SCHEMA = schemaName('prod');
 const ADA = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 const ALAN = { authorization: 'Bearer alan-token', 'content-type': 'application/json' };
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 describe('the app with its production wiring (real settings, PostgreSQL, ULM over HTTP)', () => {
   let ulm: ULMServer;
@@ -46,17 +35,13 @@ describe('the app with its production wiring (real settings, PostgreSQL, ULM ove
   };
 
   beforeAll(async () => {
-    if (!process.env.DATABASE_URL?.startsWith('postgres')) {
-      throw new Error("integration tests need DATABASE_URL (environment or .env) set to this app's PostgreSQL database");
-    }
-    await admin(`CREATE SCHEMA "${SCHEMA}"`);
-    const url = new URL(process.env.DATABASE_URL);
-    url.searchParams.set('schema', SCHEMA);
-    execFileSync(process.execPath, ['scripts/migrate.mjs', 'deploy', '--bundled'], { cwd: BACKEND, env: { ...process.env, DATABASE_URL: url.toString() } });
+    await onDatabase(`CREATE SCHEMA "${SCHEMA}"`);
+    const url = schemaUrl(SCHEMA);
+    execFileSync(process.execPath, ['scripts/migrate.mjs', 'deploy', '--bundled'], { cwd: BACKEND, env: { ...process.env, DATABASE_URL: url } });
     ulm = await startULMServer();
     ulm.fake.tokens['alan-token'] = 'u-2';
     // The settings alone, as src/server.ts passes them: no client, no database handed in.
-    app = await buildApp({ config: readConfig({ ...process.env, DATABASE_URL: url.toString(), ULM_BASE_URL: ulm.url, ULM_TIMEOUT: '1' }) });
+    app = await buildApp({ config: readConfig({ ...process.env, DATABASE_URL: url, ULM_BASE_URL: ulm.url, ULM_TIMEOUT: '1' }) });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });
@@ -64,7 +49,7 @@ describe('the app with its production wiring (real settings, PostgreSQL, ULM ove
   afterAll(async () => {
     await app?.close();
     await ulm?.close();
-    await admin(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+    await onDatabase(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
   });
 
   it('is ready: its own pool reaches the database', async () => {
@@ -92,7 +77,7 @@ describe('the app with its production wiring (real settings, PostgreSQL, ULM ove
   it('answers 504 ulm_timeout when ULM does not answer within ULM_TIMEOUT', async () => {
     const created = await call('/api/v1/items', { method: 'POST', headers: ADA, body: JSON.stringify({ name: 'Slow owner' }) });
     ulm.fake.users['u-3'] = { id: 'u-3', email: null, name: 'Not cached yet' };
-    await admin(`UPDATE "${SCHEMA}".items SET owner_user_id = 'u-3' WHERE id = ${Number(created.body!.id)}`);
+    await onDatabase(`UPDATE "${SCHEMA}".items SET owner_user_id = 'u-3' WHERE id = ${Number(created.body!.id)}`);
     ulm.fake.hang = true;
     try {
       const started = performance.now();
@@ -106,9 +91,7 @@ describe('the app with its production wiring (real settings, PostgreSQL, ULM ove
   });
 
   it('with DATABASE_READ_URL on an unreachable server: writes succeed, reads fall back to the primary', async () => {
-    const url = new URL(process.env.DATABASE_URL!);
-    url.searchParams.set('schema', SCHEMA);
-    const env = { ...process.env, DATABASE_URL: url.toString(), DATABASE_READ_URL: 'postgresql://nobody:x@127.0.0.1:1/none', DB_CONNECT_TIMEOUT: '1', ULM_BASE_URL: ulm.url };
+    const env = { ...process.env, DATABASE_URL: schemaUrl(SCHEMA), DATABASE_READ_URL: 'postgresql://nobody:x@127.0.0.1:1/none', DB_CONNECT_TIMEOUT: '1', ULM_BASE_URL: ulm.url };
     const withDeadReplica = await buildApp({ config: readConfig(env) });
     try {
       const created = await withDeadReplica.inject({ method: 'POST', url: '/api/v1/items', headers: ADA, payload: { name: 'Primary only' } });
