@@ -4,7 +4,8 @@
  * file. Lone CRs are not line endings here (no editor writes them any more).
  */
 export function dominantEol(text: string | undefined): '\n' | '\r\n' {
-  if (!text) return '\n';
+  // No CR at all (most files): one native scan answers, without counting a big file's lines.
+  if (!text || !text.includes('\r')) return '\n';
   let crlf = 0;
   let lf = 0;
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {

@@ -33,6 +33,9 @@ export interface Block {
   /** 0-based index of the start and end marker lines. */
   start: number;
   end: number;
+  /** Offsets in the file: where the start marker line begins, and just after the end marker line's terminator. */
+  from: number;
+  to: number;
 }
 
 export interface ParsedFile {
@@ -48,7 +51,7 @@ export interface ParsedFile {
 export function splitLines(source: string): { lines: string[]; terminators: string[] } {
   // The common case, without a lone CR: one split instead of a regex match per line (a workspace
   // with hundreds of apps has an init-db.sql of tens of thousands of lines).
-  if (!/\r(?!\n)/.test(source)) {
+  if (!source.includes('\r') || !/\r(?!\n)/.test(source)) {
     const lines = source.split('\n');
     const terminators = lines.map(() => '\n');
     if (lines[lines.length - 1] === '') {
@@ -81,20 +84,61 @@ export function splitLines(source: string): { lines: string[]; terminators: stri
 
 export function parse(source: string): ParsedFile {
   const { lines, terminators } = splitLines(source);
-  return { lines, terminators, blocks: findBlocks(lines), eol: dominantEol(source) };
+  return { lines, terminators, blocks: findBlocks(source), eol: dominantEol(source) };
 }
 
-export function findBlocks(lines: string[]): Block[] {
+/** Each line terminator (\r\n, \n, a lone \r) from `lastIndex` on: for files that have a CR at all. */
+const TERMINATOR = /\r\n|\r|\n/g;
+
+/** Where the line at `at` ends: the offset of its terminator and the offset after it. */
+function lineEnd(source: string, at: number, hasCr: boolean): { end: number; next: number } {
+  if (!hasCr) {
+    const lf = source.indexOf('\n', at);
+    return lf === -1 ? { end: source.length, next: source.length } : { end: lf, next: lf + 1 };
+  }
+  TERMINATOR.lastIndex = at;
+  const m = TERMINATOR.exec(source);
+  return m ? { end: m.index, next: m.index + m[0].length } : { end: source.length, next: source.length };
+}
+
+/** How many line terminators are in source[from, to): each search stops at the next one, so the file is read once in all. */
+function terminatorsIn(source: string, from: number, to: number, hasCr: boolean): number {
+  let n = 0;
+  if (!hasCr) {
+    for (let i = source.indexOf('\n', from); i !== -1 && i < to; i = source.indexOf('\n', i + 1)) n++;
+    return n;
+  }
+  TERMINATOR.lastIndex = from;
+  for (let m = TERMINATOR.exec(source); m && m.index < to; m = TERMINATOR.exec(source)) n++;
+  return n;
+}
+
+/**
+ * create-ovu-app's blocks in init-db.sql, found by their marker lines alone: the file is searched
+ * for the markers' prefix, not split into lines, so a file of tens of thousands of lines costs a
+ * few scans. A malformed or unbalanced marker stops the run, naming its line.
+ */
+export function findBlocks(source: string): Block[] {
+  const markers: { at: number; isStart: boolean }[] = [];
+  for (const [prefix, isStart] of [[START.trimEnd(), true], [END.trimEnd(), false]] as const) {
+    for (let i = source.indexOf(prefix); i !== -1; i = source.indexOf(prefix, i + prefix.length)) {
+      const before = source[i - 1];
+      if (i === 0 || before === '\n' || before === '\r') markers.push({ at: i, isStart });
+    }
+  }
+  markers.sort((a, b) => a.at - b.at);
   const blocks: Block[] = [];
-  let open: { slug: string; start: number } | undefined;
+  let open: { slug: string; start: number; from: number } | undefined;
   const seen = new Map<string, number>();
-  lines.forEach((raw, index) => {
-    if (!raw.startsWith('--')) return;
-    const line = raw.trimEnd();
+  const hasCr = source.includes('\r');
+  let index = 0;
+  let counted = 0;
+  for (const { at, isStart } of markers) {
+    index += terminatorsIn(source, counted, at, hasCr);
+    counted = at;
     const lineNo = index + 1;
-    const isStart = line.startsWith(START.trimEnd());
-    const isEnd = line.startsWith(END.trimEnd());
-    if (!isStart && !isEnd) return;
+    const { end, next } = lineEnd(source, at, hasCr);
+    const line = source.slice(at, end).trimEnd();
     const slug = line.slice((isStart ? START : END).length).trim();
     if (!line.startsWith(isStart ? START : END) || !SLUG_PATTERN.test(slug)) {
       throw new UserError(`init-db.sql line ${lineNo}: malformed create-ovu-app marker ${JSON.stringify(line)}`);
@@ -112,8 +156,8 @@ export function findBlocks(lines: string[]): Block[] {
         );
       }
       seen.set(slug, index);
-      open = { slug, start: index };
-      return;
+      open = { slug, start: index, from: at };
+      continue;
     }
     if (!open) {
       throw new UserError(`init-db.sql line ${lineNo}: end marker for '${slug}' without a start marker; fix the markers by hand`);
@@ -123,9 +167,9 @@ export function findBlocks(lines: string[]): Block[] {
         `init-db.sql line ${lineNo}: end marker for '${slug}' but the open block is '${open.slug}' (line ${open.start + 1}); fix the markers by hand`,
       );
     }
-    blocks.push({ slug, start: open.start, end: index });
+    blocks.push({ slug, start: open.start, end: index, from: open.from, to: next });
     open = undefined;
-  });
+  }
   if (open) {
     throw new UserError(
       `init-db.sql line ${open.start + 1}: block '${open.slug}' has no end marker ("${endMarker(open.slug)}"); fix the markers by hand`,
@@ -134,23 +178,24 @@ export function findBlocks(lines: string[]): Block[] {
   return blocks;
 }
 
+/** A block's lines as the file has them, joined with "\n" (markers included). */
+export function blockText(source: string, block: Block): string {
+  return splitLines(source.slice(block.from, block.to)).lines.join('\n');
+}
+
 /** The app's block as it is in the file, markers included, lines joined with "\n"; undefined when it has none. */
 export function initDbBlockOf(source: string, slug: string): string | undefined {
-  const file = parse(source);
-  const block = file.blocks.find((b) => b.slug === slug);
-  return block && file.lines.slice(block.start, block.end + 1).join('\n');
+  const block = findBlocks(source).find((b) => b.slug === slug);
+  return block && blockText(source, block);
 }
 
 export function listInitDbApps(source: string): string[] {
-  return parse(source)
-    .blocks.map((b) => b.slug)
+  return findBlocks(source)
+    .map((b) => b.slug)
     .filter((slug) => !RESERVED_SLUGS.has(slug));
 }
 
 /** The app's block as the file has it (markers included, lines joined with "\n"), or undefined. */
 export function appBlockText(source: string | undefined, slug: string): string | undefined {
-  if (source === undefined) return undefined;
-  const file = parse(source);
-  const block = file.blocks.find((b) => b.slug === slug);
-  return block && file.lines.slice(block.start, block.end + 1).join('\n');
+  return source === undefined ? undefined : initDbBlockOf(source, slug);
 }

@@ -6,7 +6,7 @@
  */
 import { UserError } from '../errors.ts';
 import type { AppSpec } from '../app/spec.ts';
-import type { ParsedFile } from './init-db-markers.ts';
+import type { Block } from './init-db-markers.ts';
 
 interface Scanned {
   /** The text with every comment replaced by spaces (line breaks kept, so offsets and lines stay). */
@@ -88,11 +88,18 @@ function identifier(token: string): string {
  * ADR's own init-db.sql does, also as a `SELECT 'CREATE DATABASE …' \gexec`): the app's block would
  * then fail under psql, so the run stops.
  */
-export function assertNotCreatedByHand(file: ParsedFile, spec: AppSpec): void {
+export function assertNotCreatedByHand(source: string, blocks: Block[], spec: AppSpec): void {
   const { db, user, slug } = spec.names;
-  const inBlock = (i: number): boolean => file.blocks.some((b) => i >= b.start && i <= b.end);
-  // The team's lines only (a block's lines left empty, so line numbers stay), comments blanked.
-  const { text } = scanSql(file.lines.map((l, i) => (inBlock(i) ? '' : l)).join('\n'));
+  // The team's lines only (each block's lines left empty, so line numbers stay), comments blanked.
+  let team = '';
+  let at = 0;
+  for (const b of blocks) {
+    team += source.slice(at, b.from) + '\n'.repeat(b.end - b.start + 1);
+    at = b.to;
+  }
+  team += source.slice(at);
+  if (team.includes('\r')) team = team.replace(/\r\n?/g, '\n');
+  const { text } = scanSql(team);
   const creates = /\bCREATE\s+(DATABASE|USER|ROLE)\s+("(?:[^"]|"")*"|[A-Za-z_][\w$]*)/gi;
   for (const m of text.matchAll(creates)) {
     const name = identifier(m[2]!);
@@ -111,6 +118,8 @@ const CONFLICT = /^(?:<{7}|>{7}|\|{7})(?:\s|$)|^={7}\s*$/;
 /** The file's git merge-conflict marker lines, each as a problem with its line (a cheap check: no SQL is scanned). */
 export function conflictMarkers(source: string): string[] {
   const problems: string[] = [];
+  // One scan of the whole file first: most files have no marker, and need no split into lines.
+  if (!/^(?:<{7}|>{7}|\|{7}|={7})/m.test(source)) return problems;
   source.split(/\r?\n|\r/).forEach((l, i) => {
     if (CONFLICT.test(l)) problems.push(`init-db.sql:${i + 1}: a git merge-conflict marker (${l.slice(0, 7)}), where psql stops with a syntax error: resolve the conflict (keep one side, remove the marker lines)`);
   });

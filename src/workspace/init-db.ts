@@ -13,7 +13,7 @@
 import { dominantEol } from './eol.ts';
 import { UserError } from '../errors.ts';
 import type { AppSpec } from '../app/spec.ts';
-import { PLATFORM_SLUG, assertSlug, findBlocks, listInitDbApps, parse } from './init-db-markers.ts';
+import { PLATFORM_SLUG, assertSlug, blockText, findBlocks, listInitDbApps, parse } from './init-db-markers.ts';
 import { HEADER, PAST_HEADERS, blockLines, initDbBlock, platformBlock } from './init-db-blocks.ts';
 import { assertNotCreatedByHand, conflictMarkers } from './init-db-sql.ts';
 
@@ -37,21 +37,26 @@ export interface InitDbEdit {
  * The file must have a platform block (editInitDb writes one with the first app).
  */
 export function setWorkspaceBlock(source: string, slug: string, block: string | undefined): string {
-  const file = parse(source);
-  type Line = { text: string; terminator: string };
-  let out: Line[] = file.lines.map((text, i) => ({ text, terminator: file.terminators[i] ?? '' }));
-  const existing = file.blocks.find((b) => b.slug === slug);
-  if (existing) {
-    // Its trailing blank separator line goes with it.
-    const end = existing.end + 1 < out.length && out[existing.end + 1]!.text.trim() === '' ? existing.end + 1 : existing.end;
-    out.splice(existing.start, end - existing.start + 1);
-  }
+  const blocks = findBlocks(source);
+  const existing = blocks.find((b) => b.slug === slug);
+  // The edit is two slices of the file, not a rebuilt one: its size does not matter.
+  const cut = existing ? { from: existing.from, to: withBlankAfter(source, existing.to) } : { from: source.length, to: source.length };
+  let insert = { offset: cut.from, text: '' };
   if (block !== undefined) {
-    const platform = findBlocks(out.map((l) => l.text)).find((b) => b.slug === PLATFORM_SLUG);
+    const platform = blocks.find((b) => b.slug === PLATFORM_SLUG && b.slug !== slug);
     if (!platform) throw new Error(`internal error: init-db.sql has no platform block to put the ${slug} block before`);
-    out = [...out.slice(0, platform.start), ...[...block.split('\n'), ''].map((text) => ({ text, terminator: file.eol })), ...out.slice(platform.start)];
+    const eol = dominantEol(source);
+    insert = { offset: platform.from, text: [...block.split('\n'), ''].map((l) => l + eol).join('') };
   }
-  return out.map((l) => l.text + l.terminator).join('');
+  if (insert.offset <= cut.from) return source.slice(0, insert.offset) + insert.text + source.slice(insert.offset, cut.from) + source.slice(cut.to);
+  return source.slice(0, cut.from) + source.slice(cut.to, insert.offset) + insert.text + source.slice(insert.offset);
+}
+
+/** `at` moved past the line that starts there when that line is blank (a block's separator goes with it). */
+function withBlankAfter(source: string, at: number): number {
+  const m = /[ \t\f\v]*(?:\r\n|\n|\r|$)/y;
+  m.lastIndex = at;
+  return m.exec(source) ? m.lastIndex : at;
 }
 
 /**
@@ -76,16 +81,29 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
   // A conflict left in it would stop psql before any block: the file is not rewritten until it is resolved.
   const [conflict] = conflictMarkers(source);
   if (conflict) throw new UserError(`${conflict}, then run again; nothing was written.`);
+  const blocks = findBlocks(source);
+  assertNotCreatedByHand(source, blocks, spec);
+  const existing = blocks.find((b) => b.slug === slug);
+  const platformAt = blocks.find((b) => b.slug === PLATFORM_SLUG);
+  const eol = dominantEol(source);
+
+  // The usual case, a new app in a file whose platform block is current and last: the block's text
+  // goes in before it, without splitting a file of thousands of lines.
+  if (!existing && platformAt && blocks.at(-1) === platformAt && blockText(source, platformAt).split('\n').map((l) => l.trimEnd()).join('\n') === platform.join('\n')) {
+    return {
+      text: source.slice(0, platformAt.from) + [...app, ''].map((l) => l + eol).join('') + source.slice(platformAt.from),
+      created: false,
+      notes: [`added an init-db.sql block for '${slug}' before the platform block`],
+    };
+  }
+
   const file = parse(source);
-  assertNotCreatedByHand(file, spec);
-  const { eol } = file;
   const notes: string[] = [];
   // Work on [line, terminator] pairs so untouched lines keep their exact bytes.
   type Line = { text: string; terminator: string };
   const out: Line[] = file.lines.map((text, i) => ({ text, terminator: file.terminators[i] ?? '' }));
   const generated = (lines: string[]): Line[] => lines.map((text) => ({ text, terminator: eol }));
 
-  const existing = file.blocks.find((b) => b.slug === slug);
   const platformBlockAt = file.blocks.find((b) => b.slug === PLATFORM_SLUG);
 
   if (existing) {
@@ -122,18 +140,6 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
     }
   }
 
-  // The usual case, a new app in a file whose platform block is current and last: insert the
-  // block's text before it, without rebuilding a file of thousands of lines.
-  if (!existing && platformBlockAt && notes.length === 0 && file.blocks.at(-1)?.slug === PLATFORM_SLUG) {
-    let offset = 0;
-    for (let i = 0; i < platformBlockAt.start; i++) offset += file.lines[i]!.length + file.terminators[i]!.length;
-    return {
-      text: source.slice(0, offset) + [...app, ''].map((l) => l + eol).join('') + source.slice(offset),
-      created: false,
-      notes: [`added an init-db.sql block for '${slug}' before the platform block`],
-    };
-  }
-
   if (!existing) {
     if (platformBlockAt) {
       out.splice(platformBlockAt.start, 0, ...generated([...app, '']));
@@ -150,7 +156,7 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
   }
 
   // The platform block must be the last block: if an app block follows it, move it after the last one.
-  const blocksNow = findBlocks(out.map((l) => l.text));
+  const blocksNow = parse(out.map((l) => l.text + l.terminator).join('')).blocks;
   const lastBlock = blocksNow[blocksNow.length - 1];
   const platformNow = blocksNow.find((b) => b.slug === PLATFORM_SLUG);
   if (platformNow && lastBlock && lastBlock.slug !== PLATFORM_SLUG) {
@@ -181,7 +187,7 @@ export function replaceAppBlock(source: string, slug: string, block: string): st
   out.splice(at.start, at.end - at.start + 1, ...replacement);
   const text = out.join('');
   // The merged block must still be one block of this app's (a conflict inside it keeps its markers).
-  findBlocks(parse(text).lines);
+  findBlocks(text);
   return text;
 }
 
@@ -199,16 +205,9 @@ export interface InitDbRemoval {
 export function removeInitDbBlock(source: string | undefined, slug: string): InitDbRemoval {
   assertSlug(slug);
   if (source === undefined) return { text: undefined, notes: [] };
-  const file = parse(source);
-  const block = file.blocks.find((b) => b.slug === slug);
+  const block = findBlocks(source).find((b) => b.slug === slug);
   if (!block) return { text: source, notes: [] };
-  let end = block.end;
-  if (end + 1 < file.lines.length && file.lines[end + 1]!.trim() === '') end += 1;
-  let offset = 0;
-  for (let i = 0; i < block.start; i++) offset += file.lines[i]!.length + file.terminators[i]!.length;
-  let length = 0;
-  for (let i = block.start; i <= end; i++) length += file.lines[i]!.length + file.terminators[i]!.length;
-  const text = source.slice(0, offset) + source.slice(offset + length);
+  const text = source.slice(0, block.from) + source.slice(withBlankAfter(source, block.to));
   const notes = [`removed the init-db.sql block for '${slug}'`];
   if (onlyWhatWeWroteForNoApp(text)) return { text: undefined, notes: [...notes, 'removed init-db.sql (no app block is left in it)'] };
   return { text, notes };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.ts';
-import { editInitDb, initDbBlock, listInitDbApps, platformBlock } from '../../../src/workspace/init-db.ts';
+import { editInitDb, initDbBlock, initDbBlockOf, listInitDbApps, platformBlock } from '../../../src/workspace/init-db.ts';
+import { findBlocks, splitLines } from '../../../src/workspace/init-db-markers.ts';
 import { APP_STATEMENTS } from '../../../src/database/statements.ts';
 import { testAppSpec } from '../../helpers/postgres.ts';
 
@@ -271,6 +272,40 @@ describe('editInitDb', () => {
       const noName = `${good}-- >>> create-ovu-app:\n`;
       expect(thrown(() => listInitDbApps(noName)).message).toMatch(/malformed create-ovu-app marker/);
     });
+  });
+});
+
+describe('findBlocks: markers found by offset, without splitting the file', () => {
+  const two = editInitDb(editInitDb(undefined, inventory, { force: false }).text, crm, { force: false }).text;
+  const endings: [string, (t: string) => string][] = [
+    ['LF', (t) => t],
+    ['CRLF', (t) => t.replace(/\n/g, '\r\n')],
+    ['lone CR', (t) => t.replace(/\n/g, '\r')],
+    ['mixed', (t) => t.split('\n').map((l, i) => l + (i % 3 === 0 ? '\r\n' : i % 3 === 1 ? '\r' : '\n')).join('')],
+  ];
+  for (const [name, convert] of endings) {
+    it(`${name}: each block's offsets and line numbers are those of its marker lines`, () => {
+      const text = convert(`${ADR_SQL}${two}`);
+      const { lines, terminators } = splitLines(text);
+      const offsetOf = (line: number): number => lines.slice(0, line).reduce((n, l, i) => n + l.length + terminators[i]!.length, 0);
+      const blocks = findBlocks(text);
+      expect(blocks.map((b) => b.slug)).toEqual(['inventory', 'crm', 'platform']);
+      for (const b of blocks) {
+        expect(lines[b.start]).toBe(`-- >>> create-ovu-app: ${b.slug}`);
+        expect(lines[b.end]).toBe(`-- <<< create-ovu-app: ${b.slug}`);
+        expect(b.from).toBe(offsetOf(b.start));
+        expect(b.to).toBe(offsetOf(b.end + 1));
+      }
+      expect(initDbBlockOf(text, 'crm')).toBe(lines.slice(blocks[1]!.start, blocks[1]!.end + 1).join('\n'));
+      // An error names the line a person's editor shows.
+      const broken = convert(`${ADR_SQL}${two.replace('-- <<< create-ovu-app: crm\n', '')}`);
+      const at = splitLines(broken).lines.indexOf('-- >>> create-ovu-app: platform') + 1;
+      expect(() => findBlocks(broken)).toThrow(`init-db.sql line ${at}: block 'platform' starts inside block 'crm'`);
+    });
+  }
+
+  it('a marker prefix inside a line is not a marker', () => {
+    expect(findBlocks(`SELECT 1; -- >>> create-ovu-app: x\n-- not -- <<< create-ovu-app: x\n`)).toEqual([]);
   });
 });
 
