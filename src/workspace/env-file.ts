@@ -11,7 +11,13 @@ export function envKeyOf(line: string): string | undefined {
 export function readEnvVar(source: string | undefined, key: string): string | undefined {
   if (!source) return undefined;
   let found: string | undefined;
-  for (const line of source.split(/\r?\n/)) {
+  // Only the lines that hold the key can assign it: a big file (every app's verifier) is not split.
+  for (let i = source.indexOf(key); i !== -1; ) {
+    const start = source.lastIndexOf('\n', i) + 1;
+    const lf = source.indexOf('\n', i);
+    const end = lf === -1 ? source.length : lf;
+    i = source.indexOf(key, end);
+    const line = source.slice(start, source[end - 1] === '\r' ? end - 1 : end);
     const m = LINE.exec(line);
     if (!m || m[1] !== key) continue;
     let value = m[2]!;

@@ -12,6 +12,14 @@ describe('env files', () => {
     expect(readEnvVar(undefined, 'A')).toBeUndefined();
   });
 
+  it('finds a key among others that contain it, in comments, values and CRLF lines', () => {
+    const src = '# A_DB=comment\r\nXA_DB=1\r\nA_DB_X=2\r\nB=A_DB=3\r\n  A_DB = four \r\nC=5';
+    expect(readEnvVar(src, 'A_DB')).toBe('four');
+    expect(readEnvVar(src, 'C')).toBe('5');
+    expect(readEnvVar('A_DB=1\nA_DB=2', 'A_DB')).toBe('2');
+    expect(readEnvVar('B=A_DB', 'A_DB')).toBeUndefined();
+  });
+
   it('appends a missing variable with its comment, keeping everything else', () => {
     const src = '# mine\nULM_DB_PASSWORD=secret\n';
     expect(ensureEnvVar(src, 'INV_DB_PASSWORD', 'pw', 'inventory')).toBe('# mine\nULM_DB_PASSWORD=secret\n\n# inventory\nINV_DB_PASSWORD=pw\n');
