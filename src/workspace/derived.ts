@@ -10,10 +10,9 @@
  * it (if any), and the files it writes that hold secrets (doctor checks them).
  *
  * Cost: a command that adds, updates or removes one app names it (`changed`); a kind then writes
- * only that app's own files (its dashboard), makes only that app's entries of a shared file whose
- * entries are costly to make (backups.yaml's CronJobs: the others' are kept as the file has them),
- * and rewrites its other shared files from the specs in memory, as text, without parsing any of
- * them. Only doctor (`changed` undefined) computes every app's.
+ * only that app's own files (its dashboard, its backup CronJobs) and rewrites its shared files from
+ * the specs in memory, as text, without parsing any of them. Only doctor (`changed` undefined)
+ * computes every app's.
  */
 import path from 'node:path';
 import type { AppSpec } from '../app/spec.ts';
@@ -99,7 +98,7 @@ export const DERIVED: readonly DerivedKind[] = [
   { id: 'ulm-dev', files: ulmDevKind, composeInclude: (apps) => (apps.some((a) => usesUlmDev(a.spec.settings.ulmUrl)) ? ULM_DEV_COMPOSE_FILE : undefined) },
   // deploy/k8s/poolers.yaml: a --pgbouncer app's CloudNativePG Poolers (rw, ro).
   { id: 'k8s-pooler', files: poolerKind },
-  // deploy/k8s/backups.yaml: the ScheduledBackup, each app's dump and restore CronJobs.
+  // deploy/k8s/backups.yaml (the ScheduledBackup, the scripts) and backups/<app>.yaml (each app's dump and restore CronJobs).
   { id: 'k8s-backups', files: backupsKind },
   // deploy/k8s/monitoring.yaml: the PrometheusRule, the Cluster's exporter queries.
   { id: 'k8s-monitoring', files: k8sMonitoringKind },

@@ -36,6 +36,7 @@ describe('create-ovu-app (built) writes deploy/k8s/', () => {
     expect(Object.keys(files).sort()).toEqual(
       [
         'deploy/k8s/backups.yaml',
+        'deploy/k8s/backups/inventory.yaml',
         'deploy/k8s/cluster.yaml',
         'deploy/k8s/kustomization.yaml',
         'deploy/k8s/monitoring.yaml',

@@ -1,6 +1,7 @@
 /**
  * Backups on Kubernetes (ADR-002: a daily dump per database, uploaded to object storage), a
- * DERIVED kind writing deploy/k8s/backups.yaml once there is a crud app:
+ * DERIVED kind writing deploy/k8s/backups.yaml (what the apps share) and deploy/k8s/backups/<app>.yaml
+ * (each crud app's CronJobs, so adding or removing an app writes that app's file only):
  *
  * - the Cluster's own physical backups: `clusterBackup()` (barmanObjectStore: base backups and WAL
  *   to s3://ovu-backups/cluster, credentials by reference to the Secret ovu-backup-s3) and a daily
@@ -17,11 +18,15 @@
  */
 import type { AppSpec } from '../../app/spec.ts';
 import path from 'node:path';
-import type { DerivedApp, DerivedContext, DerivedFile } from '../derived.ts';
+import type { DerivedContext, DerivedFile } from '../derived.ts';
 import { K8S_SCRIPTS, S3_KEEP } from '../backup/scripts.ts';
-import { BACKUP_BUCKET, BACKUP_S3_SECRET, DERIVED_NOTE, manifestsFile, crudWithManifests, type AppManifest } from './names.ts';
+import fs from 'node:fs';
+import { BACKUP_BUCKET, BACKUP_S3_SECRET, DERIVED_NOTE, manifestsFile, crudWithManifests } from './names.ts';
 
 export const BACKUPS_FILE = 'backups.yaml';
+/** Each crud app's CronJobs, in deploy/k8s/backups/<app>.yaml (the kustomization lists each). */
+export const APP_BACKUPS_DIR = 'backups';
+export const appBackupsFile = (slug: string): string => `${APP_BACKUPS_DIR}/${slug}.yaml`;
 const CLUSTER = 'ovu-postgres'; // k8s.ts CLUSTER_NAME (not imported: k8s.ts imports this module)
 const SCRIPTS_CONFIGMAP = 'ovu-backup-scripts';
 const SETTINGS_CONFIGMAP = 'ovu-backup-settings';
@@ -173,24 +178,53 @@ function sharedManifests(): unknown[] {
   ];
 }
 
-/** Each crud app's CronJobs, made only when asked for. */
-const appManifests = (crud: DerivedApp[]): AppManifest[] =>
-  crud.flatMap(({ dir, spec }) => [
-    { name: `${spec.names.slug}-db-backup`, dir, make: () => dumpCronJob(spec) },
-    { name: `${spec.names.slug}-db-restore`, dir, make: () => restoreCronJob(spec) },
-  ]);
+/** An app's file: its dump CronJob and its suspended restore CronJob. */
+function appBackups(spec: AppSpec): string {
+  const { slug } = spec.names;
+  return manifestsFile(
+    [
+      ...DERIVED_NOTE,
+      `${slug}'s pg_dump -Fc (CronJob ${slug}-db-backup, ${DUMP_SCHEDULE} UTC) to s3://${BACKUP_BUCKET}/${slug}/ as its own login, and its`,
+      `restore: kubectl create job ${slug}-restore-1 --from=cronjob/${slug}-db-restore (the scripts and settings are in ../${BACKUPS_FILE}).`,
+    ],
+    [dumpCronJob(spec), restoreCronJob(spec)],
+  );
+}
+
+/** App files in deploy/k8s/backups/ that no crud app has any more (an audit removes them). */
+function staleAppFiles(root: string, keep: Set<string>): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.join(root, 'deploy', 'k8s', APP_BACKUPS_DIR));
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.endsWith('.yaml') && !keep.has(`${APP_BACKUPS_DIR}/${n}`)).map((n) => `deploy/k8s/${APP_BACKUPS_DIR}/${n}`);
+}
 
 export const backupsKind = (ctx: DerivedContext): DerivedFile[] => {
   const crud = crudWithManifests(ctx);
   const header = [
     ...DERIVED_NOTE,
-    `Backups: the Cluster's base backups and WAL (ScheduledBackup, daily) and each app's pg_dump -Fc (CronJob`,
-    `<app>-db-backup, ${DUMP_SCHEDULE} UTC) to s3://${BACKUP_BUCKET}/<app>/, as the app's own login. Before applying, the`,
-    `bucket's credentials (the bucket and endpoint are in the ConfigMap ${SETTINGS_CONFIGMAP}):`,
+    `Backups: the Cluster's base backups and WAL (ScheduledBackup, daily); each app's pg_dump -Fc CronJob is in`,
+    `backups/<app>.yaml. Before applying, the bucket's credentials (the bucket and endpoint are in the ConfigMap ${SETTINGS_CONFIGMAP}):`,
     `  kubectl create secret generic ${BACKUP_S3_SECRET} --from-literal=ACCESS_KEY_ID=<key id> --from-file=ACCESS_SECRET_KEY=<file holding the secret key>`,
     'Restore one app from its newest dump (another: kubectl set env cronjob/<app>-db-restore -c fetch RESTORE_KEY=<app>/<file>.dump):',
     '  kubectl create job <app>-restore-1 --from=cronjob/<app>-db-restore',
   ];
-  const file = `deploy/k8s/${BACKUPS_FILE}`;
-  return [{ path: file, text: crud.length ? manifestsFile(header, sharedManifests(), appManifests(crud), ctx.read(path.join(ctx.root, file)), ctx.changed) : undefined }];
+  const shared = `deploy/k8s/${BACKUPS_FILE}`;
+  const previous = ctx.read(path.join(ctx.root, shared));
+  const files: DerivedFile[] = [{ path: shared, text: crud.length ? manifestsFile(header, sharedManifests()) : undefined }];
+  const own = (slug: string): string => `deploy/k8s/${appBackupsFile(slug)}`;
+  // A workspace made before 0.5 has every app's CronJobs in backups.yaml: each app gets its own file, once.
+  const before05 = previous !== undefined && /^kind: CronJob$/m.test(previous);
+  if (ctx.changed !== undefined && !before05) {
+    const app = crud.find((a) => a.dir === ctx.changed);
+    if (app) files.push({ path: own(app.spec.names.slug), text: appBackups(app.spec) });
+    else if (ctx.read(path.join(ctx.root, own(ctx.changed))) !== undefined) files.push({ path: own(ctx.changed), text: undefined });
+    return files;
+  }
+  for (const a of crud) files.push({ path: own(a.spec.names.slug), text: appBackups(a.spec) });
+  for (const p of staleAppFiles(ctx.root, new Set(crud.map((a) => appBackupsFile(a.spec.names.slug))))) files.push({ path: p, text: undefined });
+  return files;
 };

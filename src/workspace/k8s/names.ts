@@ -16,38 +16,12 @@ export const BACKUP_S3_SECRET = 'ovu-backup-s3';
 /** The bucket ADR-002's example uploads to (s3://ovu-backups/<app>/); an overlay changes it. */
 export const BACKUP_BUCKET = 'ovu-backups';
 
-/** One manifest of an app in a file of several: its `metadata.name`, the app, and how to make it. */
-export interface AppManifest {
-  name: string;
-  dir: string;
-  make(): unknown;
-}
-
 const manifestText = (doc: unknown): string => new Document(doc).toString({ lineWidth: 0 });
 
-/** The texts of a manifestsFile's documents by their `metadata.name` (empty: no such file). */
-function manifestTexts(text: string | undefined): Map<string, string> {
-  const byName = new Map<string, string>();
-  if (text === undefined) return byName;
-  // manifestsFile joins documents with `---` lines; no document has such a line (block scalars are indented).
-  for (const doc of text.replace(/^(#.*\n)*/, '').split(/^---\n/m)) {
-    const name = /^metadata:\n {2}name: (.+)$/m.exec(doc)?.[1];
-    if (name !== undefined) byName.set(name, doc);
-  }
-  return byName;
-}
-
-/**
- * Several manifests in one file, a comment on top: the shared `docs`, then each app's. A run that
- * changes one app (`changed`) makes only that app's manifests and keeps the others' as `previous`
- * (the file as the fold has it) has them, so adding the 200th app costs what adding the 1st does;
- * without `changed` (doctor) or `previous`, every manifest is made.
- */
-export function manifestsFile(header: string[], docs: unknown[], apps: AppManifest[] = [], previous?: string, changed?: string): string {
+/** Several manifests in one file, a comment on top. */
+export function manifestsFile(header: string[], docs: unknown[]): string {
   const top = header.map((l) => (l ? `# ${l}` : '#')).join('\n');
-  const kept = changed === undefined ? new Map<string, string>() : manifestTexts(previous);
-  const texts = [...docs.map(manifestText), ...apps.map((a) => (a.dir !== changed && kept.get(a.name)) || manifestText(a.make()))];
-  return `${top}\n${texts.join('---\n')}`;
+  return `${top}\n${docs.map(manifestText).join('---\n')}`;
 }
 
 export const DERIVED_NOTE = [

@@ -3,7 +3,7 @@
  * DERIVED kind of its own (workspace/derived.ts), and what they add to the Cluster.
  */
 import type { AppSpec } from '../../app/spec.ts';
-import { BACKUPS_FILE } from './backups.ts';
+import { BACKUPS_FILE, appBackupsFile } from './backups.ts';
 import { MONITORING_FILE, QUERIES_CONFIGMAP } from './monitoring.ts';
 import { POOLERS_FILE } from './pooler.ts';
 
@@ -12,7 +12,7 @@ export { clusterBackup } from './backups.ts';
 /** The resources for the workspace's crud apps, in the kustomization's order. */
 export function k8sResources(crud: AppSpec[]): string[] {
   if (!crud.length) return [];
-  return [BACKUPS_FILE, MONITORING_FILE, ...(crud.some((s) => s.settings.pgbouncer) ? [POOLERS_FILE] : [])];
+  return [BACKUPS_FILE, MONITORING_FILE, ...(crud.some((s) => s.settings.pgbouncer) ? [POOLERS_FILE] : []), ...crud.map((s) => appBackupsFile(s.names.slug))];
 }
 
 /** Cluster.spec.monitoring: the exporter's queries (k8s/monitoring.ts). */

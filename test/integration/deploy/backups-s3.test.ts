@@ -5,7 +5,7 @@
  *
  * - compose: the workspace's ovu-db-init, then ovu-backup and ovu-backup-upload as Compose resolves
  *   them (their own command and environment, OVU_BACKUP_NOW=1, the host's paths for the mounts);
- * - Kubernetes: the CronJobs' scripts from deploy/k8s/backups.yaml (dump, upload, mark as the app's
+ * - Kubernetes: the CronJobs' scripts from deploy/k8s/backups.yaml and backups/inventory.yaml (dump, upload, mark as the app's
  *   own login; fetch and restore as the app's own login).
  *
  * Each upload is checked by listing the bucket; each successful dump by the exporter's query.
@@ -126,7 +126,7 @@ describe('compose: ovu-backup dumps, ovu-backup-upload uploads (moto_server, aws
 
 describe("Kubernetes: the backup CronJob's scripts, then the restore CronJob's, as the app's own login", () => {
   it('dumps inventory_db, uploads it, records it; a restore brings back what the dump held', async () => {
-    const docs = parseAllDocuments(fs.readFileSync(path.join(ws, 'deploy', 'k8s', 'backups.yaml'), 'utf8')).map((d) => d.toJS());
+    const docs = ['backups.yaml', 'backups/inventory.yaml'].flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(ws, 'deploy', 'k8s', f), 'utf8')).map((d) => d.toJS()));
     const scripts = docs.find((d: any) => d.kind === 'ConfigMap' && d.metadata.name === 'ovu-backup-scripts').data as Record<string, string>;
     const settings = docs.find((d: any) => d.kind === 'ConfigMap' && d.metadata.name === 'ovu-backup-settings').data as Record<string, string>;
     const cron = docs.find((d: any) => d.kind === 'CronJob' && d.metadata.name === 'inventory-db-backup');

@@ -80,30 +80,39 @@ describe('the derived kinds are one fold over the plan', () => {
     expect(dashboards).toEqual(['monitoring/grafana/dashboards/orders.json']);
   });
 
-  it("a run that changes one app makes that app's CronJobs only and keeps the others' as backups.yaml has them; an audit makes every one", () => {
+  it("a run that changes one app writes that app's backup CronJobs only; a workspace made before 0.5 gets one file per app; an audit makes every one", () => {
     const orders = appSpec('orders', { port: 8002 });
     const two = [...apps, { dir: 'orders', spec: orders }];
     const own = { 'inventory/deploy/k8s/kustomization.yaml': 'kind: Kustomization\n', 'orders/deploy/k8s/kustomization.yaml': 'kind: Kustomization\n' };
     const before = derivedFiles({ root: ROOT, apps, read: (f) => ({ ...workspace(), ...own })[path.relative(ROOT, f) as keyof typeof own] });
-    const backups = before.find((f) => f.path === 'deploy/k8s/backups.yaml')!.text!;
-    // A schedule the fold would not write: kept only if inventory's CronJob is not made again.
-    const edited = backups.replace('schedule: 30 3 * * *', 'schedule: 45 4 * * *');
-    expect(edited).not.toBe(backups);
-    const files: Record<string, string> = { ...workspace(), ...own, 'apps.compose.yaml': appsComposeFile(two, DB, DEFAULT_STYLE).text, 'deploy/k8s/backups.yaml': edited };
-    for (const f of before) if (f.text !== undefined && f.path.startsWith('deploy/k8s/kustomization')) files[f.path] = f.text;
-    const plan = new Plan((f) => files[path.relative(ROOT, f)], ROOT, () => 0o600);
-    stageDerived(plan, { root: ROOT, apps: two, database: databaseReach(DB, two), changed: 'orders' });
-    const after = plan.read(path.join(ROOT, 'deploy/k8s/backups.yaml'))!;
-    const cronJobs = parseAllDocuments(after).map((d) => d.toJS()).filter((d) => d.kind === 'CronJob');
-    expect(cronJobs.map((j) => [j.metadata.name, j.spec.schedule])).toEqual([
-      ['inventory-db-backup', '45 4 * * *'],
-      ['inventory-db-restore', '0 0 1 1 *'],
-      ['orders-db-backup', '30 3 * * *'],
-      ['orders-db-restore', '0 0 1 1 *'],
-    ]);
-    const audit = derivedFiles({ root: ROOT, apps: two, read: (f) => files[path.relative(ROOT, f)] }).find((f) => f.path === 'deploy/k8s/backups.yaml')!.text!;
-    expect(audit).toContain('schedule: 30 3 * * *');
-    expect(audit).not.toContain('45 4');
+    const inventoryFile = before.find((f) => f.path === 'deploy/k8s/backups/inventory.yaml')!.text!;
+    // A schedule the fold would not write: kept only if inventory's file is not written again.
+    const edited = inventoryFile.replace('schedule: 30 3 * * *', 'schedule: 45 4 * * *');
+    expect(edited).not.toBe(inventoryFile);
+    const files: Record<string, string> = { ...workspace(), ...own, 'apps.compose.yaml': appsComposeFile(two, DB, DEFAULT_STYLE).text };
+    for (const f of before) if (f.text !== undefined) files[f.path] = f.text;
+    files['deploy/k8s/backups/inventory.yaml'] = edited;
+    const changeOrders = (): Plan => {
+      const plan = new Plan((f) => files[path.relative(ROOT, f)], ROOT, () => 0o600);
+      stageDerived(plan, { root: ROOT, apps: two, database: databaseReach(DB, two), changed: 'orders' });
+      return plan;
+    };
+    const plan = changeOrders();
+    const written = plan.list().map((c) => path.relative(ROOT, c.path)).filter((p) => p.startsWith('deploy/k8s/backups'));
+    // backups.yaml is what it was: not written.
+    expect(written).toEqual(['deploy/k8s/backups/orders.yaml']);
+    const cronJobs = (p: string, from: Plan = plan) => parseAllDocuments(from.read(path.join(ROOT, p))!).map((d) => d.toJS()).map((j) => [j.metadata.name, j.spec.schedule]);
+    expect(cronJobs('deploy/k8s/backups/orders.yaml')).toEqual([['orders-db-backup', '30 3 * * *'], ['orders-db-restore', '0 0 1 1 *']]);
+    expect(plan.read(path.join(ROOT, 'deploy/k8s/backups.yaml'))).not.toContain('kind: CronJob');
+    expect(parse(plan.read(path.join(ROOT, 'deploy/k8s/kustomization.yaml'))!).resources).toEqual(expect.arrayContaining(['backups/inventory.yaml', 'backups/orders.yaml']));
+    // Made before 0.5: backups.yaml held every app's CronJobs, and no app has a file of its own yet.
+    files['deploy/k8s/backups.yaml'] = `${files['deploy/k8s/backups.yaml']}---\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: inventory-db-backup\n`;
+    delete files['deploy/k8s/backups/inventory.yaml'];
+    const upgraded = changeOrders();
+    expect(cronJobs('deploy/k8s/backups/inventory.yaml', upgraded)).toEqual([['inventory-db-backup', '30 3 * * *'], ['inventory-db-restore', '0 0 1 1 *']]);
+    expect(upgraded.read(path.join(ROOT, 'deploy/k8s/backups.yaml'))).not.toContain('kind: CronJob');
+    const audit = derivedFiles({ root: ROOT, apps: two, read: (f) => files[path.relative(ROOT, f)] }).filter((f) => f.path.startsWith('deploy/k8s/backups/')).map((f) => f.path);
+    expect(audit).toEqual(['deploy/k8s/backups/inventory.yaml', 'deploy/k8s/backups/orders.yaml']);
     // The exporter's queries name both databases, filled in after the YAML was made.
     const monitoring = parseAllDocuments(plan.read(path.join(ROOT, 'deploy/k8s/monitoring.yaml'))!).map((d) => d.toJS());
     const queries = parse(monitoring.find((d) => d.kind === 'ConfigMap').data['queries.yaml']) as Record<string, { master?: boolean; query: string; target_databases?: string[] }>;

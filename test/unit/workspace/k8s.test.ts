@@ -26,7 +26,7 @@ describe('the workspace deploy/k8s/ (a derived kind)', () => {
 
   it("lists the Cluster and every app's directory; the Cluster manages each crud app's login", () => {
     const { kustomization, cluster } = files([app('inventory'), app('lookup', { kind: 'readonly' }), app('orders', { processes: 3 })]);
-    expect(kustomization!['resources']).toEqual(['cluster.yaml', 'backups.yaml', 'monitoring.yaml', '../../inventory/deploy/k8s', '../../lookup/deploy/k8s', '../../orders/deploy/k8s']);
+    expect(kustomization!['resources']).toEqual(['cluster.yaml', 'backups.yaml', 'monitoring.yaml', 'backups/inventory.yaml', 'backups/orders.yaml', '../../inventory/deploy/k8s', '../../lookup/deploy/k8s', '../../orders/deploy/k8s']);
     // (5 + 5) x (replicas + 1 surge) + 1 migration + 1 dump.
     expect(cluster!['spec'].managed.roles.map((r: any) => [r.name, r.connectionLimit, r.passwordSecret.name])).toEqual([
       ['inventory_user', 22, 'inventory-db-credentials'],
@@ -35,7 +35,7 @@ describe('the workspace deploy/k8s/ (a derived kind)', () => {
   });
 
   it('takes an app that leaves with it, and is removed with the last app', () => {
-    expect(files([app('inventory')]).kustomization!['resources']).toEqual(['cluster.yaml', 'backups.yaml', 'monitoring.yaml', '../../inventory/deploy/k8s']);
+    expect(files([app('inventory')]).kustomization!['resources']).toEqual(['cluster.yaml', 'backups.yaml', 'monitoring.yaml', 'backups/inventory.yaml', '../../inventory/deploy/k8s']);
     // Only readonly apps: no database, so no Cluster.
     const readonly = files([app('lookup', { kind: 'readonly' })]);
     expect(readonly.kustomization!['resources']).toEqual(['../../lookup/deploy/k8s']);
@@ -45,7 +45,7 @@ describe('the workspace deploy/k8s/ (a derived kind)', () => {
 
   it("does not list an app made before create-ovu-app wrote manifests, and says so", () => {
     const { kustomization, cluster, text } = files([app('inventory'), app('legacy')], ['inventory']);
-    expect(kustomization!['resources']).toEqual(['cluster.yaml', 'backups.yaml', 'monitoring.yaml', '../../inventory/deploy/k8s']);
+    expect(kustomization!['resources']).toEqual(['cluster.yaml', 'backups.yaml', 'monitoring.yaml', 'backups/inventory.yaml', '../../inventory/deploy/k8s']);
     expect(cluster!['spec'].managed.roles.map((r: any) => r.name)).toEqual(['inventory_user']);
     expect(text['deploy/k8s/kustomization.yaml']).toContain('# legacy: has no deploy/k8s/kustomization.yaml');
   });
@@ -81,15 +81,14 @@ describe('the workspace deploy/k8s/ (a derived kind)', () => {
       'ConfigMap/ovu-backup-scripts',
       'ConfigMap/ovu-backup-settings',
       'ScheduledBackup/ovu-postgres-daily',
-      'CronJob/inventory-db-backup',
-      'CronJob/inventory-db-restore',
-      'CronJob/orders-db-backup',
-      'CronJob/orders-db-restore',
     ]);
+    // Each app's CronJobs in a file of its own; legacy has none.
+    for (const a of ['inventory', 'orders']) expect(docs(`deploy/k8s/backups/${a}.yaml`).map((d: any) => `${d.kind}/${d.metadata.name}`)).toEqual([`CronJob/${a}-db-backup`, `CronJob/${a}-db-restore`]);
+    expect(out).not.toHaveProperty('deploy/k8s/backups/legacy.yaml');
     const [queries, rule] = docs('deploy/k8s/monitoring.yaml') as any[];
     expect(rule.spec.groups).toEqual((parse(out['monitoring/alerts.yml'] ?? alertsYaml()) as any).groups);
     expect(Object.keys(parse(queries.data['queries.yaml']))).toContain('ovu_backup');
-    expect(parse(out['deploy/k8s/kustomization.yaml']!).resources).toEqual(['cluster.yaml', 'backups.yaml', 'monitoring.yaml', 'poolers.yaml', '../../inventory/deploy/k8s', '../../orders/deploy/k8s']);
+    expect(parse(out['deploy/k8s/kustomization.yaml']!).resources).toEqual(['cluster.yaml', 'backups.yaml', 'monitoring.yaml', 'poolers.yaml', 'backups/inventory.yaml', 'backups/orders.yaml', '../../inventory/deploy/k8s', '../../orders/deploy/k8s']);
     // Without a --pgbouncer app: no Poolers; without a crud app: none of them.
     expect(files([app('inventory')]).text['deploy/k8s/cluster.yaml']).toContain('customQueriesConfigMap');
     const none = Object.fromEntries(derivedFiles({ root: '/ws', apps: [app('lookup', { kind: 'readonly' })], read: () => 'x' }).map((f) => [f.path, f.text]));
