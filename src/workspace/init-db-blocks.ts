@@ -60,7 +60,7 @@ export function initDbBlock(spec: AppSpec): string {
   const limit = serverConnectionLimit(spec.settings);
   const values = appValues(spec, { psqlVar: v }, { connLimit: limit });
   const notSet = `init-db.sql: ${verifierVar} is not set or is empty; keep it in ${VERIFIERS_ENV_FILE}, the env_file of the ovu-db-init service (create-ovu-app writes it there; the ${title} block needs it to create role ${user})`;
-  const notScram = `init-db.sql: ${verifierVar} is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$4096:…); run \`create-ovu-app provision ${slug}\` to write it again`;
+  const notScram = `init-db.sql: ${verifierVar} is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$4096:...); run \`create-ovu-app provision ${slug}\` to write it again`;
   return [
     startMarker(slug),
     `-- ${title}: database ${db}, owned by login role ${user} (ADR-002: one database per app).`,
@@ -118,7 +118,7 @@ export function platformBlock(): string {
     '-- its own block or `create-ovu-app provision` closes it.',
     '-- No \\c needed: pg_database is a shared catalog, visible from any database. Run by a role with',
     '-- only CREATEROLE and CREATEDB, it closes the databases whose owner it can act for and leaves the',
-    '-- others (postgres, template1, …) to their owner: `create-ovu-app provision` names them.',
+    '-- others (postgres, template1, ...) to their owner: `create-ovu-app provision` names them.',
     `SELECT pg_advisory_lock(${PROVISION_LOCK_KEY}) IS NOT NULL AS ovu_platform_locked \\gset`,
     ...PLATFORM_STATEMENTS.map((statement) => renderPsql(statement, {})),
     `SELECT pg_advisory_unlock(${PROVISION_LOCK_KEY}) AS ovu_platform_locked \\gset`,

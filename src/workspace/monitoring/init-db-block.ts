@@ -24,7 +24,7 @@ export function monitoringBlock(dbs: string[]): string {
   const v = 'ovu_monitor_verifier';
   const limit = monitorConnectionLimit(dbs);
   const notSet = `init-db.sql: ${MONITOR_VERIFIER_VAR} is not set or is empty; keep it in ${VERIFIERS_ENV_FILE}, the env_file of the ovu-db-init service (create-ovu-app writes it there, and ${MONITOR_PASSWORD_VAR} in monitoring/.env; the monitoring block needs it to create role ${MONITOR_ROLE})`;
-  const notScram = `init-db.sql: ${MONITOR_VERIFIER_VAR} is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$4096:…); delete it from ${VERIFIERS_ENV_FILE} and ${MONITOR_PASSWORD_VAR} from monitoring/.env and run create-ovu-app again to write new ones`;
+  const notScram = `init-db.sql: ${MONITOR_VERIFIER_VAR} is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$4096:...); delete it from ${VERIFIERS_ENV_FILE} and ${MONITOR_PASSWORD_VAR} from monitoring/.env and run create-ovu-app again to write new ones`;
   const dbList = [MONITOR_HOME_DB, ...dbs].map(quoteLiteral).join(', ');
   const roleOptions = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${limit}`;
   return [
