@@ -28,14 +28,19 @@ export function assertSlug(slug: string): void {
   }
 }
 
-export interface Block {
+/** A block where findBlocks finds it: by offsets alone. */
+export interface Span {
   slug: string;
-  /** 0-based index of the start and end marker lines. */
-  start: number;
-  end: number;
   /** Offsets in the file: where the start marker line begins, and just after the end marker line's terminator. */
   from: number;
   to: number;
+}
+
+/** A block of a file split into lines (parse). */
+export interface Block extends Span {
+  /** 0-based index of the start and end marker lines. */
+  start: number;
+  end: number;
 }
 
 export interface ParsedFile {
@@ -84,7 +89,25 @@ export function splitLines(source: string): { lines: string[]; terminators: stri
 
 export function parse(source: string): ParsedFile {
   const { lines, terminators } = splitLines(source);
-  return { lines, terminators, blocks: findBlocks(source), eol: dominantEol(source) };
+  const spans = findBlocks(source);
+  // Each span's marker lines, by walking the lines' offsets once.
+  const blocks: Block[] = [];
+  let line = 0;
+  let at = 0;
+  const lineAt = (offset: number): number => {
+    while (at < offset) at += lines[line]!.length + terminators[line++]!.length;
+    return line;
+  };
+  for (const span of spans) {
+    const start = lineAt(span.from);
+    blocks.push({ ...span, start, end: lineAt(span.to) - 1 });
+  }
+  return { lines, terminators, blocks, eol: dominantEol(source) };
+}
+
+/** The 1-based line number of `offset`, for a message (the file's lines are counted up to it). */
+export function lineNumberAt(source: string, offset: number): number {
+  return terminatorsIn(source, 0, offset, source.includes('\r')) + 1;
 }
 
 /** Each line terminator (\r\n, \n, a lone \r) from `lastIndex` on: for files that have a CR at all. */
@@ -118,7 +141,7 @@ function terminatorsIn(source: string, from: number, to: number, hasCr: boolean)
  * for the markers' prefix, not split into lines, so a file of tens of thousands of lines costs a
  * few scans. A malformed or unbalanced marker stops the run, naming its line.
  */
-export function findBlocks(source: string): Block[] {
+export function findBlocks(source: string): Span[] {
   const markers: { at: number; isStart: boolean }[] = [];
   for (const [prefix, isStart] of [[START.trimEnd(), true], [END.trimEnd(), false]] as const) {
     for (let i = source.indexOf(prefix); i !== -1; i = source.indexOf(prefix, i + prefix.length)) {
@@ -127,59 +150,56 @@ export function findBlocks(source: string): Block[] {
     }
   }
   markers.sort((a, b) => a.at - b.at);
-  const blocks: Block[] = [];
-  let open: { slug: string; start: number; from: number } | undefined;
+  const blocks: Span[] = [];
+  let open: { slug: string; from: number } | undefined;
   const seen = new Map<string, number>();
   const hasCr = source.includes('\r');
-  let index = 0;
-  let counted = 0;
+  // Line numbers only for a message: counting them for every marker would read the whole file again.
+  const lineOf = (offset: number): number => lineNumberAt(source, offset);
   for (const { at, isStart } of markers) {
-    index += terminatorsIn(source, counted, at, hasCr);
-    counted = at;
-    const lineNo = index + 1;
     const { end, next } = lineEnd(source, at, hasCr);
     const line = source.slice(at, end).trimEnd();
     const slug = line.slice((isStart ? START : END).length).trim();
     if (!line.startsWith(isStart ? START : END) || !SLUG_PATTERN.test(slug)) {
-      throw new UserError(`init-db.sql line ${lineNo}: malformed create-ovu-app marker ${JSON.stringify(line)}`);
+      throw new UserError(`init-db.sql line ${lineOf(at)}: malformed create-ovu-app marker ${JSON.stringify(line)}`);
     }
     if (isStart) {
       if (open) {
         throw new UserError(
-          `init-db.sql line ${lineNo}: block '${slug}' starts inside block '${open.slug}' (opened on line ${open.start + 1}, no end marker); fix the markers by hand`,
+          `init-db.sql line ${lineOf(at)}: block '${slug}' starts inside block '${open.slug}' (opened on line ${lineOf(open.from)}, no end marker); fix the markers by hand`,
         );
       }
       const first = seen.get(slug);
       if (first !== undefined) {
         throw new UserError(
-          `init-db.sql line ${lineNo}: second block for '${slug}' (the first starts on line ${first + 1}); remove one of them`,
+          `init-db.sql line ${lineOf(at)}: second block for '${slug}' (the first starts on line ${lineOf(first)}); remove one of them`,
         );
       }
-      seen.set(slug, index);
-      open = { slug, start: index, from: at };
+      seen.set(slug, at);
+      open = { slug, from: at };
       continue;
     }
     if (!open) {
-      throw new UserError(`init-db.sql line ${lineNo}: end marker for '${slug}' without a start marker; fix the markers by hand`);
+      throw new UserError(`init-db.sql line ${lineOf(at)}: end marker for '${slug}' without a start marker; fix the markers by hand`);
     }
     if (open.slug !== slug) {
       throw new UserError(
-        `init-db.sql line ${lineNo}: end marker for '${slug}' but the open block is '${open.slug}' (line ${open.start + 1}); fix the markers by hand`,
+        `init-db.sql line ${lineOf(at)}: end marker for '${slug}' but the open block is '${open.slug}' (line ${lineOf(open.from)}); fix the markers by hand`,
       );
     }
-    blocks.push({ slug, start: open.start, end: index, from: open.from, to: next });
+    blocks.push({ slug, from: open.from, to: next });
     open = undefined;
   }
   if (open) {
     throw new UserError(
-      `init-db.sql line ${open.start + 1}: block '${open.slug}' has no end marker ("${endMarker(open.slug)}"); fix the markers by hand`,
+      `init-db.sql line ${lineOf(open.from)}: block '${open.slug}' has no end marker ("${endMarker(open.slug)}"); fix the markers by hand`,
     );
   }
   return blocks;
 }
 
 /** A block's lines as the file has them, joined with "\n" (markers included). */
-export function blockText(source: string, block: Block): string {
+export function blockText(source: string, block: Span): string {
   return splitLines(source.slice(block.from, block.to)).lines.join('\n');
 }
 

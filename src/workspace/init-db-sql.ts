@@ -6,7 +6,7 @@
  */
 import { UserError } from '../errors.ts';
 import type { AppSpec } from '../app/spec.ts';
-import type { Block } from './init-db-markers.ts';
+import { lineNumberAt, type Span } from './init-db-markers.ts';
 
 interface Scanned {
   /** The text with every comment replaced by spaces (line breaks kept, so offsets and lines stay). */
@@ -88,24 +88,26 @@ function identifier(token: string): string {
  * ADR's own init-db.sql does, also as a `SELECT 'CREATE DATABASE …' \gexec`): the app's block would
  * then fail under psql, so the run stops.
  */
-export function assertNotCreatedByHand(source: string, blocks: Block[], spec: AppSpec): void {
+export function assertNotCreatedByHand(source: string, blocks: Span[], spec: AppSpec): void {
   const { db, user, slug } = spec.names;
-  // The team's lines only (each block's lines left empty, so line numbers stay), comments blanked.
+  // The team's lines only, without the blocks (each starts at a line's start and ends after one,
+  // so no two tokens meet), comments blanked; where each piece came from, for a message's line.
+  const pieces: { at: number; from: number }[] = [];
   let team = '';
   let at = 0;
-  for (const b of blocks) {
-    team += source.slice(at, b.from) + '\n'.repeat(b.end - b.start + 1);
+  for (const b of [...blocks, { from: source.length, to: source.length }]) {
+    pieces.push({ at: team.length, from: at });
+    team += source.slice(at, b.from);
     at = b.to;
   }
-  team += source.slice(at);
-  if (team.includes('\r')) team = team.replace(/\r\n?/g, '\n');
   const { text } = scanSql(team);
   const creates = /\bCREATE\s+(DATABASE|USER|ROLE)\s+("(?:[^"]|"")*"|[A-Za-z_][\w$]*)/gi;
   for (const m of text.matchAll(creates)) {
     const name = identifier(m[2]!);
     const isDb = m[1]!.toUpperCase() === 'DATABASE';
     if (name !== (isDb ? db : user)) continue;
-    const lineNo = text.slice(0, m.index).split('\n').length;
+    const piece = [...pieces].reverse().find((p) => p.at <= m.index)!;
+    const lineNo = lineNumberAt(source, piece.from + m.index - piece.at);
     throw new UserError(
       `init-db.sql:${lineNo}: your own lines already create the ${isDb ? `database ${db}` : `login ${user}`}; remove what init-db.sql does by hand for ${slug} (its CREATE DATABASE, CREATE USER and GRANT lines, and their \\c lines), since create-ovu-app's block for ${slug} does all of it, or choose another app name`,
     );

@@ -99,6 +99,7 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
 
   const file = parse(source);
   const notes: string[] = [];
+  const existingLines = file.blocks.find((b) => b.slug === slug);
   // Work on [line, terminator] pairs so untouched lines keep their exact bytes.
   type Line = { text: string; terminator: string };
   const out: Line[] = file.lines.map((text, i) => ({ text, terminator: file.terminators[i] ?? '' }));
@@ -106,21 +107,21 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
 
   const platformBlockAt = file.blocks.find((b) => b.slug === PLATFORM_SLUG);
 
-  if (existing) {
+  if (existingLines) {
     if (!opts.force) {
       throw new UserError(
-        `init-db.sql already has a block for '${slug}' (line ${existing.start + 1}); pass --force to replace it`,
+        `init-db.sql already has a block for '${slug}' (line ${existingLines.start + 1}); pass --force to replace it`,
       );
     }
-    const last = out[existing.end];
+    const last = out[existingLines.end];
     const replacement = generated(app);
     // Keep the end marker's original terminator (it may be the file's last line without one).
     const tail = replacement[replacement.length - 1];
     if (tail && last) tail.terminator = last.terminator;
-    out.splice(existing.start, existing.end - existing.start + 1, ...replacement);
+    out.splice(existingLines.start, existingLines.end - existingLines.start + 1, ...replacement);
     notes.push(`replaced the init-db.sql block for '${slug}'`);
-    const shift = replacement.length - (existing.end - existing.start + 1);
-    if (platformBlockAt && platformBlockAt.start > existing.start) {
+    const shift = replacement.length - (existingLines.end - existingLines.start + 1);
+    if (platformBlockAt && platformBlockAt.start > existingLines.start) {
       platformBlockAt.start += shift;
       platformBlockAt.end += shift;
     }

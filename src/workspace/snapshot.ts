@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ANSWERS_FILE, parseAnswersFile, type AnswersFile } from '../app/answers-file.ts';
-import { deriveNames } from '../app/names.ts';
 import { specFromAnswers, type AppSpec } from '../app/spec.ts';
 import { UserError } from '../errors.ts';
 import { APP_COMPOSE_FILE, readComposeProject, type ComposeProject } from './compose/index.ts';
@@ -19,6 +18,8 @@ export interface WorkspaceApp {
   dir: string;
   /** Its answers file, or why it could not be read. */
   record: AnswersFile | { error: string };
+  /** The spec its answers make, when they could be read (computed once, here). */
+  spec?: AppSpec;
 }
 
 export interface WorkspaceSnapshot {
@@ -75,9 +76,9 @@ export function readApps(root: string, read: (file: string) => string | undefine
       const record = parseAnswersFile(text, name);
       // An answers file about another app (copied, or tampered with) would put that app's service,
       // roles and entries in this directory's place.
-      const slug = deriveNames(record.answers.name).slug;
-      if (slug !== dir) apps.push({ dir, record: { error: `${name} names the app "${record.answers.name}", not "${dir}": restore it from git.` } });
-      else apps.push({ dir, record });
+      const spec = specFromAnswers(record.answers);
+      if (spec.names.slug !== dir) apps.push({ dir, record: { error: `${name} names the app "${record.answers.name}", not "${dir}": restore it from git.` } });
+      else apps.push({ dir, record, spec });
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       apps.push({ dir, record: { error: err.message } });
@@ -94,7 +95,7 @@ export function readApps(root: string, read: (file: string) => string | undefine
  */
 export function appsForDerivedFiles(apps: WorkspaceApp[], except?: string): { dir: string; spec: AppSpec }[] {
   requireReadableApps(apps, except);
-  return apps.flatMap((a) => ('answers' in a.record && a.dir !== except ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
+  return apps.flatMap((a) => (a.spec && a.dir !== except ? [{ dir: a.dir, spec: a.spec }] : []));
 }
 
 /** Throws, naming the file and what to do, when an app's answers file (other than `except`'s) cannot be read. */
@@ -124,7 +125,7 @@ export function readSnapshot(workspace: Workspace, opts: { dbService?: string | 
     return stats.get(abs);
   };
   const exists = (file: string): boolean => stat(file) !== undefined;
-  const specs = apps.flatMap((a) => ('answers' in a.record ? [{ dir: a.dir, spec: specFromAnswers(a.record.answers) }] : []));
+  const specs = apps.flatMap((a) => (a.spec ? [{ dir: a.dir, spec: a.spec }] : []));
   const known = specs.map((a) => ({ ...a, hasComposeFile: exists(path.join(workspace.root, a.dir, APP_COMPOSE_FILE)) }));
   const composeName = path.basename(workspace.composeFile);
   const compose = readComposeProject(workspace.root, composeName, read(workspace.composeFile), known, read, opts.dbService);

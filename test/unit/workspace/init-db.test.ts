@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.ts';
 import { editInitDb, initDbBlock, initDbBlockOf, listInitDbApps, platformBlock } from '../../../src/workspace/init-db.ts';
-import { findBlocks, splitLines } from '../../../src/workspace/init-db-markers.ts';
+import { findBlocks, parse, splitLines } from '../../../src/workspace/init-db-markers.ts';
 import { monitoringBlock } from '../../../src/workspace/monitoring/init-db-block.ts';
 import { setWorkspaceBlock } from '../../../src/workspace/init-db.ts';
 import { APP_STATEMENTS } from '../../../src/database/statements.ts';
@@ -290,7 +290,8 @@ describe('findBlocks: markers found by offset, without splitting the file', () =
       const text = convert(`${ADR_SQL}${two}`);
       const { lines, terminators } = splitLines(text);
       const offsetOf = (line: number): number => lines.slice(0, line).reduce((n, l, i) => n + l.length + terminators[i]!.length, 0);
-      const blocks = findBlocks(text);
+      const blocks = parse(text).blocks;
+      expect(findBlocks(text)).toEqual(blocks.map(({ slug, from, to }) => ({ slug, from, to })));
       expect(blocks.map((b) => b.slug)).toEqual(['inventory', 'crm', 'platform']);
       for (const b of blocks) {
         expect(lines[b.start]).toBe(`-- >>> create-ovu-app: ${b.slug}`);
@@ -324,6 +325,11 @@ describe('hand-written init-db.sql content', () => {
     expect(() => editInitDb(ADR_INIT, testAppSpec('inventory'), { force: false })).toThrow(
       /^init-db\.sql:3: your own lines already create the database inventory_db; remove what init-db\.sql does by hand for inventory .*or choose another app name$/,
     );
+    // After create-ovu-app's blocks (left out of the scan), the line is still the file's own.
+    const withBlocks = `${editInitDb(undefined, crm, { force: false }).text}\r\n-- mine\nCREATE DATABASE inventory_db;\n`;
+    const line = withBlocks.split(/\r?\n/).indexOf('CREATE DATABASE inventory_db;') + 1;
+    expect(line).toBeGreaterThan(50);
+    expect(() => editInitDb(withBlocks, testAppSpec('inventory'), { force: false })).toThrow(new RegExp(`^init-db\\.sql:${line}: your own lines already create the database inventory_db`));
     // Quoted names and any case count; a comment does not.
     expect(() => editInitDb('create role "crm_user" login;\n', testAppSpec('crm'), { force: false })).toThrow(/^init-db\.sql:1: your own lines already create the login crm_user/);
     expect(editInitDb('-- CREATE DATABASE crm_db;\n', testAppSpec('crm'), { force: false }).text).toContain('-- >>> create-ovu-app: crm');
