@@ -21,6 +21,11 @@ export function answersFileText(a: Answers, files: Record<string, string>): stri
   return JSON.stringify({ generator: 'create-ovu-app', version: VERSION, answers: savedAnswers(a), files }, null, 2) + '\n';
 }
 
+/** Whether seven <, = or > in a row appear at all: a native search first, the line-anchored pattern only then. */
+export function hasMarkerRun(text: string): boolean {
+  return text.includes('<<<<<<<') || text.includes('=======') || text.includes('>>>>>>>');
+}
+
 const NO_FACTS: WorkspaceFacts = { usedPorts: new Map(), ownService: undefined, interactive: false };
 
 /**
@@ -30,7 +35,7 @@ const NO_FACTS: WorkspaceFacts = { usedPorts: new Map(), ownService: undefined, 
 export function parseAnswersFile(text: string, file: string): AnswersFile {
   const broken = (why: string) => new UserError(`${file} ${why}: restore it from git, or regenerate the app with --force.`);
   // A merge that conflicted in it: git's markers at the start of a line.
-  if (/^(?:<{7}|={7}|>{7})(?:\s|$)/m.test(text)) {
+  if (hasMarkerRun(text) && /^(?:<{7}|={7}|>{7})(?:\s|$)/m.test(text)) {
     throw new UserError(`${file} has git merge-conflict markers (<<<<<<< ======= >>>>>>>): resolve the conflict in it (keep one side, then \`git add\` it), or restore it from git.`);
   }
   let data: unknown;

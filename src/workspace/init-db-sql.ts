@@ -5,6 +5,7 @@
  * (a git merge-conflict marker, a quote or comment left open).
  */
 import { UserError } from '../errors.ts';
+import { hasMarkerRun } from '../app/answers-file.ts';
 import type { AppSpec } from '../app/spec.ts';
 import { lineNumberAt, type Span } from './init-db-markers.ts';
 
@@ -121,7 +122,7 @@ const CONFLICT = /^(?:<{7}|>{7}|\|{7})(?:\s|$)|^={7}\s*$/;
 export function conflictMarkers(source: string): string[] {
   const problems: string[] = [];
   // One scan of the whole file first: most files have no marker, and need no split into lines.
-  if (!/^(?:<{7}|>{7}|\|{7}|={7})/m.test(source)) return problems;
+  if (!hasMarkerRun(source) && !source.includes('|||||||')) return problems;
   source.split(/\r?\n|\r/).forEach((l, i) => {
     if (CONFLICT.test(l)) problems.push(`init-db.sql:${i + 1}: a git merge-conflict marker (${l.slice(0, 7)}), where psql stops with a syntax error: resolve the conflict (keep one side, remove the marker lines)`);
   });
