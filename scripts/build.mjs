@@ -2,7 +2,7 @@
 // Code splitting keeps the heavy parts (pg, prompts, execa) in chunks that load only when a run
 // needs them: --help reads one small file.
 import { build } from 'esbuild';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
@@ -85,6 +85,9 @@ const precompiledTemplates = {
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
+/** Bundled CommonJS packages call require() for node built-ins. */
+const BANNER = "import { createRequire as __ovuRequire } from 'node:module'; const require = __ovuRequire(import.meta.url);";
+
 rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
 writeValidator();
 
@@ -105,7 +108,15 @@ await build({
   // Handlebars loads, inside a try, only to map errors in precompiled templates.
   external: ['pg-native', 'source-map'],
   plugins: [precompiledTemplates],
-  // Bundled CommonJS packages call require() for node built-ins.
-  banner: { js: "import { createRequire as __ovuRequire } from 'node:module'; const require = __ovuRequire(import.meta.url);" },
+  banner: { js: BANNER },
   logLevel: 'warning',
 });
+
+// Only the chunks that call require() keep the banner: every other module `--help` loads would
+// otherwise make a require function it never calls.
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+for (const name of readdirSync(dist).filter((f) => f.endsWith('.js'))) {
+  const file = path.join(dist, name);
+  const code = readFileSync(file, 'utf8');
+  if (code.startsWith(BANNER) && !/\brequire\b/.test(code.slice(BANNER.length))) writeFileSync(file, code.slice(BANNER.length).replace(/^\n/, ''));
+}
