@@ -101,7 +101,8 @@ export function assertNotCreatedByHand(source: string, blocks: Span[], spec: App
     team += source.slice(at, b.from);
     at = b.to;
   }
-  const { text } = scanSql(team);
+  // A lone CR ends a line for psql too (and so a -- comment): the scan sees it as one, length kept.
+  const { text } = scanSql(team.includes('\r') ? team.replace(/\r(?!\n)/g, '\n') : team);
   const creates = /\bCREATE\s+(DATABASE|USER|ROLE)\s+("(?:[^"]|"")*"|[A-Za-z_][\w$]*)/gi;
   for (const m of text.matchAll(creates)) {
     const name = identifier(m[2]!);

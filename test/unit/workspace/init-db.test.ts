@@ -330,6 +330,10 @@ describe('hand-written init-db.sql content', () => {
     const line = withBlocks.split(/\r?\n/).indexOf('CREATE DATABASE inventory_db;') + 1;
     expect(line).toBeGreaterThan(50);
     expect(() => editInitDb(withBlocks, testAppSpec('inventory'), { force: false })).toThrow(new RegExp(`^init-db\\.sql:${line}: your own lines already create the database inventory_db`));
+    // Lone CRs end lines (and so -- comments) for psql: the CREATE after them is the team's own.
+    const loneCr = `${editInitDb(undefined, crm, { force: false }).text.replace(/\n/g, '\r')}CREATE DATABASE inventory_db;\r`;
+    const crLine = loneCr.split('\r').indexOf('CREATE DATABASE inventory_db;') + 1;
+    expect(() => editInitDb(loneCr, testAppSpec('inventory'), { force: false })).toThrow(new RegExp(`^init-db\\.sql:${crLine}: your own lines already create the database inventory_db`));
     // Quoted names and any case count; a comment does not.
     expect(() => editInitDb('create role "crm_user" login;\n', testAppSpec('crm'), { force: false })).toThrow(/^init-db\.sql:1: your own lines already create the login crm_user/);
     expect(editInitDb('-- CREATE DATABASE crm_db;\n', testAppSpec('crm'), { force: false }).text).toContain('-- >>> create-ovu-app: crm');
