@@ -20,7 +20,7 @@ import type { AppSpec } from '../../app/spec.ts';
 import path from 'node:path';
 import type { DerivedContext, DerivedFile } from '../derived.ts';
 import { K8S_SCRIPTS, S3_KEEP } from '../backup/scripts.ts';
-import fs from 'node:fs';
+import { perAppFiles } from '../per-app-files.ts';
 import { BACKUP_BUCKET, BACKUP_S3_SECRET, DERIVED_NOTE, manifestsFile, crudWithManifests } from './names.ts';
 
 export const BACKUPS_FILE = 'backups.yaml';
@@ -191,17 +191,6 @@ function appBackups(spec: AppSpec): string {
   );
 }
 
-/** App files in deploy/k8s/backups/ that no crud app has any more (an audit removes them). */
-function staleAppFiles(root: string, keep: Set<string>): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(path.join(root, 'deploy', 'k8s', APP_BACKUPS_DIR));
-  } catch {
-    return [];
-  }
-  return names.filter((n) => n.endsWith('.yaml') && !keep.has(`${APP_BACKUPS_DIR}/${n}`)).map((n) => `deploy/k8s/${APP_BACKUPS_DIR}/${n}`);
-}
-
 export const backupsKind = (ctx: DerivedContext): DerivedFile[] => {
   const crud = crudWithManifests(ctx);
   const header = [
@@ -215,16 +204,8 @@ export const backupsKind = (ctx: DerivedContext): DerivedFile[] => {
   const shared = `deploy/k8s/${BACKUPS_FILE}`;
   const previous = ctx.read(path.join(ctx.root, shared));
   const files: DerivedFile[] = [{ path: shared, text: crud.length ? manifestsFile(header, sharedManifests()) : undefined }];
-  const own = (slug: string): string => `deploy/k8s/${appBackupsFile(slug)}`;
   // A workspace made before 0.5 has every app's CronJobs in backups.yaml: each app gets its own file, once.
   const before05 = previous !== undefined && /^kind: CronJob$/m.test(previous);
-  if (ctx.changed !== undefined && !before05) {
-    const app = crud.find((a) => a.dir === ctx.changed);
-    if (app) files.push({ path: own(app.spec.names.slug), text: appBackups(app.spec) });
-    else if (ctx.read(path.join(ctx.root, own(ctx.changed))) !== undefined) files.push({ path: own(ctx.changed), text: undefined });
-    return files;
-  }
-  for (const a of crud) files.push({ path: own(a.spec.names.slug), text: appBackups(a.spec) });
-  for (const p of staleAppFiles(ctx.root, new Set(crud.map((a) => appBackupsFile(a.spec.names.slug))))) files.push({ path: p, text: undefined });
+  files.push(...perAppFiles(ctx, crud, `deploy/k8s/${APP_BACKUPS_DIR}`, '.yaml', appBackups, before05));
   return files;
 };

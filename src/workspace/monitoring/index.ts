@@ -12,11 +12,9 @@
  * images nobody looks at; `docker compose --profile monitoring up` adds them to the same project. The
  * parts that must exist before (the role, the extension, the server setting) are made on every up.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { DerivedContext, DerivedFile } from '../derived.ts';
-import type { AppSpec } from '../../app/spec.ts';
 import { APPS_COMPOSE_FILE, DB_INIT_SERVICE, isObj, type Obj } from '../compose/model.ts';
 import { DEFAULT_STYLE, Quoted, blockLines, type YMap } from '../compose/render.ts';
 import { ensureEnvVar, readEnvVar, removeEnvVar, setEnvVar } from '../env-file.ts';
@@ -26,6 +24,7 @@ import { MONITORING_SLUG, setWorkspaceBlock } from '../init-db.ts';
 import { queriesYaml } from './queries.ts';
 import { ALERTS_FILE, alertsYaml } from './alerts.ts';
 import { DATASOURCE_UID, dashboardJson } from './dashboard.ts';
+import { perAppFiles } from '../per-app-files.ts';
 import { readVerifier, removeVerifierText, setVerifierText, VERIFIERS_ENV_FILE } from '../verifiers.ts';
 import { MONITOR_HOME_DB, MONITOR_PASSWORD_VAR, MONITOR_ROLE, MONITOR_VERIFIER_VAR, monitoringBlock } from './init-db-block.ts';
 
@@ -174,35 +173,6 @@ function dashboardProviderText(): string {
 }
 
 /**
- * One dashboard per crud app: for a run that changes one app (`ctx.changed`), that app's alone
- * (written, or removed when it is no longer a crud app of the workspace); for an audit, every app's,
- * and those on disk that no app has any more.
- */
-function dashboardFiles(ctx: DerivedContext, crud: { dir: string; spec: AppSpec }[]): DerivedFile[] {
-  const file = (slug: string): string => `${DASHBOARDS_DIR}/${slug}.json`;
-  if (ctx.changed !== undefined) {
-    const app = crud.find((a) => a.dir === ctx.changed);
-    if (app) return [{ path: file(app.spec.names.slug), text: dashboardJson(app.spec) }];
-    return ctx.read(path.join(ctx.root, file(ctx.changed))) === undefined ? [] : [{ path: file(ctx.changed), text: undefined }];
-  }
-  const wanted = new Map(crud.map((a) => [`${a.spec.names.slug}.json`, dashboardJson(a.spec)]));
-  const files: DerivedFile[] = [...wanted].map(([name, text]) => ({ path: `${DASHBOARDS_DIR}/${name}`, text }));
-  for (const p of staleDashboards(ctx.root, new Set(wanted.keys()))) files.push({ path: p, text: undefined });
-  return files;
-}
-
-/** Dashboards on disk that no app has any more. */
-function staleDashboards(root: string, keep: Set<string>): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(path.join(root, DASHBOARDS_DIR));
-  } catch {
-    return [];
-  }
-  return names.filter((n) => n.endsWith('.json') && !keep.has(n)).map((n) => `${DASHBOARDS_DIR}/${n}`);
-}
-
-/**
  * monitoring/.env holds the exporter's and Grafana's passwords: Compose interpolates
  * monitoring/compose.yaml from it, and a service that loads the workspace .env whole
  * (`env_file: .env`) does not get a login that can read every app's statistics. The workspace .env
@@ -259,7 +229,7 @@ export function monitoringKind(ctx: DerivedContext): DerivedFile[] {
   ];
   if (!db) {
     const files: DerivedFile[] = [...fixed].map((p): DerivedFile => ({ path: p, text: undefined }));
-    files.push(...dashboardFiles(ctx, []));
+    files.push(...perAppFiles(ctx, [], DASHBOARDS_DIR, '.json', dashboardJson));
     files.push({ path: MONITORING_ENV_FILE, text: undefined }, { path: MONITORING_ENV_EXAMPLE, text: undefined });
     if (initDb !== undefined && /^-- >>> create-ovu-app: monitoring\s*$/m.test(initDb)) files.push({ path: 'init-db.sql', text: setWorkspaceBlock(initDb, MONITORING_SLUG, undefined) });
     // The verifier goes with the last crud app, with the comment create-ovu-app wrote above it.
@@ -272,7 +242,8 @@ export function monitoringKind(ctx: DerivedContext): DerivedFile[] {
   const dbs = crud.map((a) => a.spec.names.db).sort();
   const texts = [composeText(db, dbs), queriesYaml(dbs), prometheusText(), datasourceText(), dashboardProviderText(), alertsYaml()];
   const files: DerivedFile[] = fixed.map((p, i) => ({ path: p, text: texts[i] }));
-  files.push(...dashboardFiles(ctx, crud));
+  // One dashboard per crud app.
+  files.push(...perAppFiles(ctx, crud, DASHBOARDS_DIR, '.json', dashboardJson));
   if (initDb !== undefined) files.push({ path: 'init-db.sql', text: setWorkspaceBlock(initDb, MONITORING_SLUG, monitoringBlock(dbs)) });
   files.push(...envFiles(ctx));
   return files;
