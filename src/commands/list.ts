@@ -1,6 +1,6 @@
 /** `create-ovu-app list`: the workspace's apps, from their answers files. */
 import path from 'node:path';
-import { specFromAnswers, type AppSpec } from '../app/spec.ts';
+import type { AppSpec } from '../app/spec.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { readApps } from '../workspace/snapshot.ts';
 import { findWorkspace, readIfExists } from '../workspace/workspace.ts';
@@ -20,9 +20,9 @@ export async function runList(args: ParsedArgs, io: Pick<Io, 'notice'>): Promise
   const unfinished = await settleInterrupted(ws.root, io);
   const halfMade = new Set((unfinished?.paths ?? []).map((p) => path.relative(ws.root, p).split(path.sep)[0]));
   const apps = readApps(ws.root, readIfExists).map((a): ListedApp => {
-    if ('error' in a.record) return { dir: a.dir, error: a.record.error };
+    if (!a.spec) return { dir: a.dir, error: a.record.error };
     if (halfMade.has(a.dir)) return { dir: a.dir, error: `half-made: ${unfinished!.message}` };
-    return { dir: a.dir, spec: specFromAnswers(a.record.answers), version: a.record.version };
+    return { dir: a.dir, spec: a.spec, version: a.record.version };
   });
   return { root: ws.root, apps };
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ANSWERS_FILE, type AnswersFile } from '../app/answers-file.ts';
-import { specFromAnswers, type AppSpec } from '../app/spec.ts';
+import type { AppSpec } from '../app/spec.ts';
 import { PASSWORD_FIX, passwordProblem } from '../database/passwords.ts';
 import { UserError } from '../errors.ts';
 import { STATE_DIR } from '../plan/journal.ts';
@@ -85,12 +85,12 @@ export function auditWorkspace(ws: Workspace, read: (file: string) => string | u
   // 1. Each app's answers file: readable, and about the app of its directory.
   for (const a of records) {
     const id = `app.${a.dir}.answers`;
-    if ('error' in a.record) {
+    if (!a.spec) {
       checks.push(failed(id, a.record.error, `fix ${a.dir}/${ANSWERS_FILE} (resolve a conflict in it, or restore it from git), or regenerate the app with --force: until then no command rewrites the files computed from the apps`));
       continue;
     }
     checks.push(ok(id, `${a.dir}/${ANSWERS_FILE}: ${a.record.answers.stack} ${a.record.answers.kind} app written by create-ovu-app ${a.record.version}`));
-    apps.push({ dir: a.dir, spec: specFromAnswers(a.record.answers), record: a.record });
+    apps.push({ dir: a.dir, spec: a.spec, record: a.record });
   }
 
   // 2. The compose project: the workspace file includes apps.compose.yaml, which includes each app's file.

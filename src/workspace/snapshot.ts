@@ -13,14 +13,11 @@ import { listInitDbApps } from './init-db.ts';
 import { readIfExists, type Workspace } from './workspace.ts';
 import { STATE_DIR } from '../plan/journal.ts';
 
-export interface WorkspaceApp {
-  /** Directory name under the workspace root. */
-  dir: string;
-  /** Its answers file, or why it could not be read. */
-  record: AnswersFile | { error: string };
-  /** The spec its answers make, when they could be read (computed once, here). */
-  spec?: AppSpec;
-}
+/**
+ * An app of the workspace (`dir`: its directory under the root): its answers file and the spec
+ * they make (computed once, here), or why the file could not be read.
+ */
+export type WorkspaceApp = { dir: string; record: AnswersFile; spec: AppSpec } | { dir: string; record: { error: string }; spec?: undefined };
 
 export interface WorkspaceSnapshot {
   workspace: Workspace;
