@@ -5,6 +5,7 @@
  */
 import { UserError } from '../errors.ts';
 import { VERSION } from '../version.ts';
+import { hasMarkerRun } from '../merge/markers.ts';
 import { QUESTIONS, defaultFor, savedAnswers, validateAnswer, type Answers, type WorkspaceFacts } from './questions.ts';
 
 export const ANSWERS_FILE = '.ovu-app.json';
@@ -19,11 +20,6 @@ export interface AnswersFile {
 
 export function answersFileText(a: Answers, files: Record<string, string>): string {
   return JSON.stringify({ generator: 'create-ovu-app', version: VERSION, answers: savedAnswers(a), files }, null, 2) + '\n';
-}
-
-/** Whether seven <, = or > in a row appear at all: a native search first, the line-anchored pattern only then. */
-export function hasMarkerRun(text: string): boolean {
-  return text.includes('<<<<<<<') || text.includes('=======') || text.includes('>>>>>>>');
 }
 
 const NO_FACTS: WorkspaceFacts = { usedPorts: new Map(), ownService: undefined, interactive: false };

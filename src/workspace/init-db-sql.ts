@@ -5,7 +5,7 @@
  * (a git merge-conflict marker, a quote or comment left open).
  */
 import { UserError } from '../errors.ts';
-import { hasMarkerRun } from '../app/answers-file.ts';
+import { hasMarkerRun } from '../merge/markers.ts';
 import type { AppSpec } from '../app/spec.ts';
 import { lineNumberAt, type Span } from './init-db-markers.ts';
 
