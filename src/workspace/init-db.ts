@@ -68,6 +68,8 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
   assertSlug(slug);
   const app = blockLines(initDbBlock(spec));
   const platform = blockLines(platformBlock());
+  // Our platform block as this version writes it (trailing spaces an editor added do not count).
+  const isCurrentPlatform = (lines: string[]): boolean => lines.map((l) => l.trimEnd()).join('\n') === platform.join('\n');
 
   if (source === undefined) {
     const text = [...HEADER, '', ...app, '', ...platform, ''].join('\n');
@@ -89,7 +91,7 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
 
   // The usual case, a new app in a file whose platform block is current and last: the block's text
   // goes in before it, without splitting a file of thousands of lines.
-  if (!existing && platformAt && blocks.at(-1) === platformAt && blockText(source, platformAt).split('\n').map((l) => l.trimEnd()).join('\n') === platform.join('\n')) {
+  if (!existing && platformAt && blocks.at(-1) === platformAt && isCurrentPlatform(blockText(source, platformAt).split('\n'))) {
     return {
       text: source.slice(0, platformAt.from) + [...app, ''].map((l) => l + eol).join('') + source.slice(platformAt.from),
       created: false,
@@ -129,8 +131,7 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
 
   if (platformBlockAt) {
     // Refresh our own platform block in place if its text is out of date.
-    const current = out.slice(platformBlockAt.start, platformBlockAt.end + 1).map((l) => l.text.trimEnd());
-    if (current.join('\n') !== platform.join('\n')) {
+    if (!isCurrentPlatform(out.slice(platformBlockAt.start, platformBlockAt.end + 1).map((l) => l.text))) {
       const last = out[platformBlockAt.end];
       const replacement = generated(platform);
       const tail = replacement[replacement.length - 1];
@@ -141,7 +142,7 @@ export function editInitDb(source: string | undefined, spec: AppSpec, opts: { fo
     }
   }
 
-  if (!existing) {
+  if (!existingLines) {
     if (platformBlockAt) {
       out.splice(platformBlockAt.start, 0, ...generated([...app, '']));
       platformBlockAt.start += app.length + 1;
